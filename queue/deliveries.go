@@ -1,0 +1,280 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Lease is a delivery handed to one worker until Expires. If the worker
+// dies, the delivery becomes due again when the lease expires.
+type Lease struct {
+	Delivery
+	Token   string
+	Expires time.Time
+	// Payload is the decrypted ticket.
+	Payload []byte
+	// Uncertain is set when an earlier attempt may have reached the vendor
+	// (it timed out, or its process died in flight): a create must first
+	// look the ticket up by its idempotency key.
+	Uncertain bool
+}
+
+// LeaseOptions bound one Lease call.
+type LeaseOptions struct {
+	Limit      int           // at most this many deliveries (default 1)
+	TTL        time.Duration // lease length (default 2 minutes)
+	Connection string        // only this connection, when set
+}
+
+// Lease claims due deliveries: pending or retry ones whose time has come,
+// and in-flight ones whose lease has expired. Each claim spends an attempt.
+func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
+	if o.Limit <= 0 {
+		o.Limit = 1
+	}
+	if o.TTL <= 0 {
+		o.TTL = 2 * time.Minute
+	}
+	raw, err := randomBytes(12)
+	if err != nil {
+		return nil, err
+	}
+	token := hex.EncodeToString(raw)
+	now := s.now()
+	expires := now.Add(o.TTL)
+	var ids []int64
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		q := `SELECT id FROM deliveries
+			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
+		args := []any{ms(now), ms(now)}
+		if o.Connection != "" {
+			q += " AND connection = ?"
+			args = append(args, o.Connection)
+		}
+		q += " ORDER BY next_attempt_at, id LIMIT ?"
+		args = append(args, o.Limit)
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
+				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`, token, ms(expires), ms(now), id); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.wrap("lease in", err)
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	ds, err := s.deliveries(ctx, "WHERE id IN ("+placeholders(len(ids))+") AND lease_token = ? ORDER BY next_attempt_at, id", append(args, token)...)
+	if err != nil {
+		return nil, s.wrap("lease in", err)
+	}
+	leases := make([]Lease, 0, len(ds))
+	for _, d := range ds {
+		l := Lease{Delivery: d, Token: token, Expires: expires, Uncertain: d.Attempts > 1}
+		it, err := s.items(ctx, "SELECT id, created_at, dek_id, payload FROM tickets WHERE id = ?", d.TicketID)
+		if err != nil {
+			return nil, s.wrap("lease in", err)
+		}
+		if len(it) == 1 && it[0].Err != nil {
+			// A payload that fails authentication can never be delivered.
+			if err := s.Complete(ctx, l, Outcome{State: StateDead, Error: it[0].Err.Error()}); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		if len(it) == 1 {
+			l.Payload = it[0].Payload
+		}
+		leases = append(leases, l)
+	}
+	return leases, nil
+}
+
+// Offline is an Outcome state: the connection is unreachable, so the
+// delivery goes back to pending without spending an attempt.
+const Offline = "offline"
+
+// Outcome is what became of a leased delivery.
+type Outcome struct {
+	State string // StateDelivered, StateRetry, StateDead or Offline
+	// Remote identifiers of the created or found ticket (delivered only).
+	RemoteID, RemoteNumber, RemoteURL string
+	// Error is the failure, kept sealed: vendor messages may echo personal data.
+	Error string
+	// NextAttemptAt is when a retry or offline delivery becomes due.
+	NextAttemptAt time.Time
+}
+
+// Complete records the outcome of a lease. It fails with ErrLeaseLost if
+// the lease expired and another worker took the delivery over.
+func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.ensureActive(ctx, tx); err != nil {
+			return err
+		}
+		var errDek any
+		var errBlob []byte
+		if o.Error != "" {
+			dek, blob, err := s.keys.seal("deliveries", fmt.Sprint(l.ID), []byte(o.Error))
+			if err != nil {
+				return err
+			}
+			errDek, errBlob = dek, blob
+		}
+		var q string
+		args := []any{}
+		switch o.State {
+		case StateDelivered:
+			q = `UPDATE deliveries SET state = 'delivered', remote_id = ?, remote_number = ?, remote_url = ?, delivered_at = ?,
+				last_error = NULL, error_dek_id = NULL`
+			args = append(args, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now))
+		case StateRetry, Offline:
+			if o.NextAttemptAt.IsZero() {
+				o.NextAttemptAt = now
+			}
+			q = `UPDATE deliveries SET state = ?, next_attempt_at = ?, last_error = ?, error_dek_id = ?`
+			st := StateRetry
+			if o.State == Offline {
+				st = StatePending
+				q += ", attempts = attempts - 1"
+			}
+			args = append(args, st, ms(o.NextAttemptAt), errBlob, errDek)
+		case StateDead:
+			q = `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?`
+			args = append(args, errBlob, errDek)
+		default:
+			return fmt.Errorf("unknown outcome %q", o.State)
+		}
+		q += ", lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND state = 'in_flight' AND lease_token = ?"
+		args = append(args, ms(now), l.ID, l.Token)
+		res, err := tx.ExecContext(ctx, q, args...)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return ErrLeaseLost
+		}
+		detail := o.Error
+		if o.State == StateDelivered {
+			detail = o.RemoteNumber
+		}
+		return s.addEvent(ctx, tx, l.ID, now, o.State, l.Attempts, detail)
+	})
+	if errors.Is(err, ErrLeaseLost) {
+		return fmt.Errorf("queue: complete delivery %d: %w", l.ID, err)
+	}
+	return s.wrapIf("complete delivery in", err)
+}
+
+func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at time.Time, state string, attempt int, detail string) error {
+	var id int64
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM events").Scan(&id); err != nil {
+		return err
+	}
+	var dek any
+	var blob []byte
+	if detail != "" {
+		d, b, err := s.keys.seal("events", fmt.Sprint(id), []byte(detail))
+		if err != nil {
+			return err
+		}
+		dek, blob = d, b
+	}
+	_, err := tx.ExecContext(ctx, "INSERT INTO events (id, delivery_id, at, state, attempt, detail, dek_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		id, deliveryID, ms(at), state, attempt, blob, dek)
+	return err
+}
+
+// Retry makes a ticket's failed deliveries (dead or waiting to retry) due
+// now, with a fresh attempt budget. It returns how many it rescheduled.
+func (s *Store) Retry(ctx context.Context, ticketID string) (int, error) {
+	it, err := s.Get(ctx, ticketID)
+	if err != nil {
+		return 0, err
+	}
+	return s.retryWhere(ctx, "ticket_id = ? AND state IN ('dead', 'retry')", it.ID)
+}
+
+// RetryAllDead makes every dead delivery due now.
+func (s *Store) RetryAllDead(ctx context.Context) (int, error) {
+	return s.retryWhere(ctx, "state = 'dead'")
+}
+
+func (s *Store) retryWhere(ctx context.Context, where string, args ...any) (int, error) {
+	now := s.now()
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id, attempts FROM deliveries WHERE "+where, args...)
+		if err != nil {
+			return err
+		}
+		type d struct{ id, attempts int64 }
+		var ds []d
+		for rows.Next() {
+			var x d
+			if err := rows.Scan(&x.id, &x.attempts); err != nil {
+				rows.Close()
+				return err
+			}
+			ds = append(ds, x)
+		}
+		rows.Close()
+		for _, x := range ds {
+			if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?", ms(now), ms(now), x.id); err != nil {
+				return err
+			}
+			if err := s.addEvent(ctx, tx, x.id, now, "retry_requested", int(x.attempts), ""); err != nil {
+				return err
+			}
+		}
+		n = len(ds)
+		return rows.Err()
+	})
+	return n, s.wrapIf("retry in", err)
+}
+
+// Purge deletes tickets whose every delivery was delivered before the
+// cutoff. Tickets with work left, dead deliveries or no delivery at all
+// are never purged.
+func (s *Store) Purge(ctx context.Context, deliveredBefore time.Time) (int, error) {
+	var n int64
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM tickets WHERE id IN (
+			SELECT ticket_id FROM deliveries GROUP BY ticket_id
+			HAVING SUM(state != 'delivered') = 0 AND MAX(delivered_at) < ?)`, ms(deliveredBefore))
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return int(n), s.wrapIf("purge", err)
+}

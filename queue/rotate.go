@@ -1,0 +1,187 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+)
+
+// RotateResult reports what a rotation did.
+type RotateResult struct {
+	DEK         int64    // the data key now in use
+	Resumed     bool     // an interrupted rotation was finished instead of starting a new one
+	Reencrypted int      // blobs re-sealed under DEK
+	Skipped     []string // blobs that failed authentication and were left as they are
+}
+
+// rotateBatch is how many blobs are re-sealed per transaction: small enough
+// that the tray app's enqueue never waits long behind a rotation.
+const rotateBatch = 200
+
+// afterRotateBatch lets tests interrupt a rotation between batches.
+var afterRotateBatch func() error
+
+// RotateDEK makes a new data key and re-seals every blob with it, in
+// batches, then deletes the old keys. If an earlier rotation was
+// interrupted it is finished first, without making yet another key.
+func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
+	var res RotateResult
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.ensureActive(ctx, tx); err != nil {
+			return err
+		}
+		var old int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM deks").Scan(&old); err != nil {
+			return err
+		}
+		if old > 1 {
+			res.Resumed = true
+			return nil
+		}
+		_, err := s.keys.addDEK(ctx, tx, s.now())
+		return err
+	})
+	if err != nil {
+		return res, s.wrap("rotate keys in", err)
+	}
+	s.keys.mu.RLock()
+	res.DEK = s.keys.active
+	s.keys.mu.RUnlock()
+
+	for _, t := range []struct{ table, blob, dek string }{
+		{"tickets", "payload", "dek_id"},
+		{"deliveries", "last_error", "error_dek_id"},
+		{"events", "detail", "dek_id"},
+	} {
+		if err := s.reseal(ctx, t.table, t.blob, t.dek, res.DEK, &res); err != nil {
+			return res, s.wrap("rotate keys in", err)
+		}
+	}
+	// Keys still sealing a skipped (tampered) blob stay, so nothing readable
+	// is lost; the rest are deleted (and zeroed by secure_delete).
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `DELETE FROM deks WHERE id < ?
+			AND id NOT IN (SELECT dek_id FROM tickets)
+			AND id NOT IN (SELECT error_dek_id FROM deliveries WHERE error_dek_id IS NOT NULL)
+			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)`, res.DEK)
+		return err
+	})
+	if err != nil {
+		return res, s.wrap("rotate keys in", err)
+	}
+	return res, s.refreshKeys(ctx, s.keys)
+}
+
+// reseal re-encrypts, batch by batch, every blob of table sealed by a key
+// older than active. Row keys must match those used when sealing.
+func (s *Store) reseal(ctx context.Context, table, blobCol, dekCol string, active int64, res *RotateResult) error {
+	var after string // rowid cursor, so skipped rows are not read again
+	key := "id"
+	for {
+		type row struct {
+			id   string
+			dek  int64
+			blob []byte
+		}
+		var batch []row
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			q := fmt.Sprintf("SELECT CAST(%s AS TEXT), %s, %s FROM %s WHERE %s IS NOT NULL AND %s < ? AND CAST(%s AS TEXT) > ? ORDER BY CAST(%s AS TEXT) LIMIT ?",
+				key, dekCol, blobCol, table, dekCol, dekCol, key, key)
+			rows, err := tx.QueryContext(ctx, q, active, after, rotateBatch)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var r row
+				if err := rows.Scan(&r.id, &r.dek, &r.blob); err != nil {
+					rows.Close()
+					return err
+				}
+				batch = append(batch, r)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, r := range batch {
+				after = r.id
+				plain, err := s.open(ctx, table, r.id, r.dek, r.blob)
+				if errors.Is(err, ErrTampered) {
+					res.Skipped = append(res.Skipped, table+" "+r.id)
+					continue
+				}
+				if err != nil {
+					return err
+				}
+				s.keys.mu.RLock()
+				aead := s.keys.deks[active]
+				s.keys.mu.RUnlock()
+				blob, err := seal(aead, plain, s.keys.rowAAD(table, r.id, active))
+				if err != nil {
+					return err
+				}
+				if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ?", table, blobCol, dekCol, key), blob, active, r.id); err != nil {
+					return err
+				}
+				res.Reencrypted++
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(batch) == 0 {
+			return nil
+		}
+		if afterRotateBatch != nil {
+			if err := afterRotateBatch(); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// RewrapKEK wraps every data key under a new key-encryption key from src,
+// which may be of another kind (keyring to passphrase or back). Payloads
+// are not touched, so this is fast. Other processes must reopen the queue.
+func (s *Store) RewrapKEK(ctx context.Context, src KEKSource) error {
+	var next *keyset
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.ensureActive(ctx, tx); err != nil {
+			return err
+		}
+		kek, params, err := src.New(ctx, s.keys.dbID)
+		if err != nil {
+			return err
+		}
+		next, err = newKeyset(s.keys.dbID, kek)
+		if err != nil {
+			return err
+		}
+		s.keys.mu.RLock()
+		defer s.keys.mu.RUnlock()
+		for id, dek := range s.keys.raw {
+			wrapped, err := seal(next.kek, dek, next.dekAAD(id))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, "UPDATE deks SET wrapped = ? WHERE id = ?", wrapped, id); err != nil {
+				return err
+			}
+		}
+		for k, v := range map[string]string{"kek_kind": src.Kind(), "kek_params": params} {
+			if _, err := tx.ExecContext(ctx, "UPDATE meta SET value = ? WHERE key = ?", v, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return s.wrap("re-wrap keys in", err)
+	}
+	s.keys.mu.Lock()
+	s.keys.kek = next.kek
+	s.keys.mu.Unlock()
+	return nil
+}

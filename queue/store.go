@@ -1,0 +1,287 @@
+// Package queue is Ticketray's durable, encrypted offline queue: a SQLite
+// file that holds tickets as sealed payloads plus the few clear fields the
+// delivery schedule needs.
+//
+// A ticket is committed with synchronous=FULL before Enqueue returns, so an
+// acknowledged ticket survives a crash or power loss. The tray app and CLI
+// processes share the file: WAL mode, a busy timeout and immediate
+// transactions serialise writers without failing them.
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Errors callers test for with errors.Is.
+var (
+	ErrWrongKey = errors.New("the encryption key does not match this queue")
+	ErrTampered = errors.New("payload failed authentication (tampered or corrupted)")
+	ErrNotFound = errors.New("not found")
+	ErrFull     = errors.New("no space left to store the ticket")
+	ErrReadOnly = errors.New("the queue file is read-only")
+	ErrLeaseLost = errors.New("lease expired or taken over by another worker")
+)
+
+// CorruptError reports a database file that failed its integrity check and
+// was moved aside. The original bytes are kept at MovedTo for inspection.
+type CorruptError struct {
+	Path    string
+	MovedTo string
+	Err     error
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("queue: %s is corrupt (%v); moved it to %s, a new queue will be created on the next start", e.Path, e.Err, e.MovedTo)
+}
+
+func (e *CorruptError) Unwrap() error { return e.Err }
+
+// Options configure Open.
+type Options struct {
+	// KEK supplies the key-encryption key. Required.
+	KEK KEKSource
+	// Now is the clock; tests inject one to assert on scheduled times.
+	Now func() time.Time
+}
+
+// Store is an open queue file.
+type Store struct {
+	db   *sql.DB
+	path string
+	now  func() time.Time
+	keys *keyset
+}
+
+// Open opens or creates the queue at path. A wrong key, a corrupt file or
+// a file from a newer Ticketray are reported without changing the file
+// (a corrupt file is moved aside, never replaced).
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if opts.KEK == nil {
+		return nil, fmt.Errorf("queue: open %s: no key source", path)
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", path, err)
+	}
+	if err := createPrivate(abs); err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", abs, err)
+	}
+	db, err := sql.Open("sqlite", dsn(abs))
+	if err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", abs, err)
+	}
+	s := &Store{db: db, path: abs, now: opts.Now}
+	if err := s.init(ctx, opts.KEK); err != nil {
+		db.Close()
+		if isCorrupt(err) {
+			return nil, moveAside(abs, err, opts.Now())
+		}
+		return nil, err
+	}
+	return s, nil
+}
+
+func dsn(path string) string {
+	q := url.Values{}
+	for _, p := range []string{
+		"busy_timeout(10000)",
+		"journal_mode(WAL)",
+		"synchronous(FULL)",
+		"foreign_keys(1)",
+		"secure_delete(1)", // deleted rows are zeroed, not left in free pages
+	} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// createPrivate makes the file (and its directory) owner-only before SQLite
+// touches it; SQLite gives the -wal and -shm files the same mode.
+func createPrivate(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+func (s *Store) init(ctx context.Context, src KEKSource) error {
+	if err := s.db.PingContext(ctx); err != nil {
+		return s.wrap("open", err)
+	}
+	var check string
+	if err := s.db.QueryRowContext(ctx, "PRAGMA quick_check").Scan(&check); err != nil {
+		return s.wrap("integrity check", err)
+	}
+	if check != "ok" {
+		return fmt.Errorf("queue: %s: %w: %s", s.path, errIntegrity, check)
+	}
+	version, err := s.userVersion(ctx)
+	if err != nil {
+		return s.wrap("read schema version", err)
+	}
+	latest, files, err := migrationFiles()
+	if err != nil {
+		return err
+	}
+	if version > latest {
+		return fmt.Errorf("queue: %s has schema version %d; this Ticketray understands up to %d: upgrade Ticketray", s.path, version, latest)
+	}
+	// An existing queue proves the key before anything is written to it.
+	if version > 0 {
+		if err := s.loadKeys(ctx, src); err != nil {
+			return err
+		}
+	}
+	if err := s.migrate(ctx, version, files); err != nil {
+		return err
+	}
+	if s.keys == nil {
+		return s.loadKeys(ctx, src)
+	}
+	return nil
+}
+
+func (s *Store) userVersion(ctx context.Context) (int, error) {
+	var v int
+	err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&v)
+	return v, err
+}
+
+func migrationFiles() (int, []string, error) {
+	files, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return 0, nil, err
+	}
+	sort.Strings(files)
+	for i, f := range files {
+		n, err := strconv.Atoi(strings.SplitN(filepath.Base(f), "_", 2)[0])
+		if err != nil || n != i+1 {
+			panic("queue: migrations must be numbered 0001_… without gaps: " + f)
+		}
+	}
+	return len(files), files, nil
+}
+
+// migrate applies each pending migration in its own immediate transaction,
+// re-reading user_version inside it so concurrent openers apply each once.
+func (s *Store) migrate(ctx context.Context, from int, files []string) error {
+	for v := from; v < len(files); v++ {
+		err := s.inTx(ctx, func(tx *sql.Tx) error {
+			var cur int
+			if err := tx.QueryRowContext(ctx, "PRAGMA user_version").Scan(&cur); err != nil {
+				return err
+			}
+			if cur > v {
+				return nil
+			}
+			body, err := migrations.ReadFile(files[v])
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, string(body)); err != nil {
+				return fmt.Errorf("%s: %w", files[v], err)
+			}
+			_, err = tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", v+1))
+			return err
+		})
+		if err != nil {
+			return s.wrap("migrate", err)
+		}
+	}
+	return nil
+}
+
+// Path is the absolute path of the queue file.
+func (s *Store) Path() string { return s.path }
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// inTx runs fn in an immediate transaction, rolling back on error.
+func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrap adds the operation and file to err and maps SQLite's storage errors
+// to the package's sentinels.
+func (s *Store) wrap(op string, err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_FULL:
+			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrFull, err)
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrReadOnly, err)
+		}
+	}
+	return fmt.Errorf("queue: %s %s: %w", op, s.path, err)
+}
+
+var errIntegrity = errors.New("integrity check failed")
+
+func isCorrupt(err error) bool {
+	if errors.Is(err, errIntegrity) {
+		return true
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() & 0xff {
+		case sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB:
+			return true
+		}
+	}
+	return false
+}
+
+// moveAside renames a corrupt queue (and its WAL and shared-memory files)
+// to a timestamped name next to it.
+func moveAside(path string, cause error, now time.Time) error {
+	dest := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if _, err := os.Stat(path + suffix); err != nil {
+			continue
+		}
+		if err := os.Rename(path+suffix, dest+suffix); err != nil {
+			return fmt.Errorf("queue: %s is corrupt (%v) and could not be moved aside: %w", path, cause, err)
+		}
+	}
+	return &CorruptError{Path: path, MovedTo: dest, Err: cause}
+}
+
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMs(v int64) time.Time { return time.UnixMilli(v).UTC() }

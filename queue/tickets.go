@@ -1,0 +1,344 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Actions a delivery performs on its connection.
+const (
+	ActionCreate = "create"
+	ActionUpdate = "update"
+	ActionSync   = "sync"
+)
+
+// Delivery states.
+const (
+	StatePending   = "pending"
+	StateInFlight  = "in_flight"
+	StateDelivered = "delivered"
+	StateRetry     = "retry"
+	StateDead      = "dead"
+)
+
+// Target is one delivery to schedule: an action on a named connection.
+type Target struct {
+	Connection string
+	Action     string
+}
+
+// Item is a stored ticket with its deliveries. Payload is decrypted; when
+// it fails authentication Err is ErrTampered and Payload is nil, and the
+// rest of the queue stays readable.
+type Item struct {
+	ID         string
+	CreatedAt  time.Time
+	Payload    []byte
+	Err        error
+	Deliveries []Delivery
+}
+
+// Delivery is one ticket × connection × action and where it stands.
+type Delivery struct {
+	ID            int64
+	TicketID      string
+	Connection    string
+	Action        string
+	State         string
+	Attempts      int
+	NextAttemptAt time.Time
+	LeaseExpires  time.Time
+	RemoteID      string
+	RemoteNumber  string
+	RemoteURL     string
+	LastError     string
+	UpdatedAt     time.Time
+	DeliveredAt   time.Time
+}
+
+// Event is one entry of a delivery's history.
+type Event struct {
+	DeliveryID int64
+	At         time.Time
+	State      string
+	Attempt    int
+	Detail     string
+}
+
+// Enqueue stores a sealed payload and one pending delivery per target, and
+// returns the new ticket's id once the transaction is durable on disk.
+func (s *Store) Enqueue(ctx context.Context, createdAt time.Time, payload []byte, targets []Target) (string, error) {
+	u, err := uuid.NewV7()
+	if err != nil {
+		return "", fmt.Errorf("queue: enqueue: %w", err)
+	}
+	id := u.String()
+	now := ms(s.now())
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.ensureActive(ctx, tx); err != nil {
+			return err
+		}
+		dek, blob, err := s.keys.seal("tickets", id, payload)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO tickets (id, created_at, dek_id, payload) VALUES (?, ?, ?, ?)", id, ms(createdAt), dek, blob); err != nil {
+			return err
+		}
+		for _, t := range targets {
+			if err := checkTarget(t); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at)
+				VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, t.Connection, t.Action, now, now, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return "", s.wrap("enqueue in", err)
+	}
+	return id, nil
+}
+
+func checkTarget(t Target) error {
+	if t.Connection == "" {
+		return fmt.Errorf("delivery target has no connection name")
+	}
+	switch t.Action {
+	case ActionCreate, ActionUpdate, ActionSync:
+		return nil
+	}
+	return fmt.Errorf("delivery action %q is not create, update or sync", t.Action)
+}
+
+// Filter selects tickets by the state of their deliveries. State "pending"
+// matches every ticket with work left (pending, in flight or retrying).
+type Filter struct {
+	State string
+}
+
+// List returns tickets oldest first, with their deliveries.
+func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
+	q := "SELECT id, created_at, dek_id, payload FROM tickets"
+	var args []any
+	switch f.State {
+	case "":
+	case StatePending:
+		q += " WHERE id IN (SELECT ticket_id FROM deliveries WHERE state IN ('pending', 'in_flight', 'retry'))"
+	case StateDelivered, StateDead, StateRetry, StateInFlight:
+		q += " WHERE id IN (SELECT ticket_id FROM deliveries WHERE state = ?)"
+		args = append(args, f.State)
+	default:
+		return nil, fmt.Errorf("queue: unknown state %q (pending, in_flight, retry, delivered, dead)", f.State)
+	}
+	q += " ORDER BY created_at, id"
+	items, err := s.items(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("list", err)
+	}
+	return items, nil
+}
+
+// Get returns one ticket by id (a unique prefix of at least 8 characters
+// is enough).
+func (s *Store) Get(ctx context.Context, id string) (Item, error) {
+	if len(id) < 8 {
+		return Item{}, fmt.Errorf("queue: ticket %q: %w (give at least 8 characters of the id)", id, ErrNotFound)
+	}
+	items, err := s.items(ctx, "SELECT id, created_at, dek_id, payload FROM tickets WHERE id >= ? AND id < ? ORDER BY id LIMIT 2", id, id+"\uffff")
+	if err != nil {
+		return Item{}, s.wrap("get", err)
+	}
+	switch len(items) {
+	case 0:
+		return Item{}, fmt.Errorf("queue: ticket %q: %w", id, ErrNotFound)
+	case 1:
+		return items[0], nil
+	}
+	return Item{}, fmt.Errorf("queue: ticket id prefix %q is ambiguous", id)
+}
+
+func (s *Store) items(ctx context.Context, q string, args ...any) ([]Item, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	type sealed struct {
+		dek  int64
+		blob []byte
+	}
+	var items []Item
+	var blobs []sealed
+	for rows.Next() {
+		var it Item
+		var created int64
+		var sl sealed
+		if err := rows.Scan(&it.ID, &created, &sl.dek, &sl.blob); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		it.CreatedAt = fromMs(created)
+		items = append(items, it)
+		blobs = append(blobs, sl)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range items {
+		p, err := s.open(ctx, "tickets", items[i].ID, blobs[i].dek, blobs[i].blob)
+		if errors.Is(err, ErrTampered) {
+			items[i].Err = fmt.Errorf("ticket %s: %w", items[i].ID, err)
+		} else if err != nil {
+			return nil, err
+		}
+		items[i].Payload = p
+		if items[i].Deliveries, err = s.deliveries(ctx, "WHERE ticket_id = ? ORDER BY id", items[i].ID); err != nil {
+			return nil, err
+		}
+	}
+	return items, nil
+}
+
+const deliveryCols = `id, ticket_id, connection, action, state, attempts, next_attempt_at, COALESCE(lease_expires_at, 0),
+	COALESCE(remote_id, ''), COALESCE(remote_number, ''), COALESCE(remote_url, ''), last_error, COALESCE(error_dek_id, 0), updated_at, COALESCE(delivered_at, 0)`
+
+func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]Delivery, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+deliveryCols+" FROM deliveries "+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	var out []Delivery
+	var errBlobs [][]byte
+	var errDeks []int64
+	for rows.Next() {
+		var d Delivery
+		var next, lease, updated, delivered, dek int64
+		var blob []byte
+		if err := rows.Scan(&d.ID, &d.TicketID, &d.Connection, &d.Action, &d.State, &d.Attempts, &next, &lease,
+			&d.RemoteID, &d.RemoteNumber, &d.RemoteURL, &blob, &dek, &updated, &delivered); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		d.NextAttemptAt, d.UpdatedAt = fromMs(next), fromMs(updated)
+		if lease != 0 {
+			d.LeaseExpires = fromMs(lease)
+		}
+		if delivered != 0 {
+			d.DeliveredAt = fromMs(delivered)
+		}
+		out = append(out, d)
+		errBlobs = append(errBlobs, blob)
+		errDeks = append(errDeks, dek)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if errBlobs[i] == nil {
+			continue
+		}
+		msg, err := s.open(ctx, "deliveries", fmt.Sprint(out[i].ID), errDeks[i], errBlobs[i])
+		switch {
+		case errors.Is(err, ErrTampered):
+			out[i].LastError = "(error text failed authentication)"
+		case err != nil:
+			return nil, err
+		default:
+			out[i].LastError = string(msg)
+		}
+	}
+	return out, nil
+}
+
+// Events returns a delivery's history, oldest first.
+func (s *Store) Events(ctx context.Context, deliveryID int64) ([]Event, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, at, state, attempt, detail, COALESCE(dek_id, 0) FROM events WHERE delivery_id = ? ORDER BY id", deliveryID)
+	if err != nil {
+		return nil, s.wrap("events", err)
+	}
+	type raw struct {
+		id, dek int64
+		blob    []byte
+	}
+	var out []Event
+	var raws []raw
+	for rows.Next() {
+		e := Event{DeliveryID: deliveryID}
+		var r raw
+		var at int64
+		if err := rows.Scan(&r.id, &at, &e.State, &e.Attempt, &r.blob, &r.dek); err != nil {
+			rows.Close()
+			return nil, s.wrap("events", err)
+		}
+		e.At = fromMs(at)
+		out = append(out, e)
+		raws = append(raws, r)
+	}
+	rows.Close()
+	for i, r := range raws {
+		if r.blob == nil {
+			continue
+		}
+		msg, err := s.open(ctx, "events", fmt.Sprint(r.id), r.dek, r.blob)
+		if err != nil && !errors.Is(err, ErrTampered) {
+			return nil, s.wrap("events", err)
+		}
+		out[i].Detail = string(msg)
+		if err != nil {
+			out[i].Detail = "(detail failed authentication)"
+		}
+	}
+	return out, rows.Err()
+}
+
+// Delete removes a ticket and its deliveries for good.
+func (s *Store) Delete(ctx context.Context, id string) error {
+	it, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, "DELETE FROM tickets WHERE id = ?", it.ID)
+		return err
+	})
+	return s.wrapIf("delete", err)
+}
+
+func (s *Store) wrapIf(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return s.wrap(op, err)
+}
+
+// Counts returns the number of deliveries in each state.
+func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+	if err != nil {
+		return nil, s.wrap("count", err)
+	}
+	defer rows.Close()
+	m := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, s.wrap("count", err)
+		}
+		m[st] = n
+	}
+	return m, rows.Err()
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
