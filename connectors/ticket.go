@@ -99,7 +99,7 @@ type Attachment struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"contentType"`
 	SizeBytes   int64  `json:"sizeBytes"`
-	Data        []byte `json:"data"`
+	Data        []byte `json:"data,omitempty"`
 }
 
 // NewKey returns a random 128-bit identifier in hex, used for idempotency

@@ -77,3 +77,17 @@ func Collect(ctx context.Context) SystemInfo {
 	}
 	return si
 }
+
+// SkillSpec declares an IT-defined skill in config: a program run with
+// fixed arguments (no shell, no user input interpolated).
+type SkillSpec struct {
+	ID                   string   `json:"id"`
+	Name                 string   `json:"name"`
+	Description          string   `json:"description,omitempty"`
+	Program              string   `json:"program"`
+	Args                 []string `json:"args,omitempty"`
+	TimeoutMs            int      `json:"timeoutMs,omitempty"`
+	OS                   []string `json:"os,omitempty"`
+	RequiresAdmin        bool     `json:"requiresAdmin,omitempty"`
+	RequiresConfirmation bool     `json:"requiresConfirmation,omitempty"`
+}

@@ -123,6 +123,9 @@ func (k PassphraseKEK) New(ctx context.Context, dbID string) ([]byte, string, er
 	if p.Threads == 0 {
 		p.Threads = 2
 	}
+	if !p.costOK() {
+		return nil, "", fmt.Errorf("the passphrase cost is out of range (1-16 passes, 8 MiB-1 GiB)")
+	}
 	raw, _ := json.Marshal(p)
 	return argon2.IDKey(k.Passphrase, salt, p.Time, p.MemoryKiB, p.Threads, 32), string(raw), nil
 }
@@ -135,10 +138,15 @@ func (k PassphraseKEK) Open(ctx context.Context, dbID, params string) ([]byte, e
 	}
 	salt, err := base64.StdEncoding.DecodeString(p.Salt)
 	// Bound the cost so a tampered meta row cannot make Open eat the machine.
-	if err != nil || len(salt) < 16 || p.Time == 0 || p.Time > 16 || p.MemoryKiB < 8<<10 || p.MemoryKiB > 1<<20 || p.Threads == 0 {
+	if err != nil || len(salt) < 16 || !p.costOK() {
 		return nil, fmt.Errorf("queue key parameters are out of range")
 	}
 	return argon2.IDKey(k.Passphrase, salt, p.Time, p.MemoryKiB, p.Threads, 32), nil
+}
+
+// costOK bounds the cost; New must never store one that Open refuses.
+func (p passphraseParams) costOK() bool {
+	return p.Time != 0 && p.Time <= 16 && p.MemoryKiB >= 8<<10 && p.MemoryKiB <= 1<<20 && p.Threads != 0
 }
 
 // keyset holds the unwrapped data keys (DEKs). The highest id is active:

@@ -32,11 +32,11 @@ var migrations embed.FS
 
 // Errors callers test for with errors.Is.
 var (
-	ErrWrongKey = errors.New("the encryption key does not match this queue")
-	ErrTampered = errors.New("payload failed authentication (tampered or corrupted)")
-	ErrNotFound = errors.New("not found")
-	ErrFull     = errors.New("no space left to store the ticket")
-	ErrReadOnly = errors.New("the queue file is read-only")
+	ErrWrongKey  = errors.New("the encryption key does not match this queue")
+	ErrTampered  = errors.New("payload failed authentication (tampered or corrupted)")
+	ErrNotFound  = errors.New("not found")
+	ErrFull      = errors.New("no space left to store the ticket")
+	ErrReadOnly  = errors.New("the queue file is read-only")
 	ErrLeaseLost = errors.New("lease expired or taken over by another worker")
 )
 

@@ -1,0 +1,378 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/queue"
+)
+
+const queueUsage = `Usage:
+  ticketray queue list [--state pending|delivered|dead] [--json]
+  ticketray queue show ID [--json]
+  ticketray queue retry ID | --all-dead
+  ticketray queue purge [--delivered] [--older-than DURATION]
+  ticketray queue delete ID --yes
+
+An ID may be shortened to any unique prefix of 8 characters or more.
+'pending' means work is left: pending, in flight or waiting to retry.
+purge removes only tickets delivered everywhere, longer ago than
+--older-than (default 30d; units h, m, s or d).
+`
+
+func (c *cli) queueCmd(args []string) error {
+	usage := func() string { return queueUsage }
+	if len(args) == 0 {
+		return usagef("queue needs a subcommand: list, show, retry, purge or delete\n%s", queueUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := c.flags("queue "+sub, usage)
+	switch sub {
+	case "list":
+		state := fs.String("state", "", "")
+		asJSON := fs.Bool("json", false, "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return usagef("queue list takes no arguments")
+		}
+		switch *state {
+		case "", queue.StatePending, queue.StateDelivered, queue.StateDead, queue.StateRetry, queue.StateInFlight:
+		default:
+			return usagef("--state must be pending, delivered or dead (or retry, in_flight)")
+		}
+		return c.queueList(*state, *asJSON)
+	case "show":
+		asJSON := fs.Bool("json", false, "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("queue show needs exactly one ticket ID")
+		}
+		return c.queueShow(pos[0], *asJSON)
+	case "retry":
+		allDead := fs.Bool("all-dead", false, "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if (len(pos) == 1) == *allDead || len(pos) > 1 {
+			return usagef("queue retry needs one ticket ID or --all-dead")
+		}
+		svc, err := c.open()
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		var n int
+		if *allDead {
+			n, err = svc.Store.RetryAllDead(c.ctx)
+		} else {
+			n, err = svc.Store.Retry(c.ctx, pos[0])
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.env.Stdout, "%d deliveries rescheduled\n", n)
+		return nil
+	case "purge":
+		fs.Bool("delivered", true, "")
+		older := fs.String("older-than", "30d", "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) > 0 {
+			return usagef("queue purge takes no arguments")
+		}
+		d, err := parseAge(*older)
+		if err != nil {
+			return usagef("--older-than: %v", err)
+		}
+		svc, err := c.open()
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		n, err := svc.Store.Purge(c.ctx, time.Now().Add(-d))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(c.env.Stdout, "%d delivered tickets purged\n", n)
+		return nil
+	case "delete":
+		yes := fs.Bool("yes", false, "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("queue delete needs exactly one ticket ID")
+		}
+		if !*yes {
+			return usagef("queue delete removes the ticket for good, delivered or not; add --yes to confirm")
+		}
+		svc, err := c.open()
+		if err != nil {
+			return err
+		}
+		defer svc.Close()
+		if err := svc.Store.Delete(c.ctx, pos[0]); err != nil {
+			return err
+		}
+		fmt.Fprintln(c.env.Stdout, "deleted")
+		return nil
+	case "--help", "-h", "help":
+		return errHelp{usage}
+	}
+	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete)", sub)
+}
+
+// parseAge is time.ParseDuration plus a "d" (day) unit.
+func parseAge(s string) (time.Duration, error) {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		days, err := strconv.Atoi(n)
+		if err != nil || days < 0 {
+			return 0, fmt.Errorf("%q is not a number of days", s)
+		}
+		return time.Duration(days) * 24 * time.Hour, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is not a duration like 30d, 12h or 90m", s)
+	}
+	return d, nil
+}
+
+// deliveryJSON is the contract's delivery object.
+type deliveryJSON struct {
+	Connection    string      `json:"connection"`
+	Action        string      `json:"action"`
+	State         string      `json:"state"`
+	Attempts      int         `json:"attempts"`
+	RemoteID      string      `json:"remoteId"`
+	RemoteNumber  string      `json:"remoteNumber"`
+	RemoteURL     string      `json:"remoteUrl"`
+	LastError     string      `json:"lastError"`
+	NextAttemptAt *time.Time  `json:"nextAttemptAt"`
+	History       []eventJSON `json:"history,omitempty"`
+}
+
+type eventJSON struct {
+	At      time.Time `json:"at"`
+	State   string    `json:"state"`
+	Attempt int       `json:"attempt"`
+	Detail  string    `json:"detail,omitempty"`
+}
+
+// entryJSON is one element of `queue list --json`.
+type entryJSON struct {
+	ID         string             `json:"id"`
+	Summary    string             `json:"summary"`
+	CreatedAt  time.Time          `json:"createdAt"`
+	Priority   string             `json:"priority"`
+	Category   string             `json:"category,omitempty"`
+	Requester  *connectors.User   `json:"requester,omitempty"`
+	Error      string             `json:"error,omitempty"`
+	Deliveries []deliveryJSON     `json:"deliveries"`
+	Ticket     *connectors.Ticket `json:"ticket,omitempty"`
+}
+
+func toDeliveryJSON(d queue.Delivery) deliveryJSON {
+	j := deliveryJSON{Connection: d.Connection, Action: d.Action, State: d.State, Attempts: d.Attempts,
+		RemoteID: d.RemoteID, RemoteNumber: d.RemoteNumber, RemoteURL: d.RemoteURL, LastError: d.LastError}
+	if d.State == queue.StatePending || d.State == queue.StateRetry {
+		t := d.NextAttemptAt
+		j.NextAttemptAt = &t
+	}
+	return j
+}
+
+func toEntryJSON(e Entry) entryJSON {
+	j := entryJSON{ID: e.ID, CreatedAt: e.CreatedAt, Deliveries: []deliveryJSON{}}
+	if e.Err != nil {
+		j.Error = e.Err.Error()
+	}
+	if t := e.Ticket; t != nil {
+		j.Summary, j.Priority, j.Category = t.Summary, string(t.Priority), t.Category
+		u := t.User
+		j.Requester = &u
+	}
+	for _, d := range e.Deliveries {
+		j.Deliveries = append(j.Deliveries, toDeliveryJSON(d))
+	}
+	return j
+}
+
+func (c *cli) queueList(state string, asJSON bool) error {
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	entries, err := svc.List(c.ctx, state)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		out := make([]entryJSON, 0, len(entries))
+		for _, e := range entries {
+			out = append(out, toEntryJSON(e))
+		}
+		return writeJSON(c.env.Stdout, out)
+	}
+	if len(entries) == 0 {
+		fmt.Fprintln(c.env.Stderr, "The queue is empty.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tCREATED\tPRIORITY\tSUMMARY\tREQUESTER\tDELIVERIES")
+	for _, e := range entries {
+		summary, prio, who := "(unreadable: "+errText(e.Err)+")", "-", "-"
+		if t := e.Ticket; t != nil {
+			summary, prio, who = clip(t.Summary, 40), string(t.Priority), or(t.User.Email, or(t.User.Name, t.User.ID))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.CreatedAt.Local().Format("2006-01-02 15:04"), prio, summary, clip(who, 30), deliverySummary(e.Deliveries))
+	}
+	return tw.Flush()
+}
+
+func errText(err error) string {
+	if err == nil {
+		return ""
+	}
+	return "failed authentication"
+}
+
+// deliverySummary is the one-line state per connection used in lists.
+func deliverySummary(ds []queue.Delivery) string {
+	if len(ds) == 0 {
+		return "no connection configured"
+	}
+	parts := make([]string, len(ds))
+	for i, d := range ds {
+		s := d.Connection + ": " + d.State
+		switch d.State {
+		case queue.StateDelivered:
+			s += " " + d.RemoteNumber
+		case queue.StateRetry:
+			s += fmt.Sprintf(" at %s (attempt %d)", d.NextAttemptAt.Local().Format("15:04:05"), d.Attempts)
+		case queue.StateDead:
+			s += " (" + clip(d.LastError, 40) + ")"
+		}
+		parts[i] = s
+	}
+	return strings.Join(parts, "; ")
+}
+
+func clip(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func (c *cli) queueShow(id string, asJSON bool) error {
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	e, err := svc.Get(c.ctx, id)
+	if err != nil {
+		return err
+	}
+	j := toEntryJSON(e)
+	for i, d := range e.Deliveries {
+		evs, err := svc.Store.Events(c.ctx, d.ID)
+		if err != nil {
+			return err
+		}
+		for _, ev := range evs {
+			j.Deliveries[i].History = append(j.Deliveries[i].History, eventJSON{At: ev.At, State: ev.State, Attempt: ev.Attempt, Detail: ev.Detail})
+		}
+	}
+	if e.Ticket != nil {
+		t := *e.Ticket
+		t.Attachments = append([]connectors.Attachment(nil), t.Attachments...)
+		for i := range t.Attachments {
+			t.Attachments[i].Data = nil // names and sizes only; the bytes stay in the queue
+		}
+		j.Ticket = &t
+	}
+	if asJSON {
+		if err := writeJSON(c.env.Stdout, j); err != nil {
+			return err
+		}
+	} else {
+		printEntry(c.env.Stdout, j)
+	}
+	if e.Err != nil {
+		return e.Err
+	}
+	return nil
+}
+
+func printEntry(w io.Writer, j entryJSON) {
+	fmt.Fprintf(w, "Ticket    %s\nCreated   %s\n", j.ID, j.CreatedAt.Local().Format(time.RFC1123))
+	if j.Error != "" {
+		fmt.Fprintf(w, "Error     %s\n", j.Error)
+	}
+	if t := j.Ticket; t != nil {
+		fmt.Fprintf(w, "Summary   %s\nPriority  %s\n", t.Summary, t.Priority)
+		if t.Category != "" {
+			fmt.Fprintf(w, "Category  %s\n", t.Category)
+		}
+		fmt.Fprintf(w, "Requester %s\n", strings.TrimSpace(fmt.Sprintf("%s <%s> (%s)", t.User.Name, t.User.Email, t.User.ID)))
+		fmt.Fprintf(w, "Key       %s\n", t.IdempotencyKey)
+		if t.Description != "" {
+			fmt.Fprintf(w, "\n%s\n", t.Description)
+		}
+		if si := t.SystemInfo; si != nil {
+			fmt.Fprintf(w, "\nSystem    %s %s (%s), %s, device %s %s\n", si.OSName, si.OSVersion, si.OSBuild, si.Architecture, si.DeviceName, si.DeviceID)
+		}
+		for _, s := range t.SkillResults {
+			fmt.Fprintf(w, "Skill     %s: %s (%d ms)\n", s.SkillName, s.Status, s.ExecutionTimeMs)
+		}
+		for _, a := range t.Attachments {
+			fmt.Fprintf(w, "Attached  %s (%s, %d bytes)\n", a.Filename, a.ContentType, a.SizeBytes)
+		}
+	}
+	fmt.Fprintln(w, "\nDeliveries")
+	if len(j.Deliveries) == 0 {
+		fmt.Fprintln(w, "  none: no connection was configured when it was queued")
+	}
+	for _, d := range j.Deliveries {
+		fmt.Fprintf(w, "  %s %s: %s, %d attempts", d.Connection, d.Action, d.State, d.Attempts)
+		if d.RemoteNumber != "" {
+			fmt.Fprintf(w, ", %s %s", d.RemoteNumber, d.RemoteURL)
+		}
+		if d.NextAttemptAt != nil {
+			fmt.Fprintf(w, ", next %s", d.NextAttemptAt.Local().Format(time.TimeOnly))
+		}
+		if d.LastError != "" {
+			fmt.Fprintf(w, "\n    last error: %s", d.LastError)
+		}
+		fmt.Fprintln(w)
+		for _, ev := range d.History {
+			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ev.State, ev.Attempt, ev.Detail)
+		}
+	}
+}

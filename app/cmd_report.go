@@ -1,0 +1,165 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
+)
+
+const reportUsage = `Usage: ticketray report --summary S [flags]
+
+Build a ticket, store it encrypted in the queue and print its id. The
+ticket is on disk before this returns; it is sent when a connection is
+reachable ('ticketray drain', or the tray app).
+
+Flags:
+  --summary S            what is wrong, in one line (required, at most 160 characters)
+  --description D        details
+  --category C           one of the configured categories
+  --priority P           low, medium (default), high or critical
+  --user-id ID           reporter id   (default: the OS user name)
+  --user-name N          reporter name (default: the OS account's full name)
+  --user-email E         reporter email
+  --skills a,b           run these troubleshooting skills and attach their results
+  --no-skills            run no skills
+  --no-system-info       do not attach system information
+  --attach FILE          attach a file (repeatable; at most 5, 10 MiB each)
+  --json                 print {"id", "idempotencyKey", "connections"} as JSON
+`
+
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func (c *cli) report(args []string) error {
+	fs := c.flags("report", func() string { return reportUsage })
+	var (
+		d                   Draft
+		userID, name, email string
+		skills              string
+		noSkills, noSysInfo bool
+		asJSON              bool
+		attach              stringList
+	)
+	fs.StringVar(&d.Summary, "summary", "", "")
+	fs.StringVar(&d.Description, "description", "", "")
+	fs.StringVar(&d.Category, "category", "", "")
+	fs.StringVar(&d.Priority, "priority", "", "")
+	fs.StringVar(&userID, "user-id", "", "")
+	fs.StringVar(&name, "user-name", "", "")
+	fs.StringVar(&email, "user-email", "", "")
+	fs.StringVar(&skills, "skills", "", "")
+	fs.BoolVar(&noSkills, "no-skills", false, "")
+	fs.BoolVar(&noSysInfo, "no-system-info", false, "")
+	fs.BoolVar(&asJSON, "json", false, "")
+	fs.Var(&attach, "attach", "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usagef("report takes no arguments (got %q); put the text in --summary", pos[0])
+	}
+	if skills != "" && noSkills {
+		return usagef("--skills and --no-skills cannot be used together")
+	}
+	if skills != "" {
+		id := strings.Split(skills, ",")[0]
+		return usagef("unknown skill %q: no troubleshooting skills are available in this build", id)
+	}
+	def := DefaultUser()
+	d.User = connectors.User{ID: or(userID, def.ID), Name: or(name, def.Name), Email: email}
+	for _, path := range attach {
+		a, err := readAttachment(path)
+		if err != nil {
+			return usagef("--attach: %v", err)
+		}
+		d.Attachments = append(d.Attachments, a)
+	}
+
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	if d.Category != "" && len(svc.Config.Categories) > 0 && !containsFold(svc.Config.Categories, d.Category) {
+		return usagef("--category %q is not one of the configured categories: %s", d.Category, strings.Join(svc.Config.Categories, ", "))
+	}
+	if !noSysInfo {
+		d.SystemInfo = collectSystemInfo(c.ctx)
+	}
+	r, err := svc.Submit(c.ctx, d)
+	if err != nil {
+		if connectors.IsValidation(err) {
+			return err
+		}
+		return fmt.Errorf("the ticket was NOT queued: %w", err)
+	}
+	if asJSON {
+		return json.NewEncoder(c.env.Stdout).Encode(r)
+	}
+	fmt.Fprintln(c.env.Stdout, r.ID)
+	if len(r.Connections) == 0 {
+		fmt.Fprintln(c.env.Stderr, "Saved. No connection is configured yet, so it waits in the queue.")
+	} else {
+		fmt.Fprintf(c.env.Stderr, "Saved — will be sent to %s when online.\n", strings.Join(r.Connections, ", "))
+	}
+	return nil
+}
+
+// collectSystemInfo bounds collection so a slow probe never holds up a
+// ticket: whatever arrived in time is attached, marked partial.
+func collectSystemInfo(ctx context.Context) *diagnostics.SystemInfo {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	si := diagnostics.Collect(ctx)
+	return &si
+}
+
+func readAttachment(path string) (connectors.Attachment, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return connectors.Attachment{}, err
+	}
+	if !st.Mode().IsRegular() {
+		return connectors.Attachment{}, fmt.Errorf("%s is not a regular file", path)
+	}
+	if st.Size() > connectors.MaxAttachmentBytes {
+		return connectors.Attachment{}, fmt.Errorf("%s is %d bytes; the limit is %d", path, st.Size(), connectors.MaxAttachmentBytes)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return connectors.Attachment{}, err
+	}
+	ct := mime.TypeByExtension(filepath.Ext(path))
+	if ct == "" {
+		ct = http.DetectContentType(data)
+	}
+	return connectors.Attachment{Filename: filepath.Base(path), ContentType: ct, SizeBytes: int64(len(data)), Data: data}, nil
+}
+
+func or(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}
+
+func containsFold(list []string, s string) bool {
+	for _, v := range list {
+		if strings.EqualFold(v, s) {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,61 @@
+package gui
+
+import (
+	"fmt"
+	"time"
+)
+
+// status is what the tray shows about the queue. It is plain data so the
+// menu's labels are tested without Fyne.
+type status struct {
+	Waiting  int       // deliveries not yet delivered or dead
+	Dead     int       // deliveries that need staff attention
+	LastSent time.Time // zero if nothing was delivered yet
+	Err      error     // the queue could not be read
+}
+
+// line is the tray menu's status line.
+func (s status) line(now time.Time) string {
+	if s.Err != nil {
+		return "Queue unavailable — see the log"
+	}
+	l := fmt.Sprintf("%d queued", s.Waiting)
+	if s.Dead > 0 {
+		l += fmt.Sprintf(", %d need attention", s.Dead)
+	}
+	if !s.LastSent.IsZero() {
+		l += ", last sent " + ago(now.Sub(s.LastSent))
+	}
+	return l
+}
+
+// queueItem is the label of the help desk queue entry.
+func (s status) queueItem() string {
+	if s.Waiting == 0 {
+		return "Help desk queue"
+	}
+	return fmt.Sprintf("Help desk queue (%d waiting)", s.Waiting)
+}
+
+// icon names the tray icon for the state.
+func (s status) icon() string {
+	switch {
+	case s.Err != nil || s.Dead > 0:
+		return "attention"
+	case s.Waiting > 0:
+		return "offline"
+	}
+	return "online"
+}
+
+func ago(d time.Duration) string {
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		return fmt.Sprintf("%d min ago", int(d.Minutes()))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%d h ago", int(d.Hours()))
+	}
+	return fmt.Sprintf("%d days ago", int(d.Hours()/24))
+}

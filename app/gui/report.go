@@ -1,0 +1,159 @@
+package gui
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
+)
+
+// submitter is the part of app.Service the report form needs.
+type submitter interface {
+	Submit(ctx context.Context, d app.Draft) (app.Receipt, error)
+}
+
+// reportForm is the "Report an issue" window's content. Work that may
+// block (system info, the disk write) runs off the UI thread; results come
+// back through fyne.Do.
+type reportForm struct {
+	svc        submitter
+	collect    func(context.Context) *diagnostics.SystemInfo
+	user       connectors.User
+	onSaved    func(app.Receipt)
+	summary    *widget.Entry
+	summaryErr *widget.Label
+	descr      *widget.Entry
+	category   *widget.Select
+	priority   *widget.Select
+	sysInfo    *widget.Check
+	preview    *widget.Button
+	submit     *widget.Button
+	status     *widget.Label
+	content    fyne.CanvasObject
+	previewFn  func(string) // shows the system-info preview; a dialog in the app
+}
+
+func newReportForm(svc submitter, categories []string, user connectors.User, collect func(context.Context) *diagnostics.SystemInfo) *reportForm {
+	f := &reportForm{svc: svc, collect: collect, user: user}
+	f.summary = widget.NewEntry()
+	f.summary.SetPlaceHolder("What is wrong, in one line")
+	// Enter moves on to the description: it never submits or clears a
+	// half-written report.
+	f.summary.OnSubmitted = func(string) { focus(f.descr) }
+	f.summary.OnChanged = func(string) { f.summaryErr.SetText("") }
+	f.summaryErr = widget.NewLabel("")
+	f.summaryErr.Importance = widget.DangerImportance
+	f.descr = widget.NewMultiLineEntry()
+	f.descr.SetPlaceHolder("What happened, what you expected, what you tried")
+	f.descr.SetMinRowsVisible(5)
+	f.category = widget.NewSelect(categories, nil)
+	f.category.PlaceHolder = "(none)"
+	prios := make([]string, len(connectors.Priorities))
+	for i, p := range connectors.Priorities {
+		prios[i] = string(p)
+	}
+	f.priority = widget.NewSelect(prios, nil)
+	f.priority.SetSelected(string(connectors.PriorityMedium))
+	f.sysInfo = widget.NewCheck("Include system information", nil)
+	f.sysInfo.SetChecked(true)
+	f.preview = widget.NewButton("Preview…", f.showPreview)
+	f.submit = widget.NewButton("Submit", f.doSubmit)
+	f.submit.Importance = widget.HighImportance
+	f.status = widget.NewLabel("")
+	f.status.Wrapping = fyne.TextWrapWord
+
+	form := widget.NewForm(
+		widget.NewFormItem("Summary", container.NewVBox(f.summary, f.summaryErr)),
+		widget.NewFormItem("Description", f.descr),
+		widget.NewFormItem("Category", f.category),
+		widget.NewFormItem("Priority", f.priority),
+		widget.NewFormItem("", container.NewHBox(f.sysInfo, f.preview)),
+	)
+	f.content = container.NewBorder(nil, container.NewVBox(f.status, container.NewHBox(layoutSpacer(), f.submit)), nil, nil, form)
+	return f
+}
+
+func (f *reportForm) draft() app.Draft {
+	return app.Draft{
+		Summary:     strings.TrimSpace(f.summary.Text),
+		Description: f.descr.Text,
+		Category:    f.category.Selected,
+		Priority:    f.priority.Selected,
+		User:        f.user,
+	}
+}
+
+func (f *reportForm) showPreview() {
+	f.preview.Disable()
+	go func() {
+		si := f.collect(context.Background())
+		b, _ := json.MarshalIndent(si, "", "  ")
+		fyne.Do(func() {
+			f.preview.Enable()
+			if f.previewFn != nil {
+				f.previewFn(string(b))
+			}
+		})
+	}()
+}
+
+// doSubmit validates and stores the report. The outcome appears in the
+// status line; the form is cleared only once the ticket is on disk.
+func (f *reportForm) doSubmit() {
+	d := f.draft()
+	if d.Summary == "" {
+		f.summaryErr.SetText("Please describe the problem in one line.")
+		focus(f.summary)
+		return
+	}
+	withInfo := f.sysInfo.Checked
+	f.submit.Disable()
+	f.status.SetText("Saving…")
+	go func() {
+		ctx := context.Background()
+		if withInfo {
+			d.SystemInfo = f.collect(ctx)
+		}
+		r, err := f.svc.Submit(ctx, d)
+		fyne.Do(func() { f.finish(r, err) })
+	}()
+}
+
+func (f *reportForm) finish(r app.Receipt, err error) {
+	f.submit.Enable()
+	var v connectors.ValidationError
+	switch {
+	case errors.As(err, &v):
+		if msg := v.Field("summary"); msg != "" {
+			f.summaryErr.SetText("Summary " + msg + ".")
+		}
+		f.status.SetText("Not saved: " + v.Error())
+	case err != nil:
+		f.status.SetText("Not saved — your report is still here. " + err.Error())
+	default:
+		f.status.SetText(fmt.Sprintf("Saved — will be sent when online (ticket %s).", r.ID))
+		f.summary.SetText("")
+		f.descr.SetText("")
+		f.summaryErr.SetText("")
+		if f.onSaved != nil {
+			f.onSaved(r)
+		}
+	}
+}
+
+func focus(w fyne.Focusable) {
+	if c := fyne.CurrentApp(); c != nil {
+		for _, win := range c.Driver().AllWindows() {
+			win.Canvas().Focus(w)
+		}
+	}
+}

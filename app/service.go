@@ -1,0 +1,303 @@
+// Package app wires configuration, the queue, connectors and diagnostics
+// into the service that both the CLI and the tray GUI drive.
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/user"
+	"path/filepath"
+	"runtime"
+	"time"
+
+	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/secrets"
+	"github.com/ticketray/ticketray/diagnostics"
+	"github.com/ticketray/ticketray/queue"
+)
+
+// Version is set at build time with -ldflags "-X .../app.Version=…".
+var Version = "0.1.0-dev"
+
+// Environment variables Ticketray reads.
+const (
+	EnvDBPath          = "OFFLINE_QUEUE_DB_PATH"
+	EnvPassphrase      = "OFFLINE_QUEUE_ENCRYPTION_KEY"
+	EnvKeyringBackend  = "TICKETRAY_KEYRING_BACKEND"
+	EnvKeyringPassword = "TICKETRAY_KEYRING_PASSWORD"
+)
+
+// kdfCost is the Argon2id cost for passphrase-derived keys. Tests lower it.
+var kdfCost = queue.PassphraseKEK{Time: 3, MemoryKiB: 64 << 10, Threads: 2}
+
+// Options say where the service's config and queue live.
+type Options struct {
+	ConfigPath string // --config; "" means the user's config file, if any
+	DBPath     string // --db; "" means $OFFLINE_QUEUE_DB_PATH, then the data dir
+	Getenv     func(string) string
+}
+
+// Service is an open Ticketray: its config and its queue.
+type Service struct {
+	Config    *config.Config
+	Store     *queue.Store
+	sessionID string
+}
+
+// DataDir is where Ticketray keeps its queue on this platform.
+func DataDir(getenv func(string) string) (string, error) {
+	switch runtime.GOOS {
+	case "windows":
+		if d := getenv("LOCALAPPDATA"); d != "" {
+			return filepath.Join(d, "Ticketray"), nil
+		}
+	case "darwin":
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, "Library", "Application Support", "Ticketray"), nil
+		}
+	default:
+		if d := getenv("XDG_DATA_HOME"); d != "" {
+			return filepath.Join(d, "ticketray"), nil
+		}
+		if h, err := os.UserHomeDir(); err == nil {
+			return filepath.Join(h, ".local", "share", "ticketray"), nil
+		}
+	}
+	return "", fmt.Errorf("cannot find a data directory: set %s or pass --db", EnvDBPath)
+}
+
+// DBPath resolves the queue file: --db, then OFFLINE_QUEUE_DB_PATH, then
+// the data dir.
+func DBPath(flag string, getenv func(string) string) (string, error) {
+	if flag != "" {
+		return flag, nil
+	}
+	if p := getenv(EnvDBPath); p != "" {
+		return p, nil
+	}
+	dir, err := DataDir(getenv)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "queue.db"), nil
+}
+
+// LoadConfig reads --config, else the user's config file, else defaults.
+func LoadConfig(path string) (*config.Config, error) {
+	if path != "" {
+		return config.Load(path)
+	}
+	if dir, err := os.UserConfigDir(); err == nil {
+		p := filepath.Join(dir, "ticketray", "config.json")
+		if _, err := os.Stat(p); err == nil {
+			return config.Load(p)
+		}
+	}
+	return config.Default(), nil
+}
+
+// KEKSource picks the queue's key source: a passphrase from
+// OFFLINE_QUEUE_ENCRYPTION_KEY, else the OS keyring, else (only when
+// TICKETRAY_KEYRING_PASSWORD is set) the file keyring in the data dir.
+func KEKSource(getenv func(string) string) (queue.KEKSource, error) {
+	if p := getenv(EnvPassphrase); p != "" {
+		k := kdfCost
+		k.Passphrase = []byte(p)
+		return k, nil
+	}
+	ring, err := OpenKeyring(getenv)
+	if err != nil {
+		return nil, err
+	}
+	return queue.KeyringKEK{Store: ring}, nil
+}
+
+// OpenKeyring opens the keyring that TICKETRAY_KEYRING_BACKEND names, or
+// the first OS keyring, falling back to the file keyring when a password
+// for it is set.
+func OpenKeyring(getenv func(string) string) (*secrets.Keyring, error) {
+	dir, err := DataDir(getenv)
+	if err != nil {
+		dir = ""
+	}
+	fileDir := filepath.Join(dir, "keyring")
+	o := secrets.Options{Backend: getenv(EnvKeyringBackend), FileDir: fileDir, FilePassword: getenv(EnvKeyringPassword)}
+	ring, err := secrets.Open(o)
+	if err != nil && o.Backend == "" && o.FilePassword != "" && errors.Is(err, secrets.ErrUnavailable) {
+		o.Backend = "file"
+		ring, err = secrets.Open(o)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w\n  the queue key lives in the OS keyring; without one, set %s to a passphrase,\n  or %s to use the file keyring in %s", err, EnvPassphrase, EnvKeyringPassword, fileDir)
+	}
+	return ring, nil
+}
+
+// Open loads the config and opens the queue.
+func Open(ctx context.Context, o Options) (*Service, error) {
+	if o.Getenv == nil {
+		o.Getenv = os.Getenv
+	}
+	cfg, err := LoadConfig(o.ConfigPath)
+	if err != nil {
+		return nil, err
+	}
+	path, err := DBPath(o.DBPath, o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	src, err := KEKSource(o.Getenv)
+	if err != nil {
+		return nil, err
+	}
+	st, err := queue.Open(ctx, path, queue.Options{KEK: src})
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Config: cfg, Store: st, sessionID: connectors.NewKey()}, nil
+}
+
+// Close closes the queue.
+func (s *Service) Close() error { return s.Store.Close() }
+
+// Draft is what the user filled in; Submit turns it into a Ticket.
+type Draft struct {
+	Summary     string
+	Description string
+	Category    string
+	Priority    string // "" means medium
+	User        connectors.User
+	// SystemInfo is attached when set (the caller collects it, so the GUI
+	// can show a preview of exactly what will be sent).
+	SystemInfo   *diagnostics.SystemInfo
+	SkillResults []diagnostics.SkillResult
+	Session      *connectors.TroubleshootingSession
+	Attachments  []connectors.Attachment
+}
+
+// Receipt says what Submit stored.
+type Receipt struct {
+	ID             string   `json:"id"`
+	IdempotencyKey string   `json:"idempotencyKey"`
+	Connections    []string `json:"connections"`
+}
+
+// DefaultUser is the logged-in OS user, used when the reporter gives no
+// identity of their own.
+func DefaultUser() connectors.User {
+	u, err := user.Current()
+	if err != nil {
+		return connectors.User{}
+	}
+	return connectors.User{ID: u.Username, Name: u.Name}
+}
+
+// Build makes a validated Ticket from a draft.
+func (s *Service) Build(d Draft) (*connectors.Ticket, error) {
+	prio := connectors.PriorityMedium
+	if d.Priority != "" {
+		p, err := connectors.ParsePriority(d.Priority)
+		if err != nil {
+			return nil, connectors.ValidationError{{Field: "priority", Msg: err.Error()}}
+		}
+		prio = p
+	}
+	t := &connectors.Ticket{
+		Summary:        d.Summary,
+		Description:    d.Description,
+		Category:       d.Category,
+		Priority:       prio,
+		User:           d.User,
+		SystemInfo:     d.SystemInfo,
+		SkillResults:   d.SkillResults,
+		Attachments:    d.Attachments,
+		CreatedAt:      time.Now().UTC().Truncate(time.Millisecond),
+		IdempotencyKey: connectors.NewKey(),
+		Context: connectors.Context{
+			AppVersion:             Version,
+			SessionID:              s.sessionID,
+			CorrelationID:          connectors.NewKey(),
+			TroubleshootingSession: d.Session,
+		},
+	}
+	if err := t.Validate(); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Submit validates the draft and stores it, with one pending create per
+// enabled connection. It returns only once the ticket is durable.
+func (s *Service) Submit(ctx context.Context, d Draft) (Receipt, error) {
+	t, err := s.Build(d)
+	if err != nil {
+		return Receipt{}, err
+	}
+	return s.Enqueue(ctx, t)
+}
+
+// Enqueue stores a built ticket.
+func (s *Service) Enqueue(ctx context.Context, t *connectors.Ticket) (Receipt, error) {
+	payload, err := json.Marshal(t)
+	if err != nil {
+		return Receipt{}, fmt.Errorf("encode ticket: %w", err)
+	}
+	r := Receipt{IdempotencyKey: t.IdempotencyKey, Connections: []string{}}
+	var targets []queue.Target
+	for _, c := range s.Config.Enabled() {
+		targets = append(targets, queue.Target{Connection: c.Name, Action: queue.ActionCreate})
+		r.Connections = append(r.Connections, c.Name)
+	}
+	if r.ID, err = s.Store.Enqueue(ctx, t.CreatedAt, payload, targets); err != nil {
+		return Receipt{}, err
+	}
+	return r, nil
+}
+
+// Entry is a stored ticket as staff see it.
+type Entry struct {
+	ID         string
+	CreatedAt  time.Time
+	Ticket     *connectors.Ticket // nil when Err is set
+	Err        error
+	Deliveries []queue.Delivery
+}
+
+func entry(it queue.Item) Entry {
+	e := Entry{ID: it.ID, CreatedAt: it.CreatedAt, Err: it.Err, Deliveries: it.Deliveries}
+	if it.Err == nil {
+		var t connectors.Ticket
+		if err := json.Unmarshal(it.Payload, &t); err != nil {
+			e.Err = fmt.Errorf("ticket %s: payload is not a ticket: %w", it.ID, err)
+		} else {
+			e.Ticket = &t
+		}
+	}
+	return e
+}
+
+// List returns stored tickets, oldest first, filtered by delivery state.
+func (s *Service) List(ctx context.Context, state string) ([]Entry, error) {
+	items, err := s.Store.List(ctx, queue.Filter{State: state})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Entry, len(items))
+	for i, it := range items {
+		out[i] = entry(it)
+	}
+	return out, nil
+}
+
+// Get returns one ticket by id or unique id prefix.
+func (s *Service) Get(ctx context.Context, id string) (Entry, error) {
+	it, err := s.Store.Get(ctx, id)
+	if err != nil {
+		return Entry{}, err
+	}
+	return entry(it), nil
+}
