@@ -45,6 +45,7 @@ type command struct {
 }
 
 type cli struct {
+	usage  func() string // the help text of the command being parsed
 	ctx    context.Context
 	env    Env
 	tray   TrayFunc
@@ -133,9 +134,7 @@ func (c *cli) flags(name string, usage func() string) *flag.FlagSet {
 	fs.Usage = func() {}
 	fs.StringVar(&c.config, "config", c.config, "config file")
 	fs.StringVar(&c.db, "db", c.db, "queue file")
-	fs.Func("help", "", func(string) error { return errHelp{usage} })
-	fs.Lookup("help").DefValue = ""
-	fs.BoolFunc("h", "", func(string) error { return errHelp{usage} })
+	c.usage = usage // -h, -help and --help make Parse return flag.ErrHelp
 	return fs
 }
 
@@ -170,6 +169,10 @@ func (c *cli) exit(err error) int {
 	var help errHelp
 	if errors.As(err, &help) {
 		fmt.Fprint(c.env.Stdout, help.text())
+		return ExitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		fmt.Fprint(c.env.Stdout, c.usage())
 		return ExitOK
 	}
 	var use usageError

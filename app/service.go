@@ -11,6 +11,7 @@ import (
 	"os/user"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
@@ -200,11 +201,7 @@ func DefaultUser() connectors.User {
 func (s *Service) Build(d Draft) (*connectors.Ticket, error) {
 	prio := connectors.PriorityMedium
 	if d.Priority != "" {
-		p, err := connectors.ParsePriority(d.Priority)
-		if err != nil {
-			return nil, connectors.ValidationError{{Field: "priority", Msg: err.Error()}}
-		}
-		prio = p
+		prio = connectors.Priority(strings.ToLower(strings.TrimSpace(d.Priority)))
 	}
 	t := &connectors.Ticket{
 		Summary:        d.Summary,

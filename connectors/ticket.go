@@ -38,7 +38,7 @@ func ParsePriority(s string) (Priority, error) {
 			return p, nil
 		}
 	}
-	return "", fmt.Errorf("priority must be one of low, medium, high, critical")
+	return "", fmt.Errorf("must be one of low, medium, high, critical")
 }
 
 // Limits for ticket fields. Summary fits ServiceNow's short_description
@@ -165,7 +165,7 @@ func (t *Ticket) Validate() error {
 	maxLen("description", t.Description, MaxDescription)
 	maxLen("category", t.Category, MaxCategory)
 	if _, err := ParsePriority(string(t.Priority)); err != nil || string(t.Priority) != strings.ToLower(string(t.Priority)) {
-		add("priority", "must be one of low, medium, high, critical")
+		add("priority", "%v", err)
 	}
 	maxLen("user.id", t.User.ID, MaxUserField)
 	maxLen("user.name", t.User.Name, MaxUserField)

@@ -31,15 +31,21 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
-		var old int
-		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM deks").Scan(&old); err != nil {
+		// A marker, not the number of keys, tells an interrupted rotation:
+		// keys kept for skipped (tampered) blobs must not stop the next one.
+		var rotating int
+		if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM meta WHERE key = 'rotating'").Scan(&rotating); err != nil {
 			return err
 		}
-		if old > 1 {
+		if rotating > 0 {
 			res.Resumed = true
 			return nil
 		}
-		_, err := s.keys.addDEK(ctx, tx, s.now())
+		id, err := s.keys.addDEK(ctx, tx, s.now())
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "INSERT INTO meta (key, value) VALUES ('rotating', ?)", fmt.Sprint(id))
 		return err
 	})
 	if err != nil {
@@ -65,6 +71,10 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 			AND id NOT IN (SELECT dek_id FROM tickets)
 			AND id NOT IN (SELECT error_dek_id FROM deliveries WHERE error_dek_id IS NOT NULL)
 			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)`, res.DEK)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM meta WHERE key = 'rotating'")
 		return err
 	})
 	if err != nil {

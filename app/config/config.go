@@ -105,7 +105,13 @@ func decodeProblem(file string, data []byte, dec *json.Decoder, err error) Probl
 		p.Path = typ.Field
 		p.Msg = fmt.Sprintf("must be %s, not %s", typ.Type, typ.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		p.Msg = "unknown key " + strings.TrimPrefix(err.Error(), "json: unknown field ") + " (check its spelling against the contract)"
+		key := strings.TrimPrefix(err.Error(), "json: unknown field ")
+		p.Msg = "unknown key " + key + " (check its spelling against the contract)"
+		// The decoder reports the end of the enclosing object; point at the
+		// key itself, at its first occurrence at or before that.
+		if i := bytes.LastIndex(data[:min(offset, len(data))], []byte(key)); i >= 0 {
+			offset = i
+		}
 	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
 		p.Msg = "the file is empty or ends early"
 	}
