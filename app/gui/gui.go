@@ -5,6 +5,7 @@ package gui
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"time"
 
@@ -36,6 +37,7 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	t := newTray(a, svc)
+	t.ready = func() { fmt.Fprintf(env.Stderr, "ticketray: ready; queue %s\n", svc.Store.Path()) }
 	go func() {
 		<-ctx.Done()
 		fyne.Do(a.Quit)
@@ -53,6 +55,7 @@ type tray struct {
 	menu   *fyne.Menu
 	status *fyne.MenuItem
 	queue  *fyne.MenuItem
+	ready  func() // called once the UI is up
 }
 
 func newTray(a fyne.App, svc *app.Service) *tray {
@@ -95,6 +98,9 @@ func (t *tray) start() {
 	// window so the app is still usable.
 	if !trayHostPresent() {
 		t.showReport()
+	}
+	if t.ready != nil {
+		t.ready()
 	}
 	go func() {
 		tick := time.NewTicker(30 * time.Second)

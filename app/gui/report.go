@@ -49,9 +49,10 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	// Enter moves on to the description: it never submits or clears a
 	// half-written report.
 	f.summary.OnSubmitted = func(string) { focus(f.descr) }
-	f.summary.OnChanged = func(string) { f.summaryErr.SetText("") }
+	f.summary.OnChanged = func(string) { f.setSummaryErr("") }
 	f.summaryErr = widget.NewLabel("")
 	f.summaryErr.Importance = widget.DangerImportance
+	f.summaryErr.Hide()
 	f.descr = widget.NewMultiLineEntry()
 	f.descr.SetPlaceHolder("What happened, what you expected, what you tried")
 	f.descr.SetMinRowsVisible(5)
@@ -111,7 +112,7 @@ func (f *reportForm) showPreview() {
 func (f *reportForm) doSubmit() {
 	d := f.draft()
 	if d.Summary == "" {
-		f.summaryErr.SetText("Please describe the problem in one line.")
+		f.setSummaryErr("Please describe the problem in one line.")
 		focus(f.summary)
 		return
 	}
@@ -134,7 +135,7 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 	switch {
 	case errors.As(err, &v):
 		if msg := v.Field("summary"); msg != "" {
-			f.summaryErr.SetText("Summary " + msg + ".")
+			f.setSummaryErr("Summary " + msg + ".")
 		}
 		f.status.SetText("Not saved: " + v.Error())
 	case err != nil:
@@ -143,10 +144,21 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 		f.status.SetText(fmt.Sprintf("Saved — will be sent when online (ticket %s).", r.ID))
 		f.summary.SetText("")
 		f.descr.SetText("")
-		f.summaryErr.SetText("")
+		f.setSummaryErr("")
 		if f.onSaved != nil {
 			f.onSaved(r)
 		}
+	}
+}
+
+// setSummaryErr shows an inline error under the summary, or hides the
+// line when msg is empty so it takes no room.
+func (f *reportForm) setSummaryErr(msg string) {
+	f.summaryErr.SetText(msg)
+	if msg == "" {
+		f.summaryErr.Hide()
+	} else {
+		f.summaryErr.Show()
 	}
 }
 
