@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ticketray/ticketray/queue"
 )
@@ -433,4 +434,35 @@ func TestKeyringBackends(t *testing.T) {
 			t.Fatalf("list = %+v", got)
 		}
 	})
+}
+
+func TestPurgeExpiredKeepsRecentAndUndelivered(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.writeConfig(`{"version":1,"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://a.service-now.com","credentials":{"type":"bearer","token":"t"}}]}`)
+	h.mustRun("--config", cfg, "report", "--summary", "delivered", "--no-system-info")
+	h.mustRun("--config", cfg, "report", "--summary", "pending", "--no-system-info")
+	ctx := context.Background()
+	svc, err := Open(ctx, Options{ConfigPath: cfg, Getenv: func(k string) string { return h.env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	l, err := svc.Store.Lease(ctx, queue.LeaseOptions{})
+	if err != nil || len(l) != 1 {
+		t.Fatal(err)
+	}
+	if err := svc.Store.Complete(ctx, l[0], queue.Outcome{State: queue.StateDelivered, RemoteNumber: "INC1"}); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if n, err := svc.PurgeExpired(ctx, now.Add(Retention-time.Hour)); err != nil || n != 0 {
+		t.Errorf("inside retention: purged %d, %v", n, err)
+	}
+	if n, err := svc.PurgeExpired(ctx, now.Add(Retention+time.Hour)); err != nil || n != 1 {
+		t.Errorf("past retention: purged %d, %v", n, err)
+	}
+	left, _ := svc.List(ctx, "")
+	if len(left) != 1 || left[0].Ticket.Summary != "pending" {
+		t.Errorf("left = %+v", left)
+	}
 }

@@ -87,7 +87,7 @@ func (c *cli) queueCmd(args []string) error {
 		return nil
 	case "purge":
 		fs.Bool("delivered", true, "")
-		older := fs.String("older-than", "30d", "")
+		older := fs.String("older-than", fmt.Sprintf("%dd", int(Retention.Hours()/24)), "")
 		pos, err := parse(fs, args)
 		if err != nil {
 			return err

@@ -32,6 +32,9 @@ const (
 	EnvKeyringPassword = "TICKETRAY_KEYRING_PASSWORD"
 )
 
+// Retention is how long delivered tickets are kept before they are purged.
+const Retention = 30 * 24 * time.Hour
+
 // kdfCost is the Argon2id cost for passphrase-derived keys. Tests lower it.
 var kdfCost = queue.PassphraseKEK{Time: 3, MemoryKiB: 64 << 10, Threads: 2}
 
@@ -160,6 +163,12 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 		return nil, err
 	}
 	return &Service{Config: cfg, Store: st, sessionID: connectors.NewKey()}, nil
+}
+
+// PurgeExpired deletes tickets delivered everywhere more than Retention
+// ago. Long-running modes (the tray app, serve) call it periodically.
+func (s *Service) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
+	return s.Store.Purge(ctx, now.Add(-Retention))
 }
 
 // Close closes the queue.

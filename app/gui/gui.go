@@ -102,13 +102,27 @@ func (t *tray) start() {
 	if t.ready != nil {
 		t.ready()
 	}
-	go func() {
-		tick := time.NewTicker(30 * time.Second)
-		defer tick.Stop()
-		for range tick.C {
-			t.refresh()
+	go t.housekeeping()
+}
+
+// housekeeping refreshes the status every 30 s and applies the retention
+// policy hourly. A ticker, not a busy loop: the app is idle in between.
+func (t *tray) housekeeping() {
+	purge := func() {
+		if _, err := t.svc.PurgeExpired(context.Background(), time.Now()); err != nil {
+			fmt.Fprintf(os.Stderr, "ticketray: purge delivered tickets: %v\n", err)
 		}
-	}()
+	}
+	purge()
+	tick := time.NewTicker(30 * time.Second)
+	defer tick.Stop()
+	for n := 1; ; n++ {
+		<-tick.C
+		t.refresh()
+		if n%120 == 0 {
+			purge()
+		}
+	}
 }
 
 func (t *tray) showReport() {
