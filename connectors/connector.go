@@ -1,0 +1,100 @@
+package connectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Remote identifies a ticket in a vendor system.
+type Remote struct {
+	ID     string `json:"id"`     // the vendor's key: sys_id, issue id, request id
+	Number string `json:"number"` // what people quote: INC0010023, PROJ-12
+	URL    string `json:"url"`    // a link for a browser
+}
+
+// RemoteStatus is a remote ticket's state as the vendor reports it.
+type RemoteStatus struct {
+	Remote
+	Status    string    `json:"status"` // the vendor's own status name or code
+	UpdatedAt time.Time `json:"updatedAt,omitempty"`
+}
+
+// ErrNotFound is returned by Find when no ticket carries the key.
+var ErrNotFound = errors.New("not found")
+
+// Connector speaks one vendor's protocol for one configured connection.
+// It never retries, sleeps or rate-limits: the decorators and the queue's
+// dispatcher do that for every vendor alike. Errors that came from the
+// network or the vendor are *Error, so they can be classified.
+type Connector interface {
+	// Create creates the ticket, carrying t.IdempotencyKey where the vendor
+	// can search for it.
+	Create(ctx context.Context, t *Ticket) (Remote, error)
+	// Find returns the ticket created with the idempotency key, or
+	// ErrNotFound. It lets a retry after an unknown outcome avoid a
+	// duplicate.
+	Find(ctx context.Context, idempotencyKey string) (Remote, error)
+	// Status reads the remote ticket's current status.
+	Status(ctx context.Context, r Remote) (RemoteStatus, error)
+	// Comment adds a note to the remote ticket.
+	Comment(ctx context.Context, r Remote, text string) error
+	// Attach uploads a file to the remote ticket.
+	Attach(ctx context.Context, r Remote, a Attachment) error
+	// Check proves the credentials (and, where the API can tell, the
+	// permission to create) with a harmless read.
+	Check(ctx context.Context) error
+}
+
+// Deps are what a factory may use besides the connection's config.
+type Deps struct {
+	// HTTP is the client to send requests with: TLS policy, timeout, proxy,
+	// User-Agent and authentication are already applied.
+	HTTP *http.Client
+}
+
+// Factory builds a Connector for a connection of its type.
+type Factory func(c Connection, d Deps) (Connector, error)
+
+var (
+	registryMu sync.RWMutex
+	registry   = map[string]Factory{}
+)
+
+// Register makes a connector type available. It panics if the type is
+// registered twice: that is a programming error.
+func Register(typ string, f Factory) {
+	registryMu.Lock()
+	defer registryMu.Unlock()
+	if _, dup := registry[typ]; dup {
+		panic("connectors: Register called twice for " + typ)
+	}
+	registry[typ] = f
+}
+
+// Registered lists the registered types, sorted.
+func Registered() []string {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for t := range registry {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// New builds the connector for c with the registered factory.
+func New(c Connection, d Deps) (Connector, error) {
+	registryMu.RLock()
+	f, ok := registry[c.Type]
+	registryMu.RUnlock()
+	if !ok {
+		return nil, fmt.Errorf("connection %q: connector type %q is not available in this build", c.Name, c.Type)
+	}
+	return f(c, d)
+}

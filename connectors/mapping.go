@@ -1,0 +1,82 @@
+package connectors
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Mapping tables translate internal values to a vendor's. Every table has
+// a "default" row, used for any value without its own row; it comes from
+// the config's mappings, else from defaultPriority/defaultCategory, and
+// cannot be removed.
+const DefaultRow = "default"
+
+// PriorityTable is the connection's priority table: the vendor's built-in
+// rows, overlaid by the config's mappings.priority, with the default row
+// filled in from defaultPriority (medium when unset).
+func (c *Connection) PriorityTable(vendor map[Priority]string) map[string]string {
+	t := map[string]string{}
+	for p, v := range vendor {
+		t[string(p)] = v
+	}
+	for k, v := range c.Mappings["priority"] {
+		t[strings.ToLower(k)] = v
+	}
+	if _, ok := t[DefaultRow]; !ok {
+		def := strings.ToLower(c.DefaultPriority)
+		if def == "" {
+			def = string(PriorityMedium)
+		}
+		if v, ok := t[def]; ok {
+			t[DefaultRow] = v
+		}
+	}
+	return t
+}
+
+// MapPriority returns the vendor value for p.
+func (c *Connection) MapPriority(p Priority, vendor map[Priority]string) string {
+	t := c.PriorityTable(vendor)
+	if v, ok := t[string(p)]; ok {
+		return v
+	}
+	return t[DefaultRow]
+}
+
+// MapCategory returns the vendor value for a ticket's category. Without a
+// category table the category passes through (defaultCategory when the
+// ticket has none); with one, unmapped categories take its default row.
+func (c *Connection) MapCategory(category string) string {
+	t := c.Mappings["category"]
+	if len(t) == 0 {
+		if category == "" {
+			return c.DefaultCategory
+		}
+		return category
+	}
+	for k, v := range t {
+		if strings.EqualFold(k, category) && k != DefaultRow {
+			return v
+		}
+	}
+	if v, ok := t[DefaultRow]; ok {
+		return v
+	}
+	return c.DefaultCategory
+}
+
+// Option reads a string option, or def when it is absent.
+func (c *Connection) Option(name, def string) string {
+	raw, ok := c.Options[name]
+	if !ok {
+		return def
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return strings.TrimSpace(string(raw)) // a number, such as a service desk id
+	}
+	if s == "" {
+		return def
+	}
+	return s
+}
