@@ -59,6 +59,9 @@ func init() {
 	commands = []command{
 		{"report", "queue a ticket; prints its id", (*cli).report},
 		{"queue", "list, show, retry, purge or delete queued tickets", (*cli).queueCmd},
+		{"drain", "deliver queued tickets until nothing is left", (*cli).drain},
+		{"connections", "list connections with their health, or test them", (*cli).connections},
+		{"serve", "run headless: deliver tickets as they come", (*cli).serve},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
 		{"version", "print the version", (*cli).version},
 	}

@@ -50,6 +50,7 @@ type Service struct {
 	Config    *config.Config
 	Store     *queue.Store
 	sessionID string
+	getenv    func(string) string
 }
 
 // DataDir is where Ticketray keeps its queue on this platform.
@@ -162,7 +163,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Config: cfg, Store: st, sessionID: connectors.NewKey()}, nil
+	return &Service{Config: cfg, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv}, nil
 }
 
 // PurgeExpired deletes tickets delivered everywhere more than Retention

@@ -386,6 +386,14 @@ func (s *Store) refreshKeys(ctx context.Context, ks *keyset) error {
 		return fmt.Errorf("queue: open %s: %w: the queue has no data key", s.path, ErrWrongKey)
 	}
 	ks.mu.Lock()
+	// Keys a rotation has since retired stay known: a reader may still hold
+	// rows sealed by them that it read before the rotation re-sealed them.
+	// (An id above active was never committed: it is not kept.)
+	for id, aead := range ks.deks {
+		if _, ok := deks[id]; !ok && id < active {
+			deks[id], raws[id] = aead, ks.raw[id]
+		}
+	}
 	ks.deks, ks.raw, ks.active = deks, raws, active
 	ks.mu.Unlock()
 	return nil

@@ -47,8 +47,9 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	now := s.now()
 	expires := now.Add(o.TTL)
 	var ids []int64
+	uncertain := map[int64]bool{} // an earlier attempt may have reached the vendor
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		q := `SELECT id FROM deliveries
+		q := `SELECT id, ever_sent OR state = 'in_flight' FROM deliveries
 			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
 		args := []any{ms(now), ms(now)}
 		if o.Connection != "" {
@@ -63,11 +64,13 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 		}
 		for rows.Next() {
 			var id int64
-			if err := rows.Scan(&id); err != nil {
+			var before bool
+			if err := rows.Scan(&id, &before); err != nil {
 				rows.Close()
 				return err
 			}
 			ids = append(ids, id)
+			uncertain[id] = before
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
@@ -97,7 +100,7 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	}
 	leases := make([]Lease, 0, len(ds))
 	for _, d := range ds {
-		l := Lease{Delivery: d, Token: token, Expires: expires, Uncertain: d.Attempts > 1}
+		l := Lease{Delivery: d, Token: token, Expires: expires, Uncertain: uncertain[d.ID]}
 		it, err := s.items(ctx, "SELECT id, created_at, dek_id, payload FROM tickets WHERE id = ?", d.TicketID)
 		if err != nil {
 			return nil, s.wrap("lease in", err)
@@ -164,11 +167,13 @@ func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
 			st := StateRetry
 			if o.State == Offline {
 				st = StatePending
-				q += ", attempts = attempts - 1"
+				q += ", attempts = attempts - 1" // never reached the vendor: nothing spent, nothing uncertain
+			} else {
+				q += ", ever_sent = 1"
 			}
 			args = append(args, st, ms(o.NextAttemptAt), errBlob, errDek)
 		case StateDead:
-			q = `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?`
+			q = `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?, ever_sent = 1`
 			args = append(args, errBlob, errDek)
 		default:
 			return fmt.Errorf("unknown outcome %q", o.State)

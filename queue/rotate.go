@@ -55,12 +55,8 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 	res.DEK = s.keys.active
 	s.keys.mu.RUnlock()
 
-	for _, t := range []struct{ table, blob, dek string }{
-		{"tickets", "payload", "dek_id"},
-		{"deliveries", "last_error", "error_dek_id"},
-		{"events", "detail", "dek_id"},
-	} {
-		if err := s.reseal(ctx, t.table, t.blob, t.dek, res.DEK, &res); err != nil {
+	for _, t := range sealedColumns {
+		if err := s.reseal(ctx, t.table, t.key, t.blob, t.dek, res.DEK, &res); err != nil {
 			return res, s.wrap("rotate keys in", err)
 		}
 	}
@@ -70,7 +66,8 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 		_, err := tx.ExecContext(ctx, `DELETE FROM deks WHERE id < ?
 			AND id NOT IN (SELECT dek_id FROM tickets)
 			AND id NOT IN (SELECT error_dek_id FROM deliveries WHERE error_dek_id IS NOT NULL)
-			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)`, res.DEK)
+			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)
+			AND id NOT IN (SELECT error_dek_id FROM connection_health WHERE error_dek_id IS NOT NULL)`, res.DEK)
 		if err != nil {
 			return err
 		}
@@ -83,11 +80,19 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 	return res, s.refreshKeys(ctx, s.keys)
 }
 
+// sealedColumns lists every encrypted column: its table, the column whose
+// text value is the row key in the AAD, the blob and its DEK id.
+var sealedColumns = []struct{ table, key, blob, dek string }{
+	{"tickets", "id", "payload", "dek_id"},
+	{"deliveries", "id", "last_error", "error_dek_id"},
+	{"events", "id", "detail", "dek_id"},
+	{"connection_health", "connection", "last_error", "error_dek_id"},
+}
+
 // reseal re-encrypts, batch by batch, every blob of table sealed by a key
 // older than active. Row keys must match those used when sealing.
-func (s *Store) reseal(ctx context.Context, table, blobCol, dekCol string, active int64, res *RotateResult) error {
-	var after string // rowid cursor, so skipped rows are not read again
-	key := "id"
+func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, active int64, res *RotateResult) error {
+	var after string // key cursor, so skipped rows are not read again
 	for {
 		type row struct {
 			id   string

@@ -127,7 +127,13 @@ func createPrivate(path string) error {
 	if err != nil {
 		return err
 	}
-	return f.Close()
+	defer f.Close()
+	// An existing file readable by others is tightened: SQLite copies its
+	// mode to the -wal and -shm files.
+	if st, err := f.Stat(); err == nil && st.Mode().Perm()&0o077 != 0 {
+		return os.Chmod(path, 0o600)
+	}
+	return nil
 }
 
 func (s *Store) init(ctx context.Context, src KEKSource) error {
@@ -244,7 +250,7 @@ func (s *Store) wrap(op string, err error) error {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL:
 			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrFull, err)
-		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_CANTOPEN, sqlite3.SQLITE_PERM:
+		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
 			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrReadOnly, err)
 		}
 	}
@@ -271,6 +277,13 @@ func isCorrupt(err error) bool {
 // to a timestamped name next to it.
 func moveAside(path string, cause error, now time.Time) error {
 	dest := path + ".corrupt-" + now.UTC().Format("20060102T150405Z")
+	// Never overwrite earlier evidence moved aside in the same second.
+	for n := 2; ; n++ {
+		if _, err := os.Lstat(dest); os.IsNotExist(err) {
+			break
+		}
+		dest = fmt.Sprintf("%s.corrupt-%s-%d", path, now.UTC().Format("20060102T150405Z"), n)
+	}
 	for _, suffix := range []string{"", "-wal", "-shm"} {
 		if _, err := os.Stat(path + suffix); err != nil {
 			continue

@@ -74,7 +74,9 @@ type Event struct {
 // Enqueue stores a sealed payload and one pending delivery per target, and
 // returns the new ticket's id once the transaction is durable on disk.
 func (s *Store) Enqueue(ctx context.Context, createdAt time.Time, payload []byte, targets []Target) (string, error) {
-	u, err := uuid.NewV7()
+	// Random (v4), not time-ordered: staff type short prefixes of these,
+	// and v7's prefix is the same for every ticket within a minute.
+	u, err := uuid.NewRandom()
 	if err != nil {
 		return "", fmt.Errorf("queue: enqueue: %w", err)
 	}
@@ -139,7 +141,7 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
 	default:
 		return nil, fmt.Errorf("queue: unknown state %q (pending, in_flight, retry, delivered, dead)", f.State)
 	}
-	q += " ORDER BY created_at, id"
+	q += " ORDER BY created_at, rowid"
 	items, err := s.items(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap("list", err)

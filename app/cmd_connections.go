@@ -1,0 +1,351 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
+)
+
+const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
+
+Deliver queued tickets to the configured connections until nothing is
+left to do, then exit. Retries wait for their scheduled time; an offline
+connection is probed and resumes as soon as it answers. Exit 0 only if
+nothing is left pending and no delivery died during the run.
+
+  --timeout DURATION   give up after this long (default 5m)
+  --verbose            log each connector call (no ticket data) to stderr
+`
+
+const serveUsage = `Usage: ticketray serve [--listen ADDR]
+
+Run headless: deliver queued tickets as they come and when connections
+come back, until interrupted (SIGINT/SIGTERM). Webhook endpoints arrive
+with status sync; --listen is reserved for them.
+`
+
+const connectionsUsage = `Usage:
+  ticketray connections list [--json]
+  ticketray connections test [NAME] [--json]
+
+list shows each configured connection with its health as last seen by the
+process that delivers (healthy, degraded, down, breaker_open), its last
+success and error, and its queue depth.
+
+test validates each connection's config, then checks DNS, TCP and TLS to
+its baseUrl, the credentials and (where the API tells) the permission to
+create tickets, with latencies. Exit 1 if any check fails.
+`
+
+func (c *cli) drain(args []string) error {
+	fs := c.flags("drain", func() string { return drainUsage })
+	timeout := fs.Duration("timeout", 5*time.Minute, "")
+	asJSON := fs.Bool("json", false, "")
+	verbose := fs.Bool("verbose", false, "")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("drain takes no arguments")
+	}
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	ctx, cancel := context.WithTimeout(c.ctx, *timeout)
+	defer cancel()
+	runErr := co.Drain(ctx)
+	if runErr != nil && !errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, context.Canceled) {
+		return runErr
+	}
+	// Count with a fresh context: the drain's may have expired.
+	left, err := svc.Store.Left(context.WithoutCancel(c.ctx))
+	if err != nil {
+		return err
+	}
+	total := 0
+	for _, n := range left {
+		total += n
+	}
+	if *asJSON {
+		writeJSON(c.env.Stdout, map[string]any{"left": left, "leftTotal": total, "died": co.Died()})
+	} else {
+		for _, k := range sortedKeys(left) {
+			fmt.Fprintf(c.env.Stderr, "%s: %d deliveries left\n", k, left[k])
+		}
+	}
+	switch {
+	case total > 0 && runErr != nil:
+		return fmt.Errorf("drain stopped after %v with %d deliveries left (see 'ticketray queue list --state pending')", *timeout, total)
+	case total > 0:
+		return fmt.Errorf("%d deliveries left for connections that are not configured or not enabled", total)
+	case co.Died() > 0:
+		return fmt.Errorf("%d deliveries failed for good (see 'ticketray queue list --state dead')", co.Died())
+	}
+	fmt.Fprintln(c.env.Stderr, "Queue drained: nothing left to send.")
+	return nil
+}
+
+func (c *cli) logger(verbose bool) *slog.Logger {
+	if !verbose {
+		return slog.New(slog.DiscardHandler)
+	}
+	return slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+func (c *cli) serve(args []string) error {
+	fs := c.flags("serve", func() string { return serveUsage })
+	fs.String("listen", "", "")
+	verbose := fs.Bool("verbose", false, "")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("serve takes no arguments")
+	}
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
+	if err != nil {
+		return err
+	}
+	defer co.Close()
+	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
+	go func() {
+		tick := time.NewTicker(time.Hour)
+		defer tick.Stop()
+		for {
+			if _, err := svc.PurgeExpired(c.ctx, time.Now()); err != nil {
+				fmt.Fprintf(c.env.Stderr, "ticketray: purge: %v\n", err)
+			}
+			select {
+			case <-c.ctx.Done():
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return co.Serve(c.ctx)
+}
+
+// connectionJSON is one element of `connections list --json`.
+type connectionJSON struct {
+	Name        string     `json:"name"`
+	Type        string     `json:"type"`
+	BaseURL     string     `json:"baseUrl"`
+	Enabled     bool       `json:"enabled"`
+	State       string     `json:"state"`
+	LastSuccess *time.Time `json:"lastSuccess"`
+	LastError   string     `json:"lastError"`
+	LastErrorAt *time.Time `json:"lastErrorAt"`
+	QueueDepth  int        `json:"queueDepth"`
+}
+
+func (c *cli) connections(args []string) error {
+	if len(args) == 0 {
+		return usagef("connections needs a subcommand: list or test\n%s", connectionsUsage)
+	}
+	sub, args := args[0], args[1:]
+	fs := c.flags("connections "+sub, func() string { return connectionsUsage })
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	switch sub {
+	case "list":
+		if len(pos) > 0 {
+			return usagef("connections list takes no arguments")
+		}
+		return c.connectionsList(*asJSON)
+	case "test":
+		if len(pos) > 1 {
+			return usagef("connections test takes at most one connection name")
+		}
+		name := ""
+		if len(pos) == 1 {
+			name = pos[0]
+		}
+		return c.connectionsTest(name, *asJSON)
+	case "--help", "-h", "help":
+		return errHelp{func() string { return connectionsUsage }}
+	}
+	return usagef("unknown connections subcommand %q (list, test)", sub)
+}
+
+func (c *cli) connectionsList(asJSON bool) error {
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	var names []string
+	for _, conn := range svc.Config.Connections {
+		names = append(names, conn.Name)
+	}
+	health, err := svc.Store.Health(c.ctx, names...)
+	if err != nil {
+		return err
+	}
+	out := make([]connectionJSON, len(names))
+	for i, conn := range svc.Config.Connections {
+		h := health[i]
+		j := connectionJSON{Name: conn.Name, Type: conn.Type, BaseURL: conn.BaseURL, Enabled: conn.IsEnabled(), State: h.State, LastError: h.LastError, QueueDepth: h.Depth}
+		if j.State == "" {
+			j.State = "unknown"
+		}
+		if !j.Enabled {
+			j.State = "disabled"
+		}
+		if !h.LastSuccess.IsZero() {
+			t := h.LastSuccess
+			j.LastSuccess = &t
+		}
+		if !h.LastErrorAt.IsZero() {
+			t := h.LastErrorAt
+			j.LastErrorAt = &t
+		}
+		out[i] = j
+	}
+	if asJSON {
+		return writeJSON(c.env.Stdout, out)
+	}
+	if len(out) == 0 {
+		fmt.Fprintln(c.env.Stderr, "No connection is configured.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.env.Stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tTYPE\tSTATE\tQUEUED\tLAST SUCCESS\tLAST ERROR")
+	for _, j := range out {
+		succ := "never"
+		if j.LastSuccess != nil {
+			succ = j.LastSuccess.Local().Format(time.DateTime)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Type, j.State, j.QueueDepth, succ, clip(j.LastError, 60))
+	}
+	return tw.Flush()
+}
+
+// testReport is `connections test --json`: one entry per connection.
+type testReport struct {
+	Name   string      `json:"name"`
+	Type   string      `json:"type"`
+	OK     bool        `json:"ok"`
+	Checks []testCheck `json:"checks"`
+}
+
+type testCheck struct {
+	Name   string `json:"name"` // config, dns, tcp, tls, proxy, auth
+	OK     bool   `json:"ok"`
+	Ms     int64  `json:"ms"`
+	Detail string `json:"detail,omitempty"`
+}
+
+func (c *cli) connectionsTest(name string, asJSON bool) error {
+	cfg, err := LoadConfig(c.config)
+	if err != nil {
+		return err
+	}
+	var reports []testReport
+	for _, conn := range cfg.Connections {
+		if name != "" && conn.Name != name {
+			continue
+		}
+		reports = append(reports, c.testConnection(conn))
+	}
+	if name != "" && len(reports) == 0 {
+		return usagef("no connection named %q in the config", name)
+	}
+	failed := 0
+	for _, r := range reports {
+		if !r.OK {
+			failed++
+		}
+	}
+	if asJSON {
+		writeJSON(c.env.Stdout, reports)
+	} else {
+		printTestReports(c.env.Stdout, reports)
+	}
+	if failed > 0 {
+		return fmt.Errorf("%d of %d connections failed their test", failed, len(reports))
+	}
+	return nil
+}
+
+func (c *cli) testConnection(conn connectors.Connection) testReport {
+	r := testReport{Name: conn.Name, Type: conn.Type}
+	add := func(ch testCheck) bool {
+		r.Checks = append(r.Checks, ch)
+		return ch.OK
+	}
+	var problems []string
+	for _, fe := range conn.Validate() {
+		problems = append(problems, fe.Error())
+	}
+	if !add(testCheck{Name: "config", OK: len(problems) == 0, Detail: strings.Join(problems, "; ")}) {
+		return r
+	}
+	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
+	defer cancel()
+	reach := diagnostics.Probe(ctx, conn.BaseURL)
+	for _, s := range reach.Steps {
+		add(testCheck{Name: s.Name, OK: s.OK, Ms: s.Ms, Detail: s.Detail})
+	}
+	if !reach.OK {
+		return r
+	}
+	svc := &Service{getenv: c.env.Getenv}
+	vc, err := svc.buildConnector(conn)
+	if err != nil {
+		add(testCheck{Name: "auth", Detail: err.Error()})
+		return r
+	}
+	start := time.Now()
+	err = vc.Check(ctx)
+	ch := testCheck{Name: "auth", OK: err == nil, Ms: time.Since(start).Milliseconds(), Detail: "credentials accepted; permission to create confirmed where the API tells"}
+	if err != nil {
+		ch.Detail = err.Error()
+	}
+	r.OK = add(ch)
+	return r
+}
+
+func printTestReports(w io.Writer, reports []testReport) {
+	for _, r := range reports {
+		verdict := "OK"
+		if !r.OK {
+			verdict = "FAILED"
+		}
+		fmt.Fprintf(w, "%s (%s): %s\n", r.Name, r.Type, verdict)
+		for _, ch := range r.Checks {
+			mark := "ok  "
+			if !ch.OK {
+				mark = "FAIL"
+			}
+			line := fmt.Sprintf("  %s %-6s", mark, ch.Name)
+			if ch.Ms > 0 || ch.Name == "tcp" || ch.Name == "auth" {
+				line += fmt.Sprintf(" %5d ms", ch.Ms)
+			}
+			if ch.Detail != "" {
+				line += "  " + ch.Detail
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}

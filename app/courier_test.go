@@ -1,0 +1,359 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/queue"
+)
+
+// memConnector is an in-memory vendor: tickets by idempotency key, with a
+// script of failures for the next Create calls.
+type memConnector struct {
+	mu      sync.Mutex
+	tickets map[string][]connectors.Remote
+	script  []createStep
+	creates int
+	finds   int
+}
+
+type createStep struct {
+	err       error
+	createToo bool // the vendor acted before the failure (reset after send)
+}
+
+func newMem() *memConnector { return &memConnector{tickets: map[string][]connectors.Remote{}} }
+
+func (m *memConnector) fail(steps ...createStep) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.script = append(m.script, steps...)
+}
+
+func (m *memConnector) Create(ctx context.Context, t *connectors.Ticket) (connectors.Remote, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.creates++
+	r := connectors.Remote{ID: fmt.Sprint(m.creates), Number: fmt.Sprintf("INC%07d", m.creates), URL: "https://example/" + fmt.Sprint(m.creates)}
+	if len(m.script) > 0 {
+		st := m.script[0]
+		m.script = m.script[1:]
+		if st.createToo {
+			m.tickets[t.IdempotencyKey] = append(m.tickets[t.IdempotencyKey], r)
+		}
+		return connectors.Remote{}, st.err
+	}
+	m.tickets[t.IdempotencyKey] = append(m.tickets[t.IdempotencyKey], r)
+	return r, nil
+}
+
+func (m *memConnector) Find(ctx context.Context, key string) (connectors.Remote, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.finds++
+	if rs := m.tickets[key]; len(rs) > 0 {
+		return rs[0], nil
+	}
+	return connectors.Remote{}, connectors.ErrNotFound
+}
+
+func (m *memConnector) Status(ctx context.Context, r connectors.Remote) (connectors.RemoteStatus, error) {
+	return connectors.RemoteStatus{Remote: r, Status: "new"}, nil
+}
+func (m *memConnector) Comment(context.Context, connectors.Remote, string) error { return nil }
+func (m *memConnector) Attach(context.Context, connectors.Remote, connectors.Attachment) error {
+	return nil
+}
+func (m *memConnector) Check(context.Context) error { return nil }
+
+func (m *memConnector) counts() map[string]int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[string]int{}
+	for k, v := range m.tickets {
+		out[k] = len(v)
+	}
+	return out
+}
+
+type clock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
+func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
+
+// courierRig is a service on a real queue file with in-memory connectors.
+type courierRig struct {
+	svc   *Service
+	mems  map[string]*memConnector
+	clock *clock
+}
+
+func newCourierRig(t *testing.T, fakeClock bool, conns ...string) *courierRig {
+	t.Helper()
+	rig := &courierRig{mems: map[string]*memConnector{}}
+	cfg := config.Default()
+	one := 1
+	_ = one
+	for _, n := range conns {
+		max := 3
+		cfg.Connections = append(cfg.Connections, connectors.Connection{Name: n, Type: "servicenow", BaseURL: "https://" + n + ".example.com",
+			Credentials: connectors.Credentials{Type: "bearer", Token: "t"}, MaxRetries: &max})
+		rig.mems[n] = newMem()
+	}
+	opts := queue.Options{KEK: queue.PassphraseKEK{Passphrase: []byte("p"), Time: 1, MemoryKiB: 8 << 10, Threads: 1}}
+	if fakeClock {
+		rig.clock = &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, time.UTC)}
+		opts.Now = rig.clock.Now
+	}
+	st, err := queue.Open(context.Background(), filepath.Join(t.TempDir(), "q.db"), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	rig.svc = &Service{Config: cfg, Store: st, sessionID: "s", getenv: func(string) string { return "" }}
+	return rig
+}
+
+func (r *courierRig) courier(t *testing.T, o CourierOptions) *Courier {
+	t.Helper()
+	o.Build = func(c connectors.Connection) (connectors.Connector, error) { return r.mems[c.Name], nil }
+	if r.clock != nil {
+		o.Now = r.clock.Now
+	}
+	co, err := r.svc.NewCourier(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(co.Close)
+	return co
+}
+
+func (r *courierRig) report(t *testing.T, n int) []string {
+	t.Helper()
+	var keys []string
+	for i := 0; i < n; i++ {
+		rc, err := r.svc.Submit(context.Background(), Draft{Summary: fmt.Sprintf("ticket %d", i), User: connectors.User{Email: "u@example.com"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, rc.IdempotencyKey)
+	}
+	return keys
+}
+
+// step leases the one due delivery, runs it through the courier and
+// records the outcome, as the dispatcher does, under the fake clock.
+func (r *courierRig) step(t *testing.T, co *Courier) (queue.Lease, queue.Outcome) {
+	t.Helper()
+	ls, err := r.svc.Store.Lease(context.Background(), queue.LeaseOptions{Limit: 1})
+	if err != nil || len(ls) != 1 {
+		t.Fatalf("lease: %v, %d leases", err, len(ls))
+	}
+	o := co.Deliver(context.Background(), ls[0])
+	if err := r.svc.Store.Complete(context.Background(), ls[0], o); err != nil {
+		t.Fatal(err)
+	}
+	return ls[0], o
+}
+
+func TestDrainDeliversExactlyOnce(t *testing.T) {
+	rig := newCourierRig(t, false, "A", "B")
+	keys := rig.report(t, 40)
+	co := rig.courier(t, CourierOptions{Concurrency: 4, Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, m := range rig.mems {
+		got := m.counts()
+		for _, k := range keys {
+			if got[k] != 1 {
+				t.Errorf("%s holds %d tickets with key %s, want 1", name, got[k], k)
+			}
+		}
+	}
+	left, _ := rig.svc.Store.Left(ctx)
+	if len(left) != 0 {
+		t.Errorf("left = %v", left)
+	}
+	items, _ := rig.svc.List(ctx, queue.StateDelivered)
+	if len(items) != 40 || items[0].Deliveries[0].RemoteNumber == "" {
+		t.Errorf("delivered list: %d items", len(items))
+	}
+}
+
+func TestRetrySchedule(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.report(t, 1)
+	// Jitter that always draws the ceiling, so the schedule is exact.
+	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: 2 * time.Second, Max: time.Minute, Rand: func(n int64) int64 { return n - 1 }}})
+	mem := rig.mems["A"]
+	mem.fail(
+		createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 503}},
+		createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 429, RetryAfter: 40 * time.Second}},
+		createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 500}},
+	)
+	want := []time.Duration{2 * time.Second, 40 * time.Second, 8 * time.Second} // 2s, max(4s jitter, Retry-After 40s), 8s
+	for i, w := range want {
+		l, o := rig.step(t, co)
+		if o.State != queue.StateRetry {
+			t.Fatalf("attempt %d: outcome %+v", i+1, o)
+		}
+		if got := o.NextAttemptAt.Sub(rig.clock.Now()); got != w-time.Nanosecond && got != w {
+			t.Errorf("attempt %d: next attempt in %v, want %v", l.Attempts, got, w)
+		}
+		// Not due a moment before its time; due at it.
+		rig.clock.Add(o.NextAttemptAt.Sub(rig.clock.Now()) - time.Millisecond)
+		if ls, _ := rig.svc.Store.Lease(context.Background(), queue.LeaseOptions{}); len(ls) != 0 {
+			t.Fatalf("attempt %d: leased before its time", i+1)
+		}
+		rig.clock.Add(time.Millisecond)
+	}
+	_, o := rig.step(t, co)
+	if o.State != queue.StateDelivered {
+		t.Fatalf("4th attempt: %+v", o)
+	}
+	// Attempts 2..4 followed failures that may have reached the vendor
+	// (5xx), so each looked the ticket up first.
+	if mem.finds != 3 || mem.creates != 4 {
+		t.Errorf("finds = %d, creates = %d", mem.finds, mem.creates)
+	}
+}
+
+func TestResetAfterSendIsNotDuplicated(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	keys := rig.report(t, 1)
+	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Second, Max: time.Second, Rand: func(int64) int64 { return 0 }}})
+	mem := rig.mems["A"]
+	mem.fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Sent: true, Err: errors.New("connection reset")}, createToo: true})
+	if _, o := rig.step(t, co); o.State != queue.StateRetry {
+		t.Fatalf("first attempt: %+v", o)
+	}
+	l, o := rig.step(t, co)
+	if !l.Uncertain || o.State != queue.StateDelivered || o.RemoteNumber != "INC0000001" {
+		t.Fatalf("second attempt: uncertain=%v outcome %+v", l.Uncertain, o)
+	}
+	if got := mem.counts()[keys[0]]; got != 1 {
+		t.Errorf("vendor holds %d copies, want 1", got)
+	}
+}
+
+func TestPermanentAndExhaustedGoDead(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.report(t, 2)
+	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Second, Max: time.Second, Rand: func(int64) int64 { return 0 }}})
+	mem := rig.mems["A"]
+	mem.fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Permanent, Status: 400, Message: "project: Specify a valid project ID or key"}})
+	if _, o := rig.step(t, co); o.State != queue.StateDead || o.Error != "create: HTTP 400 Bad Request: project: Specify a valid project ID or key" {
+		t.Fatalf("permanent: %+v", o)
+	}
+	// maxRetries 3: attempts 1..3 retry, the 4th failure is final.
+	for i := 0; i < 4; i++ {
+		mem.fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 502}})
+	}
+	var o queue.Outcome
+	for i := 1; i <= 4; i++ {
+		_, o = rig.step(t, co)
+		if i < 4 && o.State != queue.StateRetry {
+			t.Fatalf("attempt %d: %+v", i, o)
+		}
+	}
+	if o.State != queue.StateDead || o.Error != "gave up after 4 attempts: create: HTTP 502 Bad Gateway" {
+		t.Errorf("exhausted: %+v", o)
+	}
+	if co.Died() != 2 {
+		t.Errorf("Died = %d", co.Died())
+	}
+}
+
+func TestOfflinePausesWithoutSpendingAttempts(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	keys := rig.report(t, 3)
+	reachable := make(chan struct{})
+	probes := make(chan struct{}, 100)
+	co := rig.courier(t, CourierOptions{
+		ProbeEvery: 20 * time.Millisecond,
+		Probe: func(ctx context.Context, u string) bool {
+			probes <- struct{}{}
+			select {
+			case <-reachable:
+				return true
+			default:
+				return false
+			}
+		},
+		Concurrency: 1, // the first delivery goes offline; the others wait
+		Guard:       connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000},
+	})
+	mem := rig.mems["A"]
+	mem.fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Offline, Err: errors.New("dial tcp: connection refused")}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- co.Drain(ctx) }()
+	<-probes // offline: the connection is paused and probed
+	if st, _ := co.paused("A"); !st {
+		t.Fatal("connection not paused while offline")
+	}
+	h, _ := rig.svc.Store.Health(ctx, "A")
+	if h[0].State != Down || h[0].LastError == "" {
+		t.Errorf("health while offline = %+v", h[0])
+	}
+	items, _ := rig.svc.List(ctx, "")
+	for _, it := range items {
+		if it.Deliveries[0].Attempts != 0 {
+			t.Errorf("ticket %s spent %d attempts while offline", it.ID, it.Deliveries[0].Attempts)
+		}
+	}
+	close(reachable)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if mem.counts()[k] != 1 {
+			t.Errorf("key %s delivered %d times", k, mem.counts()[k])
+		}
+	}
+	h, _ = rig.svc.Store.Health(ctx, "A")
+	if h[0].State != Healthy || h[0].LastSuccess.IsZero() {
+		t.Errorf("health after = %+v", h[0])
+	}
+}
+
+func TestBreakerOpensAndPauses(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.report(t, 5)
+	co := rig.courier(t, CourierOptions{Guard: connectors.GuardOptions{FailuresToTrip: 3, OpenFor: time.Minute, RatePerSecond: 1000, Burst: 1000},
+		// Retries are not due within the test, so each step is a first
+		// attempt at another ticket (no find-before-create in between).
+		Backoff: connectors.Backoff{Base: time.Hour, Max: time.Hour, Rand: func(n int64) int64 { return n - 1 }}})
+	for i := 0; i < 3; i++ {
+		rig.mems["A"].fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 503}})
+		rig.step(t, co)
+	}
+	paused, until := co.paused("A")
+	if !paused || until.IsZero() {
+		t.Fatalf("breaker did not pause the connection: %v %v", paused, until)
+	}
+	h, _ := rig.svc.Store.Health(context.Background(), "A")
+	if h[0].State != BreakerOpen {
+		t.Errorf("health state = %q", h[0].State)
+	}
+	// A call while open fails fast without reaching the vendor.
+	before := rig.mems["A"].creates
+	_, o := rig.step(t, co)
+	if o.State != queue.StateRetry || rig.mems["A"].creates != before {
+		t.Errorf("call while open: %+v, creates %d→%d", o, before, rig.mems["A"].creates)
+	}
+}
