@@ -37,6 +37,20 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	t := newTray(a, svc)
+	// Deliver in the background while the app runs. A connector that
+	// cannot be built (a bad secret reference) leaves the queue safe and
+	// is shown in the status line.
+	if co, err := svc.NewCourier(app.CourierOptions{}); err != nil {
+		fmt.Fprintf(env.Stderr, "ticketray: delivery is off: %v\n", err)
+	} else {
+		t.courier = co
+		defer co.Close()
+		go func() {
+			if err := co.Serve(ctx); err != nil {
+				fmt.Fprintf(env.Stderr, "ticketray: delivery stopped: %v\n", err)
+			}
+		}()
+	}
 	t.ready = func() { fmt.Fprintf(env.Stderr, "ticketray: ready; queue %s\n", svc.Store.Path()) }
 	go func() {
 		<-ctx.Done()
@@ -48,14 +62,16 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 }
 
 type tray struct {
-	a      fyne.App
-	svc    *app.Service
-	report fyne.Window
-	form   *reportForm
-	menu   *fyne.Menu
-	status *fyne.MenuItem
-	queue  *fyne.MenuItem
-	ready  func() // called once the UI is up
+	a       fyne.App
+	svc     *app.Service
+	report  fyne.Window
+	form    *reportForm
+	menu    *fyne.Menu
+	status  *fyne.MenuItem
+	queue   *fyne.MenuItem
+	ready   func() // called once the UI is up
+	courier *app.Courier
+	hasTray bool
 }
 
 func newTray(a fyne.App, svc *app.Service) *tray {
@@ -73,7 +89,12 @@ func newTray(a fyne.App, svc *app.Service) *tray {
 		d.Resize(fyne.NewSize(480, 400))
 		d.Show()
 	}
-	t.form.onSaved = func(app.Receipt) { t.refresh() }
+	t.form.onSaved = func(app.Receipt) {
+		if t.courier != nil {
+			t.courier.Wake()
+		}
+		t.refresh()
+	}
 
 	t.status = fyne.NewMenuItem("…", nil)
 	t.status.Disabled = true
@@ -85,18 +106,27 @@ func newTray(a fyne.App, svc *app.Service) *tray {
 		fyne.NewMenuItemSeparator(),
 		t.status,
 	)
-	if desk, ok := a.(desktop.App); ok {
-		desk.SetSystemTrayMenu(t.menu) // Fyne appends Quit
-		desk.SetSystemTrayIcon(icons["online"])
-	}
 	return t
+}
+
+// setupTray registers the tray icon and menu, only when a StatusNotifier
+// host can show them (otherwise Fyne logs an error on every start).
+func (t *tray) setupTray() bool {
+	desk, ok := t.a.(desktop.App)
+	if !ok || !trayHostPresent() {
+		return false
+	}
+	desk.SetSystemTrayMenu(t.menu) // Fyne appends Quit
+	desk.SetSystemTrayIcon(icons["online"])
+	t.hasTray = true
+	return true
 }
 
 func (t *tray) start() {
 	t.refresh()
 	// Without a StatusNotifier host there is no tray to click: open the
 	// window so the app is still usable.
-	if !trayHostPresent() {
+	if !t.setupTray() {
 		t.showReport()
 	}
 	if t.ready != nil {
@@ -135,15 +165,24 @@ func (t *tray) showReport() {
 func (t *tray) refresh() {
 	go func() {
 		var s status
-		counts, err := t.svc.Store.Counts(context.Background())
+		ctx := context.Background()
+		counts, err := t.svc.Store.Counts(ctx)
 		s.Err = err
 		s.Waiting = counts[queue.StatePending] + counts[queue.StateInFlight] + counts[queue.StateRetry]
 		s.Dead = counts[queue.StateDead]
+		if hs, err := t.svc.Store.Health(ctx); err == nil {
+			for _, h := range hs {
+				s.Offline = s.Offline || h.State == app.Down
+				if h.LastSuccess.After(s.LastSent) {
+					s.LastSent = h.LastSuccess
+				}
+			}
+		}
 		fyne.Do(func() {
 			t.status.Label = s.line(time.Now())
 			t.queue.Label = s.queueItem()
 			t.menu.Refresh()
-			if desk, ok := t.a.(desktop.App); ok {
+			if desk, ok := t.a.(desktop.App); ok && t.hasTray {
 				desk.SetSystemTrayIcon(icons[s.icon()])
 			}
 		})

@@ -11,6 +11,7 @@ type status struct {
 	Waiting  int       // deliveries not yet delivered or dead
 	Dead     int       // deliveries that need staff attention
 	LastSent time.Time // zero if nothing was delivered yet
+	Offline  bool      // a connection cannot be reached
 	Err      error     // the queue could not be read
 }
 
@@ -20,6 +21,9 @@ func (s status) line(now time.Time) string {
 		return "Queue unavailable — see the log"
 	}
 	l := fmt.Sprintf("%d queued", s.Waiting)
+	if s.Offline {
+		l = "Offline — " + l
+	}
 	if s.Dead > 0 {
 		l += fmt.Sprintf(", %d need attention", s.Dead)
 	}

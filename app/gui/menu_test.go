@@ -104,3 +104,10 @@ func TestStatusLabels(t *testing.T) {
 		})
 	}
 }
+
+func TestStatusLineOffline(t *testing.T) {
+	s := status{Waiting: 3, Offline: true}
+	if got, want := s.line(time.Now()), "Offline — 3 queued"; got != want {
+		t.Errorf("line() = %q, want %q", got, want)
+	}
+}

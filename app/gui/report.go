@@ -72,14 +72,19 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
 
-	form := widget.NewForm(
+	// The description takes whatever height the window has; the one-line
+	// fields sit above it and the options and Submit below.
+	top := widget.NewForm(
 		widget.NewFormItem("Summary", container.NewVBox(f.summary, f.summaryErr)),
-		widget.NewFormItem("Description", f.descr),
 		widget.NewFormItem("Category", f.category),
 		widget.NewFormItem("Priority", f.priority),
-		widget.NewFormItem("", container.NewHBox(f.sysInfo, f.preview)),
 	)
-	f.content = container.NewBorder(nil, container.NewVBox(f.status, container.NewHBox(layoutSpacer(), f.submit)), nil, nil, form)
+	bottom := container.NewVBox(
+		container.NewHBox(f.sysInfo, f.preview),
+		f.status,
+		container.NewHBox(layoutSpacer(), f.submit),
+	)
+	f.content = container.NewBorder(container.NewVBox(top, widget.NewLabelWithStyle("Description", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})), bottom, nil, nil, f.descr)
 	return f
 }
 
