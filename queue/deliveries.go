@@ -43,12 +43,15 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	if err != nil {
 		return nil, err
 	}
-	token := hex.EncodeToString(raw)
+	token := leaseToken(hex.EncodeToString(raw))
 	now := s.now()
 	expires := now.Add(o.TTL)
 	var ids []int64
 	uncertain := map[int64]bool{} // an earlier attempt may have reached the vendor
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := s.reclaimOrphans(ctx, tx, o.Connection); err != nil {
+			return err
+		}
 		q := `SELECT id, ever_sent OR state = 'in_flight' FROM deliveries
 			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
 		args := []any{ms(now), ms(now)}

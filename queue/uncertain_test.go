@@ -2,6 +2,10 @@ package queue
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
 	"testing"
 	"time"
 )
@@ -38,5 +42,36 @@ func TestUncertainSurvivesStaffRetry(t *testing.T) {
 	clock.Advance(3 * time.Minute)
 	if l := leaseOne(t, s, "JIRA"); !l.Uncertain {
 		t.Fatal("a delivery taken over from an expired lease must be uncertain")
+	}
+}
+
+// TestOrphanedLeaseReclaimed: a lease held by a process that died on this
+// host is taken over at once, not after it expires, and is uncertain.
+func TestOrphanedLeaseReclaimed(t *testing.T) {
+	s, _ := newStore(t)
+	enqueue(t, s, t0, "a", Target{"SN", ActionCreate})
+	l := leaseOne(t, s, "SN")
+
+	// A finished child process's pid stands for the crashed owner.
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no 'true' command:", err)
+	}
+	dead := strings.Replace(l.Token, fmt.Sprintf("/%d/", os.Getpid()), fmt.Sprintf("/%d/", cmd.Process.Pid), 1)
+	if dead == l.Token {
+		t.Fatalf("token %q does not carry this pid", l.Token)
+	}
+	if _, err := s.db.Exec("UPDATE deliveries SET lease_token = ? WHERE id = ?", dead, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := leaseOne(t, s, "SN") // the fake clock has not moved: no expiry
+	if got.ID != l.ID || !got.Uncertain || got.Attempts != 2 {
+		t.Errorf("reclaimed lease = id %d uncertain %v attempts %d", got.ID, got.Uncertain, got.Attempts)
+	}
+	// A live owner's lease (our own) is left alone.
+	enqueue(t, s, t0, "b", Target{"J", ActionCreate})
+	leaseOne(t, s, "J")
+	if ls, _ := s.Lease(context.Background(), LeaseOptions{Connection: "J"}); len(ls) != 0 {
+		t.Error("a live process's lease was taken over")
 	}
 }
