@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -102,11 +103,19 @@ func (s *Service) NewCourier(o CourierOptions) (*Courier, error) {
 		if err != nil {
 			return nil, err
 		}
-		max := DefaultMaxRetries
+		maxRetries := DefaultMaxRetries
 		if conn.MaxRetries != nil {
-			max = *conn.MaxRetries
+			maxRetries = *conn.MaxRetries
 		}
-		c.conns[conn.Name] = &courierConn{cfg: conn, c: connectors.Guard(conn.Name, vc, o.Guard), maxRetries: max}
+		g := o.Guard
+		if v := conn.Option("rateLimitPerSecond", ""); v != "" {
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r <= 0 {
+				return nil, fmt.Errorf("connection %q: options.rateLimitPerSecond must be a positive number", conn.Name)
+			}
+			g.RatePerSecond, g.Burst = r, max(1, int(r))
+		}
+		c.conns[conn.Name] = &courierConn{cfg: conn, c: connectors.Guard(conn.Name, vc, g), maxRetries: maxRetries}
 		names = append(names, conn.Name)
 	}
 	c.disp = queue.NewDispatcher(s.Store, queue.DispatchOptions{

@@ -1,0 +1,839 @@
+// Package jirafake is a Jira Cloud platform REST v3 server for tests. It
+// speaks Jira's wire format (create issue, enhanced JQL search, get issue,
+// comments, attachments, myself, mypermissions), checks credentials the
+// way Jira does, and validates every request it receives against the
+// embedded vendor OpenAPI spec: a request that does not match is answered
+// 400 and recorded in Violations(), so connector tests catch malformed
+// requests. Faults are injected in front of the vendor handler.
+package jirafake
+
+import (
+	"bytes"
+	"crypto/subtle"
+	_ "embed"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/ticketray/ticketray/connectors/fake"
+)
+
+// The vendor spec (Apache-2.0, via dichovsky/atlassian-api-client, MIT; see
+// testdata/) is embedded so tests do not depend on files outside the repo.
+//
+//go:embed testdata/jira-platform-v3.swagger-v3.v3.json
+var jiraSpecJSON []byte
+
+// Credentials the fake accepts: Basic auth with Email and APIToken (how a
+// Jira Cloud API token is used), or a bearer token (OAuth 2.0 3LO).
+const (
+	Email       = "ticketray-bot@example.com"
+	APIToken    = "ATATT3xFfGF0-jirafake-api-token"
+	BearerToken = "jirafake-oauth2-access-token"
+	// AccountID is the authenticated user's account id.
+	AccountID = "5b10a2844c20165700ede21g"
+)
+
+// The project every fake starts with.
+const (
+	ProjectKey = "IT"
+	ProjectID  = "10000"
+)
+
+// Jira's own messages. The first four are from captured responses
+// (testdata/samples, amp-labs/connectors); MsgNotAuthenticated is what Jira
+// Cloud answers for a bad API token (reported by several clients; not in
+// the spec, which only names ErrorCollection); the rest are Jira's
+// well-known validation texts, not verified against a capture.
+const (
+	MsgInvalidProject   = "Specify a valid project ID or key"
+	MsgInvalidIssueType = "Specify an issue type"
+	MsgIssueNotFound    = "Issue does not exist or you do not have permission to see it."
+	MsgNotAuthenticated = "Client must be authenticated to access this resource."
+	MsgXSRF             = "XSRF check failed"
+	MsgNotADF           = "Operation value must be an Atlassian Document (see the Atlassian Document Format)"
+	MsgSummaryRequired  = "You must specify a summary of the issue."
+	MsgSummaryNewline   = "The summary is invalid because it contains newline characters."
+)
+
+// Priorities are the default Jira Cloud priority scheme's names.
+var Priorities = []string{"Highest", "High", "Medium", "Low", "Lowest"}
+
+// Permissions the fake knows for mypermissions, all granted by default.
+var permissionNames = map[string]string{
+	"BROWSE_PROJECTS":    "Browse Projects",
+	"CREATE_ISSUES":      "Create Issues",
+	"ADD_COMMENTS":       "Add Comments",
+	"CREATE_ATTACHMENTS": "Create Attachments",
+	"EDIT_ISSUES":        "Edit Issues",
+}
+
+// Project is a Jira project the fake knows.
+type Project struct {
+	ID, Key, Name string
+	IssueTypes    []string // names accepted in issuetype.name
+	Components    []string // names accepted in components[].name
+}
+
+// Issue is an issue as the fake stores it.
+type Issue struct {
+	ID, Key    string
+	ProjectKey string
+	ProjectID  string
+	IssueType  string
+	Summary    string
+	// Description is the ADF document as sent (nil when absent).
+	Description json.RawMessage
+	Priority    string
+	Labels      []string
+	Components  []string
+	Status      string
+	// Fields holds every field of the create request as sent.
+	Fields      map[string]json.RawMessage
+	Comments    []Comment
+	Attachments []Attachment
+	Created     time.Time
+	Updated     time.Time
+}
+
+// Comment is a comment on an issue.
+type Comment struct {
+	ID   string
+	Body json.RawMessage // ADF as sent
+	// Public is false for JSM internal comments; Jira comments are public.
+	Public  bool
+	Created time.Time
+}
+
+// Attachment is a file attached to an issue.
+type Attachment struct {
+	ID, Filename, MimeType string
+	Data                   []byte
+}
+
+func (is *Issue) clone() Issue {
+	c := *is
+	c.Description = slices.Clone(is.Description)
+	c.Labels = slices.Clone(is.Labels)
+	c.Components = slices.Clone(is.Components)
+	c.Fields = make(map[string]json.RawMessage, len(is.Fields))
+	for k, v := range is.Fields {
+		c.Fields[k] = slices.Clone(v)
+	}
+	c.Comments = slices.Clone(is.Comments)
+	c.Attachments = make([]Attachment, len(is.Attachments))
+	for i, a := range is.Attachments {
+		a.Data = slices.Clone(a.Data)
+		c.Attachments[i] = a
+	}
+	return c
+}
+
+// Fake is a Jira Cloud site.
+type Fake struct {
+	// Faults are applied after validation, before the vendor handler.
+	Faults *fake.Injector
+
+	validator *Validator
+	routes    http.Handler
+
+	mu          sync.Mutex
+	now         func() time.Time
+	projects    map[string]*Project // by upper-case key
+	issues      []*Issue
+	nextID      int
+	nextNum     map[string]int
+	nextChildID int
+	permissions map[string]bool
+	srv         *httptest.Server
+}
+
+// New returns a fake with project IT (issue types Task, Bug, Story,
+// Incident; components Hardware, Network, Software). It panics if the
+// embedded spec cannot be loaded, which is a build defect.
+func New() *Fake {
+	spec, err := JiraSpec()
+	if err != nil {
+		panic("jirafake: " + err.Error())
+	}
+	f := &Fake{
+		Faults:      &fake.Injector{},
+		now:         time.Now,
+		projects:    map[string]*Project{},
+		nextID:      10000,
+		nextNum:     map[string]int{},
+		nextChildID: 20000,
+		permissions: map[string]bool{},
+	}
+	for p := range permissionNames {
+		f.permissions[p] = true
+	}
+	f.validator = NewValidator(spec, func(msg string) any { return ErrorCollection(msg) }, nil)
+	f.AddProject(Project{ID: ProjectID, Key: ProjectKey, Name: "IT Support",
+		IssueTypes: []string{"Task", "Bug", "Story", "Incident"},
+		Components: []string{"Hardware", "Network", "Software"}})
+	f.routes = f.newRoutes()
+	return f
+}
+
+// ErrorCollection is Jira's error body with only general messages.
+func ErrorCollection(msgs ...string) map[string]any {
+	if msgs == nil {
+		msgs = []string{}
+	}
+	return map[string]any{"errorMessages": msgs, "errors": map[string]string{}}
+}
+
+// FieldErrors is Jira's error body for field validation failures.
+func FieldErrors(errs map[string]string) map[string]any {
+	return map[string]any{"errorMessages": []string{}, "errors": errs}
+}
+
+// Handler is the whole site: validation, then faults, then Jira.
+func (f *Fake) Handler() http.Handler {
+	return f.validator.Wrap(f.Faults.Wrap(f.routes))
+}
+
+// Routes is Jira alone (with its authentication), for a site that serves
+// more than Jira (Jira Service Management) and validates on its own.
+func (f *Fake) Routes() http.Handler { return f.routes }
+
+// Validator is the site's Jira spec validator.
+func (f *Fake) Validator() *Validator { return f.validator }
+
+// Violations lists requests (and fake responses) that broke the Jira spec
+// or contract.
+func (f *Fake) Violations() []string { return f.validator.Violations() }
+
+// SpecLoadTime is how long loading the embedded spec took (once per
+// process).
+func (f *Fake) SpecLoadTime() time.Duration {
+	s, _ := JiraSpec()
+	return s.LoadTime
+}
+
+// Start serves the fake on a new loopback port.
+func (f *Fake) Start() error { return f.StartAt("") }
+
+// StartAt serves the fake on addr, reserved earlier with fake.Reserve, for
+// a server that comes up after the client first failed to reach it.
+func (f *Fake) StartAt(addr string) error {
+	srv, err := fake.Start(addr, f.Handler())
+	if err != nil {
+		return fmt.Errorf("jirafake: start: %w", err)
+	}
+	f.mu.Lock()
+	f.srv = srv
+	f.mu.Unlock()
+	return nil
+}
+
+// URL is the site's base URL ("" before Start).
+func (f *Fake) URL() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.srv == nil {
+		return ""
+	}
+	return f.srv.URL
+}
+
+// Close stops the server.
+func (f *Fake) Close() {
+	f.mu.Lock()
+	srv := f.srv
+	f.mu.Unlock()
+	if srv != nil {
+		srv.Close()
+	}
+}
+
+// SetClock replaces the clock used for created/updated times.
+func (f *Fake) SetClock(now func() time.Time) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.now = now
+}
+
+// AddProject adds (or replaces) a project.
+func (f *Fake) AddProject(p Project) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.projects[strings.ToUpper(p.Key)] = &p
+}
+
+// SetPermission grants or withdraws a permission (CREATE_ISSUES, …) in
+// every project, as mypermissions reports it.
+func (f *Fake) SetPermission(key string, have bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.permissions[key] = have
+}
+
+// AddIssue stores an issue as if it had been created, assigning its id,
+// key and times; it is how a Jira Service Management request lands in the
+// site. The project must exist.
+func (f *Fake) AddIssue(is Issue) (Issue, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p, ok := f.projects[strings.ToUpper(is.ProjectKey)]
+	if !ok {
+		return Issue{}, fmt.Errorf("jirafake: no project %q", is.ProjectKey)
+	}
+	stored := is.clone()
+	f.storeLocked(&stored, p)
+	return stored.clone(), nil
+}
+
+// storeLocked numbers and stores a new issue; f.mu is held.
+func (f *Fake) storeLocked(is *Issue, p *Project) {
+	f.nextID++
+	f.nextNum[p.Key]++
+	is.ID = strconv.Itoa(f.nextID)
+	is.Key = fmt.Sprintf("%s-%d", p.Key, f.nextNum[p.Key])
+	is.ProjectKey, is.ProjectID = p.Key, p.ID
+	if is.Status == "" {
+		is.Status = "To Do"
+	}
+	now := f.now().UTC()
+	is.Created, is.Updated = now, now
+	f.issues = append(f.issues, is)
+}
+
+// SetStatus moves an issue to a status, as a workflow transition would.
+func (f *Fake) SetStatus(idOrKey, status string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(idOrKey)
+	if is == nil {
+		return false
+	}
+	is.Status = status
+	is.Updated = f.now().UTC()
+	return true
+}
+
+// AddComment stores a comment as the site's other APIs (JSM) do.
+func (f *Fake) AddComment(idOrKey string, body json.RawMessage, public bool) (Comment, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(idOrKey)
+	if is == nil {
+		return Comment{}, false
+	}
+	f.nextChildID++
+	c := Comment{ID: strconv.Itoa(f.nextChildID), Body: slices.Clone(body), Public: public, Created: f.now().UTC()}
+	is.Comments = append(is.Comments, c)
+	is.Updated = c.Created
+	return c, true
+}
+
+// Issue returns a copy of one issue.
+func (f *Fake) Issue(idOrKey string) (Issue, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(idOrKey)
+	if is == nil {
+		return Issue{}, false
+	}
+	return is.clone(), true
+}
+
+// Issues returns copies of every issue, oldest first.
+func (f *Fake) Issues() []Issue {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Issue, len(f.issues))
+	for i, is := range f.issues {
+		out[i] = is.clone()
+	}
+	return out
+}
+
+// Count is how many issues carry the idempotency key's label.
+func (f *Fake) Count(idempotencyKey string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, is := range f.issues {
+		if slices.Contains(is.Labels, "ticketray-"+idempotencyKey) {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *Fake) find(idOrKey string) *Issue {
+	for _, is := range f.issues {
+		if is.ID == idOrKey || strings.EqualFold(is.Key, idOrKey) {
+			return is
+		}
+	}
+	return nil
+}
+
+// Authorized reports whether r carries the fake's credentials.
+func Authorized(r *http.Request) bool {
+	if u, p, ok := r.BasicAuth(); ok {
+		return subtle.ConstantTimeCompare([]byte(u), []byte(Email)) == 1 &&
+			subtle.ConstantTimeCompare([]byte(p), []byte(APIToken)) == 1
+	}
+	if tok, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return subtle.ConstantTimeCompare([]byte(tok), []byte(BearerToken)) == 1
+	}
+	return false
+}
+
+// Unauthorized answers as Jira Cloud does for a missing or wrong API token:
+// 401 with a one-line body served as text/html. (The spec names
+// ErrorCollection for 401; observed responses are this text.)
+func Unauthorized(w http.ResponseWriter) {
+	w.Header().Set("Content-Type", "text/html;charset=UTF-8")
+	w.WriteHeader(http.StatusUnauthorized)
+	io.WriteString(w, MsgNotAuthenticated)
+}
+
+func (f *Fake) newRoutes() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /rest/api/3/issue", f.createIssue)
+	mux.HandleFunc("POST /rest/api/3/search/jql", f.searchJQL)
+	mux.HandleFunc("GET /rest/api/3/issue/{idOrKey}", f.getIssue)
+	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/comment", f.addComment)
+	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/attachments", f.addAttachments)
+	mux.HandleFunc("GET /rest/api/3/myself", f.myself)
+	mux.HandleFunc("GET /rest/api/3/mypermissions", f.myPermissions)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusNotImplemented, ErrorCollection(fmt.Sprintf("jirafake does not implement %s %s", r.Method, r.URL.Path)))
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !Authorized(r) {
+			Unauthorized(w)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
+}
+
+// BaseURL is the site URL as the client addressed it, for self links.
+func BaseURL(r *http.Request) string { return "http://" + r.Host }
+
+func (f *Fake) createIssue(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Fields map[string]json.RawMessage `json:"fields"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("Unexpected character in the request body: "+err.Error()))
+		return
+	}
+	fields := req.Fields
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+
+	// Jira reports an invalid project alone: nothing else can be checked
+	// without the project's configuration.
+	var ref struct{ ID, Key string }
+	_ = json.Unmarshal(fields["project"], &ref)
+	var project *Project
+	for _, p := range f.projects {
+		if (ref.Key != "" && strings.EqualFold(p.Key, ref.Key)) || (ref.ID != "" && p.ID == ref.ID) {
+			project = p
+		}
+	}
+	if project == nil {
+		writeJSON(w, http.StatusBadRequest, FieldErrors(map[string]string{"project": MsgInvalidProject}))
+		return
+	}
+
+	is := Issue{ProjectKey: project.Key, ProjectID: project.ID, Fields: fields}
+	errs := map[string]string{}
+	var it struct{ ID, Name string }
+	_ = json.Unmarshal(fields["issuetype"], &it)
+	for _, name := range project.IssueTypes {
+		if strings.EqualFold(name, it.Name) {
+			is.IssueType = name
+		}
+	}
+	if is.IssueType == "" {
+		errs["issuetype"] = MsgInvalidIssueType
+	}
+
+	_ = json.Unmarshal(fields["summary"], &is.Summary)
+	switch {
+	case strings.TrimSpace(is.Summary) == "":
+		errs["summary"] = MsgSummaryRequired
+	case strings.ContainsAny(is.Summary, "\r\n"):
+		errs["summary"] = MsgSummaryNewline
+	case utf8.RuneCountInString(is.Summary) > 255:
+		errs["summary"] = "Summary must be less than 255 characters."
+	}
+
+	if d, ok := fields["description"]; ok && string(d) != "null" {
+		if err := CheckADF(d); err != nil {
+			f.validator.Record("POST /rest/api/3/issue: description is not ADF: %v", err)
+			errs["description"] = MsgNotADF
+		} else if jsonLen(d) > 32767 {
+			errs["description"] = "The entered text is too long. It exceeds the allowed limit of 32,767 characters."
+		}
+		is.Description = d
+	}
+
+	if raw, ok := fields["priority"]; ok {
+		var p struct{ ID, Name string }
+		if err := json.Unmarshal(raw, &p); err != nil || (p.Name == "" && p.ID == "") {
+			errs["priority"] = "Specify the Priority (id or name) in the string format"
+		} else if i := slices.IndexFunc(Priorities, func(n string) bool { return strings.EqualFold(n, p.Name) }); i >= 0 {
+			is.Priority = Priorities[i]
+		} else {
+			errs["priority"] = fmt.Sprintf("Priority name '%s' is not valid", p.Name)
+		}
+	} else {
+		is.Priority = "Medium"
+	}
+
+	if raw, ok := fields["labels"]; ok {
+		if err := json.Unmarshal(raw, &is.Labels); err != nil {
+			errs["labels"] = "data was not an array"
+		}
+		for _, l := range is.Labels {
+			switch {
+			case strings.ContainsFunc(l, func(r rune) bool { return r == ' ' || r == '\t' || r == '\n' || r == '\r' }):
+				errs["labels"] = fmt.Sprintf("The label '%s' contains spaces which is invalid.", l)
+			case utf8.RuneCountInString(l) > 255:
+				errs["labels"] = "The label must not exceed 255 characters."
+			}
+		}
+	}
+
+	if raw, ok := fields["components"]; ok {
+		var comps []struct{ ID, Name string }
+		if err := json.Unmarshal(raw, &comps); err != nil {
+			errs["components"] = "data was not an array"
+		}
+		for _, c := range comps {
+			if !slices.Contains(project.Components, c.Name) {
+				errs["components"] = fmt.Sprintf("Component name '%s' is not valid", c.Name)
+				continue
+			}
+			is.Components = append(is.Components, c.Name)
+		}
+	}
+
+	for k := range fields {
+		switch k {
+		case "project", "issuetype", "summary", "description", "priority", "labels", "components":
+		default:
+			errs[k] = fmt.Sprintf("Field '%s' cannot be set. It is not on the appropriate screen, or unknown.", k)
+		}
+	}
+	if len(errs) > 0 {
+		writeJSON(w, http.StatusBadRequest, FieldErrors(errs))
+		return
+	}
+
+	f.storeLocked(&is, project)
+	writeJSON(w, http.StatusCreated, map[string]string{
+		"id": is.ID, "key": is.Key, "self": BaseURL(r) + "/rest/api/3/issue/" + is.ID,
+	})
+}
+
+// jsonLen is the length of raw re-encoded without HTML escapes: Jira
+// counts the characters of the document, not the client's escaping.
+func jsonLen(raw json.RawMessage) int {
+	var v any
+	if json.Unmarshal(raw, &v) != nil {
+		return len(raw)
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if enc.Encode(v) != nil {
+		return len(raw)
+	}
+	return b.Len() - 1
+}
+
+func (f *Fake) searchJQL(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		JQL           string   `json:"jql"`
+		Fields        []string `json:"fields"`
+		MaxResults    *int     `json:"maxResults"`
+		NextPageToken string   `json:"nextPageToken"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid request payload. Refer to the REST API documentation and try again."))
+		return
+	}
+	q, err := parseJQL(req.JQL)
+	if err != nil {
+		// The shape of a captured JQL error (testdata/samples/amplabs-jql-error.json).
+		writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{err.Error()}, "warningMessages": []string{}})
+		return
+	}
+	limit := 50
+	if req.MaxResults != nil {
+		limit = min(max(*req.MaxResults, 0), 5000)
+	}
+	start := 0
+	if req.NextPageToken != "" {
+		b, err := base64.RawURLEncoding.DecodeString(req.NextPageToken)
+		n, err2 := strconv.Atoi(string(b))
+		if err != nil || err2 != nil || n < 0 {
+			writeJSON(w, http.StatusBadRequest, ErrorCollection("The provided next page token is invalid or expired."))
+			return
+		}
+		start = n
+	}
+
+	f.mu.Lock()
+	var hits []*Issue
+	for _, is := range f.issues { // stored oldest first
+		if q.match(is) {
+			hits = append(hits, is)
+		}
+	}
+	if !q.oldest {
+		slices.Reverse(hits)
+	}
+	base := BaseURL(r)
+	issues := []map[string]any{}
+	for i := start; i < len(hits) && i < start+limit; i++ {
+		issues = append(issues, issueBean(base, hits[i], req.Fields))
+	}
+	f.mu.Unlock()
+
+	resp := map[string]any{"issues": issues, "isLast": start+limit >= len(hits)}
+	if start+limit < len(hits) {
+		resp["nextPageToken"] = base64.RawURLEncoding.EncodeToString([]byte(strconv.Itoa(start + limit)))
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// issueBean renders an issue with the requested fields (Jira's "fields"
+// rules: "*all", "*navigable", names, "-name" to exclude; none means id).
+func issueBean(base string, is *Issue, want []string) map[string]any {
+	all := map[string]any{
+		"summary":    is.Summary,
+		"status":     statusBean(base, is.Status),
+		"updated":    jiraTime(is.Updated),
+		"created":    jiraTime(is.Created),
+		"labels":     append([]string{}, is.Labels...),
+		"project":    map[string]string{"id": is.ProjectID, "key": is.ProjectKey, "self": base + "/rest/api/3/project/" + is.ProjectID},
+		"issuetype":  map[string]string{"name": is.IssueType},
+		"priority":   map[string]string{"name": is.Priority},
+		"components": componentBeans(is.Components),
+	}
+	if is.Description != nil {
+		all["description"] = is.Description
+	}
+	fields := map[string]any{}
+	for _, spec := range want {
+		for _, name := range strings.Split(spec, ",") {
+			name = strings.TrimSpace(name)
+			switch {
+			case name == "*all" || name == "*navigable":
+				for k, v := range all {
+					fields[k] = v
+				}
+			case strings.HasPrefix(name, "-"):
+				delete(fields, name[1:])
+			default:
+				if v, ok := all[name]; ok {
+					fields[name] = v
+				}
+			}
+		}
+	}
+	return map[string]any{"id": is.ID, "key": is.Key, "self": base + "/rest/api/3/issue/" + is.ID, "fields": fields}
+}
+
+func componentBeans(names []string) []map[string]string {
+	out := []map[string]string{}
+	for _, n := range names {
+		out = append(out, map[string]string{"name": n})
+	}
+	return out
+}
+
+// statusBean is a status with the category Jira would give its usual
+// names.
+func statusBean(base, name string) map[string]any {
+	var cat map[string]string
+	switch strings.ToLower(name) {
+	case "done", "closed", "resolved", "canceled":
+		cat = map[string]string{"key": "done", "name": "Done"}
+	case "to do", "open", "waiting for support", "backlog":
+		cat = map[string]string{"key": "new", "name": "To Do"}
+	default:
+		cat = map[string]string{"key": "indeterminate", "name": "In Progress"}
+	}
+	return map[string]any{"name": name, "self": base + "/rest/api/3/status/" + slug(name), "statusCategory": cat}
+}
+
+func slug(s string) string { return strings.ReplaceAll(strings.ToLower(s), " ", "-") }
+
+// jiraTime is Jira's timestamp format: ISO 8601 with milliseconds and a
+// numeric offset without a colon (2023-06-24T19:24:50.000+0000).
+func jiraTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000-0700") }
+
+func (f *Fake) getIssue(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(r.PathValue("idOrKey"))
+	if is == nil {
+		writeJSON(w, http.StatusNotFound, ErrorCollection(MsgIssueNotFound))
+		return
+	}
+	want := r.URL.Query()["fields"]
+	if len(want) == 0 {
+		want = []string{"*all"}
+	}
+	writeJSON(w, http.StatusOK, issueBean(BaseURL(r), is, want))
+}
+
+func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		Body json.RawMessage `json:"body"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid request payload. Refer to the REST API documentation and try again."))
+		return
+	}
+	if err := CheckADF(req.Body); err != nil {
+		f.validator.Record("POST %s: comment body is not ADF: %v", r.URL.Path, err)
+		writeJSON(w, http.StatusBadRequest, FieldErrors(map[string]string{"comment": MsgNotADF}))
+		return
+	}
+	c, ok := f.AddComment(r.PathValue("idOrKey"), req.Body, true)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, ErrorCollection(MsgIssueNotFound))
+		return
+	}
+	self := BaseURL(r) + "/rest/api/3/issue/" + r.PathValue("idOrKey") + "/comment/" + c.ID
+	writeJSON(w, http.StatusCreated, map[string]any{
+		"id": c.ID, "self": self, "body": c.Body, "jsdPublic": true,
+		"author":  map[string]any{"accountId": AccountID, "displayName": "Ticketray Bot", "active": true},
+		"created": jiraTime(c.Created), "updated": jiraTime(c.Created),
+	})
+}
+
+func (f *Fake) addAttachments(w http.ResponseWriter, r *http.Request) {
+	// Jira's XSRF filter blocks multipart posts without this header; the
+	// spec says so only in prose, so the validator cannot.
+	if tok := r.Header.Get("X-Atlassian-Token"); tok != "no-check" && tok != "nocheck" {
+		f.validator.Record("POST %s: missing header X-Atlassian-Token: no-check", r.URL.Path)
+		w.Header().Set("Content-Type", "text/plain;charset=UTF-8")
+		w.WriteHeader(http.StatusForbidden)
+		io.WriteString(w, MsgXSRF)
+		return
+	}
+	_, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || params["boundary"] == "" {
+		writeJSON(w, http.StatusUnsupportedMediaType, ErrorCollection("Expected multipart/form-data"))
+		return
+	}
+	var files []Attachment
+	mr := multipart.NewReader(r.Body, params["boundary"])
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid multipart body: "+err.Error()))
+			return
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid multipart body: "+err.Error()))
+			return
+		}
+		ct := part.Header.Get("Content-Type")
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		files = append(files, Attachment{Filename: part.FileName(), MimeType: ct, Data: data})
+	}
+
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(r.PathValue("idOrKey"))
+	if is == nil {
+		writeJSON(w, http.StatusNotFound, ErrorCollection(MsgIssueNotFound))
+		return
+	}
+	base := BaseURL(r)
+	out := []map[string]any{}
+	now := f.now().UTC()
+	for _, a := range files {
+		f.nextChildID++
+		a.ID = strconv.Itoa(f.nextChildID)
+		is.Attachments = append(is.Attachments, a)
+		out = append(out, map[string]any{
+			"id": a.ID, "filename": a.Filename, "mimeType": a.MimeType, "size": len(a.Data),
+			"self":    base + "/rest/api/3/attachments/" + a.ID,
+			"content": base + "/rest/api/3/attachment/content/" + a.ID,
+			"created": jiraTime(now),
+			"author":  map[string]any{"accountId": AccountID, "displayName": "Ticketray Bot", "active": true},
+		})
+	}
+	is.Updated = now
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (f *Fake) myself(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, map[string]any{
+		"accountId": AccountID, "accountType": "atlassian", "active": true,
+		"displayName": "Ticketray Bot", "emailAddress": Email, "timeZone": "UTC", "locale": "en_US",
+		"self": BaseURL(r) + "/rest/api/3/user?accountId=" + AccountID,
+	})
+}
+
+func (f *Fake) myPermissions(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	if q.Get("permissions") == "" {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("The permissions query parameter is required."))
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if key := q.Get("projectKey"); key != "" {
+		if _, ok := f.projects[strings.ToUpper(key)]; !ok {
+			writeJSON(w, http.StatusNotFound, ErrorCollection(fmt.Sprintf("No project could be found with key '%s'.", key)))
+			return
+		}
+	}
+	perms := map[string]any{}
+	var keys []string
+	for _, k := range strings.Split(q.Get("permissions"), ",") {
+		keys = append(keys, strings.TrimSpace(k))
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		name, ok := permissionNames[k]
+		if !ok {
+			writeJSON(w, http.StatusBadRequest, ErrorCollection(fmt.Sprintf("Invalid permission key(s): %s", k)))
+			return
+		}
+		perms[k] = map[string]any{
+			"id": strconv.Itoa(10 + i), "key": k, "name": name, "type": "PROJECT",
+			"description": "Ability to " + strings.ToLower(name) + ".", "havePermission": f.permissions[k],
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"permissions": perms})
+}
