@@ -16,6 +16,7 @@ import (
 
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
+	_ "github.com/ticketray/ticketray/connectors/all" // the connector registry
 	"github.com/ticketray/ticketray/connectors/secrets"
 	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"

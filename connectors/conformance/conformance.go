@@ -33,6 +33,9 @@ type Target struct {
 	// Errors are vendor error bodies by status (from the vendor's docs or
 	// captured responses), and the message the connector must extract.
 	Errors map[int]VendorError
+	// Violations, when set, lists the requests the fake found malformed
+	// against the vendor's spec; the suite fails a subtest that caused any.
+	Violations func() []string
 }
 
 // VendorError is a canned vendor error response.
@@ -64,6 +67,13 @@ func Run(t *testing.T, newTarget func(t *testing.T) Target) {
 	setup := func(t *testing.T) (Target, connectors.Connector) {
 		t.Helper()
 		tg := newTarget(t)
+		if tg.Violations != nil {
+			t.Cleanup(func() {
+				if v := tg.Violations(); len(v) > 0 {
+					t.Errorf("the fake found %d requests that break the vendor spec: %v", len(v), v)
+				}
+			})
+		}
 		c, err := tg.New(tg.Connection)
 		if err != nil {
 			t.Fatalf("New: %v", err)

@@ -79,7 +79,10 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 		req.Header.Set("Content-Type", "application/json")
 	}
 	for k, vs := range r.Header {
-		req.Header[k] = vs
+		req.Header.Del(k)
+		for _, v := range vs {
+			req.Header.Add(k, v) // canonical keys: no duplicate header under another case
+		}
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {

@@ -1,0 +1,226 @@
+package app
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/connectors/jsm/jsmfake"
+	"github.com/ticketray/ticketray/queue"
+)
+
+// vendorFake is what the end-to-end tests need of any vendor fake.
+type vendorFake interface {
+	StartAt(addr string) error
+	Close()
+	Count(idempotencyKey string) int
+	Violations() []string
+}
+
+// e2eRig is a service on a real queue file whose connections point at
+// vendor fakes on reserved loopback addresses, through the real registry,
+// HTTP clients and credentials.
+type e2eRig struct {
+	svc   *Service
+	fakes map[string]vendorFake
+	addrs map[string]string
+	jira  *jirafake.Fake
+	jsm   *jsmfake.Fake
+}
+
+func newE2ERig(t *testing.T) *e2eRig {
+	t.Helper()
+	rig := &e2eRig{fakes: map[string]vendorFake{}, addrs: map[string]string{}}
+	rig.jira, rig.jsm = jirafake.New(), jsmfake.New()
+	rig.fakes["Jira"], rig.fakes["JSM"] = rig.jira, rig.jsm
+	for name := range rig.fakes {
+		a, err := fake.Reserve()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rig.addrs[name] = a
+	}
+	t.Cleanup(func() {
+		for _, f := range rig.fakes {
+			f.Close()
+		}
+	})
+	cfg := config.Default()
+	opt := func(kv ...string) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{"rateLimitPerSecond": json.RawMessage("1000")}
+		for i := 0; i < len(kv); i += 2 {
+			m[kv[i]] = json.RawMessage(kv[i+1])
+		}
+		return m
+	}
+	off := false
+	cfg.Connections = []connectors.Connection{
+		{Name: "Jira", Type: "jira", BaseURL: "http://" + rig.addrs["Jira"], TimeoutMs: 2000,
+			Credentials: connectors.Credentials{Type: "api_token", Username: jirafake.Email, APIToken: "env:JIRA_TOKEN"},
+			Options:     opt("projectKey", `"`+jirafake.ProjectKey+`"`, "issueType", `"Task"`)},
+		{Name: "JSM", Type: "jsm", BaseURL: "http://" + rig.addrs["JSM"], TimeoutMs: 2000,
+			Credentials: connectors.Credentials{Type: "api_token", Username: jsmfake.Email, APIToken: jsmfake.APIToken},
+			Options:     opt("serviceDeskId", `"`+jsmfake.ServiceDeskID+`"`, "requestTypeId", `"`+jsmfake.RequestTypeID+`"`, "raiseOnBehalfOf", "true")},
+		{Name: "Off", Type: "jira", BaseURL: "https://off.example.com", Enabled: &off,
+			Credentials: connectors.Credentials{Type: "bearer", Token: "t"}},
+	}
+	st, err := queue.Open(context.Background(), t.TempDir()+"/q.db", queue.Options{KEK: queue.PassphraseKEK{Passphrase: []byte("p"), Time: 1, MemoryKiB: 8 << 10, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	env := map[string]string{"JIRA_TOKEN": jirafake.APIToken}
+	rig.svc = &Service{Config: cfg, Store: st, sessionID: "e2e", getenv: func(k string) string { return env[k] }}
+	return rig
+}
+
+func (r *e2eRig) start(t *testing.T) {
+	t.Helper()
+	for name, f := range r.fakes {
+		if err := f.StartAt(r.addrs[name]); err != nil {
+			t.Fatalf("start %s fake: %v", name, err)
+		}
+	}
+}
+
+func (r *e2eRig) checkExactlyOnce(t *testing.T, keys []string) {
+	t.Helper()
+	for name, f := range r.fakes {
+		for _, k := range keys {
+			if n := f.Count(k); n != 1 {
+				t.Errorf("%s holds %d tickets with key %s, want exactly 1", name, n, k)
+			}
+		}
+		if v := f.Violations(); len(v) > 0 {
+			t.Errorf("%s saw %d requests that break its spec, e.g. %s", name, len(v), v[0])
+		}
+	}
+}
+
+var priorities = []string{"low", "medium", "high", "critical"}
+
+func (r *e2eRig) report(t *testing.T, n int) []string {
+	t.Helper()
+	keys := make([]string, n)
+	for i := range keys {
+		rc, err := r.svc.Submit(context.Background(), Draft{
+			Summary: fmt.Sprintf("Printer %d jams", i), Description: "Tray 2 jams on every page.", Category: "Hardware",
+			Priority: priorities[i%4], User: connectors.User{ID: "alice", Name: "Alice", Email: jsmfake.CustomerEmail},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rc.Connections) != 2 {
+			t.Fatalf("ticket queued for %v, want the two enabled connections", rc.Connections)
+		}
+		keys[i] = rc.IdempotencyKey
+	}
+	return keys
+}
+
+// waitFor polls cond until it holds or the deadline passes.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(10 * time.Millisecond) // polling a condition, not standing in for one
+	}
+}
+
+// TestEndToEndOfflineThenOnline: 200 tickets are reported while the help
+// desk is unreachable, the servers come up, and the drain delivers every
+// ticket exactly once to each enabled connection, fields mapped.
+func TestEndToEndOfflineThenOnline(t *testing.T) {
+	n := 200
+	if testing.Short() {
+		n = 40
+	}
+	rig := newE2ERig(t)
+	keys := rig.report(t, n)
+	co, err := rig.svc.NewCourier(CourierOptions{Concurrency: 8, ProbeEvery: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- co.Drain(ctx) }()
+
+	// Both connections find the servers down and pause, spending nothing.
+	waitFor(t, "both connections to be down with nothing in flight", 10*time.Second, func() bool {
+		hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM")
+		counts, _ := rig.svc.Store.Counts(ctx)
+		return hs[0].State == Down && hs[1].State == Down && counts[queue.StateInFlight] == 0
+	})
+	items, _ := rig.svc.List(ctx, queue.StatePending)
+	for _, it := range items {
+		for _, d := range it.Deliveries {
+			if d.Attempts != 0 {
+				t.Fatalf("delivery %d spent %d attempts while offline", d.ID, d.Attempts)
+			}
+		}
+	}
+	started := time.Now()
+	rig.start(t)
+	if err := <-done; err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	t.Logf("%d tickets × 2 connections delivered %v after the servers came up", n, time.Since(started).Round(time.Millisecond))
+
+	// Resumed within 5 s: the first ticket reached Jira that soon.
+	first := time.Time{}
+	for _, is := range rig.jira.Issues() {
+		if first.IsZero() || is.Created.Before(first) {
+			first = is.Created
+		}
+	}
+	if wait := first.Sub(started); wait > 5*time.Second {
+		t.Errorf("draining resumed %v after the network returned, want within 5 s", wait)
+	}
+	rig.checkExactlyOnce(t, keys)
+
+	// Fields are mapped.
+	for i, is := range rig.jira.Issues() {
+		var num int
+		fmt.Sscanf(is.Summary, "Printer %d jams", &num)
+		want := map[string]string{"low": "Low", "medium": "Medium", "high": "High", "critical": "Highest"}[priorities[num%4]]
+		if is.Priority != want || is.ProjectKey != jirafake.ProjectKey || !strings.Contains(string(is.Description), "Tray 2 jams") {
+			t.Errorf("Jira issue %d: summary %q priority %q project %q", i, is.Summary, is.Priority, is.ProjectKey)
+			break
+		}
+	}
+	for _, rq := range rig.jsm.Requests() {
+		if rq.RaiseOnBehalfOf != jsmfake.CustomerAccountID || !strings.Contains(string(rq.FieldValues["summary"]), "Printer") {
+			t.Errorf("JSM request %s: onBehalf %q fields %s", rq.IssueKey, rq.RaiseOnBehalfOf, rq.FieldValues["summary"])
+			break
+		}
+	}
+	delivered, _ := rig.svc.List(ctx, queue.StateDelivered)
+	if len(delivered) != n {
+		t.Errorf("%d tickets delivered, want %d", len(delivered), n)
+	}
+	for _, e := range delivered {
+		for _, d := range e.Deliveries {
+			if d.State != queue.StateDelivered || d.RemoteNumber == "" || d.RemoteURL == "" {
+				t.Fatalf("delivery %+v", d)
+			}
+		}
+	}
+	hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM")
+	for _, h := range hs {
+		if h.State != Healthy || h.Depth != 0 || h.LastSuccess.IsZero() {
+			t.Errorf("health %+v", h)
+		}
+	}
+}

@@ -1,0 +1,9 @@
+// Package all registers every connector type that ships with Ticketray.
+// It is the one place the registry is filled: import it for its side
+// effect, as database/sql programs import their drivers.
+package all
+
+import (
+	_ "github.com/ticketray/ticketray/connectors/jira" // "jira"
+	_ "github.com/ticketray/ticketray/connectors/jsm"  // "jsm"
+)
