@@ -230,6 +230,7 @@ func (c *Courier) failure(cc *courierConn, l queue.Lease, err error) queue.Outco
 		return queue.Outcome{State: queue.Offline, Error: err.Error(), NextAttemptAt: now}
 	case connectors.Retryable:
 		c.setState(cc, Degraded, false, err.Error())
+		now = c.o.Now() // the health write may have waited for the disk
 		if l.Attempts > cc.maxRetries {
 			return c.dead(queue.Outcome{State: queue.StateDead, Error: fmt.Sprintf("gave up after %d attempts: %v", l.Attempts, err)})
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -222,5 +223,94 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 		if h.State != Healthy || h.Depth != 0 || h.LastSuccess.IsZero() {
 			t.Errorf("health %+v", h)
 		}
+	}
+}
+
+// TestEndToEndFaults: the servers fail on a schedule (500, 503 and 429
+// with Retry-After, timeouts, resets before and after the request was
+// processed). Nothing is lost or duplicated, and each retry happened no
+// sooner than its backoff or the vendor's Retry-After allowed.
+func TestEndToEndFaults(t *testing.T) {
+	rig := newE2ERig(t)
+	rig.start(t)
+	keys := rig.report(t, 24)
+	retryAfter := http.Header{"Retry-After": {"1"}}
+	for _, f := range []struct {
+		in   *fake.Injector
+		body string // each vendor's own error format
+	}{
+		{rig.jira.Faults, `{"errorMessages":["Internal server error"],"errors":{}}`},
+		{rig.jsm.Faults, `{"errorMessage":"Internal server error","i18nErrorMessage":{"i18nKey":"sd.error.internal","parameters":[]}}`},
+	} {
+		serverErr := f.body
+		f.in.Add("POST", "/rest/", // the create endpoints (Jira issue, JSM request)
+			fake.Fault{Kind: fake.Respond, Code: 500, Body: serverErr},
+			fake.Fault{Kind: fake.Respond, Code: 503, Header: retryAfter, Body: serverErr},
+			fake.Fault{Kind: fake.Respond, Code: 429, Header: retryAfter, Body: serverErr},
+			fake.Fault{Kind: fake.Hang},
+			fake.Fault{Kind: fake.ResetAfter},
+			fake.Fault{Kind: fake.ResetBefore},
+			fake.Fault{Kind: fake.Respond, Code: 502, Body: "<html>Bad gateway</html>"},
+			fake.Fault{Kind: fake.ResetAfter},
+		)
+	}
+	for i := range rig.svc.Config.Connections {
+		rig.svc.Config.Connections[i].TimeoutMs = 400 // so a hang times out quickly
+		rig.svc.Config.Connections[i].MaxRetries = new(int)
+		*rig.svc.Config.Connections[i].MaxRetries = 8
+	}
+	backoff := connectors.Backoff{Base: 100 * time.Millisecond, Max: 400 * time.Millisecond, Rand: func(n int64) int64 { return n - 1 }}
+	co, err := rig.svc.NewCourier(CourierOptions{Concurrency: 4, Backoff: backoff, Guard: connectors.GuardOptions{FailuresToTrip: 100}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer co.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	rig.checkExactlyOnce(t, keys)
+	if hits := len(rig.jira.Faults.Hits()) + len(rig.jsm.Faults.Hits()); hits != 16 {
+		t.Errorf("%d faults were served, want all 16", hits)
+	}
+
+	// Each retry started no sooner than scheduled: the backoff for its
+	// attempt, or the vendor's Retry-After. History records when each
+	// attempt started (in_flight) and how it ended.
+	entries, _ := rig.svc.List(ctx, "")
+	retries := 0
+	for _, e := range entries {
+		for _, d := range e.Deliveries {
+			if d.State != queue.StateDelivered {
+				t.Errorf("delivery %s/%s ended %s: %s", e.ID, d.Connection, d.State, d.LastError)
+			}
+			evs, err := rig.svc.Store.Events(ctx, d.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 0; i+1 < len(evs); i++ {
+				ev := evs[i]
+				if ev.State != queue.StateRetry {
+					continue
+				}
+				retries++
+				min := backoff.Delay(ev.Attempt, 0)
+				if strings.Contains(ev.Detail, "HTTP 429") || strings.Contains(ev.Detail, "HTTP 503") {
+					min = time.Second
+				}
+				next := evs[i+1]
+				if next.State != queue.StateInFlight || next.Attempt != ev.Attempt+1 {
+					t.Fatalf("after retry of attempt %d comes %+v, want the start of attempt %d", ev.Attempt, next, ev.Attempt+1)
+				}
+				// 2 ms: the retry time is taken just before the outcome is recorded.
+				if gap := next.At.Sub(ev.At); gap < min-2*time.Millisecond {
+					t.Errorf("%s attempt %d (%s) retried after %v, want at least %v", d.Connection, ev.Attempt, ev.Detail, gap, min)
+				}
+			}
+		}
+	}
+	if retries < 14 {
+		t.Errorf("only %d retries were recorded; the schedule has 14 retryable faults", retries)
 	}
 }

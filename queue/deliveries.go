@@ -80,8 +80,13 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 			return err
 		}
 		for _, id := range ids {
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
-				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ?`, token, ms(expires), ms(now), id); err != nil {
+			var attempt int
+			if err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
+				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`, token, ms(expires), ms(now), id).Scan(&attempt); err != nil {
+				return err
+			}
+			// History shows when each attempt started, not only how it ended.
+			if err := s.addEvent(ctx, tx, id, now, StateInFlight, attempt, ""); err != nil {
 				return err
 			}
 		}

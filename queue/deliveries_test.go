@@ -30,13 +30,42 @@ func delivery(t *testing.T, s *Store, id int64) Delivery {
 	return ds[0]
 }
 
+// events returns a delivery's outcome events: the in_flight events that
+// mark each attempt's start are checked by TestLeaseRecordsAttemptStart.
 func events(t *testing.T, s *Store, deliveryID int64) []Event {
 	t.Helper()
 	evs, err := s.Events(context.Background(), deliveryID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return evs
+	var out []Event
+	for _, e := range evs {
+		if e.State != StateInFlight {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func TestLeaseRecordsAttemptStart(t *testing.T) {
+	s, clk := newStore(t)
+	enqueue(t, s, t0, "x", Target{"SN", ActionCreate})
+	l := leaseOne(t, s, "")
+	complete(t, s, l, Outcome{State: StateRetry, Error: "HTTP 503", NextAttemptAt: t0.Add(time.Minute)})
+	clk.Advance(time.Minute)
+	l = leaseOne(t, s, "")
+	evs, err := s.Events(context.Background(), l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Event{
+		{DeliveryID: l.ID, At: t0, State: StateInFlight, Attempt: 1},
+		{DeliveryID: l.ID, At: t0, State: StateRetry, Attempt: 1, Detail: "HTTP 503"},
+		{DeliveryID: l.ID, At: t0.Add(time.Minute), State: StateInFlight, Attempt: 2},
+	}
+	if !slices.Equal(evs, want) {
+		t.Errorf("events =\n%+v\nwant\n%+v", evs, want)
+	}
 }
 
 func TestLeaseExpiryAndLeaseLost(t *testing.T) {
