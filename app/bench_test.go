@@ -25,6 +25,7 @@ func BenchmarkDrain(b *testing.B) {
 				rig := newE2ERig(b)
 				off := false
 				rig.svc.Config.Connections[1].Enabled = &off // Jira only
+				rig.svc.Config.Connections[2].Enabled = &off
 				rig.start(b)
 				rig.jira.Faults.Always("POST", "/rest/api/3/issue", fake.Fault{Kind: fake.Delay, Wait: latency})
 				keys := rig.report(b, tickets)

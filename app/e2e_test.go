@@ -14,15 +14,16 @@ import (
 	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 	"github.com/ticketray/ticketray/connectors/jsm/jsmfake"
+	"github.com/ticketray/ticketray/connectors/servicenow/snfake"
 	"github.com/ticketray/ticketray/queue"
 )
 
-// vendorFake is what the end-to-end tests need of any vendor fake.
+// vendorFake is what the end-to-end tests need of any vendor fake. Fakes
+// that validate against a vendor spec also have Violations() []string.
 type vendorFake interface {
 	StartAt(addr string) error
 	Close()
 	Count(idempotencyKey string) int
-	Violations() []string
 }
 
 // e2eRig is a service on a real queue file whose connections point at
@@ -34,13 +35,14 @@ type e2eRig struct {
 	addrs map[string]string
 	jira  *jirafake.Fake
 	jsm   *jsmfake.Fake
+	sn    *snfake.Fake
 }
 
 func newE2ERig(t testing.TB) *e2eRig {
 	t.Helper()
 	rig := &e2eRig{fakes: map[string]vendorFake{}, addrs: map[string]string{}}
-	rig.jira, rig.jsm = jirafake.New(), jsmfake.New()
-	rig.fakes["Jira"], rig.fakes["JSM"] = rig.jira, rig.jsm
+	rig.jira, rig.jsm, rig.sn = jirafake.New(), jsmfake.New(), snfake.New()
+	rig.fakes["Jira"], rig.fakes["JSM"], rig.fakes["ServiceNow"] = rig.jira, rig.jsm, rig.sn
 	for name := range rig.fakes {
 		a, err := fake.Reserve()
 		if err != nil {
@@ -69,6 +71,9 @@ func newE2ERig(t testing.TB) *e2eRig {
 		{Name: "JSM", Type: "jsm", BaseURL: "http://" + rig.addrs["JSM"], TimeoutMs: 2000,
 			Credentials: connectors.Credentials{Type: "api_token", Username: jsmfake.Email, APIToken: jsmfake.APIToken},
 			Options:     opt("serviceDeskId", `"`+jsmfake.ServiceDeskID+`"`, "requestTypeId", `"`+jsmfake.RequestTypeID+`"`, "raiseOnBehalfOf", "true")},
+		{Name: "ServiceNow", Type: "servicenow", BaseURL: "http://" + rig.addrs["ServiceNow"], TimeoutMs: 2000,
+			Credentials: connectors.Credentials{Type: "basic", Username: snfake.Username, Password: "env:SN_PASSWORD"},
+			Options:     opt("assignmentGroup", `"`+snfake.ServiceDeskName+`"`)},
 		{Name: "Off", Type: "jira", BaseURL: "https://off.example.com", Enabled: &off,
 			Credentials: connectors.Credentials{Type: "bearer", Token: "t"}},
 	}
@@ -77,7 +82,7 @@ func newE2ERig(t testing.TB) *e2eRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	env := map[string]string{"JIRA_TOKEN": jirafake.APIToken}
+	env := map[string]string{"JIRA_TOKEN": jirafake.APIToken, "SN_PASSWORD": snfake.Password}
 	rig.svc = &Service{Config: cfg, Store: st, sessionID: "e2e", getenv: func(k string) string { return env[k] }}
 	return rig
 }
@@ -99,8 +104,10 @@ func (r *e2eRig) checkExactlyOnce(t *testing.T, keys []string) {
 				t.Errorf("%s holds %d tickets with key %s, want exactly 1", name, n, k)
 			}
 		}
-		if v := f.Violations(); len(v) > 0 {
-			t.Errorf("%s saw %d requests that break its spec, e.g. %s", name, len(v), v[0])
+		if vf, ok := f.(interface{ Violations() []string }); ok {
+			if v := vf.Violations(); len(v) > 0 {
+				t.Errorf("%s saw %d requests that break its spec, e.g. %s", name, len(v), v[0])
+			}
 		}
 	}
 }
@@ -159,10 +166,10 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	go func() { done <- co.Drain(ctx) }()
 
 	// Both connections find the servers down and pause, spending nothing.
-	waitFor(t, "both connections to be down with nothing in flight", 10*time.Second, func() bool {
-		hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM")
+	waitFor(t, "every connection to be down with nothing in flight", 10*time.Second, func() bool {
+		hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM", "ServiceNow")
 		counts, _ := rig.svc.Store.Counts(ctx)
-		return hs[0].State == Down && hs[1].State == Down && counts[queue.StateInFlight] == 0
+		return hs[0].State == Down && hs[1].State == Down && hs[2].State == Down && counts[queue.StateInFlight] == 0
 	})
 	items, _ := rig.svc.List(ctx, queue.StatePending)
 	for _, it := range items {
@@ -177,7 +184,7 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatalf("drain: %v", err)
 	}
-	t.Logf("%d tickets × 2 connections delivered %v after the servers came up", n, time.Since(started).Round(time.Millisecond))
+	t.Logf("%d tickets × 3 connections delivered %v after the servers came up", n, time.Since(started).Round(time.Millisecond))
 
 	// Resumed within 5 s: the first ticket reached Jira that soon.
 	first := time.Time{}
@@ -207,6 +214,17 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 			break
 		}
 	}
+	for _, inc := range rig.sn.Incidents() {
+		var num int
+		fmt.Sscanf(inc["short_description"], "Printer %d jams", &num)
+		want := map[string]string{"low": "2,3", "medium": "2,2", "high": "1,2", "critical": "1,1"}[priorities[num%4]]
+		if got := inc["urgency"] + "," + inc["impact"]; got != want || inc["caller_id"] != snfake.AliceSysID ||
+			inc["assignment_group"] != snfake.ServiceDeskSysID || inc["correlation_display"] != "Ticketray" || inc["category"] != "Hardware" {
+			t.Errorf("ServiceNow incident %s: urgency,impact %s (want %s) caller %q group %q category %q",
+				inc["number"], got, want, inc["caller_id"], inc["assignment_group"], inc["category"])
+			break
+		}
+	}
 	delivered, _ := rig.svc.List(ctx, queue.StateDelivered)
 	if len(delivered) != n {
 		t.Errorf("%d tickets delivered, want %d", len(delivered), n)
@@ -218,7 +236,7 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 			}
 		}
 	}
-	hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM")
+	hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM", "ServiceNow")
 	for _, h := range hs {
 		if h.State != Healthy || h.Depth != 0 || h.LastSuccess.IsZero() {
 			t.Errorf("health %+v", h)
@@ -241,9 +259,10 @@ func TestEndToEndFaults(t *testing.T) {
 	}{
 		{rig.jira.Faults, `{"errorMessages":["Internal server error"],"errors":{}}`},
 		{rig.jsm.Faults, `{"errorMessage":"Internal server error","i18nErrorMessage":{"i18nKey":"sd.error.internal","parameters":[]}}`},
+		{rig.sn.Faults, `{"error":{"message":"Internal server error","detail":""},"status":"failure"}`},
 	} {
 		serverErr := f.body
-		f.in.Add("POST", "/rest/", // the create endpoints (Jira issue, JSM request)
+		f.in.Add("POST", "", // the next POSTs: creates, and ServiceNow's attachment uploads after a create
 			fake.Fault{Kind: fake.Respond, Code: 500, Body: serverErr},
 			fake.Fault{Kind: fake.Respond, Code: 503, Header: retryAfter, Body: serverErr},
 			fake.Fault{Kind: fake.Respond, Code: 429, Header: retryAfter, Body: serverErr},
@@ -271,8 +290,8 @@ func TestEndToEndFaults(t *testing.T) {
 		t.Fatalf("drain: %v", err)
 	}
 	rig.checkExactlyOnce(t, keys)
-	if hits := len(rig.jira.Faults.Hits()) + len(rig.jsm.Faults.Hits()); hits != 16 {
-		t.Errorf("%d faults were served, want all 16", hits)
+	if hits := len(rig.jira.Faults.Hits()) + len(rig.jsm.Faults.Hits()) + len(rig.sn.Faults.Hits()); hits != 24 {
+		t.Errorf("%d faults were served, want all 24", hits)
 	}
 
 	// Each retry started no sooner than scheduled: the backoff for its
@@ -310,7 +329,7 @@ func TestEndToEndFaults(t *testing.T) {
 			}
 		}
 	}
-	if retries < 14 {
-		t.Errorf("only %d retries were recorded; the schedule has 14 retryable faults", retries)
+	if retries < 21 {
+		t.Errorf("only %d retries were recorded; the schedule has 21 retryable faults", retries)
 	}
 }

@@ -11,16 +11,20 @@ import (
 // cannot be removed.
 const DefaultRow = "default"
 
-// PriorityTable is the connection's priority table: the vendor's built-in
-// rows, overlaid by the config's mappings.priority, with the default row
-// filled in from defaultPriority (medium when unset).
+// PriorityTable is the connection's priority table. A mappings.priority
+// in the config is the whole table (as in {"critical": "1", "high": "2",
+// "default": "3"}, where medium and low take the default row); without one
+// the vendor's built-in rows apply. The default row, when not given, is the
+// vendor's value for defaultPriority (medium when unset).
 func (c *Connection) PriorityTable(vendor map[Priority]string) map[string]string {
 	t := map[string]string{}
-	for p, v := range vendor {
-		t[string(p)] = v
-	}
 	for k, v := range c.Mappings["priority"] {
 		t[strings.ToLower(k)] = v
+	}
+	if len(t) == 0 {
+		for p, v := range vendor {
+			t[string(p)] = v
+		}
 	}
 	if _, ok := t[DefaultRow]; !ok {
 		def := strings.ToLower(c.DefaultPriority)
@@ -28,6 +32,8 @@ func (c *Connection) PriorityTable(vendor map[Priority]string) map[string]string
 			def = string(PriorityMedium)
 		}
 		if v, ok := t[def]; ok {
+			t[DefaultRow] = v
+		} else if v, ok := vendor[Priority(def)]; ok {
 			t[DefaultRow] = v
 		}
 	}

@@ -4,6 +4,8 @@
 package fake
 
 import (
+	"bytes"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -125,6 +127,13 @@ func (in *Injector) Wrap(next http.Handler) http.Handler {
 		if !ok {
 			next.ServeHTTP(w, r)
 			return
+		}
+		if f.Kind == Hang || f.Kind == Delay {
+			// Read the body first: Go's server notices a client that went
+			// away only once the body is consumed, so a hang would outlive
+			// the client's timeout and block Close forever.
+			body, _ := io.ReadAll(r.Body)
+			r.Body = io.NopCloser(bytes.NewReader(body))
 		}
 		switch f.Kind {
 		case Respond:

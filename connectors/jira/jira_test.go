@@ -243,7 +243,11 @@ func TestPriorityMapping(t *testing.T) {
 		{"vendor default critical", nil, connectors.PriorityCritical, "Highest"},
 		{"vendor default low", nil, connectors.PriorityLow, "Low"},
 		{"override", map[string]string{"critical": "High", "low": "Lowest"}, connectors.PriorityLow, "Lowest"},
-		{"default row does not shadow an own row", map[string]string{"default": "Lowest"}, connectors.PriorityHigh, "High"},
+		// A configured table replaces the built-in one: unlisted priorities
+		// take its default row (ARCHITECTURE's {"critical","high","default"}).
+		{"configured default row covers unlisted priorities", map[string]string{"critical": "Highest", "high": "High", "default": "Low"}, connectors.PriorityMedium, "Low"},
+		{"configured row wins over its default", map[string]string{"high": "High", "default": "Lowest"}, connectors.PriorityHigh, "High"},
+		{"only a default row", map[string]string{"default": "Lowest"}, connectors.PriorityHigh, "Lowest"},
 		{"empty value leaves priority out", map[string]string{"medium": ""}, connectors.PriorityMedium, ""},
 	}
 	for _, tt := range tests {

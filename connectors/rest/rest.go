@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -86,6 +87,14 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 	}
 	resp, err := c.HTTP.Do(req)
 	if err != nil {
+		// The query may hold an email or a file name: errors name the path only.
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			if u, perr := url.Parse(ue.URL); perr == nil {
+				u.RawQuery, u.User = "", nil
+				ue.URL = u.String()
+			}
+		}
 		if e := asError(err); e != nil {
 			if e.Op == "" || e.Op == "request" {
 				e.Op = r.Op
@@ -101,8 +110,15 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 		return resp, connectors.TransportError(r.Op, err)
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		h := resp.Header
+		if resp.StatusCode != http.StatusTooManyRequests && h.Get("X-RateLimit-Reset") != "" {
+			// ServiceNow sends the reset time on every response a rate rule
+			// matches; it is a wait only when the request was refused for it.
+			h = h.Clone()
+			h.Del("X-RateLimit-Reset")
+		}
 		e := &connectors.Error{Op: r.Op, Class: connectors.StatusClass(resp.StatusCode), Status: resp.StatusCode,
-			RetryAfter: connectors.RetryAfter(resp.Header, c.now()), Sent: resp.StatusCode >= 500}
+			RetryAfter: connectors.RetryAfter(h, c.now()), Sent: resp.StatusCode >= 500}
 		if c.Message != nil {
 			e.Message = c.Message(resp.StatusCode, data)
 		}

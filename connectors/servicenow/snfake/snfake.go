@@ -1,0 +1,390 @@
+// Package snfake is a fake ServiceNow instance for tests: the Table API
+// (incident, sys_user, sys_user_group) and the Attachment API's raw file
+// upload, in ServiceNow's wire format, behind the shared fault injector.
+//
+// It enforces what the vendor documents: authentication (Basic or Bearer),
+// the Accept header on every request and Content-Type on requests with a
+// body (400 when missing), ServiceNow's error body
+// {"error":{"message","detail"},"status":"failure"}, and optionally the
+// hourly rate limit with its X-RateLimit-* headers and 429.
+//
+// It is stricter than ServiceNow in one place, on purpose: an incident
+// POST must carry correlation_id, correlation_display, short_description,
+// urgency and impact (urgency and impact 1..3), else 400. ServiceNow does
+// not require these, but Ticketray must always send them, so a connector
+// that forgets one fails its tests instead of creating a ticket that
+// cannot be found again.
+package snfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
+)
+
+// Credentials the fake accepts: Basic Username/Password, or Bearer Token.
+const (
+	Username = "ticketray.integration"
+	Password = "Fake-Pa55word!" // deliberately distinctive, so tests can search for it
+	Token    = "snfake-bearer-token-0123456789"
+)
+
+// The seeded users and groups tests can rely on.
+const (
+	IntegrationUserSysID = "f298d2d2c611227b0106c6be7f154bc8" // Username; opened_by of every incident
+	AliceSysID           = "62826bf03710200044e0bfc8bcbe5df1"
+	AliceEmail           = "alice@example.com"
+	BobSysID             = "a8f98bb0eb32010045e1a5115206fe3a"
+	BobEmail             = "bob@example.com"
+	ServiceDeskSysID     = "d625dccec0a8016700a222a0f7900d06"
+	ServiceDeskName      = "Service Desk"
+	NetworkGroupSysID    = "287ebd7da9fe198100f92cc8d1d2154e"
+	NetworkGroupName     = "Network"
+	RateLimitRuleSysID   = "5a7b1e0fdb3a2010a9a1f1b5ca961901" // X-RateLimit-Rule
+)
+
+// timeLayout is how the Table API renders date-times (UTC).
+const timeLayout = "2006-01-02 15:04:05"
+
+// Fake is a fake ServiceNow instance. It is safe for concurrent use.
+type Fake struct {
+	// Faults schedules failures in front of the fake's handler.
+	Faults *fake.Injector
+
+	handler http.Handler
+
+	mu          sync.Mutex
+	now         func() time.Time
+	tables      map[string]*table
+	nextNumber  int
+	journal     map[string][]JournalEntry // by incident sys_id
+	attachments []Attachment
+	requests    []Request
+	rateLimit   int
+	rlWindow    time.Time
+	rlCount     map[string]int
+
+	srvMu sync.Mutex
+	srv   *httptest.Server
+}
+
+// SysUser is a row of the sys_user table.
+type SysUser struct {
+	SysID, UserName, Name, Email string
+}
+
+// Attachment is a file uploaded through the Attachment API.
+type Attachment struct {
+	SysID, TableName, TableSysID, FileName, ContentType string
+	Data                                                []byte
+}
+
+// JournalEntry is one work note or comment.
+type JournalEntry struct {
+	Field, Value, CreatedBy string
+	CreatedOn               time.Time
+}
+
+// Request is a request as the fake's handler received it (after the fault
+// injector, so a request answered by a Respond fault is not listed).
+type Request struct {
+	Method string
+	Path   string
+	Query  url.Values
+	Header http.Header
+	Body   []byte
+}
+
+type table struct {
+	defaults map[string]string
+	refs     map[string]string
+	rows     []map[string]string
+}
+
+// Option configures a Fake.
+type Option func(*Fake)
+
+// WithClock sets the clock for timestamps and the rate-limit window.
+func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
+
+// WithRateLimit limits each user to n Table API requests per clock hour,
+// as a ServiceNow rate limit rule does: every Table API response carries
+// X-RateLimit-Limit, X-RateLimit-Reset (UNIX time) and X-RateLimit-Rule,
+// and requests over the limit get 429 with Retry-After (seconds).
+func WithRateLimit(n int) Option { return func(f *Fake) { f.rateLimit = n } }
+
+// WithUsers adds sys_user rows.
+func WithUsers(users ...SysUser) Option {
+	return func(f *Fake) {
+		for _, u := range users {
+			f.addUser(u)
+		}
+	}
+}
+
+// New returns a fake with the seeded users (the integration user, Alice
+// and Bob) and groups (Service Desk, Network). Start it with StartAt, or
+// serve Handler yourself.
+func New(opts ...Option) *Fake {
+	f := &Fake{
+		Faults:  &fake.Injector{},
+		now:     time.Now,
+		journal: map[string][]JournalEntry{},
+		rlCount: map[string]int{},
+		tables: map[string]*table{
+			"incident":       {defaults: incidentDefaults, refs: incidentRefs},
+			"sys_user":       {defaults: userDefaults, refs: map[string]string{}},
+			"sys_user_group": {defaults: groupDefaults, refs: groupRefs},
+		},
+	}
+	f.addUser(SysUser{SysID: IntegrationUserSysID, UserName: Username, Name: "Ticketray Integration"})
+	f.addUser(SysUser{SysID: AliceSysID, UserName: "alice.example", Name: "Alice Example", Email: AliceEmail})
+	f.addUser(SysUser{SysID: BobSysID, UserName: "bob.example", Name: "Bob Example", Email: BobEmail})
+	f.addGroup(ServiceDeskSysID, ServiceDeskName)
+	f.addGroup(NetworkGroupSysID, NetworkGroupName)
+	for _, o := range opts {
+		o(f)
+	}
+	f.handler = readBody(f.Faults.Wrap(http.HandlerFunc(f.serve)))
+	return f
+}
+
+// readBody reads the request body before the fault injector sees the
+// request. net/http notices that a client went away (and cancels the
+// request's context) only once the body has been read to the end; without
+// this a Hang fault on a POST would wait forever after the client timed
+// out, and Close would wait for it.
+func readBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			writeError(w, http.StatusBadRequest, errBadJSON)
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		next.ServeHTTP(w, r)
+	})
+}
+
+// Start returns a new fake serving on a fresh loopback port.
+func Start(opts ...Option) *Fake {
+	f := New(opts...)
+	f.srvMu.Lock()
+	f.srv = httptest.NewServer(f.handler)
+	f.srvMu.Unlock()
+	return f
+}
+
+// StartAt serves the fake on addr (from fake.Reserve), so a connection
+// configured for that address before the server existed starts to work.
+// A fake that was closed may be started again; its data is kept.
+func (f *Fake) StartAt(addr string) error {
+	f.srvMu.Lock()
+	defer f.srvMu.Unlock()
+	if f.srv != nil {
+		return errors.New("snfake: already started")
+	}
+	s, err := fake.Start(addr, f.handler)
+	if err != nil {
+		return fmt.Errorf("snfake: start on %s: %w", addr, err)
+	}
+	f.srv = s
+	return nil
+}
+
+// Handler is the fake's HTTP handler, fault injector included.
+func (f *Fake) Handler() http.Handler { return f.handler }
+
+// URL is the base URL of the running server ("" when not started).
+func (f *Fake) URL() string {
+	f.srvMu.Lock()
+	defer f.srvMu.Unlock()
+	if f.srv == nil {
+		return ""
+	}
+	return f.srv.URL
+}
+
+// Close stops the server. It is safe to call more than once.
+func (f *Fake) Close() {
+	f.srvMu.Lock()
+	s := f.srv
+	f.srv = nil
+	f.srvMu.Unlock()
+	if s != nil {
+		// Outside the lock: Close waits for handlers, which take f.mu only.
+		s.Close()
+	}
+}
+
+// Incidents returns a copy of every incident, oldest first, with
+// reference fields as their sys_id.
+func (f *Fake) Incidents() []map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]map[string]string, 0, len(f.tables["incident"].rows))
+	for _, row := range f.tables["incident"].rows {
+		out = append(out, maps.Clone(row))
+	}
+	return out
+}
+
+// Incident returns a copy of the incident with sys_id, or nil.
+func (f *Fake) Incident(sysID string) map[string]string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if row := f.tables["incident"].find(sysID); row != nil {
+		return maps.Clone(row)
+	}
+	return nil
+}
+
+// Count returns how many incidents carry correlationID.
+func (f *Fake) Count(correlationID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, row := range f.tables["incident"].rows {
+		if row["correlation_id"] == correlationID {
+			n++
+		}
+	}
+	return n
+}
+
+// Update sets fields of an incident as an agent would (state "6" resolves
+// it) and reports whether it exists.
+func (f *Fake) Update(sysID string, fields map[string]string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	row := f.tables["incident"].find(sysID)
+	if row == nil {
+		return false
+	}
+	for k, v := range fields {
+		row[k] = v
+	}
+	if s, ok := fields["state"]; ok {
+		row["incident_state"] = s
+	}
+	f.touch(row, "admin")
+	return true
+}
+
+// WorkNotes returns the work notes added to an incident, oldest first.
+func (f *Fake) WorkNotes(sysID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, e := range f.journal[sysID] {
+		if e.Field == "work_notes" {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+// Attachments returns a copy of every uploaded attachment, oldest first.
+func (f *Fake) Attachments() []Attachment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Attachment, len(f.attachments))
+	for i, a := range f.attachments {
+		a.Data = slices.Clone(a.Data)
+		out[i] = a
+	}
+	return out
+}
+
+// Requests returns a copy of every request the handler received.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Request, len(f.requests))
+	for i, r := range f.requests {
+		r.Query = cloneValues(r.Query)
+		r.Header = r.Header.Clone()
+		r.Body = slices.Clone(r.Body)
+		out[i] = r
+	}
+	return out
+}
+
+// RequestCount counts the requests with method and path.
+func (f *Fake) RequestCount(method, path string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, r := range f.requests {
+		if r.Method == method && r.Path == path {
+			n++
+		}
+	}
+	return n
+}
+
+func (f *Fake) addUser(u SysUser) {
+	row := maps.Clone(userDefaults)
+	row["sys_id"], row["user_name"], row["name"], row["email"] = u.SysID, u.UserName, u.Name, u.Email
+	row["sys_created_on"] = "2024-01-01 00:00:00"
+	row["sys_updated_on"] = row["sys_created_on"]
+	t := f.tables["sys_user"]
+	t.rows = append(t.rows, row)
+}
+
+func (f *Fake) addGroup(sysID, name string) {
+	row := maps.Clone(groupDefaults)
+	row["sys_id"], row["name"] = sysID, name
+	row["sys_created_on"] = "2024-01-01 00:00:00"
+	row["sys_updated_on"] = row["sys_created_on"]
+	t := f.tables["sys_user_group"]
+	t.rows = append(t.rows, row)
+}
+
+func (t *table) find(sysID string) map[string]string {
+	for _, row := range t.rows {
+		if row["sys_id"] == sysID {
+			return row
+		}
+	}
+	return nil
+}
+
+// touch records a modification. The caller holds f.mu.
+func (f *Fake) touch(row map[string]string, by string) {
+	row["sys_updated_on"] = f.timestamp()
+	row["sys_updated_by"] = by
+	n := 0
+	fmt.Sscan(row["sys_mod_count"], &n)
+	row["sys_mod_count"] = fmt.Sprint(n + 1)
+}
+
+func (f *Fake) timestamp() string { return f.now().UTC().Format(timeLayout) }
+
+func newSysID() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("snfake: crypto/rand: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
