@@ -55,15 +55,11 @@ func (c *cli) drain(args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("drain takes no arguments")
 	}
-	svc, err := c.open()
+	svc, co, err := c.openCourier(*verbose)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
-	if err != nil {
-		return err
-	}
 	defer co.Close()
 	ctx, cancel := context.WithTimeout(c.ctx, *timeout)
 	defer cancel()
@@ -99,6 +95,20 @@ func (c *cli) drain(args []string) error {
 	return nil
 }
 
+// openCourier opens the queue and a courier for its enabled connections.
+func (c *cli) openCourier(verbose bool) (*Service, *Courier, error) {
+	svc, err := c.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(verbose)})
+	if err != nil {
+		svc.Close()
+		return nil, nil, err
+	}
+	return svc, co, nil
+}
+
 func (c *cli) logger(verbose bool) *slog.Logger {
 	if !verbose {
 		return slog.New(slog.DiscardHandler)
@@ -115,15 +125,11 @@ func (c *cli) serve(args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("serve takes no arguments")
 	}
-	svc, err := c.open()
+	svc, co, err := c.openCourier(*verbose)
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
-	if err != nil {
-		return err
-	}
 	defer co.Close()
 	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
 	go func() {

@@ -78,7 +78,7 @@ func (e *Error) Unwrap() error { return e.Err }
 // *Error (a bug, a bad config) are permanent.
 func ClassOf(err error) Class {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e != nil {
 		return e.Class
 	}
 	return Permanent
@@ -115,7 +115,9 @@ func TransportError(op string, err error) *Error {
 		errors.Is(err, syscall.ECONNREFUSED), errors.Is(err, syscall.ENETUNREACH),
 		errors.Is(err, syscall.EHOSTUNREACH), errors.Is(err, syscall.EADDRNOTAVAIL):
 		e.Class, e.Sent = Offline, false
-	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recErr):
+	case errors.As(err, &certErr), errors.As(err, &unknownAuth), errors.As(err, &hostErr), errors.As(err, &recErr),
+		errors.As(err, &opErr) && opErr.Op == "remote error", // a TLS alert from the peer: no request was sent
+		strings.Contains(err.Error(), "server gave HTTP response to HTTPS client"):
 		e.Class, e.Sent = Offline, false
 	case errors.As(err, &opErr) && opErr.Op == "dial":
 		e.Class, e.Sent = Offline, false
@@ -128,8 +130,8 @@ func TransportError(op string, err error) *Error {
 // (Unix seconds as ServiceNow sends it, or ISO 8601 as Jira does).
 func RetryAfter(h http.Header, now time.Time) time.Duration {
 	if v := strings.TrimSpace(h.Get("Retry-After")); v != "" {
-		if s, err := strconv.Atoi(v); err == nil && s >= 0 {
-			return time.Duration(s) * time.Second
+		if s, err := strconv.ParseInt(v, 10, 64); err == nil && s >= 0 {
+			return clampWait(time.Duration(min(s, int64(maxWait/time.Second))) * time.Second)
 		}
 		if t, err := http.ParseTime(v); err == nil {
 			return clampWait(t.Sub(now))
@@ -143,7 +145,7 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 			if s > 1e9 {
 				return clampWait(time.Unix(s, 0).Sub(now))
 			}
-			return time.Duration(s) * time.Second
+			return clampWait(time.Duration(min(s, int64(maxWait/time.Second))) * time.Second)
 		}
 		for _, layout := range []string{time.RFC3339, "2006-01-02T15:04Z07:00", "2006-01-02T15:04Z"} {
 			if t, err := time.Parse(layout, v); err == nil {
@@ -154,9 +156,13 @@ func RetryAfter(h http.Header, now time.Time) time.Duration {
 	return 0
 }
 
+// maxWait bounds a vendor's requested wait: a day is already a sign of a
+// broken header, and larger values would overflow.
+const maxWait = 24 * time.Hour
+
 func clampWait(d time.Duration) time.Duration {
 	if d < 0 {
 		return 0
 	}
-	return d
+	return min(d, maxWait)
 }

@@ -2,11 +2,14 @@ package connectors
 
 import (
 	"context"
+	"crypto/sha256"
 	"crypto/tls"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -169,7 +172,11 @@ func oauthSource(c Connection, o ClientOptions, tokenClient *http.Client, get fu
 		}
 		secret = s
 	}
-	cacheKey := "oauth2-token-" + c.Name
+	// The cache key covers what the token was issued for, so new
+	// credentials in the config (a re-authorised refresh token, another
+	// client or scope) never reuse a stale token.
+	sum := sha256.Sum256([]byte(strings.Join([]string{cr.ClientID, cr.TokenURL, cr.Grant, cr.RefreshToken, strings.Join(cr.Scopes, " ")}, "\x00")))
+	cacheKey := "oauth2-token-" + c.Name + "-" + hex.EncodeToString(sum[:6])
 	var cached *oauth2.Token
 	if o.Keyring != nil {
 		if b, err := o.Keyring.Get(cacheKey); err == nil {
@@ -214,6 +221,11 @@ func (s *cachingSource) Token() (*oauth2.Token, error) {
 	t, err := s.src.Token()
 	if err != nil {
 		var re *oauth2.RetrieveError
+		var own *Error
+		if errors.As(err, &own) { // the TLS policy refused the token request
+			own.Op = "oauth2 token"
+			return nil, own
+		}
 		if errors.As(err, &re) {
 			// The token endpoint's body may echo credentials: keep only the
 			// status and the OAuth error code.

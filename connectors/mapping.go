@@ -60,13 +60,17 @@ func (c *Connection) MapCategory(category string) string {
 		}
 		return category
 	}
+	def, hasDef := "", false
 	for k, v := range t {
-		if strings.EqualFold(k, category) && k != DefaultRow {
+		switch {
+		case strings.EqualFold(k, DefaultRow):
+			def, hasDef = v, true
+		case strings.EqualFold(k, category):
 			return v
 		}
 	}
-	if v, ok := t[DefaultRow]; ok {
-		return v
+	if hasDef {
+		return def
 	}
 	return c.DefaultCategory
 }

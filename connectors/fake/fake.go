@@ -5,6 +5,8 @@ package fake
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -204,4 +206,48 @@ func Start(addr string, h http.Handler) (*httptest.Server, error) {
 	s.Listener = l
 	s.Start()
 	return s, nil
+}
+
+// Server is the running half of a vendor fake: it serves the fake's
+// handler on a fresh or reserved loopback address and can be stopped and
+// started again (the fake keeps its data). Fakes embed it.
+type Server struct {
+	mu  sync.Mutex
+	srv *httptest.Server
+}
+
+// Serve starts serving h on addr (from Reserve), or on a new port for "".
+func (s *Server) Serve(addr string, h http.Handler) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv != nil {
+		return errors.New("fake: already started")
+	}
+	srv, err := Start(addr, h)
+	if err != nil {
+		return fmt.Errorf("fake: start on %q: %w", addr, err)
+	}
+	s.srv = srv
+	return nil
+}
+
+// URL is the base URL of the running server ("" when not started).
+func (s *Server) URL() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.srv == nil {
+		return ""
+	}
+	return s.srv.URL
+}
+
+// Close stops the server; it is safe to call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	srv := s.srv
+	s.srv = nil
+	s.mu.Unlock()
+	if srv != nil {
+		srv.Close() // outside the lock: it waits for running handlers
+	}
 }

@@ -11,8 +11,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
@@ -71,6 +73,10 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 		}
 		body = bytes.NewReader(b)
 	}
+	// Whether the request was written decides what a failure means: one
+	// that never left (a dial or handshake timeout) cannot have acted.
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, r.Method, c.URL(r.Path, r.Query).String(), body)
 	if err != nil {
 		return nil, &connectors.Error{Op: r.Op, Class: connectors.Permanent, Err: err}
@@ -101,7 +107,11 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 			}
 			return nil, e
 		}
-		return nil, connectors.TransportError(r.Op, err)
+		e := connectors.TransportError(r.Op, err)
+		if !wrote.Load() && e.Class == connectors.Retryable {
+			e.Class, e.Sent = connectors.Offline, false
+		}
+		return nil, e
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxBody))

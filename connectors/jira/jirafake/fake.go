@@ -18,7 +18,6 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"sort"
 	"strconv"
@@ -145,6 +144,7 @@ func (is *Issue) clone() Issue {
 type Fake struct {
 	// Faults are applied after validation, before the vendor handler.
 	Faults *fake.Injector
+	fake.Server
 
 	validator *Validator
 	routes    http.Handler
@@ -157,7 +157,6 @@ type Fake struct {
 	nextNum     map[string]int
 	nextChildID int
 	permissions map[string]bool
-	srv         *httptest.Server
 }
 
 // New returns a fake with project IT (issue types Task, Bug, Story,
@@ -226,39 +225,6 @@ func (f *Fake) SpecLoadTime() time.Duration {
 
 // Start serves the fake on a new loopback port.
 func (f *Fake) Start() error { return f.StartAt("") }
-
-// StartAt serves the fake on addr, reserved earlier with fake.Reserve, for
-// a server that comes up after the client first failed to reach it.
-func (f *Fake) StartAt(addr string) error {
-	srv, err := fake.Start(addr, f.Handler())
-	if err != nil {
-		return fmt.Errorf("jirafake: start: %w", err)
-	}
-	f.mu.Lock()
-	f.srv = srv
-	f.mu.Unlock()
-	return nil
-}
-
-// URL is the site's base URL ("" before Start).
-func (f *Fake) URL() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.srv == nil {
-		return ""
-	}
-	return f.srv.URL
-}
-
-// Close stops the server.
-func (f *Fake) Close() {
-	f.mu.Lock()
-	srv := f.srv
-	f.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-}
 
 // SetClock replaces the clock used for created/updated times.
 func (f *Fake) SetClock(now func() time.Time) {
@@ -837,3 +803,8 @@ func (f *Fake) myPermissions(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"permissions": perms})
 }
+
+// StartAt serves the fake on addr, reserved earlier with fake.Reserve (or
+// a new port for ""), for a server that comes up after clients first
+// failed to reach it. A closed fake may be started again; its data is kept.
+func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.Handler()) }

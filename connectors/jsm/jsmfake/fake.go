@@ -12,7 +12,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
@@ -113,6 +112,7 @@ type Fake struct {
 	// Faults apply to every request (servicedeskapi and Jira), after
 	// validation.
 	Faults *fake.Injector
+	fake.Server
 
 	site    *jirafake.Fake
 	jsmV    *jirafake.Validator
@@ -122,7 +122,6 @@ type Fake struct {
 	requests     []*Request
 	requestTypes map[string]*RequestType
 	customers    []Customer
-	srv          *httptest.Server
 }
 
 // New returns a site with service desk 10 (project HELPDESK), request type
@@ -204,38 +203,6 @@ func (f *Fake) SpecLoadTime() time.Duration {
 
 // Start serves the site on a new loopback port.
 func (f *Fake) Start() error { return f.StartAt("") }
-
-// StartAt serves the site on addr, reserved earlier with fake.Reserve.
-func (f *Fake) StartAt(addr string) error {
-	srv, err := fake.Start(addr, f.handler)
-	if err != nil {
-		return fmt.Errorf("jsmfake: start: %w", err)
-	}
-	f.mu.Lock()
-	f.srv = srv
-	f.mu.Unlock()
-	return nil
-}
-
-// URL is the site's base URL ("" before Start).
-func (f *Fake) URL() string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if f.srv == nil {
-		return ""
-	}
-	return f.srv.URL
-}
-
-// Close stops the server.
-func (f *Fake) Close() {
-	f.mu.Lock()
-	srv := f.srv
-	f.mu.Unlock()
-	if srv != nil {
-		srv.Close()
-	}
-}
 
 // ExposeFields adds fields (such as "priority") to a request type, which
 // many request types do not expose.
@@ -629,3 +596,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.WriteHeader(status)
 	w.Write(b)
 }
+
+// StartAt serves the fake on addr, reserved earlier with fake.Reserve (or
+// a new port for ""), for a server that comes up after clients first
+// failed to reach it. A closed fake may be started again; its data is kept.
+func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.handler) }

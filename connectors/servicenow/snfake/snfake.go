@@ -20,12 +20,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"sync"
@@ -62,6 +60,7 @@ const timeLayout = "2006-01-02 15:04:05"
 type Fake struct {
 	// Faults schedules failures in front of the fake's handler.
 	Faults *fake.Injector
+	fake.Server
 
 	handler http.Handler
 
@@ -75,9 +74,6 @@ type Fake struct {
 	rateLimit   int
 	rlWindow    time.Time
 	rlCount     map[string]int
-
-	srvMu sync.Mutex
-	srv   *httptest.Server
 }
 
 // SysUser is a row of the sys_user table.
@@ -181,53 +177,14 @@ func readBody(next http.Handler) http.Handler {
 // Start returns a new fake serving on a fresh loopback port.
 func Start(opts ...Option) *Fake {
 	f := New(opts...)
-	f.srvMu.Lock()
-	f.srv = httptest.NewServer(f.handler)
-	f.srvMu.Unlock()
+	if err := f.StartAt(""); err != nil {
+		panic(err) // a loopback listener: only a broken test machine fails here
+	}
 	return f
-}
-
-// StartAt serves the fake on addr (from fake.Reserve), so a connection
-// configured for that address before the server existed starts to work.
-// A fake that was closed may be started again; its data is kept.
-func (f *Fake) StartAt(addr string) error {
-	f.srvMu.Lock()
-	defer f.srvMu.Unlock()
-	if f.srv != nil {
-		return errors.New("snfake: already started")
-	}
-	s, err := fake.Start(addr, f.handler)
-	if err != nil {
-		return fmt.Errorf("snfake: start on %s: %w", addr, err)
-	}
-	f.srv = s
-	return nil
 }
 
 // Handler is the fake's HTTP handler, fault injector included.
 func (f *Fake) Handler() http.Handler { return f.handler }
-
-// URL is the base URL of the running server ("" when not started).
-func (f *Fake) URL() string {
-	f.srvMu.Lock()
-	defer f.srvMu.Unlock()
-	if f.srv == nil {
-		return ""
-	}
-	return f.srv.URL
-}
-
-// Close stops the server. It is safe to call more than once.
-func (f *Fake) Close() {
-	f.srvMu.Lock()
-	s := f.srv
-	f.srv = nil
-	f.srvMu.Unlock()
-	if s != nil {
-		// Outside the lock: Close waits for handlers, which take f.mu only.
-		s.Close()
-	}
-}
 
 // Incidents returns a copy of every incident, oldest first, with
 // reference fields as their sys_id.
@@ -388,3 +345,8 @@ func cloneValues(v url.Values) url.Values {
 	}
 	return out
 }
+
+// StartAt serves the fake on addr, reserved earlier with fake.Reserve (or
+// a new port for ""), for a server that comes up after clients first
+// failed to reach it. A closed fake may be started again; its data is kept.
+func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.handler) }
