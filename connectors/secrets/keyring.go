@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/99designs/keyring"
+	libsecret "github.com/gsterjov/go-libsecret"
 
 	"github.com/ticketray/ticketray/connectors/secrets/dbusenv"
 )
@@ -124,10 +125,33 @@ func probe(ring keyring.Keyring, b keyring.BackendType) error {
 	if err != nil || b != keyring.SecretServiceBackend {
 		return err
 	}
+	// Writing to a missing collection makes the service ask the user to
+	// create it; with no one to answer (a bare X server) that blocks for
+	// ever. Require the login collection every desktop session has.
+	if err := loginCollection(); err != nil {
+		return err
+	}
 	if err := ring.Set(keyring.Item{Key: name, Data: []byte("1"), Label: "Ticketray probe"}); err != nil {
 		return fmt.Errorf("cannot store items (is the login keyring unlocked?): %w", err)
 	}
 	return ring.Remove(name)
+}
+
+func loginCollection() error {
+	svc, err := libsecret.NewService()
+	if err != nil {
+		return err
+	}
+	cols, err := svc.Collections()
+	if err != nil {
+		return err
+	}
+	for _, c := range cols {
+		if string(c.Path()) == libsecret.DBusPath+"/collection/login" {
+			return nil
+		}
+	}
+	return errors.New("the Secret Service has no login keyring (creating one needs a password prompt)")
 }
 
 func available(b keyring.BackendType) bool {
