@@ -63,6 +63,8 @@ func init() {
 		{"connections", "list connections with their health, or test them", (*cli).connections},
 		{"serve", "run headless: deliver tickets as they come", (*cli).serve},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
+		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
+		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
 		{"version", "print the version", (*cli).version},
 	}
 }

@@ -1,7 +1,6 @@
 package app
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"mime"
@@ -9,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/diagnostics"
@@ -29,8 +27,12 @@ Flags:
   --user-id ID           reporter id   (default: the OS user name)
   --user-name N          reporter name (default: the OS account's full name)
   --user-email E         reporter email
-  --skills a,b           run these troubleshooting skills and attach their results
-  --no-skills            run no skills
+  --skills a,b           run these troubleshooting skills first and attach their
+                         results and the session (ids: 'ticketray skills list');
+                         default: none are run
+  --no-skills            run no skills (the default)
+  --yes                  confirm skills in --skills that ask for confirmation;
+                         without it they are attached as skipped
   --no-system-info       do not attach system information
   --attach FILE          attach a file (repeatable; at most 5, 10 MiB each)
   --json                 print {"id", "idempotencyKey", "connections"} as JSON
@@ -48,6 +50,7 @@ func (c *cli) report(args []string) error {
 		userID, name, email string
 		skills              string
 		noSkills, noSysInfo bool
+		confirmed           bool
 		asJSON              bool
 		attach              stringList
 	)
@@ -60,6 +63,7 @@ func (c *cli) report(args []string) error {
 	fs.StringVar(&email, "user-email", "", "")
 	fs.StringVar(&skills, "skills", "", "")
 	fs.BoolVar(&noSkills, "no-skills", false, "")
+	fs.BoolVar(&confirmed, "yes", false, "")
 	fs.BoolVar(&noSysInfo, "no-system-info", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.Var(&attach, "attach", "")
@@ -73,9 +77,20 @@ func (c *cli) report(args []string) error {
 	if skills != "" && noSkills {
 		return usagef("--skills and --no-skills cannot be used together")
 	}
+	var toRun []*diagnostics.Skill
 	if skills != "" {
-		id := strings.Split(skills, ",")[0]
-		return usagef("unknown skill %q: no troubleshooting skills are available in this build", id)
+		// Resolve the ids before anything runs or is stored.
+		cfg, err := LoadConfig(c.config)
+		if err != nil {
+			return err
+		}
+		cat, err := catalog(cfg)
+		if err != nil {
+			return err
+		}
+		if toRun, err = cat.Resolve(strings.Split(skills, ",")); err != nil {
+			return usagef("--skills: %v", err)
+		}
 	}
 	def := DefaultUser()
 	d.User = connectors.User{ID: or(userID, def.ID), Name: or(name, def.Name), Email: email}
@@ -95,8 +110,16 @@ func (c *cli) report(args []string) error {
 	if d.Category != "" && len(svc.Config.Categories) > 0 && !containsFold(svc.Config.Categories, d.Category) {
 		return usagef("--category %q is not one of the configured categories: %s", d.Category, strings.Join(svc.Config.Categories, ", "))
 	}
+	if len(toRun) > 0 {
+		host := diagnostics.NewHost(helpDeskURLs(svc.Config))
+		results, sess := diagnostics.RunAll(c.ctx, host, toRun, diagnostics.RunOptions{Confirmed: confirmed})
+		d.SkillResults, d.Session = results, ticketSession(sess)
+		for _, r := range results {
+			fmt.Fprintf(c.env.Stderr, "skill %s: %s\n", r.SkillID, r.Status)
+		}
+	}
 	if !noSysInfo {
-		d.SystemInfo = collectSystemInfo(c.ctx)
+		d.SystemInfo = svc.SystemInfo(c.ctx)
 	}
 	r, err := svc.Submit(c.ctx, d)
 	if err != nil {
@@ -115,15 +138,6 @@ func (c *cli) report(args []string) error {
 		fmt.Fprintf(c.env.Stderr, "Saved — will be sent to %s when online.\n", strings.Join(r.Connections, ", "))
 	}
 	return nil
-}
-
-// collectSystemInfo bounds collection so a slow probe never holds up a
-// ticket: whatever arrived in time is attached, marked partial.
-func collectSystemInfo(ctx context.Context) *diagnostics.SystemInfo {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	si := diagnostics.Collect(ctx)
-	return &si
 }
 
 func readAttachment(path string) (connectors.Attachment, error) {

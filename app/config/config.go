@@ -24,6 +24,9 @@ type Config struct {
 	Categories  []string                `json:"categories,omitempty"`
 	Connections []connectors.Connection `json:"connections"`
 	Skills      []diagnostics.SkillSpec `json:"skills"`
+	// Redaction drops or hashes system-information fields before they
+	// enter a ticket; diagnostics.RedactionFields lists the paths.
+	Redaction diagnostics.Redaction `json:"redaction,omitzero"`
 }
 
 // Default is the configuration used when no file exists: a local queue
@@ -158,18 +161,16 @@ func (c *Config) validate(file string) []Problem {
 	ids := map[string]bool{}
 	for i, s := range c.Skills {
 		base := fmt.Sprintf("skills[%d]", i)
-		if s.ID == "" {
-			add(base+".id", "is required")
-		} else if ids[s.ID] {
+		if s.ID != "" && ids[s.ID] {
 			add(base+".id", "duplicates an earlier skill id %q", s.ID)
 		}
 		ids[s.ID] = true
-		if s.Program == "" {
-			add(base+".program", "is required")
+		for _, p := range s.Problems() {
+			add(base+"."+p.Field, "%s", p.Msg)
 		}
-		if s.TimeoutMs < 0 {
-			add(base+".timeoutMs", "must not be negative")
-		}
+	}
+	for _, p := range c.Redaction.Problems() {
+		add("redaction."+p.Field, "%s", p.Msg)
 	}
 	return probs
 }

@@ -19,7 +19,6 @@ import (
 
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/assets"
-	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -76,7 +75,7 @@ type tray struct {
 
 func newTray(a fyne.App, svc *app.Service) *tray {
 	t := &tray{a: a, svc: svc}
-	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), collect)
+	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
 	t.report = a.NewWindow("Report an issue — Ticketray")
 	t.report.SetContent(t.form.content)
 	t.report.Resize(fyne.NewSize(560, 460))
@@ -187,13 +186,6 @@ func (t *tray) refresh() {
 			}
 		})
 	}()
-}
-
-func collect(ctx context.Context) *diagnostics.SystemInfo {
-	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
-	defer cancel()
-	si := diagnostics.Collect(ctx)
-	return &si
 }
 
 // trayHostPresent reports whether a StatusNotifier host can show our icon.
