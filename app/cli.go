@@ -51,6 +51,7 @@ type cli struct {
 	tray   TrayFunc
 	config string
 	db     string
+	watch  config.WatchOptions // serve's config watcher; tests tick it
 }
 
 var commands []command
@@ -65,6 +66,7 @@ func init() {
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
+		{"config", "show the effective config, validate, sign or print the schema", (*cli).configCmd},
 		{"version", "print the version", (*cli).version},
 	}
 }
@@ -200,7 +202,8 @@ func (c *cli) exit(err error) int {
 
 // open opens the service for a command that needs the queue.
 func (c *cli) open() (*Service, error) {
-	return Open(c.ctx, Options{ConfigPath: c.config, DBPath: c.db, Getenv: c.env.Getenv})
+	return Open(c.ctx, Options{ConfigPath: c.config, DBPath: c.db, Getenv: c.env.Getenv,
+		Warn: func(p config.Problem) { fmt.Fprintf(c.env.Stderr, "ticketray: warning: %s\n", p) }})
 }
 
 func (c *cli) version(args []string) error {

@@ -6,12 +6,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"strings"
+	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
-	"github.com/ticketray/ticketray/diagnostics"
 )
 
 const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
@@ -130,13 +130,14 @@ func (c *cli) serve(args []string) error {
 		return err
 	}
 	defer svc.Close()
-	defer co.Close()
 	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
+	var cur atomic.Pointer[Service] // the service with the config in force
+	cur.Store(svc)
 	go func() {
 		tick := time.NewTicker(time.Hour)
 		defer tick.Stop()
 		for {
-			if _, err := svc.PurgeExpired(c.ctx, time.Now()); err != nil {
+			if _, err := cur.Load().PurgeExpired(c.ctx, time.Now()); err != nil {
 				fmt.Fprintf(c.env.Stderr, "ticketray: purge: %v\n", err)
 			}
 			select {
@@ -146,21 +147,61 @@ func (c *cli) serve(args []string) error {
 			}
 		}
 	}()
-	return co.Serve(c.ctx)
+	// Live reload: a changed config file replaces the courier. Stopping it
+	// cancels in-flight calls; their deliveries are recorded as retries
+	// (or uncertain, found by idempotency key next time), so nothing is
+	// lost or sent twice. An invalid change is refused and the last good
+	// config stays in force.
+	changes := make(chan *config.Loaded, 1)
+	go config.Watch(c.ctx, c.options().LoadOptions(true), c.watch, func(l *config.Loaded, err error) {
+		if err != nil {
+			fmt.Fprintf(c.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
+			return
+		}
+		for _, p := range l.Warnings {
+			fmt.Fprintf(c.env.Stderr, "ticketray: warning: %s\n", p)
+		}
+		select { // keep only the newest
+		case <-changes:
+		default:
+		}
+		changes <- l
+	})
+	for {
+		ctx, stop := context.WithCancel(c.ctx)
+		done := make(chan error, 1)
+		go func() { done <- co.Serve(ctx) }()
+		select {
+		case err := <-done:
+			stop()
+			co.Close()
+			return err
+		case l := <-changes:
+			stop()
+			err := <-done
+			co.Close()
+			if err != nil {
+				return err
+			}
+			next := *cur.Load()
+			next.Config, next.Loaded = l.Config, l
+			nco, err := next.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
+			if err != nil {
+				fmt.Fprintf(c.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
+				if co, err = cur.Load().NewCourier(CourierOptions{Logger: c.logger(*verbose)}); err != nil {
+					return err
+				}
+				continue
+			}
+			cur.Store(&next)
+			co = nco
+			fmt.Fprintf(c.env.Stderr, "ticketray: config reloaded; %d connection(s) enabled\n", len(l.Config.Enabled()))
+		}
+	}
 }
 
 // connectionJSON is one element of `connections list --json`.
-type connectionJSON struct {
-	Name        string     `json:"name"`
-	Type        string     `json:"type"`
-	BaseURL     string     `json:"baseUrl"`
-	Enabled     bool       `json:"enabled"`
-	State       string     `json:"state"`
-	LastSuccess *time.Time `json:"lastSuccess"`
-	LastError   string     `json:"lastError"`
-	LastErrorAt *time.Time `json:"lastErrorAt"`
-	QueueDepth  int        `json:"queueDepth"`
-}
+type connectionJSON = ConnectionStatus
 
 func (c *cli) connections(args []string) error {
 	if len(args) == 0 {
@@ -200,33 +241,9 @@ func (c *cli) connectionsList(asJSON bool) error {
 		return err
 	}
 	defer svc.Close()
-	var names []string
-	for _, conn := range svc.Config.Connections {
-		names = append(names, conn.Name)
-	}
-	health, err := svc.Store.Health(c.ctx, names...)
+	out, err := svc.Connections(c.ctx)
 	if err != nil {
 		return err
-	}
-	out := make([]connectionJSON, len(names))
-	for i, conn := range svc.Config.Connections {
-		h := health[i]
-		j := connectionJSON{Name: conn.Name, Type: conn.Type, BaseURL: conn.BaseURL, Enabled: conn.IsEnabled(), State: h.State, LastError: h.LastError, QueueDepth: h.Depth}
-		if j.State == "" {
-			j.State = "unknown"
-		}
-		if !j.Enabled {
-			j.State = "disabled"
-		}
-		if !h.LastSuccess.IsZero() {
-			t := h.LastSuccess
-			j.LastSuccess = &t
-		}
-		if !h.LastErrorAt.IsZero() {
-			t := h.LastErrorAt
-			j.LastErrorAt = &t
-		}
-		out[i] = j
 	}
 	if asJSON {
 		return writeJSON(c.env.Stdout, out)
@@ -248,19 +265,9 @@ func (c *cli) connectionsList(asJSON bool) error {
 }
 
 // testReport is `connections test --json`: one entry per connection.
-type testReport struct {
-	Name   string      `json:"name"`
-	Type   string      `json:"type"`
-	OK     bool        `json:"ok"`
-	Checks []testCheck `json:"checks"`
-}
+type testReport = ConnectionTest
 
-type testCheck struct {
-	Name   string `json:"name"` // config, dns, tcp, tls, proxy, auth
-	OK     bool   `json:"ok"`
-	Ms     int64  `json:"ms"`
-	Detail string `json:"detail,omitempty"`
-}
+type testCheck = TestCheck
 
 func (c *cli) connectionsTest(name string, asJSON bool) error {
 	cfg, err := LoadConfig(c.config)
@@ -295,41 +302,7 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 }
 
 func (c *cli) testConnection(conn connectors.Connection) testReport {
-	r := testReport{Name: conn.Name, Type: conn.Type}
-	add := func(ch testCheck) bool {
-		r.Checks = append(r.Checks, ch)
-		return ch.OK
-	}
-	var problems []string
-	for _, fe := range conn.Validate() {
-		problems = append(problems, fe.Error())
-	}
-	if !add(testCheck{Name: "config", OK: len(problems) == 0, Detail: strings.Join(problems, "; ")}) {
-		return r
-	}
-	ctx, cancel := context.WithTimeout(c.ctx, 15*time.Second)
-	defer cancel()
-	reach := diagnostics.Probe(ctx, conn.BaseURL)
-	for _, s := range reach.Steps {
-		add(testCheck{Name: s.Name, OK: s.OK, Ms: s.Ms, Detail: s.Detail})
-	}
-	if !reach.OK {
-		return r
-	}
-	svc := &Service{getenv: c.env.Getenv}
-	vc, err := svc.buildConnector(conn)
-	if err != nil {
-		add(testCheck{Name: "auth", Detail: err.Error()})
-		return r
-	}
-	start := time.Now()
-	err = vc.Check(ctx)
-	ch := testCheck{Name: "auth", OK: err == nil, Ms: time.Since(start).Milliseconds(), Detail: "credentials accepted; permission to create confirmed where the API tells"}
-	if err != nil {
-		ch.Detail = err.Error()
-	}
-	r.OK = add(ch)
-	return r
+	return (&Service{getenv: c.env.Getenv}).TestConnection(c.ctx, conn)
 }
 
 func printTestReports(w io.Writer, reports []testReport) {

@@ -299,23 +299,9 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	j := toEntryJSON(e)
-	for i, d := range e.Deliveries {
-		evs, err := svc.Store.Events(c.ctx, d.ID)
-		if err != nil {
-			return err
-		}
-		for _, ev := range evs {
-			j.Deliveries[i].History = append(j.Deliveries[i].History, eventJSON{At: ev.At, State: ev.State, Attempt: ev.Attempt, Detail: ev.Detail})
-		}
-	}
-	if e.Ticket != nil {
-		t := *e.Ticket
-		t.Attachments = append([]connectors.Attachment(nil), t.Attachments...)
-		for i := range t.Attachments {
-			t.Attachments[i].Data = nil // names and sizes only; the bytes stay in the queue
-		}
-		j.Ticket = &t
+	j, err := svc.showJSON(c.ctx, e)
+	if err != nil {
+		return err
 	}
 	if asJSON {
 		if err := writeJSON(c.env.Stdout, j); err != nil {

@@ -103,7 +103,12 @@ func (s *Service) NewCourier(o CourierOptions) (*Courier, error) {
 		if err != nil {
 			return nil, err
 		}
+		// A connection's maxRetries wins; else IT's fleet-wide policy
+		// (maxAttempts counts the first try too); else the default.
 		maxRetries := DefaultMaxRetries
+		if p := s.Config.Policy.MaxAttempts; p > 0 {
+			maxRetries = p - 1
+		}
 		if conn.MaxRetries != nil {
 			maxRetries = *conn.MaxRetries
 		}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -355,5 +356,23 @@ func TestBreakerOpensAndPauses(t *testing.T) {
 	_, o := rig.step(t, co)
 	if o.State != queue.StateRetry || rig.mems["A"].creates != before {
 		t.Errorf("call while open: %+v, creates %d→%d", o, before, rig.mems["A"].creates)
+	}
+}
+
+func TestPolicyMaxAttempts(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.svc.Config.Policy.MaxAttempts = 2
+	rig.svc.Config.Connections[0].MaxRetries = nil // the policy applies
+	rig.report(t, 1)
+	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Second, Max: time.Second, Rand: func(int64) int64 { return 0 }}})
+	rig.mems["A"].fail(
+		createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 503}},
+		createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 503}},
+	)
+	if _, o := rig.step(t, co); o.State != queue.StateRetry {
+		t.Fatalf("attempt 1: %+v", o)
+	}
+	if _, o := rig.step(t, co); o.State != queue.StateDead || !strings.Contains(o.Error, "gave up after 2 attempts") {
+		t.Fatalf("attempt 2 of maxAttempts 2: %+v", o)
 	}
 }

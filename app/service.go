@@ -42,13 +42,22 @@ var kdfCost = queue.PassphraseKEK{Time: 3, MemoryKiB: 64 << 10, Threads: 2}
 // Options say where the service's config and queue live.
 type Options struct {
 	ConfigPath string // --config; "" means the user's config file, if any
+	// ManagedDir holds IT's files (config.json, config.d/, config.pub).
+	// "" means $TICKETRAY_MANAGED_DIR (for tests and packaging), then the
+	// platform's directory (see config.DefaultManagedDir).
+	ManagedDir string
 	DBPath     string // --db; "" means $OFFLINE_QUEUE_DB_PATH, then the data dir
 	Getenv     func(string) string
+	// Warn receives config warnings (locked keys overridden, secrets moved
+	// or world-readable). Default: standard error.
+	Warn func(config.Problem)
 }
 
 // Service is an open Ticketray: its config and its queue.
 type Service struct {
-	Config    *config.Config
+	Config *config.Config
+	// Loaded is the layered config Config came from, with its sources.
+	Loaded    *config.Loaded
 	Store     *queue.Store
 	sessionID string
 	getenv    func(string) string
@@ -92,18 +101,45 @@ func DBPath(flag string, getenv func(string) string) (string, error) {
 	return filepath.Join(dir, "queue.db"), nil
 }
 
-// LoadConfig reads --config, else the user's config file, else defaults.
+// LoadConfig reads the layered config: the managed files over --config,
+// else over the user's config file; defaults when there is no file. It
+// never rewrites a file (Open moves literal secrets to the keyring).
 func LoadConfig(path string) (*config.Config, error) {
-	if path != "" {
-		return config.Load(path)
+	l, err := LoadLayered(Options{ConfigPath: path}, false)
+	if err != nil {
+		return nil, err
 	}
-	if dir, err := os.UserConfigDir(); err == nil {
-		p := filepath.Join(dir, "ticketray", "config.json")
-		if _, err := os.Stat(p); err == nil {
-			return config.Load(p)
+	return l.Config, nil
+}
+
+// LoadOptions turns o into the config loader's options. With migrate,
+// literal secrets in the user's own file move into the keyring.
+func (o Options) LoadOptions(migrate bool) config.LoadOptions {
+	getenv := o.Getenv
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	lo := config.LoadOptions{ConfigFile: o.ConfigPath, ManagedDir: o.ManagedDir}
+	if lo.ManagedDir == "" {
+		lo.ManagedDir = getenv(config.EnvManagedDir)
+	}
+	if lo.ManagedDir == "" {
+		lo.ManagedDir = config.DefaultManagedDir(runtime.GOOS, getenv)
+	}
+	if o.ConfigPath == "" {
+		if p, err := config.UserFile(); err == nil {
+			lo.UserFile = p
 		}
 	}
-	return config.Default(), nil
+	if migrate {
+		lo.Secrets = func() (config.SecretStore, error) { return OpenKeyring(getenv) }
+	}
+	return lo
+}
+
+// LoadLayered loads the layered config with its sources and warnings.
+func LoadLayered(o Options, migrate bool) (*config.Loaded, error) {
+	return config.LoadLayers(o.LoadOptions(migrate))
 }
 
 // KEKSource picks the queue's key source: a passphrase from
@@ -148,9 +184,16 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	cfg, err := LoadConfig(o.ConfigPath)
+	loaded, err := LoadLayered(o, true)
 	if err != nil {
 		return nil, err
+	}
+	warn := o.Warn
+	if warn == nil {
+		warn = func(p config.Problem) { fmt.Fprintf(os.Stderr, "ticketray: warning: %s\n", p) }
+	}
+	for _, p := range loaded.Warnings {
+		warn(p)
 	}
 	path, err := DBPath(o.DBPath, o.Getenv)
 	if err != nil {
@@ -164,13 +207,14 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Config: cfg, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv}, nil
+	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv}, nil
 }
 
-// PurgeExpired deletes tickets delivered everywhere more than Retention
-// ago. Long-running modes (the tray app, serve) call it periodically.
+// PurgeExpired deletes tickets delivered everywhere more than the
+// retention ago (policy.retentionDays, default Retention). Long-running
+// modes (the tray app, serve) call it periodically.
 func (s *Service) PurgeExpired(ctx context.Context, now time.Time) (int, error) {
-	return s.Store.Purge(ctx, now.Add(-Retention))
+	return s.Store.Purge(ctx, now.Add(-s.Config.Policy.Retention(Retention)))
 }
 
 // Close closes the queue.

@@ -54,7 +54,7 @@ func TestParseErrors(t *testing.T) {
 		want []string // each must appear in the error text
 	}{
 		{"syntax", "{\n  \"version\": 1,\n  \"connections\": [,]\n}", []string{"f.json:3:", "syntax error"}},
-		{"empty", "", []string{"empty or ends early"}},
+		{"empty", "", []string{"f.json:1:1: the file is empty"}},
 		{"trailing", `{"version":1} {}`, []string{"unexpected data"}},
 		{"unknown top-level key", "{\n\"version\": 1,\n\"skils\": []\n}", []string{`f.json:3:1: unknown key "skils"`}},
 		{"unknown nested key", `{"version":1,"connections":[{"name":"a","type":"jira","baseUrl":"https://x","credentials":{"type":"bearer","token":"t"},"timeout":5}]}`, []string{`unknown key "timeout"`}},

@@ -1,0 +1,224 @@
+package app
+
+// What the CLI prints and the tray GUI shows is built here once, so each
+// GUI action shows exactly what its CLI twin prints:
+//
+//	GUI                                  CLI twin
+//	queue viewer: details pane           ticketray queue show ID
+//	queue viewer: Export JSON…           ticketray queue show ID --json
+//	settings: connections and lights     ticketray connections list [--json]
+//	settings: Test                       ticketray connections test NAME
+//	Run diagnostics                      ticketray diagnose
+//	report window: attachments           ticketray report --attach FILE
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
+)
+
+// ConnectionStatus is one configured connection with its health as the
+// delivering process last recorded it: an element of
+// `connections list --json`.
+type ConnectionStatus struct {
+	Name string `json:"name"`
+	Type string `json:"type"`
+	// BaseURL is the connection's endpoint.
+	BaseURL string `json:"baseUrl"`
+	Enabled bool   `json:"enabled"`
+	// State is healthy, degraded, down, breaker_open, unknown (never
+	// seen) or disabled.
+	State       string     `json:"state"`
+	LastSuccess *time.Time `json:"lastSuccess"`
+	LastError   string     `json:"lastError"`
+	LastErrorAt *time.Time `json:"lastErrorAt"`
+	QueueDepth  int        `json:"queueDepth"`
+}
+
+// Connection states besides the courier's health states.
+const (
+	Unknown  = "unknown"  // never seen by a delivering process
+	Disabled = "disabled" // enabled: false in the config
+)
+
+// Connections returns every configured connection, in config order, with
+// its recorded health and queue depth.
+func (s *Service) Connections(ctx context.Context) ([]ConnectionStatus, error) {
+	names := make([]string, 0, len(s.Config.Connections))
+	for _, conn := range s.Config.Connections {
+		names = append(names, conn.Name)
+	}
+	health, err := s.Store.Health(ctx, names...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ConnectionStatus, len(names))
+	for i, conn := range s.Config.Connections {
+		h := health[i]
+		j := ConnectionStatus{Name: conn.Name, Type: conn.Type, BaseURL: conn.BaseURL, Enabled: conn.IsEnabled(), State: h.State, LastError: h.LastError, QueueDepth: h.Depth}
+		if j.State == "" {
+			j.State = Unknown
+		}
+		if !j.Enabled {
+			j.State = Disabled
+		}
+		if !h.LastSuccess.IsZero() {
+			t := h.LastSuccess
+			j.LastSuccess = &t
+		}
+		if !h.LastErrorAt.IsZero() {
+			t := h.LastErrorAt
+			j.LastErrorAt = &t
+		}
+		out[i] = j
+	}
+	return out, nil
+}
+
+// ConnectionTest is the result of testing one connection: an element of
+// `connections test --json`.
+type ConnectionTest struct {
+	Name   string      `json:"name"`
+	Type   string      `json:"type"`
+	OK     bool        `json:"ok"`
+	Checks []TestCheck `json:"checks"`
+}
+
+// TestCheck is one step of a connection test.
+type TestCheck struct {
+	Name   string `json:"name"` // config, dns, tcp, tls, proxy, auth
+	OK     bool   `json:"ok"`
+	Ms     int64  `json:"ms"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// TestConnection validates the connection's config, then checks DNS, TCP
+// and TLS to its baseUrl and, once reachable, its credentials. It stops
+// at the first failing stage. It needs no queue: s may be a Service with
+// only its environment set.
+func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection) ConnectionTest {
+	r := ConnectionTest{Name: conn.Name, Type: conn.Type}
+	add := func(ch TestCheck) bool {
+		r.Checks = append(r.Checks, ch)
+		return ch.OK
+	}
+	var problems []string
+	for _, fe := range conn.Validate() {
+		problems = append(problems, fe.Error())
+	}
+	if !add(TestCheck{Name: "config", OK: len(problems) == 0, Detail: strings.Join(problems, "; ")}) {
+		return r
+	}
+	ctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	defer cancel()
+	reach := diagnostics.Probe(ctx, conn.BaseURL)
+	for _, st := range reach.Steps {
+		add(TestCheck{Name: st.Name, OK: st.OK, Ms: st.Ms, Detail: st.Detail})
+	}
+	if !reach.OK {
+		return r
+	}
+	env := &Service{getenv: s.getenv}
+	vc, err := env.buildConnector(conn)
+	if err != nil {
+		add(TestCheck{Name: "auth", Detail: err.Error()})
+		return r
+	}
+	start := time.Now()
+	err = vc.Check(ctx)
+	ch := TestCheck{Name: "auth", OK: err == nil, Ms: time.Since(start).Milliseconds(), Detail: "credentials accepted; permission to create confirmed where the API tells"}
+	if err != nil {
+		ch.Detail = err.Error()
+	}
+	r.OK = add(ch)
+	return r
+}
+
+// WriteConnectionTests writes test reports as `connections test` prints
+// them.
+func WriteConnectionTests(w io.Writer, reports ...ConnectionTest) {
+	printTestReports(w, reports)
+}
+
+// showJSON is `queue show --json` for an entry: its deliveries with their
+// history, and the ticket with attachments by name and size only.
+func (s *Service) showJSON(ctx context.Context, e Entry) (entryJSON, error) {
+	j := toEntryJSON(e)
+	for i, d := range e.Deliveries {
+		evs, err := s.Store.Events(ctx, d.ID)
+		if err != nil {
+			return entryJSON{}, err
+		}
+		for _, ev := range evs {
+			j.Deliveries[i].History = append(j.Deliveries[i].History, eventJSON{At: ev.At, State: ev.State, Attempt: ev.Attempt, Detail: ev.Detail})
+		}
+	}
+	if e.Ticket != nil {
+		t := *e.Ticket
+		t.Attachments = append([]connectors.Attachment(nil), t.Attachments...)
+		for i := range t.Attachments {
+			t.Attachments[i].Data = nil // names and sizes only; the bytes stay in the queue
+		}
+		j.Ticket = &t
+	}
+	return j, nil
+}
+
+// WriteTicketJSON writes what `queue show ID --json` prints. When the
+// ticket's payload is unreadable the JSON (with its error) is written and
+// the error returned, as the CLI exits 1 after printing it.
+func (s *Service) WriteTicketJSON(ctx context.Context, w io.Writer, id string) error {
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return err
+	}
+	j, err := s.showJSON(ctx, e)
+	if err != nil {
+		return err
+	}
+	if err := writeJSON(w, j); err != nil {
+		return err
+	}
+	return e.Err
+}
+
+// DescribeTicket is what `queue show ID` prints: the decrypted ticket and
+// each delivery with its history.
+func (s *Service) DescribeTicket(ctx context.Context, id string) (string, error) {
+	e, err := s.Get(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	j, err := s.showJSON(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	printEntry(&b, j)
+	return b.String(), nil
+}
+
+// WriteSystemInfo writes system information as `diagnose` prints it.
+func WriteSystemInfo(w io.Writer, si *diagnostics.SystemInfo) {
+	if si == nil {
+		fmt.Fprintln(w, "System information: not collected")
+		return
+	}
+	writeSystemInfo(w, si)
+}
+
+// WriteSkillResults writes skill results as `diagnose` prints its checks.
+func WriteSkillResults(w io.Writer, results []diagnostics.SkillResult) {
+	writeResults(w, results)
+}
+
+// ReadAttachment reads a file as `report --attach FILE` does: a regular
+// file within the size limit, with its content type.
+func ReadAttachment(path string) (connectors.Attachment, error) {
+	return readAttachment(path)
+}
