@@ -123,6 +123,15 @@ func (s *Service) NewCourier(o CourierOptions) (*Courier, error) {
 		c.conns[conn.Name] = &courierConn{cfg: conn, c: connectors.Guard(conn.Name, vc, g), maxRetries: maxRetries}
 		names = append(names, conn.Name)
 	}
+	// Tickets queued while no connection was configured go to the ones
+	// configured now.
+	var targets []queue.Target
+	for _, n := range names {
+		targets = append(targets, queue.Target{Connection: n, Action: queue.ActionCreate})
+	}
+	if _, err := s.Store.AssignOrphans(context.Background(), targets); err != nil {
+		return nil, err
+	}
 	c.disp = queue.NewDispatcher(s.Store, queue.DispatchOptions{
 		Handler: c, Connections: names, Concurrency: o.Concurrency, LeaseTTL: o.LeaseTTL, Paused: c.paused,
 	})

@@ -85,6 +85,10 @@ func (d *Dispatcher) Wake(conn string) {
 // Run delivers until ctx ends. With drain set it returns as soon as no
 // connection it serves has work left (pending, in flight or retrying).
 func (d *Dispatcher) Run(ctx context.Context, drain bool) error {
+	if len(d.o.Connections) == 0 && !drain {
+		<-ctx.Done() // nothing to serve yet: a config change will bring connections
+		return nil
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	errs := make(chan error, len(d.o.Connections))

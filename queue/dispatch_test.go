@@ -120,3 +120,26 @@ func TestDispatcherConcurrencyBound(t *testing.T) {
 		t.Errorf("left = %v", left)
 	}
 }
+
+// TestDispatcherWithoutConnections: serving nothing blocks until stopped
+// (the tray app and serve wait for IT to configure a connection); draining
+// nothing returns at once.
+func TestDispatcherWithoutConnections(t *testing.T) {
+	s, _ := newStore(t)
+	d := NewDispatcher(s, DispatchOptions{Handler: handlerFunc(func(context.Context, Lease) Outcome { return Outcome{} })})
+	if err := d.Run(context.Background(), true); err != nil {
+		t.Errorf("drain with no connection = %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- d.Run(ctx, false) }()
+	select {
+	case err := <-done:
+		t.Fatalf("serve with no connection returned at once: %v", err)
+	case <-time.After(50 * time.Millisecond): // bounded wait for a non-event
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve after cancel = %v", err)
+	}
+}

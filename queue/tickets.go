@@ -344,3 +344,50 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 
 // placeholders returns "?, ?, ?" for n arguments.
 func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
+
+// AssignOrphans gives every ticket that has no delivery at all (it was
+// queued while no connection was configured) one pending delivery per
+// target. Tickets already routed somewhere are left as they are: adding a
+// connection does not resend old tickets to it.
+func (s *Store) AssignOrphans(ctx context.Context, targets []Target) (int, error) {
+	if len(targets) == 0 {
+		return 0, nil
+	}
+	for _, t := range targets {
+		if err := checkTarget(t); err != nil {
+			return 0, fmt.Errorf("queue: assign: %w", err)
+		}
+	}
+	now := ms(s.now())
+	var n int
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries) ORDER BY created_at, rowid")
+		if err != nil {
+			return err
+		}
+		var ids []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, id := range ids {
+			for _, t := range targets {
+				if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at)
+					VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, t.Connection, t.Action, now, now, now); err != nil {
+					return err
+				}
+			}
+		}
+		n = len(ids)
+		return nil
+	})
+	return n, s.wrapIf("assign deliveries in", err)
+}

@@ -75,3 +75,23 @@ func TestOrphanedLeaseReclaimed(t *testing.T) {
 		t.Error("a live process's lease was taken over")
 	}
 }
+
+func TestAssignOrphans(t *testing.T) {
+	s, _ := newStore(t)
+	ctx := context.Background()
+	lonely := enqueue(t, s, t0, "queued with no connection")
+	routed := enqueue(t, s, t0, "already routed", Target{"Old", ActionCreate})
+	n, err := s.AssignOrphans(ctx, []Target{{"SN", ActionCreate}, {"Jira", ActionCreate}})
+	if err != nil || n != 1 {
+		t.Fatalf("AssignOrphans = %d, %v; want 1", n, err)
+	}
+	if ds := get(t, s, lonely).Deliveries; len(ds) != 2 || ds[0].Connection != "SN" || ds[1].Connection != "Jira" || ds[0].State != StatePending {
+		t.Errorf("orphan's deliveries = %+v", ds)
+	}
+	if ds := get(t, s, routed).Deliveries; len(ds) != 1 || ds[0].Connection != "Old" {
+		t.Errorf("a routed ticket got new deliveries: %+v", ds)
+	}
+	if n, _ := s.AssignOrphans(ctx, []Target{{"SN", ActionCreate}}); n != 0 {
+		t.Errorf("second AssignOrphans assigned %d", n)
+	}
+}
