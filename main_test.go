@@ -45,7 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 // binary builds ./ticketray once per test run and returns its path.
-func binary(t *testing.T) string {
+func binary(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		// go test puts its own toolchain first on PATH.
@@ -71,7 +71,7 @@ func binary(t *testing.T) string {
 // environ is this process's environment without Ticketray's own variables,
 // with home and XDG directories in a temp dir, then vars applied: an empty
 // value removes the variable.
-func environ(t *testing.T, vars map[string]string) []string {
+func environ(t testing.TB, vars map[string]string) []string {
 	t.Helper()
 	home := t.TempDir()
 	set := map[string]string{
@@ -231,8 +231,8 @@ func TestNoDBusLeak(t *testing.T) {
 }
 
 // TestTraySmoke starts the tray app under a display: it must come up
-// without Fyne errors, show the report window (there is no tray host
-// under xvfb) and quit cleanly on SIGTERM.
+// without Fyne errors, show its main window (there is no tray host under
+// xvfb) and quit cleanly on SIGTERM. tray_gui_test.go opens each window.
 func TestTraySmoke(t *testing.T) {
 	if os.Getenv("DISPLAY") == "" {
 		t.Skip("no DISPLAY; run under ./.ci/session (xvfb-run)")
@@ -336,7 +336,7 @@ drain:
 			break drain
 		}
 	}
-	assertNoFyneError(t, "quitting", stderr[n:])
+	assertNoFyneError(t, "quitting", withoutPrefsRace(stderr[n:]))
 	t.Logf("stderr:\n%s", strings.Join(stderr, "\n"))
 }
 
@@ -351,7 +351,7 @@ func assertNoFyneError(t *testing.T, when string, lines []string) {
 }
 
 // screenshot captures the root window into $TICKETRAY_ARTIFACTS (or a temp
-// dir) once the report window is painted on it. Xvfb's bare root is a
+// dir) once the main window is painted on it. Xvfb's bare root is a
 // single colour; a painted window adds its background, and its text more.
 func screenshot(t *testing.T) {
 	t.Helper()
@@ -386,7 +386,7 @@ func screenshot(t *testing.T) {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("screenshot %s has %d colour(s): the report window is not on screen", path, n)
+			t.Fatalf("screenshot %s has %d colour(s): the main window is not on screen", path, n)
 		}
 	}
 }

@@ -9,6 +9,7 @@ package app
 //	settings: connections and lights     ticketray connections list [--json]
 //	settings: Test                       ticketray connections test NAME
 //	Run diagnostics                      ticketray diagnose
+//	                                     (SystemInfo and ReadOnlyChecks)
 //	report window: attachments           ticketray report --attach FILE
 
 import (
@@ -215,6 +216,17 @@ func WriteSystemInfo(w io.Writer, si *diagnostics.SystemInfo) {
 // WriteSkillResults writes skill results as `diagnose` prints its checks.
 func WriteSkillResults(w io.Writer, results []diagnostics.SkillResult) {
 	writeResults(w, results)
+}
+
+// ReadOnlyChecks runs the checks `diagnose` runs: the built-in and
+// configured skills that change nothing on the machine.
+func (s *Service) ReadOnlyChecks(ctx context.Context) ([]diagnostics.SkillResult, error) {
+	cat, err := catalog(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	results, _ := diagnostics.RunAll(ctx, diagnostics.NewHost(helpDeskURLs(s.Config)), cat.ReadOnly(), diagnostics.RunOptions{})
+	return results, nil
 }
 
 // ReadAttachment reads a file as `report --attach FILE` does: a regular

@@ -7,7 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/diagnostics"
 )
 
 // The tray GUI calls these functions; its CLI twins must print exactly the
@@ -119,4 +121,28 @@ func verdicts(report string) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// The diagnostics window runs the checks `diagnose` runs.
+func TestReadOnlyChecksMatchTheCLI(t *testing.T) {
+	h := newHarness(t)
+	var cli diagnoseJSON
+	if err := json.Unmarshal([]byte(h.mustRun("diagnose", "--json").stdout), &cli); err != nil {
+		t.Fatal(err)
+	}
+	svc := &Service{Config: config.Default(), getenv: func(k string) string { return h.env[k] }}
+	got, err := svc.ReadOnlyChecks(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(rs []diagnostics.SkillResult) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.SkillID)
+		}
+		return strings.Join(out, ",")
+	}
+	if ids(got) == "" || ids(got) != ids(cli.SkillResults) {
+		t.Errorf("GUI checks %s, CLI checks %s", ids(got), ids(cli.SkillResults))
+	}
 }

@@ -5,16 +5,16 @@ package gui
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"fyne.io/fyne/v2"
 	fyneapp "fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/layout"
-	"fyne.io/fyne/v2/widget"
 	"github.com/godbus/dbus/v5"
 
 	"github.com/ticketray/ticketray/app"
@@ -36,6 +36,22 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	a := fyneapp.NewWithID(AppID)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	t := newTray(a, svc)
+	// One tray app per queue: a second launch brings this one forward,
+	// before it starts delivering.
+	t.openAtStart = openRequest(env.Getenv)
+	in, err := claimInstance(socketPath(env.Getenv, svc.Store.Path()), t.openAtStart, func(what string) {
+		fmt.Fprintf(env.Stderr, "ticketray: another launch asked for the %s window\n", what)
+		fyne.Do(func() { t.open(what) })
+	})
+	switch {
+	case errors.Is(err, errRunning):
+		fmt.Fprintln(env.Stderr, "ticketray: already running; its window was brought to the front")
+		return nil
+	case err != nil:
+		fmt.Fprintf(env.Stderr, "ticketray: %v (a second launch will start a second tray app)\n", err)
+	default:
+		defer in.Close()
+	}
 	// Deliver in the background while the app runs. A connector that
 	// cannot be built (a bad secret reference) leaves the queue safe and
 	// is shown in the status line.
@@ -63,7 +79,6 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 type tray struct {
 	a       fyne.App
 	svc     *app.Service
-	report  fyne.Window
 	form    *reportForm
 	menu    *fyne.Menu
 	status  *fyne.MenuItem
@@ -71,23 +86,19 @@ type tray struct {
 	ready   func() // called once the UI is up
 	courier *app.Courier
 	hasTray bool
+
+	windows     map[string]*trayWindow // built on first use
+	main        *mainView
+	queueView   *queueView // the help desk queue, once opened
+	mineView    *queueView // my tickets, once opened
+	locks       lockInfo   // settings IT pushed and locked
+	last        status     // the latest status shown
+	openAtStart string     // the window to open at start (TICKETRAY_OPEN)
 }
 
 func newTray(a fyne.App, svc *app.Service) *tray {
-	t := &tray{a: a, svc: svc}
+	t := &tray{a: a, svc: svc, windows: map[string]*trayWindow{}, locks: newConfigLocks(svc.Loaded), openAtStart: winMain}
 	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
-	t.report = a.NewWindow("Report an issue — Ticketray")
-	t.report.SetContent(t.form.content)
-	t.report.Resize(fyne.NewSize(560, 460))
-	t.report.SetCloseIntercept(t.report.Hide) // closing hides; Quit is in the menu
-	t.form.previewFn = func(text string) {
-		e := widget.NewMultiLineEntry()
-		e.SetText(text)
-		e.Disable()
-		d := dialog.NewCustom("System information that will be sent", "Close", e, t.report)
-		d.Resize(fyne.NewSize(480, 400))
-		d.Show()
-	}
 	t.form.onSaved = func(app.Receipt) {
 		if t.courier != nil {
 			t.courier.Wake()
@@ -97,11 +108,16 @@ func newTray(a fyne.App, svc *app.Service) *tray {
 
 	t.status = fyne.NewMenuItem("…", nil)
 	t.status.Disabled = true
-	t.queue = fyne.NewMenuItem("Help desk queue", nil)
-	t.queue.Disabled = true // the queue viewer arrives with its own window
+	item := func(label, what string) *fyne.MenuItem {
+		return fyne.NewMenuItem(label, func() { t.open(what) })
+	}
+	t.queue = item("Help desk queue", winQueue)
 	t.menu = fyne.NewMenu("Ticketray",
-		fyne.NewMenuItem("Report an issue…", t.showReport),
+		item("Report an issue…", winReport),
+		item("My tickets", winMine),
 		t.queue,
+		item("Run diagnostics", winDiagnostics),
+		item("Settings…", winSettings),
 		fyne.NewMenuItemSeparator(),
 		t.status,
 	)
@@ -124,14 +140,20 @@ func (t *tray) setupTray() bool {
 func (t *tray) start() {
 	t.refresh()
 	// Without a StatusNotifier host there is no tray to click: open the
-	// window so the app is still usable.
-	if !t.setupTray() {
-		t.showReport()
+	// main window, which has the menu's entries, so the app is still
+	// usable.
+	if !t.setupTray() || t.openAtStart != winMain {
+		t.open(t.openAtStart)
 	}
 	if t.ready != nil {
 		t.ready()
 	}
+	// Start-up garbage (a passphrase's Argon2id key derivation alone
+	// allocates 64 MiB) would otherwise stay resident for minutes until the
+	// runtime's scavenger returns it: hand it back once, now.
+	go debug.FreeOSMemory()
 	go t.housekeeping()
+	go t.watch()
 }
 
 // housekeeping refreshes the status every 30 s and applies the retention
@@ -154,12 +176,6 @@ func (t *tray) housekeeping() {
 	}
 }
 
-func (t *tray) showReport() {
-	t.report.Show()
-	t.report.RequestFocus()
-	t.report.Canvas().Focus(t.form.summary)
-}
-
 // refresh re-reads the queue counts off the UI thread.
 func (t *tray) refresh() {
 	go func() {
@@ -177,14 +193,7 @@ func (t *tray) refresh() {
 				}
 			}
 		}
-		fyne.Do(func() {
-			t.status.Label = s.line(time.Now())
-			t.queue.Label = s.queueItem()
-			t.menu.Refresh()
-			if desk, ok := t.a.(desktop.App); ok && t.hasTray {
-				desk.SetSystemTrayIcon(icons[s.icon()])
-			}
-		})
+		fyne.Do(func() { t.applyStatus(s) })
 	}()
 }
 

@@ -6,14 +6,17 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/diagnostics"
+	"github.com/ticketray/ticketray/queue"
 )
 
 // submitter is the part of app.Service the report form needs.
@@ -40,10 +43,26 @@ type reportForm struct {
 	status     *widget.Label
 	content    fyne.CanvasObject
 	previewFn  func(string) // shows the system-info preview; a dialog in the app
+
+	// Attachments: the list, its rows, and the file picker (Fyne's file
+	// dialog in the app; got receives the chosen path).
+	attach    attachmentList
+	attachBox *fyne.Container
+	attachBtn *widget.Button
+	pickFile  func(got func(path string))
+	readFile  func(path string) (connectors.Attachment, error)
+
+	// track, when set, reads a saved ticket's deliveries so the status can
+	// say "Sent as INC0010023" if the courier delivers it within trackFor.
+	track      func(ctx context.Context, id string) ([]queue.Delivery, error)
+	trackFor   time.Duration
+	trackEvery time.Duration
+	gen        int  // counts saves, so a late result never overwrites a newer status
+	following  bool // a saved ticket is being followed
 }
 
 func newReportForm(svc submitter, categories []string, user connectors.User, collect func(context.Context) *diagnostics.SystemInfo) *reportForm {
-	f := &reportForm{svc: svc, collect: collect, user: user}
+	f := &reportForm{svc: svc, collect: collect, user: user, readFile: app.ReadAttachment, trackFor: 3 * time.Second, trackEvery: 150 * time.Millisecond}
 	f.summary = widget.NewEntry()
 	f.summary.SetPlaceHolder("What is wrong, in one line")
 	// Enter moves on to the description: it never submits or clears a
@@ -71,6 +90,8 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.submit.Importance = widget.HighImportance
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
+	f.attachBtn = widget.NewButtonWithIcon("Attach file…", theme.MailAttachmentIcon(), f.pickAttachment)
+	f.attachBox = container.NewVBox()
 
 	// The description takes whatever height the window has; the one-line
 	// fields sit above it and the options and Submit below.
@@ -80,7 +101,8 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 		widget.NewFormItem("Priority", f.priority),
 	)
 	bottom := container.NewVBox(
-		container.NewHBox(f.sysInfo, f.preview),
+		container.NewHBox(f.sysInfo, f.preview, layoutSpacer(), f.attachBtn),
+		f.attachBox,
 		f.status,
 		container.NewHBox(layoutSpacer(), f.submit),
 	)
@@ -95,6 +117,47 @@ func (f *reportForm) draft() app.Draft {
 		Category:    f.category.Selected,
 		Priority:    f.priority.Selected,
 		User:        f.user,
+		Attachments: append([]connectors.Attachment(nil), f.attach.items...),
+	}
+}
+
+// pickAttachment asks for a file and attaches it.
+func (f *reportForm) pickAttachment() {
+	if f.pickFile != nil {
+		f.pickFile(f.addFile)
+	}
+}
+
+// addFile reads a file off the UI thread (it may be 10 MiB) and adds it
+// to the list, or says in the status line why it cannot be attached.
+func (f *reportForm) addFile(path string) {
+	f.attachBtn.Disable()
+	go func() {
+		a, err := f.readFile(path)
+		fyne.Do(func() {
+			f.attachBtn.Enable()
+			if err == nil {
+				err = f.attach.add(a)
+			}
+			if err != nil {
+				f.status.SetText("Not attached: " + err.Error())
+				return
+			}
+			f.status.SetText("")
+			f.showAttachments()
+		})
+	}()
+}
+
+// showAttachments rebuilds the attachment rows from the list.
+func (f *reportForm) showAttachments() {
+	f.attachBox.RemoveAll()
+	for i := range f.attach.items {
+		remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+			f.attach.remove(i)
+			f.showAttachments()
+		})
+		f.attachBox.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), remove, widget.NewLabel(f.attach.label(i))))
 	}
 }
 
@@ -122,6 +185,8 @@ func (f *reportForm) doSubmit() {
 		return
 	}
 	withInfo := f.sysInfo.Checked
+	f.gen++
+	f.following = false // a follower of an earlier save no longer reports
 	f.submit.Disable()
 	f.status.SetText("Saving…")
 	go func() {
@@ -150,8 +215,52 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 		f.summary.SetText("")
 		f.descr.SetText("")
 		f.setSummaryErr("")
+		f.attach.clear()
+		f.showAttachments()
 		if f.onSaved != nil {
 			f.onSaved(r)
+		}
+		if f.track != nil && len(r.Connections) > 0 {
+			f.following = true
+			go f.follow(r.ID, f.gen)
+		}
+	}
+}
+
+// follow watches a saved ticket for trackFor; if the courier delivers it
+// (or a vendor refuses it) meanwhile, the status says so.
+func (f *reportForm) follow(id string, gen int) {
+	ctx, cancel := context.WithTimeout(context.Background(), f.trackFor)
+	defer cancel()
+	line, ok := awaitSent(ctx, func(ctx context.Context) ([]queue.Delivery, error) { return f.track(ctx, id) }, f.trackEvery)
+	fyne.Do(func() {
+		if f.gen != gen {
+			return // a newer save has its own follower
+		}
+		f.following = false
+		if ok {
+			f.status.SetText(line)
+		}
+	})
+}
+
+// awaitSent polls a ticket's deliveries every interval until each is
+// delivered or dead, or ctx ends; it returns the status line for what was
+// final by then (ok false if nothing was).
+func awaitSent(ctx context.Context, get func(context.Context) ([]queue.Delivery, error), every time.Duration) (line string, ok bool) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		if ds, err := get(ctx); err == nil {
+			line, ok = sentLine(ds)
+			if ok && allFinal(ds) {
+				return line, true
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return line, ok
+		case <-tick.C:
 		}
 	}
 }

@@ -97,13 +97,21 @@ func (d *loopDriver) DoFromGoroutine(fn func(), wait bool) {
 	<-done
 }
 
-// newTestForm builds the report form in a window of the app's size on a
-// fresh test app (with Fyne's test theme).
-func newTestForm(t *testing.T, sub submitter) (*reportForm, *fakeCollect, fyne.Window, *uiLoop) {
+// newLoop makes a fresh test app (with Fyne's test theme) whose fyne.Do
+// queues work for waitFor.
+func newLoop(t *testing.T) *uiLoop {
 	t.Helper()
 	a := test.NewTempApp(t) // its cleanup makes a new current app
 	loop := &uiLoop{App: a, drv: &loopDriver{Driver: a.Driver(), queue: make(chan func(), 64)}}
 	fyne.SetCurrentApp(loop)
+	return loop
+}
+
+// newTestForm builds the report form in a window of the app's size on a
+// fresh test app (with Fyne's test theme).
+func newTestForm(t *testing.T, sub submitter) (*reportForm, *fakeCollect, fyne.Window, *uiLoop) {
+	t.Helper()
+	loop := newLoop(t)
 	c := &fakeCollect{info: diagnostics.SystemInfo{OSName: "debian", OSVersion: "12", Architecture: "amd64", DeviceName: "lab-pc-7"}}
 	f := newReportForm(sub, testCategories, testUser, c.collect)
 	w := test.NewTempWindow(t, f.content)

@@ -1,0 +1,406 @@
+package gui
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/queue"
+)
+
+// queueBackend is what the queue viewer needs of the app core. Each
+// method is a CLI command's twin.
+type queueBackend interface {
+	// List is `queue list --state S`.
+	List(ctx context.Context, state string) ([]app.Entry, error)
+	// DescribeTicket is `queue show ID`.
+	DescribeTicket(ctx context.Context, id string) (string, error)
+	// WriteTicketJSON is `queue show ID --json`.
+	WriteTicketJSON(ctx context.Context, w io.Writer, id string) error
+	// Retry is `queue retry ID`.
+	Retry(ctx context.Context, id string) (int, error)
+	// RetryAllDead is `queue retry --all-dead`.
+	RetryAllDead(ctx context.Context) (int, error)
+	// Delete is `queue delete ID --yes`.
+	Delete(ctx context.Context, id string) error
+}
+
+// serviceQueue is the queue backend over the app's service.
+type serviceQueue struct{ *app.Service }
+
+func (s serviceQueue) Retry(ctx context.Context, id string) (int, error) {
+	return s.Store.Retry(ctx, id)
+}
+func (s serviceQueue) RetryAllDead(ctx context.Context) (int, error) {
+	return s.Store.RetryAllDead(ctx)
+}
+func (s serviceQueue) Delete(ctx context.Context, id string) error { return s.Store.Delete(ctx, id) }
+
+// queueView is the help desk queue viewer, and, with a user set, "My
+// tickets". Reads and actions run off the UI thread; results come back
+// through fyne.Do.
+type queueView struct {
+	b    queueBackend
+	user *connectors.User // set: only this requester's tickets
+	now  func() time.Time
+
+	content    fyne.CanvasObject
+	filter     *widget.Select
+	refreshBtn *widget.Button
+	retryAll   *widget.Button
+	count      *widget.Label
+	table      *widget.Table
+	status     *widget.Label
+
+	title      *widget.Label
+	retry      *widget.Button
+	del        *widget.Button
+	export     *widget.Button
+	links      *fyne.Container
+	ticketText *widget.Label
+	sysText    *widget.Label
+	skillText  *widget.Label
+	tabs       *container.AppTabs
+
+	entries  []app.Entry
+	conns    []string
+	selected string // ticket id shown in the details pane
+	selCell  widget.TableCellID
+	hasSel   bool
+	loaded   bool // the first list has arrived
+	loadGen  int
+	showGen  int
+	bg       bg
+
+	// Dialogs in the app, fakes in tests.
+	confirm   func(title, msg string, answer func(bool))
+	pickSave  func(name string, got func(io.WriteCloser))
+	onChanged func() // after a retry or delete: wake the courier, refresh the tray
+}
+
+func newQueueView(b queueBackend, user *connectors.User) *queueView {
+	v := &queueView{b: b, user: user, now: time.Now}
+	v.filter = widget.NewSelect(filterLabels(), func(string) { v.reload() })
+	v.refreshBtn = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.reload)
+	v.retryAll = widget.NewButtonWithIcon("Retry all dead", theme.MediaReplayIcon(), v.doRetryAll)
+	v.count = widget.NewLabel("Loading…")
+	v.status = widget.NewLabel("")
+	v.status.Wrapping = fyne.TextWrapWord
+
+	v.table = widget.NewTable(v.size, func() fyne.CanvasObject {
+		l := widget.NewLabel("")
+		l.Truncation = fyne.TextTruncateEllipsis
+		return l
+	}, func(id widget.TableCellID, o fyne.CanvasObject) {
+		l := o.(*widget.Label)
+		if id.Row < len(v.entries) {
+			l.SetText(cell(v.entries[id.Row], id.Col, v.conns, v.now()))
+		}
+	})
+	v.table.ShowHeaderRow = true
+	v.table.CreateHeader = func() fyne.CanvasObject {
+		return widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	}
+	v.table.UpdateHeader = func(id widget.TableCellID, o fyne.CanvasObject) {
+		o.(*widget.Label).SetText(v.header(id.Col))
+	}
+	v.table.OnSelected = func(id widget.TableCellID) {
+		v.selCell, v.hasSel = id, true
+		if id.Row < len(v.entries) {
+			v.showDetails(v.entries[id.Row])
+		}
+	}
+	v.setWidths()
+
+	v.title = widget.NewLabelWithStyle("Select a ticket to see its details.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.title.Truncation = fyne.TextTruncateEllipsis
+	v.retry = widget.NewButtonWithIcon("Retry now", theme.MediaReplayIcon(), v.doRetry)
+	v.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.doDelete)
+	v.del.Importance = widget.DangerImportance
+	v.export = widget.NewButtonWithIcon("Export JSON…", theme.DocumentSaveIcon(), v.doExport)
+	v.links = container.NewHBox()
+	mono := func() *widget.Label {
+		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
+		l.Selectable = true
+		return l
+	}
+	v.ticketText, v.sysText, v.skillText = mono(), mono(), mono()
+	v.tabs = container.NewAppTabs(
+		container.NewTabItem("Ticket and deliveries", container.NewScroll(v.ticketText)),
+		container.NewTabItem("System information", container.NewScroll(v.sysText)),
+		container.NewTabItem("Skill output", container.NewScroll(v.skillText)),
+	)
+	v.setActions(false)
+
+	toolbar := container.NewHBox(widget.NewLabel("Show"), v.filter, v.refreshBtn)
+	if user == nil {
+		toolbar.Add(v.retryAll) // a requester's view retries only their own
+	}
+	toolbar.Add(v.count)
+	details := container.NewBorder(
+		container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.retry, v.del, v.export), v.title), v.links),
+		nil, nil, nil, v.tabs)
+	split := container.NewVSplit(v.table, details)
+	split.Offset = 0.45
+	v.content = container.NewBorder(toolbar, v.status, nil, nil, split)
+	v.filter.SetSelected("All") // starts the first load
+	return v
+}
+
+func (v *queueView) size() (rows, cols int) {
+	return len(v.entries), len(fixedColumns) + max(1, len(v.conns))
+}
+
+func (v *queueView) header(col int) string {
+	if col < len(fixedColumns) {
+		return fixedColumns[col]
+	}
+	if i := col - len(fixedColumns); i < len(v.conns) {
+		return v.conns[i]
+	}
+	return "Deliveries"
+}
+
+func (v *queueView) setWidths() {
+	for i, w := range []float32{140, 230, 150, 70} {
+		v.table.SetColumnWidth(i, w)
+	}
+	for i := 0; i < max(1, len(v.conns)); i++ {
+		v.table.SetColumnWidth(len(fixedColumns)+i, 220)
+	}
+}
+
+// reload lists the tickets again with the current filter, keeping the
+// selected ticket selected when it is still listed.
+func (v *queueView) reload() {
+	v.loadGen++
+	gen, state := v.loadGen, filterState(v.filter.Selected)
+	v.refreshBtn.Disable()
+	v.bg.run(func() func() {
+		entries, err := v.b.List(context.Background(), state)
+		if err == nil && v.user != nil {
+			entries = mine(entries, *v.user)
+		}
+		return func() {
+			if gen != v.loadGen {
+				return // a newer load is on its way
+			}
+			v.refreshBtn.Enable()
+			if err != nil {
+				v.setStatus("Cannot read the queue: " + err.Error())
+				return
+			}
+			v.apply(entries)
+		}
+	})
+}
+
+func (v *queueView) apply(entries []app.Entry) {
+	v.entries, v.conns = entries, connectionColumns(entries)
+	v.count.SetText(countLine(entries))
+	v.setWidths()
+	v.table.Refresh()
+	first := !v.loaded
+	v.loaded = true
+	idx := -1
+	for i, e := range entries {
+		if e.ID == v.selected {
+			idx = i
+		}
+	}
+	if first && idx < 0 && len(entries) > 0 {
+		idx = len(entries) - 1 // the newest
+	}
+	switch {
+	case idx < 0:
+		v.table.UnselectAll()
+		v.hasSel = false
+		v.clearDetails()
+	case v.hasSel && v.selCell.Row == idx:
+		v.showDetails(entries[idx]) // same row: Select would not call back
+	default:
+		v.table.Select(widget.TableCellID{Row: idx, Col: v.selCell.Col})
+	}
+}
+
+func (v *queueView) setActions(on bool) {
+	for _, b := range []*widget.Button{v.retry, v.del, v.export} {
+		if on {
+			b.Enable()
+		} else {
+			b.Disable()
+		}
+	}
+}
+
+func (v *queueView) clearDetails() {
+	v.selected = ""
+	v.showGen++
+	v.title.SetText("Select a ticket to see its details.")
+	v.links.RemoveAll()
+	v.ticketText.SetText("")
+	v.sysText.SetText("")
+	v.skillText.SetText("")
+	v.setActions(false)
+}
+
+// showDetails fills the details pane: the ticket as `queue show` prints
+// it (with the delivery history), the system information exactly as it is
+// sent, and the skills' output.
+func (v *queueView) showDetails(e app.Entry) {
+	v.selected = e.ID
+	v.showGen++
+	gen := v.showGen
+	v.setActions(true)
+	title := "Ticket " + shortID(e.ID)
+	if e.Ticket != nil {
+		title += " — " + clip(e.Ticket.Summary, 80)
+	}
+	v.title.SetText(title)
+	v.links.RemoveAll()
+	for _, d := range e.Deliveries {
+		if d.State != queue.StateDelivered {
+			continue
+		}
+		if u, err := url.Parse(d.RemoteURL); err == nil && d.RemoteURL != "" {
+			v.links.Add(widget.NewHyperlink(d.RemoteNumber+" in "+d.Connection, u))
+		} else {
+			v.links.Add(widget.NewLabel(d.RemoteNumber + " in " + d.Connection))
+		}
+	}
+	v.sysText.SetText(systemInfoText(e))
+	v.skillText.SetText(skillText(e))
+	v.ticketText.SetText("Loading…")
+	v.bg.run(func() func() {
+		text, err := v.b.DescribeTicket(context.Background(), e.ID)
+		if err != nil {
+			text = "Cannot read the ticket: " + err.Error()
+		}
+		return func() {
+			if gen == v.showGen {
+				v.ticketText.SetText(text)
+			}
+		}
+	})
+}
+
+func systemInfoText(e app.Entry) string {
+	if e.Ticket == nil || e.Ticket.SystemInfo == nil {
+		return "No system information is attached to this ticket."
+	}
+	b, err := json.MarshalIndent(e.Ticket.SystemInfo, "", "  ")
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
+}
+
+func skillText(e app.Entry) string {
+	if e.Ticket == nil || len(e.Ticket.SkillResults) == 0 {
+		return "No troubleshooting skills ran for this ticket."
+	}
+	var b strings.Builder
+	app.WriteSkillResults(&b, e.Ticket.SkillResults)
+	return b.String()
+}
+
+func (v *queueView) setStatus(s string) { v.status.SetText(s) }
+
+// act runs a queue action off the UI thread, then reports and reloads.
+func (v *queueView) act(run func(context.Context) (string, error)) {
+	v.setActions(false)
+	v.retryAll.Disable()
+	v.bg.run(func() func() {
+		msg, err := run(context.Background())
+		return func() {
+			v.retryAll.Enable()
+			if err != nil {
+				v.setStatus("Failed: " + err.Error())
+				v.setActions(v.selected != "")
+				return
+			}
+			v.setStatus(msg)
+			if v.onChanged != nil {
+				v.onChanged()
+			}
+			v.reload()
+		}
+	})
+}
+
+func rescheduled(n int) string {
+	if n == 1 {
+		return "1 delivery rescheduled: it is sent as soon as the connection answers."
+	}
+	return fmt.Sprintf("%d deliveries rescheduled: they are sent as soon as their connections answer.", n)
+}
+
+func (v *queueView) doRetry() {
+	id := v.selected
+	if id == "" {
+		return
+	}
+	v.act(func(ctx context.Context) (string, error) {
+		n, err := v.b.Retry(ctx, id)
+		return rescheduled(n), err
+	})
+}
+
+func (v *queueView) doRetryAll() {
+	v.act(func(ctx context.Context) (string, error) {
+		n, err := v.b.RetryAllDead(ctx)
+		return rescheduled(n), err
+	})
+}
+
+// doDelete asks first: deleting removes the ticket for good, sent or not.
+func (v *queueView) doDelete() {
+	id := v.selected
+	if id == "" || v.confirm == nil {
+		return
+	}
+	v.confirm("Delete ticket "+shortID(id)+"?",
+		"The ticket is removed from this computer for good, whether or not it was sent.\nTickets already delivered stay in the help desk's system.",
+		func(ok bool) {
+			if !ok {
+				return
+			}
+			v.act(func(ctx context.Context) (string, error) {
+				return "Ticket " + shortID(id) + " deleted.", v.b.Delete(ctx, id)
+			})
+		})
+}
+
+// doExport asks where to save the selected ticket as JSON.
+func (v *queueView) doExport() {
+	id := v.selected
+	if id == "" || v.pickSave == nil {
+		return
+	}
+	v.pickSave("ticket-"+shortID(id)+".json", func(w io.WriteCloser) {
+		v.bg.run(func() func() {
+			err := v.b.WriteTicketJSON(context.Background(), w, id)
+			if cerr := w.Close(); err == nil {
+				err = cerr
+			}
+			return func() {
+				if err != nil {
+					v.setStatus("Export failed: " + err.Error())
+					return
+				}
+				v.setStatus("Ticket " + shortID(id) + " exported (the same JSON as 'ticketray queue show " + shortID(id) + " --json').")
+			}
+		})
+	})
+}

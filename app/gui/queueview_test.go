@@ -1,0 +1,423 @@
+package gui
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
+	"github.com/ticketray/ticketray/queue"
+)
+
+// fakeQueue is a queue backend over a fixed list of entries. It filters
+// as the store does and records the actions it was asked for.
+type fakeQueue struct {
+	mu      sync.Mutex
+	entries []app.Entry
+	states  []string // the state of each List call
+	actions []string
+	failing error // returned by the actions when set
+}
+
+func (q *fakeQueue) List(_ context.Context, state string) ([]app.Entry, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.states = append(q.states, state)
+	var out []app.Entry
+	for _, e := range q.entries {
+		keep := state == ""
+		for _, d := range e.Deliveries {
+			switch {
+			case state == queue.StatePending && (d.State == queue.StatePending || d.State == queue.StateInFlight || d.State == queue.StateRetry):
+				keep = true
+			case d.State == state:
+				keep = true
+			}
+		}
+		if keep {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (q *fakeQueue) find(id string) (app.Entry, error) {
+	for _, e := range q.entries {
+		if e.ID == id {
+			return e, nil
+		}
+	}
+	return app.Entry{}, fmt.Errorf("queue: ticket %q: %w", id, queue.ErrNotFound)
+}
+
+func (q *fakeQueue) DescribeTicket(_ context.Context, id string) (string, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, err := q.find(id)
+	if err != nil {
+		return "", err
+	}
+	return "Ticket    " + e.ID + "\nSummary   " + e.Ticket.Summary + "\n", nil
+}
+
+func (q *fakeQueue) WriteTicketJSON(_ context.Context, w io.Writer, id string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	e, err := q.find(id)
+	if err != nil {
+		return err
+	}
+	return json.NewEncoder(w).Encode(map[string]string{"id": e.ID, "summary": e.Ticket.Summary})
+}
+
+func (q *fakeQueue) act(a string) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.actions = append(q.actions, a)
+	return q.failing
+}
+
+func (q *fakeQueue) Retry(_ context.Context, id string) (int, error) { return 1, q.act("retry " + id) }
+func (q *fakeQueue) RetryAllDead(context.Context) (int, error)       { return 2, q.act("retry-all-dead") }
+func (q *fakeQueue) Delete(_ context.Context, id string) error {
+	if err := q.act("delete " + id); err != nil {
+		return err
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	q.entries = slices.DeleteFunc(q.entries, func(e app.Entry) bool { return e.ID == id })
+	return nil
+}
+
+func (q *fakeQueue) calls() (states, actions []string) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return append([]string(nil), q.states...), append([]string(nil), q.actions...)
+}
+
+var (
+	alice = connectors.User{ID: "alice", Name: "Alice Example", Email: "alice@example.com"}
+	bob   = connectors.User{ID: "bob", Name: "Bob Example"}
+	t0    = time.Date(2025, 3, 14, 9, 30, 0, 0, time.Local)
+)
+
+// sampleQueue has a delivered, a retrying and a dead ticket, as staff
+// would see them.
+func sampleQueue() *fakeQueue {
+	return &fakeQueue{entries: []app.Entry{
+		{ID: "11111111-aaaa", CreatedAt: t0, Ticket: &connectors.Ticket{Summary: "Printer on floor 3 jams", Priority: "medium", User: alice,
+			SystemInfo: &diagnostics.SystemInfo{OSName: "debian", DeviceName: "lab-pc-7"}}, Deliveries: []queue.Delivery{
+			{ID: 1, Connection: "ServiceNow", State: queue.StateDelivered, RemoteNumber: "INC0010023", RemoteURL: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1"},
+			{ID: 2, Connection: "Jira", State: queue.StateRetry, Attempts: 2, NextAttemptAt: t0.Add(time.Hour), LastError: "503 Service Unavailable"},
+		}},
+		{ID: "22222222-bbbb", CreatedAt: t0.Add(time.Minute), Ticket: &connectors.Ticket{Summary: "VPN drops every hour", Priority: "high", User: bob,
+			SkillResults: []diagnostics.SkillResult{{SkillID: "network-check", SkillName: "Network check", Status: "failed", Output: "gateway 10.0.0.1 does not answer"}}}, Deliveries: []queue.Delivery{
+			{ID: 3, Connection: "ServiceNow", State: queue.StateDead, LastError: "400 Bad Request: Invalid caller_id"},
+			{ID: 4, Connection: "Jira", State: queue.StateDelivered, RemoteNumber: "IT-7", RemoteURL: "https://acme.atlassian.net/browse/IT-7"},
+		}},
+		{ID: "33333333-cccc", CreatedAt: t0.Add(2 * time.Minute), Ticket: &connectors.Ticket{Summary: "Outlook asks for the password", Priority: "low", User: alice}, Deliveries: []queue.Delivery{
+			{ID: 5, Connection: "ServiceNow", State: queue.StatePending, NextAttemptAt: t0},
+			{ID: 6, Connection: "Jira", State: queue.StatePending, NextAttemptAt: t0},
+		}},
+	}}
+}
+
+// fakeDialogs answers the viewer's confirmations and file choices.
+type fakeDialogs struct {
+	answer   bool
+	asked    []string
+	saved    bytes.Buffer
+	closed   bool
+	saveName string
+}
+
+type bufCloser struct {
+	*bytes.Buffer
+	closed *bool
+}
+
+func (b bufCloser) Close() error { *b.closed = true; return nil }
+
+func newTestQueueView(t *testing.T, q *fakeQueue, user *connectors.User) (*queueView, *fakeDialogs, fyne.Window, *uiLoop) {
+	t.Helper()
+	loop := newLoop(t)
+	d := &fakeDialogs{}
+	v := newQueueView(q, user)
+	v.now = func() time.Time { return t0.Add(10 * time.Minute) }
+	v.confirm = func(title, msg string, answer func(bool)) {
+		d.asked = append(d.asked, title)
+		answer(d.answer)
+	}
+	v.pickSave = func(name string, got func(io.WriteCloser)) {
+		d.saveName = name
+		got(bufCloser{&d.saved, &d.closed})
+	}
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(1040, 680))
+	// Leave nothing running for the next test's app.
+	t.Cleanup(func() { loop.waitFor(t, "the viewer to be idle", func() bool { return v.bg.pending == 0 }) })
+	loop.waitFor(t, "the first list", func() bool { return v.loaded && v.ticketText.Text != "Loading…" && v.ticketText.Text != "" })
+	return v, d, w, loop
+}
+
+func tableText(v *queueView) [][]string {
+	rows, cols := v.size()
+	out := make([][]string, rows)
+	for r := range out {
+		for c := 0; c < cols; c++ {
+			out[r] = append(out[r], cell(v.entries[r], c, v.conns, v.now()))
+		}
+	}
+	return out
+}
+
+func TestQueueViewShowsTickets(t *testing.T) {
+	v, _, _, _ := newTestQueueView(t, sampleQueue(), nil)
+	if got := v.count.Text; got != "3 tickets · 3 deliveries waiting · 1 dead" {
+		t.Errorf("count = %q", got)
+	}
+	var headers []string
+	_, cols := v.size()
+	for c := 0; c < cols; c++ {
+		headers = append(headers, v.header(c))
+	}
+	if got := strings.Join(headers, "|"); got != "Created|Summary|Requester|Priority|ServiceNow|Jira" {
+		t.Errorf("headers = %s", got)
+	}
+	rows := tableText(v)
+	want := [][]string{
+		{"2025-03-14 09:30", "Printer on floor 3 jams", "Alice Example <alice@example.com>", "medium", "delivered INC0010023", "retry at 10:30:00 (attempt 3): 503 Service Unavailable"},
+		{"2025-03-14 09:31", "VPN drops every hour", "Bob Example", "high", "dead: 400 Bad Request: Invalid caller_id", "delivered IT-7"},
+		{"2025-03-14 09:32", "Outlook asks for the password", "Alice Example <alice@example.com>", "low", "waiting", "waiting"},
+	}
+	for r := range want {
+		if got := strings.Join(rows[r], "|"); got != strings.Join(want[r], "|") {
+			t.Errorf("row %d = %s\nwant    %s", r, got, strings.Join(want[r], "|"))
+		}
+	}
+	// The newest ticket is selected at first.
+	if v.selected != "33333333-cccc" || !strings.Contains(v.ticketText.Text, "Outlook asks for the password") {
+		t.Errorf("selected %q, details %q; want the newest ticket", v.selected, v.ticketText.Text)
+	}
+}
+
+func TestQueueViewFilter(t *testing.T) {
+	tests := []struct {
+		filter    string
+		wantState string
+		wantIDs   string
+	}{
+		{"Pending", "pending", "11111111-aaaa,33333333-cccc"},
+		{"Delivered", "delivered", "11111111-aaaa,22222222-bbbb"},
+		{"Dead", "dead", "22222222-bbbb"},
+		{"All", "", "11111111-aaaa,22222222-bbbb,33333333-cccc"},
+	}
+	q := sampleQueue()
+	v, _, _, loop := newTestQueueView(t, q, nil)
+	for _, tt := range tests {
+		t.Run(tt.filter, func(t *testing.T) {
+			v.filter.SetSelected(tt.filter)
+			loop.waitFor(t, tt.filter+" tickets", func() bool { return ids(v.entries) == tt.wantIDs })
+			states, _ := q.calls()
+			if got := states[len(states)-1]; got != tt.wantState {
+				t.Errorf("List state = %q, want %q (calls %q)", got, tt.wantState, states)
+			}
+		})
+	}
+}
+
+func ids(entries []app.Entry) string {
+	var out []string
+	for _, e := range entries {
+		out = append(out, e.ID)
+	}
+	return strings.Join(out, ",")
+}
+
+func TestQueueViewDetails(t *testing.T) {
+	v, _, _, loop := newTestQueueView(t, sampleQueue(), nil)
+	tests := []struct {
+		row       int
+		title     string
+		links     []string
+		sys, skil string
+	}{
+		{0, "Ticket 11111111 — Printer on floor 3 jams", []string{"INC0010023 in ServiceNow"}, `"deviceName": "lab-pc-7"`, "No troubleshooting skills ran"},
+		{1, "Ticket 22222222 — VPN drops every hour", []string{"IT-7 in Jira"}, "No system information", "gateway 10.0.0.1 does not answer"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.title, func(t *testing.T) {
+			v.table.Select(widget.TableCellID{Row: tt.row, Col: 1})
+			loop.waitFor(t, "the ticket text", func() bool { return strings.Contains(v.ticketText.Text, "Ticket    "+v.entries[tt.row].ID) })
+			if v.title.Text != tt.title {
+				t.Errorf("title = %q, want %q", v.title.Text, tt.title)
+			}
+			var links []string
+			for _, o := range v.links.Objects {
+				h, ok := o.(*widget.Hyperlink)
+				if !ok || h.URL == nil || !strings.HasPrefix(h.URL.String(), "https://acme.") {
+					t.Errorf("link %T %+v is not a hyperlink to the remote ticket", o, o)
+					continue
+				}
+				links = append(links, h.Text)
+			}
+			if !slices.Equal(links, tt.links) {
+				t.Errorf("links = %v, want %v", links, tt.links)
+			}
+			if !strings.Contains(v.sysText.Text, tt.sys) {
+				t.Errorf("system information tab = %q, want it to contain %q", v.sysText.Text, tt.sys)
+			}
+			if !strings.Contains(v.skillText.Text, tt.skil) {
+				t.Errorf("skill tab = %q, want it to contain %q", v.skillText.Text, tt.skil)
+			}
+			if v.retry.Disabled() || v.del.Disabled() || v.export.Disabled() {
+				t.Error("actions disabled with a ticket selected")
+			}
+		})
+	}
+}
+
+func TestQueueViewActions(t *testing.T) {
+	tests := []struct {
+		name        string
+		tap         func(v *queueView) *widget.Button
+		answer      bool
+		failing     error
+		wantAction  string
+		wantAsked   bool
+		wantStatus  string
+		wantRemoved bool
+	}{
+		{name: "retry now", tap: func(v *queueView) *widget.Button { return v.retry }, wantAction: "retry 33333333-cccc",
+			wantStatus: "1 delivery rescheduled: it is sent as soon as the connection answers."},
+		{name: "retry all dead", tap: func(v *queueView) *widget.Button { return v.retryAll }, wantAction: "retry-all-dead",
+			wantStatus: "2 deliveries rescheduled: they are sent as soon as their connections answer."},
+		{name: "delete confirmed", tap: func(v *queueView) *widget.Button { return v.del }, answer: true, wantAsked: true, wantAction: "delete 33333333-cccc",
+			wantStatus: "Ticket 33333333 deleted.", wantRemoved: true},
+		{name: "delete cancelled", tap: func(v *queueView) *widget.Button { return v.del }, answer: false, wantAsked: true},
+		{name: "retry fails", tap: func(v *queueView) *widget.Button { return v.retry }, failing: errors.New("database is locked"), wantAction: "retry 33333333-cccc",
+			wantStatus: "Failed: database is locked"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			q := sampleQueue()
+			q.failing = tt.failing
+			v, d, _, loop := newTestQueueView(t, q, nil)
+			d.answer = tt.answer
+			changed := 0
+			v.onChanged = func() { changed++ }
+
+			test.Tap(tt.tap(v))
+			if tt.wantStatus != "" {
+				loop.waitFor(t, "status "+tt.wantStatus, func() bool { return v.status.Text == tt.wantStatus })
+			}
+			if tt.wantRemoved {
+				loop.waitFor(t, "the list without the deleted ticket", func() bool { return len(v.entries) == 2 })
+				if v.selected != "" || v.title.Text != "Select a ticket to see its details." || !v.del.Disabled() {
+					t.Errorf("after delete: selected %q, title %q; want the details cleared", v.selected, v.title.Text)
+				}
+			}
+			_, actions := q.calls()
+			if got := strings.Join(actions, ","); got != tt.wantAction {
+				t.Errorf("actions = %q, want %q", got, tt.wantAction)
+			}
+			if asked := len(d.asked) > 0; asked != tt.wantAsked {
+				t.Errorf("confirmation asked: %v (%v), want %v", asked, d.asked, tt.wantAsked)
+			}
+			if tt.wantAsked && d.asked[0] != "Delete ticket 33333333?" {
+				t.Errorf("confirmation title = %q", d.asked[0])
+			}
+			wantChanged := 0
+			if tt.wantAction != "" && tt.failing == nil {
+				wantChanged = 1
+			}
+			if changed != wantChanged {
+				t.Errorf("onChanged called %d times, want %d", changed, wantChanged)
+			}
+		})
+	}
+}
+
+// Export writes the backend's `queue show --json` to the chosen file.
+func TestQueueViewExport(t *testing.T) {
+	v, d, _, loop := newTestQueueView(t, sampleQueue(), nil)
+	v.table.Select(widget.TableCellID{Row: 1, Col: 0})
+	loop.waitFor(t, "ticket 2", func() bool { return strings.Contains(v.ticketText.Text, "22222222-bbbb") })
+
+	test.Tap(v.export)
+	loop.waitFor(t, "the export", func() bool { return strings.Contains(v.status.Text, "exported") })
+	if d.saveName != "ticket-22222222.json" {
+		t.Errorf("suggested file name %q", d.saveName)
+	}
+	if !d.closed {
+		t.Error("the file was not closed")
+	}
+	var got map[string]string
+	if err := json.Unmarshal(d.saved.Bytes(), &got); err != nil || got["id"] != "22222222-bbbb" {
+		t.Errorf("exported %q (%v), want ticket 22222222-bbbb's JSON", d.saved.String(), err)
+	}
+}
+
+// My tickets: only the current user's tickets, and no retry-all button.
+func TestMyTickets(t *testing.T) {
+	u := alice
+	v, _, _, _ := newTestQueueView(t, sampleQueue(), &u)
+	if got := ids(v.entries); got != "11111111-aaaa,33333333-cccc" {
+		t.Errorf("My tickets lists %s, want alice's two", got)
+	}
+	for _, o := range test.LaidOutObjects(v.content) {
+		if o == v.retryAll {
+			t.Error("My tickets offers Retry all dead")
+		}
+	}
+}
+
+// The selection follows the ticket across reloads.
+func TestQueueViewKeepsSelection(t *testing.T) {
+	q := sampleQueue()
+	v, _, _, loop := newTestQueueView(t, q, nil)
+	v.table.Select(widget.TableCellID{Row: 0, Col: 0})
+	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+
+	q.mu.Lock()
+	q.entries = q.entries[1:] // ticket 1 deleted elsewhere, by the CLI
+	q.mu.Unlock()
+	test.Tap(v.refreshBtn)
+	loop.waitFor(t, "the shorter list", func() bool { return len(v.entries) == 2 })
+	if v.selected != "" || !v.retry.Disabled() {
+		t.Errorf("selected %q after its ticket went away", v.selected)
+	}
+
+	v.table.Select(widget.TableCellID{Row: 1, Col: 0})
+	loop.waitFor(t, "ticket 3", func() bool { return strings.Contains(v.ticketText.Text, "33333333-cccc") })
+	q.mu.Lock()
+	q.entries = append([]app.Entry{sampleQueue().entries[0]}, q.entries...) // back, before it
+	q.mu.Unlock()
+	test.Tap(v.refreshBtn)
+	loop.waitFor(t, "the longer list", func() bool { return len(v.entries) == 3 })
+	loop.waitFor(t, "ticket 3's details", func() bool { return strings.Contains(v.ticketText.Text, "33333333-cccc") })
+	if v.selected != "33333333-cccc" || v.selCell.Row != 2 {
+		t.Errorf("selected %q at row %d, want ticket 3 at row 2", v.selected, v.selCell.Row)
+	}
+}
+
+// TestQueueViewImage pins the viewer's look. To accept a deliberate
+// change, copy testdata/failed/queue_view.png over testdata/queue_view.png.
+func TestQueueViewImage(t *testing.T) {
+	_, _, w, _ := newTestQueueView(t, sampleQueue(), nil)
+	test.AssertImageMatches(t, "queue_view.png", w.Canvas().Capture())
+}

@@ -1,0 +1,287 @@
+package gui
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/connectors"
+)
+
+// settingsBackend is what the settings window needs of the app core.
+type settingsBackend interface {
+	// Connections is `connections list`.
+	Connections(ctx context.Context) ([]app.ConnectionStatus, error)
+	// TestConnection is `connections test NAME`.
+	TestConnection(ctx context.Context, conn connectors.Connection) app.ConnectionTest
+}
+
+// connRow is one connection's line in the settings window.
+type connRow struct {
+	conn  connectors.Connection
+	light *canvas.Circle
+	state *widget.Label
+	test  *widget.Button
+	lock  *widget.Icon
+}
+
+// settingsView is the settings window: the connections with their health
+// and a Test button, and the mapping tables. Mapping edits stay in memory:
+// writing the config belongs to the managed-config work, and until a
+// saver is wired in the window says the edits are not saved.
+type settingsView struct {
+	b     settingsBackend
+	conns []connectors.Connection
+	locks lockInfo
+
+	content  fyne.CanvasObject
+	rows     []*connRow
+	bg       bg
+	connBox  *fyne.Container
+	listErr  *widget.Label
+	refresh  *widget.Button
+	showTest func(title, report string) // a dialog in the app
+
+	connSelect *widget.Select
+	tables     map[string]map[string]*mappingTable // connection → kind → table
+	mapBox     *fyne.Container
+	mapErr     *widget.Label
+	// note says the edits are kept in memory only. Writing the config
+	// (issue 6) will add a Save that writes each table's table().
+	note *widget.Label
+}
+
+func newSettingsView(b settingsBackend, conns []connectors.Connection, locks lockInfo) *settingsView {
+	if locks == nil {
+		locks = noLocks{}
+	}
+	v := &settingsView{b: b, conns: conns, locks: locks, tables: map[string]map[string]*mappingTable{}}
+	v.listErr = widget.NewLabel("")
+	v.listErr.Wrapping = fyne.TextWrapWord
+	v.listErr.Hide()
+	v.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.reload)
+	v.connBox = container.NewVBox()
+	for _, c := range conns {
+		v.rows = append(v.rows, v.newConnRow(c))
+	}
+	if len(conns) == 0 {
+		v.connBox.Add(widget.NewLabel("No connection is configured. IT adds them to the config file; see 'ticketray connections list'."))
+	}
+	connTab := container.NewBorder(
+		container.NewVBox(container.NewHBox(widget.NewLabelWithStyle("Where tickets are sent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), layoutSpacer(), v.refresh), v.listErr),
+		nil, nil, nil, container.NewVScroll(v.connBox))
+
+	names := make([]string, len(conns))
+	for i, c := range conns {
+		names[i] = c.Name
+		v.tables[c.Name] = map[string]*mappingTable{}
+		for _, k := range mappingKinds {
+			v.tables[c.Name][k] = newMappingTable(k, c)
+		}
+	}
+	v.mapBox = container.NewVBox()
+	v.mapErr = widget.NewLabel("")
+	v.mapErr.Importance = widget.DangerImportance
+	v.mapErr.Wrapping = fyne.TextWrapWord
+	v.mapErr.Hide()
+	v.note = widget.NewLabel("Not saved yet: edits here last until Ticketray quits and do not change how tickets are sent. To keep them, put the table in the connection's \"mappings\" in the config file (or ask IT).")
+	v.note.Wrapping = fyne.TextWrapWord
+	v.note.Importance = widget.WarningImportance
+	v.connSelect = widget.NewSelect(names, func(string) { v.showMappings() })
+	mapTab := container.NewBorder(
+		container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Connection"), nil, v.connSelect), v.mapErr),
+		v.note, nil, nil, container.NewVScroll(v.mapBox))
+	if len(conns) == 0 {
+		v.connSelect.Disable()
+		v.mapBox.Add(widget.NewLabel("No connection is configured, so there is nothing to map."))
+	} else {
+		v.connSelect.SetSelected(names[0])
+	}
+
+	v.content = container.NewAppTabs(
+		container.NewTabItemWithIcon("Connections", theme.ComputerIcon(), connTab),
+		container.NewTabItemWithIcon("Mappings", theme.ListIcon(), mapTab),
+	)
+	v.reload()
+	return v
+}
+
+func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
+	r := &connRow{conn: c, light: canvas.NewCircle(lightGrey), state: widget.NewLabel("…")}
+	r.state.Truncation = fyne.TextTruncateEllipsis
+	r.test = widget.NewButton("Test", func() { v.test(r) })
+	r.lock = widget.NewIcon(lockIcon)
+	if !isLocked(v.locks, "connections."+c.Name) {
+		r.lock.Hide()
+	}
+	light := container.NewCenter(container.NewGridWrap(fyne.NewSize(14, 14), r.light))
+	name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.connBox.Add(container.NewBorder(nil, nil, container.NewHBox(light, name, r.lock), r.test, r.state))
+	v.connBox.Add(widget.NewSeparator())
+	return r
+}
+
+// reload reads the connections' health (off the UI thread).
+func (v *settingsView) reload() {
+	v.refresh.Disable()
+	v.bg.run(func() func() {
+		st, err := v.b.Connections(context.Background())
+		return func() {
+			v.refresh.Enable()
+			if err != nil {
+				v.listErr.SetText("Cannot read the connections' health: " + err.Error())
+				v.listErr.Show()
+				return
+			}
+			v.listErr.Hide()
+			v.applyHealth(st)
+		}
+	})
+}
+
+func (v *settingsView) applyHealth(st []app.ConnectionStatus) {
+	byName := map[string]app.ConnectionStatus{}
+	for _, s := range st {
+		byName[s.Name] = s
+	}
+	for _, r := range v.rows {
+		s, ok := byName[r.conn.Name]
+		if !ok {
+			s = app.ConnectionStatus{State: app.Unknown}
+		}
+		r.light.FillColor = healthLight(s.State)
+		r.light.Refresh()
+		r.state.SetText(healthLine(s, time.Now()))
+	}
+}
+
+// healthLine is a connection's state, queue depth and last success or
+// error, on one line.
+func healthLine(s app.ConnectionStatus, now time.Time) string {
+	parts := []string{healthWords(s.State), fmt.Sprintf("%d queued", s.QueueDepth)}
+	if s.LastSuccess != nil {
+		parts = append(parts, "last sent "+ago(now.Sub(*s.LastSuccess)))
+	}
+	// A healthy connection's error is news only if it came after the last
+	// success (a vendor that answers but refuses, as with a bad password).
+	recent := s.LastErrorAt != nil && (s.LastSuccess == nil || s.LastErrorAt.After(*s.LastSuccess))
+	if s.LastError != "" && (s.State != app.Healthy || recent) {
+		parts = append(parts, "last error: "+clip(s.LastError, 80))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// test runs the same checks as `connections test NAME` and shows the
+// report as the CLI prints it.
+func (v *settingsView) test(r *connRow) {
+	r.test.Disable()
+	r.test.SetText("Testing…")
+	v.bg.run(func() func() {
+		rep := v.b.TestConnection(context.Background(), r.conn)
+		var b strings.Builder
+		app.WriteConnectionTests(&b, rep)
+		return func() {
+			r.test.Enable()
+			r.test.SetText("Test")
+			verdict := "passed"
+			if !rep.OK {
+				verdict = "failed"
+			}
+			if v.showTest != nil {
+				v.showTest("Connection test "+verdict+": "+r.conn.Name, b.String())
+			}
+			v.reload()
+		}
+	})
+}
+
+// showMappings builds the editors for the selected connection's tables.
+func (v *settingsView) showMappings() {
+	v.mapBox.RemoveAll()
+	v.setMapErr(nil)
+	name := v.connSelect.Selected
+	tables, ok := v.tables[name]
+	if !ok {
+		return
+	}
+	for _, kind := range mappingKinds {
+		v.mapBox.Add(v.tableEditor(name, kind, tables[kind]))
+	}
+}
+
+func (v *settingsView) setMapErr(err error) {
+	if err == nil {
+		v.mapErr.SetText("")
+		v.mapErr.Hide()
+		return
+	}
+	v.mapErr.SetText(err.Error())
+	v.mapErr.Show()
+}
+
+// tableEditor is one mapping table: a row per internal value with its
+// vendor value, the locked default row last, and a row to add one. A
+// table IT locked is shown read-only with a lock.
+func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.CanvasObject {
+	locked := isLocked(v.locks, mappingKey(conn, kind))
+	heading := container.NewHBox(widget.NewLabelWithStyle(strings.ToUpper(kind[:1])+kind[1:]+" mapping", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	if locked {
+		heading.Add(widget.NewIcon(lockIcon))
+		heading.Add(widget.NewLabel("Set by IT"))
+	}
+	box := container.NewVBox(heading, container.NewGridWithColumns(2, widget.NewLabel("Ticketray "+kind), widget.NewLabel("Sent to "+conn+" as")))
+	rebuild := func() { v.showMappings() }
+	for i, r := range t.rows {
+		key := widget.NewEntry()
+		key.SetText(r.Key)
+		val := widget.NewEntry()
+		val.SetText(r.Value)
+		var end fyne.CanvasObject
+		if t.isDefault(i) {
+			key.Disable() // the default row cannot be renamed or removed
+			val.SetPlaceHolder("(the connection's own default)")
+			lock := widget.NewButtonWithIcon("", lockIcon, nil) // a button's size keeps the columns aligned
+			lock.Disable()
+			end = lock
+		} else {
+			key.OnChanged = func(s string) { v.setMapErr(t.rename(i, s)) }
+			del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+				v.setMapErr(t.remove(i))
+				rebuild()
+			})
+			if locked {
+				del.Disable()
+			}
+			end = del
+		}
+		val.OnChanged = func(s string) { t.setValue(i, s) }
+		if locked {
+			key.Disable()
+			val.Disable()
+		}
+		box.Add(container.NewBorder(nil, nil, nil, end, container.NewGridWithColumns(2, key, val)))
+	}
+	if !locked {
+		newKey, newVal := widget.NewEntry(), widget.NewEntry()
+		newKey.SetPlaceHolder("new " + kind)
+		newVal.SetPlaceHolder("vendor value")
+		add := widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() {
+			if err := t.add(newKey.Text, newVal.Text); err != nil {
+				v.setMapErr(err)
+				return
+			}
+			rebuild()
+		})
+		box.Add(container.NewBorder(nil, nil, nil, add, container.NewGridWithColumns(2, newKey, newVal)))
+	}
+	box.Add(widget.NewSeparator())
+	return box
+}

@@ -1,0 +1,279 @@
+package gui
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/connectors"
+)
+
+// fakeSettings answers with fixed health and test reports.
+type fakeSettings struct {
+	mu     sync.Mutex
+	status []app.ConnectionStatus
+	tests  map[string]app.ConnectionTest
+	tested []string
+}
+
+func (f *fakeSettings) Connections(context.Context) ([]app.ConnectionStatus, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]app.ConnectionStatus(nil), f.status...), nil
+}
+
+func (f *fakeSettings) TestConnection(_ context.Context, c connectors.Connection) app.ConnectionTest {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.tested = append(f.tested, c.Name)
+	return f.tests[c.Name]
+}
+
+var testConns = []connectors.Connection{
+	{Name: "ServiceNow", Type: "servicenow", DefaultPriority: "medium",
+		Mappings: map[string]map[string]string{"priority": {"critical": "1", "high": "2", "default": "3"}}},
+	{Name: "Jira", Type: "jira", DefaultCategory: "IT Help"},
+	{Name: "Zendesk", Type: "zendesk"},
+	{Name: "Salesforce", Type: "salesforce"},
+	{Name: "Old", Type: "freshservice"},
+}
+
+func sampleSettings() *fakeSettings {
+	ago := time.Now().Add(-3 * time.Minute)
+	return &fakeSettings{
+		status: []app.ConnectionStatus{
+			{Name: "ServiceNow", State: app.Healthy, QueueDepth: 0, LastSuccess: &ago},
+			{Name: "Jira", State: app.Degraded, QueueDepth: 2, LastError: "503 Service Unavailable"},
+			{Name: "Zendesk", State: app.Down, QueueDepth: 1, LastError: "dial tcp: lookup acme.zendesk.com: no such host"},
+			{Name: "Salesforce", State: app.BreakerOpen, QueueDepth: 4, LastError: "500 Internal Server Error"},
+			{Name: "Old", State: app.Unknown},
+		},
+		tests: map[string]app.ConnectionTest{
+			"ServiceNow": {Name: "ServiceNow", Type: "servicenow", OK: true, Checks: []app.TestCheck{{Name: "config", OK: true}, {Name: "auth", OK: true, Ms: 42, Detail: "credentials accepted"}}},
+			"Jira":       {Name: "Jira", Type: "jira", Checks: []app.TestCheck{{Name: "config", OK: true}, {Name: "auth", Ms: 40, Detail: "401 Unauthorized"}}},
+		},
+	}
+}
+
+func newTestSettings(t *testing.T, b *fakeSettings, locks lockInfo) (*settingsView, fyne.Window, *uiLoop, *[]string) {
+	t.Helper()
+	loop := newLoop(t)
+	v := newSettingsView(b, testConns, locks)
+	var shown []string
+	v.showTest = func(title, report string) { shown = append(shown, title+"\n"+report) }
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+	loop.waitFor(t, "the connections' health", func() bool { return v.rows[0].state.Text != "…" })
+	return v, w, loop, &shown
+}
+
+func TestSettingsHealthLights(t *testing.T) {
+	v, _, _, _ := newTestSettings(t, sampleSettings(), nil)
+	want := []struct {
+		light any
+		state string
+	}{
+		{lightGreen, "healthy · 0 queued · last sent 3 min ago"},
+		{lightAmber, "degraded: failures, retrying · 2 queued · last error: 503 Service Unavailable"},
+		{lightRed, "down: not reachable · 1 queued · last error: dial tcp: lookup acme.zendesk.com: no such host"},
+		{lightRedAmber, "resting after repeated failures · 4 queued · last error: 500 Internal Server Error"},
+		{lightGrey, "unknown: nothing sent yet · 0 queued"},
+	}
+	for i, w := range want {
+		r := v.rows[i]
+		if r.light.FillColor != w.light {
+			t.Errorf("%s: light %v, want %v", r.conn.Name, r.light.FillColor, w.light)
+		}
+		if r.state.Text != w.state {
+			t.Errorf("%s: state %q, want %q", r.conn.Name, r.state.Text, w.state)
+		}
+	}
+}
+
+func TestSettingsTestButton(t *testing.T) {
+	tests := []struct {
+		row       int
+		wantTitle string
+		wantLines []string
+	}{
+		{0, "Connection test passed: ServiceNow", []string{"ServiceNow (servicenow): OK", "ok   auth"}},
+		{1, "Connection test failed: Jira", []string{"Jira (jira): FAILED", "FAIL auth", "401 Unauthorized"}},
+	}
+	b := sampleSettings()
+	v, _, loop, shown := newTestSettings(t, b, nil)
+	for i, tt := range tests {
+		t.Run(tt.wantTitle, func(t *testing.T) {
+			r := v.rows[tt.row]
+			test.Tap(r.test)
+			if !r.test.Disabled() || r.test.Text != "Testing…" {
+				t.Errorf("while testing: button %q disabled %v", r.test.Text, r.test.Disabled())
+			}
+			loop.waitFor(t, "the test report", func() bool { return len(*shown) == i+1 })
+			got := (*shown)[i]
+			title, report, _ := strings.Cut(got, "\n")
+			if title != tt.wantTitle {
+				t.Errorf("report title %q, want %q", title, tt.wantTitle)
+			}
+			for _, l := range tt.wantLines {
+				if !strings.Contains(report, l) {
+					t.Errorf("report lacks %q:\n%s", l, report)
+				}
+			}
+			if r.test.Disabled() || r.test.Text != "Test" {
+				t.Errorf("after the test: button %q disabled %v", r.test.Text, r.test.Disabled())
+			}
+		})
+	}
+	if got := strings.Join(b.tested, ","); got != "ServiceNow,Jira" {
+		t.Errorf("tested %s", got)
+	}
+}
+
+// editorRows finds the key and value entries and the row's last object
+// (delete button or lock) of the mapping editors, in order.
+type editorRow struct {
+	key, val *widget.Entry
+	end      fyne.CanvasObject
+}
+
+func editorRows(v *settingsView) (rows []editorRow) {
+	for _, o := range test.LaidOutObjects(v.mapBox) {
+		c, ok := o.(*fyne.Container)
+		if !ok || len(c.Objects) != 2 {
+			continue
+		}
+		grid, ok := c.Objects[0].(*fyne.Container)
+		if !ok || len(grid.Objects) != 2 {
+			continue
+		}
+		k, ok1 := grid.Objects[0].(*widget.Entry)
+		val, ok2 := grid.Objects[1].(*widget.Entry)
+		if ok1 && ok2 {
+			rows = append(rows, editorRow{k, val, c.Objects[1]})
+		}
+	}
+	return rows
+}
+
+func TestMappingsEditor(t *testing.T) {
+	v, _, _, _ := newTestSettings(t, sampleSettings(), nil)
+	if v.connSelect.Selected != "ServiceNow" {
+		t.Fatalf("connection %q selected, want the first", v.connSelect.Selected)
+	}
+	rows := editorRows(v)
+	// priority: critical, high, default, new; category: default, new
+	var keys []string
+	for _, r := range rows {
+		keys = append(keys, r.key.Text+"="+r.val.Text)
+	}
+	if got := strings.Join(keys, " "); got != "critical=1 high=2 default=3 = default= =" {
+		t.Fatalf("editor rows = %s", got)
+	}
+	def := rows[2]
+	if !def.key.Disabled() || def.val.Disabled() {
+		t.Errorf("default row: key disabled %v, value disabled %v; want the key locked and the value editable", def.key.Disabled(), def.val.Disabled())
+	}
+	if b, ok := def.end.(*widget.Button); !ok || b.Icon != lockIcon || !b.Disabled() || b.OnTapped != nil {
+		t.Errorf("default row ends with %T %+v, want a disabled lock (no delete button)", def.end, def.end)
+	}
+	if del, ok := rows[0].end.(*widget.Button); !ok || del.Disabled() {
+		t.Errorf("critical row ends with %T, want an enabled delete button", rows[0].end)
+	}
+
+	// Edit the default value, add a row, delete one.
+	def.val.SetText("4")
+	if got := v.tables["ServiceNow"]["priority"].table()["default"]; got != "4" {
+		t.Errorf("default value = %q after editing, want 4", got)
+	}
+	newRow := rows[3]
+	test.Type(newRow.key, "low")
+	test.Type(newRow.val, "5")
+	var add *widget.Button
+	add, _ = newRow.end.(*widget.Button)
+	test.Tap(add)
+	if got := rowsOf(v.tables["ServiceNow"]["priority"]); got != "critical=1 high=2 low=5 default=4" {
+		t.Errorf("after adding low: %s", got)
+	}
+	rows = editorRows(v)
+	test.Tap(rows[0].end.(*widget.Button))
+	if got := rowsOf(v.tables["ServiceNow"]["priority"]); got != "high=2 low=5 default=4" {
+		t.Errorf("after deleting critical: %s", got)
+	}
+
+	// A bad key is refused inline.
+	rows = editorRows(v)
+	test.Type(rows[3].key, "urgent")
+	test.Tap(rows[3].end.(*widget.Button))
+	if !v.mapErr.Visible() || !strings.Contains(v.mapErr.Text, `"urgent"`) {
+		t.Errorf("inline error visible %v %q, want one about urgent", v.mapErr.Visible(), v.mapErr.Text)
+	}
+
+	// Edits are per connection and survive switching.
+	v.connSelect.SetSelected("Jira")
+	rows = editorRows(v)
+	if got := rows[len(rows)-2].val.Text; got != "IT Help" {
+		t.Errorf("Jira's category default = %q, want its defaultCategory", got)
+	}
+	v.connSelect.SetSelected("ServiceNow")
+	if got := editorRows(v)[0].key.Text; got != "high" {
+		t.Errorf("ServiceNow's first row is %q after switching back, want the edit kept", got)
+	}
+	if !v.note.Visible() || !strings.HasPrefix(v.note.Text, "Not saved yet") {
+		t.Errorf("note visible %v %q, want the not-saved note", v.note.Visible(), v.note.Text)
+	}
+}
+
+func TestMappingsLockedByIT(t *testing.T) {
+	locks := lockSet{mappingKey("ServiceNow", "priority"): true, "connections.Jira": true}
+	v, _, _, _ := newTestSettings(t, sampleSettings(), locks)
+	rows := editorRows(v)
+	// Priority is locked: its three rows read-only, no add row; category
+	// is editable: default and add rows.
+	if len(rows) != 5 {
+		t.Fatalf("%d editor rows, want 5 (3 locked priority rows, category default and add)", len(rows))
+	}
+	for i, r := range rows[:3] {
+		if !r.key.Disabled() || !r.val.Disabled() {
+			t.Errorf("locked row %d (%s) is editable", i, r.key.Text)
+		}
+		if b, ok := r.end.(*widget.Button); ok && !b.Disabled() {
+			t.Errorf("locked row %d (%s) can be deleted", i, r.key.Text)
+		}
+	}
+	if rows[3].val.Disabled() {
+		t.Error("the unlocked category table's default value is not editable")
+	}
+	if !v.rows[1].lock.Visible() || v.rows[0].lock.Visible() {
+		t.Errorf("lock icons: ServiceNow %v, Jira %v; want only Jira's (its connection is locked)", v.rows[0].lock.Visible(), v.rows[1].lock.Visible())
+	}
+	v.connSelect.SetSelected("Jira")
+	for _, r := range editorRows(v) {
+		if !r.val.Disabled() {
+			t.Errorf("Jira is locked but row %q is editable", r.key.Text)
+		}
+	}
+}
+
+// TestSettingsImage pins the connections tab's look. To accept a
+// deliberate change, copy testdata/failed/settings.png over
+// testdata/settings.png.
+func TestSettingsImage(t *testing.T) {
+	_, w, _, _ := newTestSettings(t, sampleSettings(), lockSet{"connections.Jira": true})
+	test.AssertImageMatches(t, "settings.png", w.Canvas().Capture())
+}
+
+// TestMappingsImage pins the mappings tab, with its locked default row.
+func TestMappingsImage(t *testing.T) {
+	v, w, _, _ := newTestSettings(t, sampleSettings(), nil)
+	v.content.(*container.AppTabs).SelectIndex(1)
+	test.AssertImageMatches(t, "mappings.png", w.Canvas().Capture())
+}

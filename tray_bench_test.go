@@ -1,0 +1,259 @@
+package main
+
+// BenchmarkTrayIdle measures the tray app at rest beside the toolkit's
+// floor: a minimal Fyne tray app (app/gui/internal/hellotray: one window,
+// a tray menu) built with the same Fyne and run under the same display in
+// the same benchmark. For each it reports the time from launch to the
+// ready line, and over the measurement window (after a settle time that
+// lets start-up work finish) the mean resident memory and the CPU used.
+//
+//	./.ci/session go test -run '^$' -bench TrayIdle -benchtime 1x .
+//
+// TICKETRAY_BENCH_WINDOW (default 60s) and TICKETRAY_BENCH_SETTLE
+// (default 5s) change the durations. The queue key comes from the OS
+// keyring when a Secret Service runs (as under .ci/session, and on a
+// desktop), else from a passphrase (TICKETRAY_BENCH_KEK=passphrase
+// forces it; its Argon2id derivation allocates 64 MiB at start).
+// Targets: RSS at most 1.3× the floor's, idle CPU at most 0.1%, ready
+// within 1 s.
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// clockTicks is USER_HZ, the unit of /proc/PID/stat's times: 100 on every
+// Linux architecture (the kernel converts to it whatever its HZ).
+const clockTicks = 100
+
+type idle struct {
+	readyMs float64
+	rssMB   float64 // mean VmRSS over the window
+	peakMB  float64
+	cpuPct  float64 // CPU time over wall time in the window, percent of one core
+}
+
+func BenchmarkTrayIdle(b *testing.B) {
+	if runtime.GOOS != "linux" {
+		b.Skip("reads /proc")
+	}
+	if os.Getenv("DISPLAY") == "" {
+		b.Skip("no DISPLAY; run under ./.ci/session (xvfb-run)")
+	}
+	window := benchDuration(b, "TICKETRAY_BENCH_WINDOW", 60*time.Second)
+	settle := benchDuration(b, "TICKETRAY_BENCH_SETTLE", 5*time.Second)
+	tray, hello := binary(b), buildHello(b)
+
+	dir := b.TempDir()
+	cfg := filepath.Join(dir, "config.json")
+	// A configured connection and an empty queue: nothing to send, so
+	// the courier has nothing to do. The port is closed; it is never
+	// called while the queue is empty.
+	if err := os.WriteFile(cfg, []byte(`{"version": 1, "categories": ["Network", "Printer"], "connections": [
+		{"name": "Helpdesk", "type": "jira", "baseUrl": "http://127.0.0.1:9", "credentials": {"type": "bearer", "token": "env:JIRA_TOKEN"},
+		 "options": {"projectKey": "IT"}}]}`), 0o600); err != nil {
+		b.Fatal(err)
+	}
+	vars := map[string]string{
+		"OFFLINE_QUEUE_DB_PATH": filepath.Join(dir, "queue.db"),
+		"TICKETRAY_MANAGED_DIR": filepath.Join(dir, "managed"),
+		"JIRA_TOKEN":            "t",
+	}
+	kek := "keyring"
+	if os.Getenv("TICKETRAY_TEST_SECRET_SERVICE") == "" || os.Getenv("TICKETRAY_BENCH_KEK") == "passphrase" {
+		kek = "passphrase"
+		vars["OFFLINE_QUEUE_ENCRYPTION_KEY"] = "benchmark passphrase"
+	}
+	trayEnv := environ(b, vars)
+	helloEnv := environ(b, nil)
+
+	var ours, floor idle
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f := measureIdle(b, helloEnv, "ready", window, settle, hello)
+		o := measureIdle(b, trayEnv, "ticketray: ready", window, settle, tray, "--config", cfg)
+		floor.add(f, b.N)
+		ours.add(o, b.N)
+	}
+	b.StopTimer()
+	b.ReportMetric(ours.rssMB, "rss_MB")
+	b.ReportMetric(floor.rssMB, "floor_rss_MB")
+	b.ReportMetric(ours.rssMB/floor.rssMB, "x_floor_rss")
+	b.ReportMetric(ours.cpuPct, "cpu_pct")
+	b.ReportMetric(floor.cpuPct, "floor_cpu_pct")
+	b.ReportMetric(ours.readyMs, "ready_ms")
+	b.ReportMetric(floor.readyMs, "floor_ready_ms")
+	b.Logf("queue key from the %s; window %v after %v settling", kek, window, settle)
+	b.Logf("ticketray: ready %.0f ms, RSS mean %.1f MB (peak %.1f), CPU %.2f%%", ours.readyMs, ours.rssMB, ours.peakMB, ours.cpuPct)
+	b.Logf("floor:     ready %.0f ms, RSS mean %.1f MB (peak %.1f), CPU %.2f%%", floor.readyMs, floor.rssMB, floor.peakMB, floor.cpuPct)
+	check := func(ok bool, format string, args ...any) {
+		verdict := "met"
+		if !ok {
+			verdict = "MISSED"
+		}
+		b.Logf("target %s: "+format, append([]any{verdict}, args...)...)
+	}
+	check(ours.rssMB <= 1.3*floor.rssMB, "RSS ≤ 1.3× floor: %.2f×", ours.rssMB/floor.rssMB)
+	check(ours.cpuPct <= 0.1, "idle CPU ≤ 0.1%%: %.2f%% (the floor itself: %.2f%%)", ours.cpuPct, floor.cpuPct)
+	check(ours.readyMs <= 1000, "ready ≤ 1 s: %.0f ms", ours.readyMs)
+}
+
+func (s *idle) add(m idle, n int) {
+	s.readyMs += m.readyMs / float64(n)
+	s.rssMB += m.rssMB / float64(n)
+	s.cpuPct += m.cpuPct / float64(n)
+	s.peakMB = max(s.peakMB, m.peakMB)
+}
+
+func benchDuration(b *testing.B, name string, def time.Duration) time.Duration {
+	v := os.Getenv(name)
+	if v == "" {
+		return def
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		b.Fatalf("%s=%q: want a duration such as 60s", name, v)
+	}
+	return d
+}
+
+// buildHello builds the floor app next to the ticketray binary.
+func buildHello(b *testing.B) string {
+	b.Helper()
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+	}
+	out := filepath.Join(binDir, "hellotray")
+	if msg, err := exec.Command(goTool, "build", "-o", out, "./app/gui/internal/hellotray").CombinedOutput(); err != nil {
+		b.Fatalf("go build hellotray: %v\n%s", err, msg)
+	}
+	return out
+}
+
+// measureIdle starts a program, times it to its ready line, lets it
+// settle, then samples its memory every second and its CPU time over the
+// window, and stops it.
+func measureIdle(b *testing.B, env []string, ready string, window, settle time.Duration, bin string, args ...string) idle {
+	b.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	readyAt := make(chan time.Time, 1)
+	var log []string
+	logDone := make(chan struct{})
+	go func() {
+		defer close(logDone)
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), ready) {
+				select {
+				case readyAt <- time.Now():
+				default:
+				}
+			}
+			log = append(log, sc.Text())
+		}
+	}()
+	var m idle
+	select {
+	case at := <-readyAt:
+		m.readyMs = float64(at.Sub(start).Microseconds()) / 1000
+	case <-logDone:
+		b.Fatalf("%s exited before it was ready:\n%s", filepath.Base(bin), strings.Join(log, "\n"))
+	case <-time.After(60 * time.Second):
+		b.Fatalf("%s: no %q line within 60 s", filepath.Base(bin), ready)
+	}
+
+	pid := cmd.Process.Pid
+	settled := time.NewTimer(settle) // a measured pause, not a wait for an event
+	<-settled.C
+	t0, err := cpuTicks(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w0 := time.Now()
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	end := time.NewTimer(window)
+	var sum float64
+	var n int
+	for done := false; !done; {
+		select {
+		case <-tick.C:
+		case <-end.C:
+			done = true
+		}
+		rss, err := rssMB(pid)
+		if err != nil {
+			b.Fatalf("%s: %v", filepath.Base(bin), err)
+		}
+		sum += rss
+		n++
+		m.peakMB = max(m.peakMB, rss)
+	}
+	t1, err := cpuTicks(pid)
+	if err != nil {
+		b.Fatal(err)
+	}
+	m.rssMB = sum / float64(n)
+	m.cpuPct = float64(t1-t0) / clockTicks / time.Since(w0).Seconds() * 100
+	return m
+}
+
+// cpuTicks is the process's user plus system time, in clock ticks.
+func cpuTicks(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	// The command name, field 2, is in parentheses and may hold spaces.
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndexByte(s, ')')+1:])
+	if len(f) < 13 {
+		return 0, fmt.Errorf("short /proc/%d/stat: %q", pid, s)
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64) // field 14
+	stime, err2 := strconv.ParseInt(f[12], 10, 64) // field 15
+	if err1 != nil || err2 != nil {
+		return 0, fmt.Errorf("/proc/%d/stat: utime %q, stime %q", pid, f[11], f[12])
+	}
+	return utime + stime, nil
+}
+
+// rssMB is the process's VmRSS in MB (10^6 bytes).
+func rssMB(pid int) (float64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(l, "VmRSS:"); ok {
+			kb, err := strconv.ParseFloat(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 64)
+			if err != nil {
+				return 0, fmt.Errorf("VmRSS %q: %v", v, err)
+			}
+			return kb * 1024 / 1e6, nil
+		}
+	}
+	return 0, fmt.Errorf("/proc/%d/status has no VmRSS", pid)
+}
