@@ -58,6 +58,7 @@ type Service struct {
 	Config *config.Config
 	// Loaded is the layered config Config came from, with its sources.
 	Loaded    *config.Loaded
+	opts      Options // how the config was found, to watch it
 	Store     *queue.Store
 	sessionID string
 	getenv    func(string) string
@@ -207,7 +208,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv}, nil
+	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o}, nil
 }
 
 // PurgeExpired deletes tickets delivered everywhere more than the
@@ -352,4 +353,19 @@ func (s *Service) Get(ctx context.Context, id string) (Entry, error) {
 		return Entry{}, err
 	}
 	return entry(it), nil
+}
+
+// WatchConfig reports every change of the config files the service was
+// opened with (see config.Watch): a new valid config, or the error that
+// refused a change while the last good config stays in force.
+func (s *Service) WatchConfig(ctx context.Context, w config.WatchOptions, onChange func(*config.Loaded, error)) {
+	config.Watch(ctx, s.opts.LoadOptions(true), w, onChange)
+}
+
+// WithConfig returns a service sharing this one's queue with another
+// config in force: what a live reload hands to a new courier.
+func (s *Service) WithConfig(l *config.Loaded) *Service {
+	next := *s
+	next.Config, next.Loaded = l.Config, l
+	return &next
 }

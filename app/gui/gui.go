@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"runtime/debug"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/godbus/dbus/v5"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/assets"
 	"github.com/ticketray/ticketray/queue"
 )
@@ -52,20 +54,9 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	default:
 		defer in.Close()
 	}
-	// Deliver in the background while the app runs. A connector that
-	// cannot be built (a bad secret reference) leaves the queue safe and
-	// is shown in the status line.
-	if co, err := svc.NewCourier(app.CourierOptions{}); err != nil {
-		fmt.Fprintf(env.Stderr, "ticketray: delivery is off: %v\n", err)
-	} else {
-		t.courier = co
-		defer co.Close()
-		go func() {
-			if err := co.Serve(ctx); err != nil {
-				fmt.Fprintf(env.Stderr, "ticketray: delivery stopped: %v\n", err)
-			}
-		}()
-	}
+	// Deliver in the background while the app runs, with the config IT
+	// pushes applied live.
+	go t.deliver(ctx, env)
 	t.ready = func() { fmt.Fprintf(env.Stderr, "ticketray: ready; queue %s\n", svc.Store.Path()) }
 	go func() {
 		<-ctx.Done()
@@ -96,6 +87,74 @@ type tray struct {
 	openAtStart string     // the window to open at start (TICKETRAY_OPEN)
 }
 
+// deliver runs a courier for the config in force and replaces it when a
+// config file changes (as `serve` does): stopping it cancels in-flight
+// calls, whose deliveries are recorded as retries and found by key next
+// time, so nothing is lost or sent twice. A refused change is announced and
+// the last good config stays in force. A connector that cannot be built (a
+// bad secret reference) leaves the queue safe and is reported.
+func (t *tray) deliver(ctx context.Context, env app.Env) {
+	changes := make(chan *config.Loaded, 1)
+	go t.svc.WatchConfig(ctx, config.WatchOptions{}, func(l *config.Loaded, err error) {
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
+			fyne.Do(func() {
+				t.a.SendNotification(fyne.NewNotification("Configuration change refused", "The last good configuration stays in force."))
+			})
+			return
+		}
+		select { // keep only the newest
+		case <-changes:
+		default:
+		}
+		changes <- l
+	})
+	svc := t.svc
+	for {
+		cctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		co, err := svc.NewCourier(app.CourierOptions{})
+		if err != nil {
+			fmt.Fprintf(env.Stderr, "ticketray: delivery is off: %v\n", err)
+			close(done)
+		} else {
+			go func() {
+				defer close(done)
+				if err := co.Serve(cctx); err != nil {
+					fmt.Fprintf(env.Stderr, "ticketray: delivery stopped: %v\n", err)
+				}
+			}()
+		}
+		fyne.Do(func() { t.courier = co })
+		select {
+		case <-ctx.Done():
+			stop()
+			<-done
+			if co != nil {
+				co.Close()
+			}
+			return
+		case l := <-changes:
+			stop()
+			<-done
+			if co != nil {
+				co.Close()
+			}
+			svc = svc.WithConfig(l)
+			fmt.Fprintf(env.Stderr, "ticketray: config reloaded; %d connection(s) enabled\n", len(l.Config.Enabled()))
+			fyne.Do(func() { t.form.setCategories(l.Config.Categories) })
+		}
+	}
+}
+
+// brandName is IT's name for the app, or Ticketray.
+func brandName(svc *app.Service) string {
+	if n := svc.Config.Branding.AppName; n != "" {
+		return n
+	}
+	return "Ticketray"
+}
+
 func newTray(a fyne.App, svc *app.Service) *tray {
 	t := &tray{a: a, svc: svc, windows: map[string]*trayWindow{}, locks: newConfigLocks(svc.Loaded), openAtStart: winMain}
 	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
@@ -112,15 +171,18 @@ func newTray(a fyne.App, svc *app.Service) *tray {
 		return fyne.NewMenuItem(label, func() { t.open(what) })
 	}
 	t.queue = item("Help desk queue", winQueue)
-	t.menu = fyne.NewMenu("Ticketray",
+	items := []*fyne.MenuItem{
 		item("Report an issue…", winReport),
 		item("My tickets", winMine),
 		t.queue,
 		item("Run diagnostics", winDiagnostics),
 		item("Settings…", winSettings),
-		fyne.NewMenuItemSeparator(),
-		t.status,
-	)
+	}
+	if help := helpItem(a, svc.Config.Branding); help != nil {
+		items = append(items, help)
+	}
+	items = append(items, fyne.NewMenuItemSeparator(), t.status)
+	t.menu = fyne.NewMenu(brandName(svc), items...)
 	return t
 }
 
@@ -213,3 +275,22 @@ func trayHostPresent() bool {
 }
 
 func layoutSpacer() fyne.CanvasObject { return layout.NewSpacer() }
+
+// helpItem is the branding's "Get help" entry: the support contact, opening
+// the support URL (https: or mailto:) when there is one.
+func helpItem(a fyne.App, b config.Branding) *fyne.MenuItem {
+	if b.SupportContact == "" && b.SupportURL == "" {
+		return nil
+	}
+	label := "Get help"
+	if b.SupportContact != "" {
+		label += ": " + b.SupportContact
+	}
+	it := fyne.NewMenuItem(label, nil)
+	if u, err := url.Parse(b.SupportURL); err == nil && b.SupportURL != "" {
+		it.Action = func() { a.OpenURL(u) }
+	} else {
+		it.Disabled = true
+	}
+	return it
+}

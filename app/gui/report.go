@@ -283,3 +283,17 @@ func focus(w fyne.Focusable) {
 		}
 	}
 }
+
+// setCategories replaces the categories offered (a config reload); a
+// selection that no longer exists is cleared.
+func (f *reportForm) setCategories(cats []string) {
+	keep := false
+	for _, c := range cats {
+		keep = keep || c == f.category.Selected
+	}
+	f.category.Options = cats
+	if !keep {
+		f.category.ClearSelected()
+	}
+	f.category.Refresh()
+}

@@ -66,17 +66,17 @@ func (t *tray) build(what string) *trayWindow {
 	tw := &trayWindow{}
 	switch what {
 	case winReport:
-		tw.w = t.a.NewWindow("Report an issue — Ticketray")
+		tw.w = t.a.NewWindow("Report an issue — " + brandName(t.svc))
 		t.wireReport(tw.w)
 		tw.w.SetContent(t.form.content)
 		tw.w.Resize(fyne.NewSize(560, 460))
 		tw.onShow = func() { tw.w.Canvas().Focus(t.form.summary) }
 		tw.idle = func() bool { return !t.form.following }
 	case winQueue, winMine:
-		title := "Help desk queue — Ticketray"
+		title := "Help desk queue — " + brandName(t.svc)
 		var v *queueView
 		if what == winMine {
-			title = "My tickets — Ticketray"
+			title = "My tickets — " + brandName(t.svc)
 			u := app.DefaultUser()
 			v = newQueueView(serviceQueue{t.svc}, &u)
 		} else {
@@ -99,7 +99,7 @@ func (t *tray) build(what string) *trayWindow {
 	case winDiagnostics:
 		v := newDiagView(t.form.collect)
 		v.checks = t.svc.ReadOnlyChecks
-		tw.w = t.a.NewWindow("Diagnostics — Ticketray")
+		tw.w = t.a.NewWindow("Diagnostics — " + brandName(t.svc))
 		tw.w.SetContent(v.content)
 		tw.w.Resize(fyne.NewSize(640, 520))
 		tw.onShow = v.start
@@ -107,7 +107,7 @@ func (t *tray) build(what string) *trayWindow {
 	case winSettings:
 		v := newSettingsView(t.svc, t.svc.Config.Connections, t.locks)
 		v.showTest = func(title, report string) { showText(title, report, tw.w) }
-		tw.w = t.a.NewWindow("Settings — Ticketray")
+		tw.w = t.a.NewWindow("Settings — " + brandName(t.svc))
 		tw.w.SetContent(v.content)
 		tw.w.Resize(fyne.NewSize(760, 520))
 		tw.onShow = func() {
@@ -119,7 +119,7 @@ func (t *tray) build(what string) *trayWindow {
 	default:
 		t.main = newMainView(t.open, t.a.Quit)
 		t.main.setStatus(t.last, time.Now())
-		tw.w = t.a.NewWindow("Ticketray")
+		tw.w = t.a.NewWindow(brandName(t.svc))
 		tw.w.SetContent(t.main.content)
 		tw.w.Resize(fyne.NewSize(340, 0))
 		tw.idle = func() bool { return true }
