@@ -153,7 +153,11 @@ func (c *cli) serve(args []string) error {
 	// lost or sent twice. An invalid change is refused and the last good
 	// config stays in force.
 	changes := make(chan *config.Loaded, 1)
-	go config.Watch(c.ctx, c.options().LoadOptions(true), c.watch, func(l *config.Loaded, err error) {
+	watch := c.watch
+	if svc.Loaded != nil && watch.Since == ([32]byte{}) {
+		watch.Since = svc.Loaded.Fingerprint // a change since Open is not missed
+	}
+	go config.Watch(c.ctx, c.options().LoadOptions(true), watch, func(l *config.Loaded, err error) {
 		if err != nil {
 			fmt.Fprintf(c.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
 			return

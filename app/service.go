@@ -359,6 +359,9 @@ func (s *Service) Get(ctx context.Context, id string) (Entry, error) {
 // opened with (see config.Watch): a new valid config, or the error that
 // refused a change while the last good config stays in force.
 func (s *Service) WatchConfig(ctx context.Context, w config.WatchOptions, onChange func(*config.Loaded, error)) {
+	if s.Loaded != nil && w.Since == ([32]byte{}) {
+		w.Since = s.Loaded.Fingerprint
+	}
 	config.Watch(ctx, s.opts.LoadOptions(true), w, onChange)
 }
 

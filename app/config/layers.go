@@ -101,6 +101,10 @@ type LayerInfo struct {
 // Loaded is the effective config with where each part came from.
 type Loaded struct {
 	Config *Config
+	// Fingerprint identifies the files this config was read from (see
+	// LoadOptions.Fingerprint): Watch starts from it, so a change made
+	// between loading and watching is not missed.
+	Fingerprint [32]byte
 	// Sources maps a JSON pointer (/categories, /connections/NAME,
 	// /skills/ID, /policy/retentionDays, ...) to the file that set it.
 	Sources  map[string]string
@@ -114,11 +118,19 @@ const BuiltIn = "(built-in default)"
 // LoadLayers reads, verifies, merges and validates every layer, and
 // reports every problem of every file at once.
 func LoadLayers(o LoadOptions) (*Loaded, error) {
+	// Taken before reading: a file that changes during the load makes the
+	// watcher load again, rather than the change going unseen.
+	before := o.Fingerprint()
 	files, err := o.files()
 	if err != nil {
 		return nil, err
 	}
-	out := &Loaded{Sources: map[string]string{}}
+	out := &Loaded{Sources: map[string]string{}, Fingerprint: before}
+	defer func() {
+		if len(out.Warnings) > 0 && strings.Contains(fmt.Sprint(out.Warnings), "rewrote the file") {
+			out.Fingerprint = o.Fingerprint() // our own rewrite is not a change
+		}
+	}()
 	if len(files) == 0 {
 		out.Config = Default()
 		out.Sources["/"] = BuiltIn

@@ -22,6 +22,9 @@ const DefaultWatchInterval = 2 * time.Second
 
 // WatchOptions configure Watch.
 type WatchOptions struct {
+	// Since is the fingerprint of the config the caller has in force
+	// (Loaded.Fingerprint); zero means the files as they are now.
+	Since    [32]byte
 	Interval time.Duration    // default DefaultWatchInterval
 	Tick     <-chan time.Time // tests drive the watcher with their own ticks
 	ticked   chan<- struct{}  // tests: told when a tick has been handled
@@ -43,7 +46,10 @@ func Watch(ctx context.Context, o LoadOptions, w WatchOptions, onChange func(*Lo
 		defer t.Stop()
 		tick = t.C
 	}
-	last := o.Fingerprint()
+	last := w.Since
+	if last == ([32]byte{}) {
+		last = o.Fingerprint()
+	}
 	for {
 		select {
 		case <-ctx.Done():
