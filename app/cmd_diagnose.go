@@ -220,3 +220,23 @@ func writeResults(w io.Writer, results []diagnostics.SkillResult) {
 		}
 	}
 }
+
+// SuggestedSkills are the skills the report window offers to run before a
+// ticket is sent: the read-only checks, which change nothing and ask for
+// no confirmation.
+func (s *Service) SuggestedSkills() ([]*diagnostics.Skill, error) {
+	cat, err := catalog(s.Config)
+	if err != nil {
+		return nil, err
+	}
+	return cat.ReadOnly(), nil
+}
+
+// RunSkills runs skills with the config's help desk URLs, telling onResult
+// (if set) each result as it ends, and returns the results with the
+// troubleshooting session to attach to a ticket.
+func (s *Service) RunSkills(ctx context.Context, skills []*diagnostics.Skill, onResult func(i int, r diagnostics.SkillResult)) ([]diagnostics.SkillResult, *connectors.TroubleshootingSession) {
+	host := diagnostics.NewHost(helpDeskURLs(s.Config))
+	results, sess := diagnostics.RunAll(ctx, host, skills, diagnostics.RunOptions{OnResult: onResult})
+	return results, ticketSession(sess)
+}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -374,5 +375,35 @@ func TestPolicyMaxAttempts(t *testing.T) {
 	}
 	if _, o := rig.step(t, co); o.State != queue.StateDead || !strings.Contains(o.Error, "gave up after 2 attempts") {
 		t.Fatalf("attempt 2 of maxAttempts 2: %+v", o)
+	}
+}
+
+func TestRunSkillsReportsEachResult(t *testing.T) {
+	rig := newCourierRig(t, false)
+	skills, err := rig.svc.SuggestedSkills()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var disk []*diagnostics.Skill
+	for _, s := range skills {
+		if s.Changes {
+			t.Errorf("suggested skill %s changes the machine", s.ID)
+		}
+		if s.ID == "disk-space" {
+			disk = append(disk, s)
+		}
+	}
+	if len(disk) != 1 {
+		t.Fatalf("disk-space is not suggested: %d skills", len(skills))
+	}
+	var seen []string
+	var mu sync.Mutex
+	results, sess := rig.svc.RunSkills(context.Background(), disk, func(i int, r diagnostics.SkillResult) {
+		mu.Lock()
+		seen = append(seen, fmt.Sprintf("%d %s", i, r.SkillID))
+		mu.Unlock()
+	})
+	if len(results) != 1 || results[0].SkillID != "disk-space" || strings.Join(seen, ",") != "0 disk-space" || sess == nil || sess.StepsAttempted != 1 {
+		t.Errorf("results %+v, seen %v, session %+v", results, seen, sess)
 	}
 }

@@ -225,6 +225,10 @@ type RunOptions struct {
 	Confirmed bool
 	// Workers bounds how many read-only skills run at once (default 4).
 	Workers int
+	// OnResult, when set, is told each skill's result as soon as it ends
+	// (index into the skills given to RunAll), from the goroutine that ran
+	// it: a GUI shows live progress with it.
+	OnResult func(i int, r SkillResult)
 }
 
 // skipError ends a skill as skipped, with a reason.
@@ -350,9 +354,15 @@ func RunAll(ctx context.Context, h *Host, skills []*Skill, o RunOptions) ([]Skil
 	sess := Session{StartTime: time.Now().UTC()}
 	results := make([]SkillResult, len(skills))
 	var checks []int
+	done := func(i int) {
+		if o.OnResult != nil {
+			o.OnResult(i, results[i])
+		}
+	}
 	for i, s := range skills {
 		if s.Changes {
 			results[i] = s.Run(ctx, h, o)
+			done(i)
 		} else {
 			checks = append(checks, i)
 		}
@@ -369,6 +379,7 @@ func RunAll(ctx context.Context, h *Host, skills []*Skill, o RunOptions) ([]Skil
 			defer wg.Done()
 			for i := range jobs {
 				results[i] = skills[i].Run(ctx, h, o)
+				done(i)
 			}
 		}()
 	}

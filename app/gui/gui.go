@@ -21,6 +21,8 @@ import (
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/assets"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -158,6 +160,15 @@ func brandName(svc *app.Service) string {
 func newTray(a fyne.App, svc *app.Service) *tray {
 	t := &tray{a: a, svc: svc, windows: map[string]*trayWindow{}, locks: newConfigLocks(svc.Loaded), openAtStart: winMain}
 	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
+	if skills, err := svc.SuggestedSkills(); err == nil {
+		names := make([]string, len(skills))
+		for i, sk := range skills {
+			names[i] = sk.Name
+		}
+		t.form.setSkills(names, func(ctx context.Context, onResult func(int, diagnostics.SkillResult)) ([]diagnostics.SkillResult, *connectors.TroubleshootingSession) {
+			return svc.RunSkills(ctx, skills, onResult)
+		})
+	}
 	t.form.onSaved = func(app.Receipt) {
 		if t.courier != nil {
 			t.courier.Wake()

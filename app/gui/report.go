@@ -59,7 +59,19 @@ type reportForm struct {
 	trackEvery time.Duration
 	gen        int  // counts saves, so a late result never overwrites a newer status
 	following  bool // a saved ticket is being followed
+
+	// Suggested checks, run before saving when the toggle is on, with a
+	// progress bar and a line per skill updated as each one ends.
+	runSkills   skillRunner
+	skillNames  []string
+	skillsCheck *widget.Check
+	skillsBar   *widget.ProgressBar
+	skillsBox   *fyne.Container
 }
+
+// skillRunner runs the suggested checks, telling onResult each result as
+// it ends (from any goroutine).
+type skillRunner func(ctx context.Context, onResult func(i int, r diagnostics.SkillResult)) ([]diagnostics.SkillResult, *connectors.TroubleshootingSession)
 
 func newReportForm(svc submitter, categories []string, user connectors.User, collect func(context.Context) *diagnostics.SystemInfo) *reportForm {
 	f := &reportForm{svc: svc, collect: collect, user: user, readFile: app.ReadAttachment, trackFor: 3 * time.Second, trackEvery: 150 * time.Millisecond}
@@ -100,8 +112,17 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 		widget.NewFormItem("Category", f.category),
 		widget.NewFormItem("Priority", f.priority),
 	)
+	f.skillsCheck = widget.NewCheck("Run suggested checks first", nil)
+	f.skillsBar = widget.NewProgressBar()
+	f.skillsBox = container.NewVBox()
+	f.skillsCheck.Hide() // shown by setSkills when there are checks to offer
+	f.skillsBar.Hide()
+	f.skillsBox.Hide()
 	bottom := container.NewVBox(
 		container.NewHBox(f.sysInfo, f.preview, layoutSpacer(), f.attachBtn),
+		f.skillsCheck,
+		f.skillsBar,
+		f.skillsBox,
 		f.attachBox,
 		f.status,
 		container.NewHBox(layoutSpacer(), f.submit),
@@ -189,14 +210,67 @@ func (f *reportForm) doSubmit() {
 	f.following = false // a follower of an earlier save no longer reports
 	f.submit.Disable()
 	f.status.SetText("Saving…")
+	run := f.runSkills
+	if !f.skillsCheck.Checked {
+		run = nil
+	}
+	if run != nil {
+		f.status.SetText("Running checks…")
+		f.startSkillRows()
+	}
 	go func() {
 		ctx := context.Background()
+		if run != nil {
+			var done int
+			d.SkillResults, d.Session = run(ctx, func(i int, r diagnostics.SkillResult) {
+				fyne.Do(func() {
+					done++
+					f.showSkillResult(i, r, done)
+				})
+			})
+			fyne.Do(func() { f.status.SetText("Saving…") })
+		}
 		if withInfo {
 			d.SystemInfo = f.collect(ctx)
 		}
 		r, err := f.svc.Submit(ctx, d)
 		fyne.Do(func() { f.finish(r, err) })
 	}()
+}
+
+// setSkills offers the suggested checks (by name) and how to run them; no
+// names hides the toggle.
+func (f *reportForm) setSkills(names []string, run skillRunner) {
+	f.skillNames, f.runSkills = names, run
+	if len(names) == 0 || run == nil {
+		f.skillsCheck.Hide()
+		return
+	}
+	f.skillsCheck.SetText(fmt.Sprintf("Run %d suggested checks first (%s)", len(names), strings.Join(names, ", ")))
+	f.skillsCheck.Show()
+}
+
+// startSkillRows shows one "waiting" line per check and an empty bar.
+func (f *reportForm) startSkillRows() {
+	f.skillsBox.RemoveAll()
+	for _, n := range f.skillNames {
+		f.skillsBox.Add(widget.NewLabel(n + ": waiting…"))
+	}
+	f.skillsBar.SetValue(0)
+	f.skillsBar.Show()
+	f.skillsBox.Show()
+}
+
+// showSkillResult updates check i's line and the bar (done of all ended).
+func (f *reportForm) showSkillResult(i int, r diagnostics.SkillResult, done int) {
+	if i < len(f.skillsBox.Objects) {
+		if l, ok := f.skillsBox.Objects[i].(*widget.Label); ok {
+			l.SetText(fmt.Sprintf("%s: %s (%d ms)", r.SkillName, r.Status, r.ExecutionTimeMs))
+		}
+	}
+	if n := len(f.skillNames); n > 0 {
+		f.skillsBar.SetValue(float64(done) / float64(n))
+	}
 }
 
 func (f *reportForm) finish(r app.Receipt, err error) {
