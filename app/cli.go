@@ -51,6 +51,7 @@ type cli struct {
 	tray   TrayFunc
 	config string
 	db     string
+	mine   bool                // queue list --mine
 	watch  config.WatchOptions // serve's config watcher; tests tick it
 }
 

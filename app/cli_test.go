@@ -466,3 +466,17 @@ func TestPurgeExpiredKeepsRecentAndUndelivered(t *testing.T) {
 		t.Errorf("left = %+v", left)
 	}
 }
+
+func TestQueueListMine(t *testing.T) {
+	h := newHarness(t)
+	me := DefaultUser().ID
+	h.mustRun("report", "--summary", "mine", "--no-system-info")
+	h.mustRun("report", "--summary", "someone else's", "--user-id", "not-"+me, "--no-system-info")
+	got := h.list("--mine")
+	if len(got) != 1 || got[0].Summary != "mine" {
+		t.Errorf("queue list --mine = %+v", got)
+	}
+	if all := h.list(); len(all) != 2 {
+		t.Errorf("queue list = %d tickets", len(all))
+	}
+}

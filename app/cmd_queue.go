@@ -14,7 +14,7 @@ import (
 )
 
 const queueUsage = `Usage:
-  ticketray queue list [--state pending|delivered|dead] [--json]
+  ticketray queue list [--state pending|delivered|dead] [--mine] [--json]
   ticketray queue show ID [--json]
   ticketray queue retry ID | --all-dead
   ticketray queue purge [--delivered] [--older-than DURATION]
@@ -22,6 +22,7 @@ const queueUsage = `Usage:
 
 An ID may be shortened to any unique prefix of 8 characters or more.
 'pending' means work is left: pending, in flight or waiting to retry.
+--mine keeps the tickets you reported (your OS account is the requester).
 purge removes only tickets delivered everywhere, longer ago than
 --older-than (default 30d; units h, m, s or d).
 `
@@ -37,6 +38,7 @@ func (c *cli) queueCmd(args []string) error {
 	case "list":
 		state := fs.String("state", "", "")
 		asJSON := fs.Bool("json", false, "")
+		mineOnly := fs.Bool("mine", false, "")
 		pos, err := parse(fs, args)
 		if err != nil {
 			return err
@@ -44,6 +46,7 @@ func (c *cli) queueCmd(args []string) error {
 		if len(pos) > 0 {
 			return usagef("queue list takes no arguments")
 		}
+		c.mine = *mineOnly
 		switch *state {
 		case "", queue.StatePending, queue.StateDelivered, queue.StateDead, queue.StateRetry, queue.StateInFlight:
 		default:
@@ -223,6 +226,9 @@ func (c *cli) queueList(state string, asJSON bool) error {
 	entries, err := svc.List(c.ctx, state)
 	if err != nil {
 		return err
+	}
+	if c.mine {
+		entries = Mine(entries, DefaultUser())
 	}
 	if asJSON {
 		out := make([]entryJSON, 0, len(entries))

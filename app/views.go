@@ -234,3 +234,15 @@ func (s *Service) ReadOnlyChecks(ctx context.Context) ([]diagnostics.SkillResult
 func ReadAttachment(path string) (connectors.Attachment, error) {
 	return readAttachment(path)
 }
+
+// Mine keeps the tickets whose requester is user (by id): "My tickets" in
+// the tray, `queue list --mine` in the CLI.
+func Mine(entries []Entry, user connectors.User) []Entry {
+	var out []Entry
+	for _, e := range entries {
+		if e.Ticket != nil && user.ID != "" && e.Ticket.User.ID == user.ID {
+			out = append(out, e)
+		}
+	}
+	return out
+}

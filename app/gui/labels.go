@@ -43,15 +43,7 @@ func filterState(label string) string {
 
 // mine keeps the tickets whose requester is user (matched by id). An
 // unreadable ticket has no requester and is never anyone's.
-func mine(entries []app.Entry, user connectors.User) []app.Entry {
-	var out []app.Entry
-	for _, e := range entries {
-		if e.Ticket != nil && user.ID != "" && e.Ticket.User.ID == user.ID {
-			out = append(out, e)
-		}
-	}
-	return out
-}
+func mine(entries []app.Entry, user connectors.User) []app.Entry { return app.Mine(entries, user) }
 
 // Fixed columns of the queue table; one column per connection follows.
 var fixedColumns = []string{"Created", "Summary", "Requester", "Priority"}
