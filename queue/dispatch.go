@@ -127,6 +127,9 @@ func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
 		case inflight < d.o.Concurrency:
 			leases, err := d.s.Lease(ctx, LeaseOptions{Limit: d.o.Concurrency - inflight, TTL: d.o.LeaseTTL, Connection: conn})
 			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err() // stopping, not failing
+				}
 				return err
 			}
 			for _, l := range leases {
@@ -143,6 +146,9 @@ func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
 			}
 			next, ok, err := d.s.NextDue(ctx, conn)
 			if err != nil {
+				if ctx.Err() != nil {
+					return ctx.Err()
+				}
 				return err
 			}
 			switch {

@@ -143,3 +143,28 @@ func TestDispatcherWithoutConnections(t *testing.T) {
 		t.Errorf("serve after cancel = %v", err)
 	}
 }
+
+// TestDispatcherStopIsNotFailure: cancelling while deliveries are being
+// leased and recorded ends Run with nil (serve, the tray app) however the
+// cancel lands in a transaction.
+func TestDispatcherStopIsNotFailure(t *testing.T) {
+	s, _ := newStore(t)
+	for i := 0; i < 200; i++ {
+		enqueue(t, s, t0, "x", Target{"A", ActionCreate})
+	}
+	for round := 0; round < 20; round++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		var n atomic.Int32
+		d := NewDispatcher(s, DispatchOptions{Connections: []string{"A"}, Concurrency: 4,
+			Handler: handlerFunc(func(context.Context, Lease) Outcome {
+				if n.Add(1) == int32(round%5+1) {
+					cancel() // lands in Lease or Complete at varying points
+				}
+				return Outcome{State: StateRetry, NextAttemptAt: t0}
+			})})
+		if err := d.Run(ctx, false); err != nil {
+			t.Fatalf("round %d: Run after cancel = %v, want nil", round, err)
+		}
+		cancel()
+	}
+}

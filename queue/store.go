@@ -237,9 +237,18 @@ func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
+		if ctx.Err() != nil {
+			return ctx.Err() // database/sql rolled back on cancel; say why
+		}
 		return err
 	}
-	return tx.Commit()
+	if err := tx.Commit(); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return err
+	}
+	return nil
 }
 
 // wrap adds the operation and file to err and maps SQLite's storage errors
