@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
-	"github.com/ticketray/ticketray/connectors"
 )
 
 const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
@@ -278,12 +277,15 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
+	// No queue is opened: testing needs only the credentials (one
+	// keyring, opened once for all connections).
+	svc := &Service{getenv: c.env.Getenv, ring: &lazyKeyring{}}
 	var reports []testReport
 	for _, conn := range cfg.Connections {
 		if name != "" && conn.Name != name {
 			continue
 		}
-		reports = append(reports, c.testConnection(conn))
+		reports = append(reports, svc.TestConnection(c.ctx, conn))
 	}
 	if name != "" && len(reports) == 0 {
 		return usagef("no connection named %q in the config", name)
@@ -303,10 +305,6 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 		return fmt.Errorf("%d of %d connections failed their test", failed, len(reports))
 	}
 	return nil
-}
-
-func (c *cli) testConnection(conn connectors.Connection) testReport {
-	return (&Service{getenv: c.env.Getenv}).TestConnection(c.ctx, conn)
 }
 
 func printTestReports(w io.Writer, reports []testReport) {

@@ -142,7 +142,7 @@ func (s *Service) NewCourier(o CourierOptions) (*Courier, error) {
 // HTTP client (TLS policy, proxy, timeout, User-Agent, credentials).
 func (s *Service) buildConnector(conn connectors.Connection) (connectors.Connector, error) {
 	var ring connectors.SecretStore
-	if r, err := OpenKeyring(s.getenv); err == nil {
+	if r, err := s.keyring(); err == nil {
 		ring = r
 	}
 	hc, err := connectors.NewHTTPClient(conn, connectors.ClientOptions{UserAgent: "Ticketray/" + Version, Getenv: s.getenv, Keyring: ring})

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
@@ -62,6 +63,25 @@ type Service struct {
 	Store     *queue.Store
 	sessionID string
 	getenv    func(string) string
+	ring      *lazyKeyring // shared by copies made by WithConfig
+}
+
+// lazyKeyring opens the keyring on first use and keeps it: opening probes
+// the Secret Service with a write, which must not happen per connector or
+// per config reload.
+type lazyKeyring struct {
+	once sync.Once
+	ring *secrets.Keyring
+	err  error
+}
+
+// keyring returns the service's keyring, opened once.
+func (s *Service) keyring() (*secrets.Keyring, error) {
+	if s.ring == nil { // a Service built by hand (tests): no cache
+		return OpenKeyring(s.getenv)
+	}
+	s.ring.once.Do(func() { s.ring.ring, s.ring.err = OpenKeyring(s.getenv) })
+	return s.ring.ring, s.ring.err
 }
 
 // DataDir is where Ticketray keeps its queue on this platform.
@@ -208,7 +228,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o}, nil
+	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o, ring: &lazyKeyring{}}, nil
 }
 
 // PurgeExpired deletes tickets delivered everywhere more than the

@@ -124,8 +124,7 @@ func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection
 	if !reach.OK {
 		return r
 	}
-	env := &Service{getenv: s.getenv}
-	vc, err := env.buildConnector(conn)
+	vc, err := s.buildConnector(conn)
 	if err != nil {
 		add(TestCheck{Name: "auth", Detail: err.Error()})
 		return r
