@@ -12,7 +12,6 @@ import (
 	"errors"
 	"fmt"
 	"image"
-	"image/png"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -350,60 +349,10 @@ func assertNoFyneError(t *testing.T, when string, lines []string) {
 	}
 }
 
-// screenshot captures the root window into $TICKETRAY_ARTIFACTS (or a temp
-// dir) once the main window is painted on it. Xvfb's bare root is a
-// single colour; a painted window adds its background, and its text more.
-func screenshot(t *testing.T) {
-	t.Helper()
-	imp, err := exec.LookPath("import")
-	if err != nil {
-		t.Log("ImageMagick's import is not on PATH; no screenshot taken")
-		return
-	}
-	dir := os.Getenv("TICKETRAY_ARTIFACTS")
-	if dir == "" {
-		dir = t.TempDir()
-	} else if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(dir, "tray-smoke.png")
-
-	// The ready line comes when the window is shown, which may be before
-	// it is painted: take shots until one is, or the deadline passes.
-	const minColours = 3
-	deadline := time.Now().Add(15 * time.Second)
-	for {
-		out, err := exec.Command(imp, "-window", "root", path).CombinedOutput()
-		if err != nil {
-			t.Fatalf("import -window root: %v\n%s", err, out)
-		}
-		n, err := colours(path)
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", path, err)
-		}
-		if n >= minColours {
-			t.Logf("screenshot: %s (%d colours)", path, n)
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("screenshot %s has %d colour(s): the main window is not on screen", path, n)
-		}
-	}
-}
-
-// colours decodes a PNG and counts its distinct colours, up to 256.
-func colours(path string) (int, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	img, err := png.Decode(f)
-	if err != nil {
-		return 0, err
-	}
-	return countColours(img, 256), nil
-}
+// screenshot captures the root window as tray-smoke.png once the main
+// window is painted and settled (see screenshotAs); a bare, single-colour
+// root fails the test.
+func screenshot(t *testing.T) { screenshotAs(t, "tray-smoke.png") }
 
 func countColours(img image.Image, limit int) int {
 	seen := map[[4]uint32]bool{}
