@@ -46,13 +46,12 @@ func (c *cli) queueCmd(args []string) error {
 		if len(pos) > 0 {
 			return usagef("queue list takes no arguments")
 		}
-		c.mine = *mineOnly
 		switch *state {
 		case "", queue.StatePending, queue.StateDelivered, queue.StateDead, queue.StateRetry, queue.StateInFlight:
 		default:
 			return usagef("--state must be pending, delivered or dead (or retry, in_flight)")
 		}
-		return c.queueList(*state, *asJSON)
+		return c.queueList(*state, *mineOnly, *asJSON)
 	case "show":
 		asJSON := fs.Bool("json", false, "")
 		pos, err := parse(fs, args)
@@ -217,7 +216,7 @@ func toEntryJSON(e Entry) entryJSON {
 	return j
 }
 
-func (c *cli) queueList(state string, asJSON bool) error {
+func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 	svc, err := c.open()
 	if err != nil {
 		return err
@@ -227,7 +226,7 @@ func (c *cli) queueList(state string, asJSON bool) error {
 	if err != nil {
 		return err
 	}
-	if c.mine {
+	if mineOnly {
 		entries = Mine(entries, DefaultUser())
 	}
 	if asJSON {
