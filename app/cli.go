@@ -67,7 +67,7 @@ func init() {
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
-		{"config", "show the effective config, validate, sign or print the schema", (*cli).configCmd},
+		{"config", "show the effective config, validate, sign, print the schema, edit mappings", (*cli).configCmd},
 		{"version", "print the version", (*cli).version},
 	}
 }

@@ -3,10 +3,14 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
 )
 
 const configUsage = `Usage:
@@ -15,6 +19,7 @@ const configUsage = `Usage:
   ticketray config schema
   ticketray config keygen --out PREFIX
   ticketray config sign --key PRIVATE_KEY FILE
+  ticketray config mapping CONNECTION priority|category [--set KEY=VALUE]... [--delete KEY]... [--json]
 
 show prints the effective config (managed files over --config or the
 user's file), with the file each value came from; literal secrets are
@@ -33,11 +38,18 @@ directory, or build it in with -ldflags -X ...app/config.PinnedPublicKey).
 
 sign writes FILE.sig, the detached signature of FILE. Once a public key is
 pinned, managed files without a valid signature are refused.
+
+mapping prints a connection's priority or category mapping table, the
+file it comes from and any lock; --set and --delete change rows in the
+user's file (--config FILE, else the user's config.json), as the Settings
+window's Save does. The table keeps a "default" row, which cannot be
+deleted. A table IT locks, or a connection a managed file defines, cannot
+be changed there (exit 2).
 `
 
 func (c *cli) configCmd(args []string) error {
 	if len(args) == 0 {
-		return usagef("config needs a subcommand: show, validate, schema, keygen or sign\n%s", configUsage)
+		return usagef("config needs a subcommand: show, validate, schema, keygen, sign or mapping\n%s", configUsage)
 	}
 	sub, args := args[0], args[1:]
 	fs := c.flags("config "+sub, func() string { return configUsage })
@@ -45,6 +57,9 @@ func (c *cli) configCmd(args []string) error {
 	fragment := fs.Bool("fragment", false, "")
 	keyFile := fs.String("key", "", "")
 	out := fs.String("out", "", "")
+	var sets, dels listFlag
+	fs.Var(&sets, "set", "")
+	fs.Var(&dels, "delete", "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -139,10 +154,12 @@ func (c *cli) configCmd(args []string) error {
 		}
 		fmt.Fprintf(c.env.Stderr, "Wrote %s%s.\n", file, config.SigSuffix)
 		return nil
+	case "mapping":
+		return c.configMapping(pos, sets, dels, *asJSON)
 	case "--help", "-h", "help":
 		return errHelp{func() string { return configUsage }}
 	}
-	return usagef("unknown config subcommand %q (show, validate, schema, keygen, sign)", sub)
+	return usagef("unknown config subcommand %q (show, validate, schema, keygen, sign, mapping)", sub)
 }
 
 // options are the service options of this command line.
@@ -175,4 +192,199 @@ func writeNew(path string, data []byte, mode os.FileMode) error {
 		return fmt.Errorf("config keygen: %w", err)
 	}
 	return f.Close()
+}
+
+// listFlag collects a repeated flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+const mappingUsage = "usage: ticketray config mapping CONNECTION priority|category [--set KEY=VALUE]... [--delete KEY]... [--json]"
+
+// configMapping is `config mapping`: print a table, or change rows of it
+// through config.EditMapping, the writer the Settings window uses.
+func (c *cli) configMapping(pos, sets, dels []string, asJSON bool) error {
+	if len(pos) != 2 {
+		return usagef("%s", mappingUsage)
+	}
+	conn, kind := pos[0], pos[1]
+	if kind != "priority" && kind != "category" {
+		return usagef("config mapping: the table is priority or category, not %q", kind)
+	}
+	type row struct{ key, value string }
+	var set []row
+	seen := map[string]string{} // lower-case key → flag, to refuse contradictions
+	for _, s := range sets {
+		k, v, ok := strings.Cut(s, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			return usagef("config mapping: --set takes KEY=VALUE, not %q", s)
+		}
+		if prev, dup := seen[strings.ToLower(k)]; dup {
+			return usagef("config mapping: %q is given twice (%s and --set %s)", k, prev, s)
+		}
+		seen[strings.ToLower(k)] = "--set " + s
+		set = append(set, row{k, v})
+	}
+	for _, d := range dels {
+		d = strings.TrimSpace(d)
+		if strings.EqualFold(d, connectors.DefaultRow) {
+			return usagef("config mapping: the default row cannot be deleted")
+		}
+		if prev, dup := seen[strings.ToLower(d)]; dup {
+			return usagef("config mapping: %q is given twice (%s and --delete %s)", d, prev, d)
+		}
+		seen[strings.ToLower(d)] = "--delete " + d
+	}
+	lo := c.options().LoadOptions(false)
+	if len(set)+len(dels) == 0 {
+		l, err := config.LoadLayers(lo)
+		if err != nil {
+			return err
+		}
+		st, err := l.Mapping(conn, kind)
+		if err != nil {
+			return mappingErr(err)
+		}
+		if asJSON {
+			return writeJSON(c.env.Stdout, st)
+		}
+		i := slices.IndexFunc(l.Config.Connections, func(x connectors.Connection) bool { return x.Name == conn })
+		return writeMapping(c.env.Stdout, st, l.Config.Connections[i])
+	}
+	ch, err := config.EditMapping(lo, conn, kind, func(cur map[string]string) (map[string]string, error) {
+		for _, d := range dels {
+			k, ok := findRow(cur, d)
+			if !ok {
+				return nil, usagef("there is no row %q to delete", strings.TrimSpace(d))
+			}
+			delete(cur, k)
+		}
+		for _, r := range set {
+			if k, ok := findRow(cur, r.key); ok {
+				delete(cur, k)
+			}
+			cur[r.key] = r.value
+		}
+		return cur, nil
+	})
+	if err != nil {
+		return mappingErr(err)
+	}
+	if asJSON {
+		if err := writeJSON(c.env.Stdout, ch); err != nil {
+			return err
+		}
+	}
+	writeMappingChange(c.env.Stderr, ch)
+	return nil
+}
+
+// mappingErr makes what the caller can fix a usage error (exit 2).
+func mappingErr(err error) error {
+	if errors.Is(err, config.ErrLocked) || errors.Is(err, config.ErrUnknownConnection) || errors.Is(err, config.ErrInvalidMapping) {
+		return usageError{err.Error()}
+	}
+	return err
+}
+
+func findValue(t map[string]string, key string) (string, bool) {
+	k, ok := findRow(t, key)
+	return t[k], ok
+}
+
+func findRow(t map[string]string, key string) (string, bool) {
+	for k := range t {
+		if strings.EqualFold(k, strings.TrimSpace(key)) {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// writeMapping prints a table as aligned KEY → VALUE lines, the default
+// row last, then where it comes from and whether it can be changed.
+func writeMapping(w io.Writer, st *config.MappingState, conn connectors.Connection) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s mapping of %q:\n", st.Kind, st.Connection)
+	keys := make([]string, 0, len(st.Table)+1)
+	for k := range st.Table {
+		keys = append(keys, k)
+	}
+	config.SortRows(st.Kind, keys)
+	width := len(connectors.DefaultRow)
+	for _, k := range keys {
+		width = max(width, len(k))
+	}
+	for _, k := range keys {
+		fmt.Fprintf(&b, "  %-*s → %s\n", width, k, st.Table[k])
+	}
+	if _, ok := st.Table[connectors.DefaultRow]; !ok {
+		fmt.Fprintf(&b, "  %-*s → %s\n", width, connectors.DefaultRow, impliedDefault(st, conn))
+	}
+	fmt.Fprintf(&b, "From: %s (%s layer)\n", st.Source, st.Layer)
+	if st.Lock != nil {
+		fmt.Fprintf(&b, "Read-only: %v\n", st.Lock)
+	} else {
+		b.WriteString("Editable: change rows with --set KEY=VALUE and --delete KEY.\n")
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// impliedDefault says what applies where the config has no default row
+// (see connectors.Connection.PriorityTable and MapCategory).
+func impliedDefault(st *config.MappingState, conn connectors.Connection) string {
+	switch {
+	case st.Kind == "priority" && len(st.Table) == 0:
+		return "(no table: the vendor's built-in rows apply)"
+	case st.Kind == "priority":
+		p := conn.DefaultPriority
+		if p == "" {
+			p = string(connectors.PriorityMedium)
+		}
+		return fmt.Sprintf("(not set: the %s row, else the vendor's value for %s)", p, p)
+	case len(st.Table) == 0:
+		return "(no table: categories are sent as they are)"
+	case conn.DefaultCategory != "":
+		return fmt.Sprintf("(not set: defaultCategory %q)", conn.DefaultCategory)
+	}
+	return "(not set: no category)"
+}
+
+// writeMappingChange tells people what an edit changed.
+func writeMappingChange(w io.Writer, ch *config.MappingChange) {
+	if !ch.Changed {
+		fmt.Fprintf(w, "No change: the %s mapping of %q in %s already has these rows.\n", ch.Kind, ch.Connection, ch.Source)
+		return
+	}
+	fmt.Fprintf(w, "Saved the %s mapping of %q in %s:\n", ch.Kind, ch.Connection, ch.Source)
+	// Keys compare in any case: the writer lower-cases priorities and
+	// "default".
+	old := map[string]string{}
+	for k, v := range ch.Before {
+		old[strings.ToLower(k)] = v
+	}
+	var keys []string
+	for k := range ch.Table {
+		keys = append(keys, k)
+	}
+	for k := range ch.Before {
+		if _, ok := findRow(ch.Table, k); !ok {
+			keys = append(keys, k)
+		}
+	}
+	config.SortRows(ch.Kind, keys)
+	for _, k := range keys {
+		before, had := old[strings.ToLower(k)]
+		after, has := findValue(ch.Table, k)
+		switch {
+		case !had:
+			fmt.Fprintf(w, "  added   %s → %s\n", k, after)
+		case !has:
+			fmt.Fprintf(w, "  deleted %s (was %s)\n", k, before)
+		case before != after:
+			fmt.Fprintf(w, "  changed %s → %s (was %s)\n", k, after, before)
+		}
+	}
 }

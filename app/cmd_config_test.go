@@ -119,3 +119,104 @@ func TestConfigShowSignAndSchema(t *testing.T) {
 		t.Errorf("schema: %v", err)
 	}
 }
+
+func TestConfigMapping(t *testing.T) {
+	const secret = "literal-s3cret"
+	const user = `{
+  "version": 1,
+  "connections": [
+    {
+      "name": "SN",
+      "type": "servicenow",
+      "baseUrl": "https://sn.example",
+      "credentials": {"type": "basic", "username": "svc", "password": "` + secret + `"},
+      "mappings": {"priority": {"critical": "1", "high": "2", "default": "3"}}
+    },
+    {"name": "J", "type": "jira", "baseUrl": "https://j.example", "credentials": {"type": "bearer", "token": "env:T"}, "defaultCategory": "IT Help"}
+  ]
+}
+`
+	tests := []struct {
+		name    string
+		managed string // the managed config.json, if any
+		args    []string
+		code    int
+		stdout  []string
+		stderr  []string
+		file    string // the user file afterwards; "" means unchanged
+	}{
+		{"print: aligned rows, default last, the layer", "", []string{"SN", "priority"}, ExitOK,
+			[]string{"priority mapping of \"SN\":\n  critical → 1\n  high     → 2\n  default  → 3\n", "(user layer)", "Editable"}, nil, ""},
+		{"print a table the config does not have", "", []string{"J", "category"}, ExitOK,
+			[]string{"  default → (no table: categories are sent as they are)"}, nil, ""},
+		{"print --json", "", []string{"SN", "priority", "--json"}, ExitOK,
+			[]string{`"table": {`, `"critical": "1"`, `"editable": true`, `"layer": "user"`}, nil, ""},
+		{"set and delete", "", []string{"SN", "priority", "--set", "low=4", "--set", "Critical=P1", "--delete", "high"}, ExitOK, nil,
+			[]string{"Saved the priority mapping of \"SN\" in ", "  changed critical → P1 (was 1)\n  deleted high (was 2)\n  added   low → 4\n"},
+			strings.Replace(user, `{"critical": "1", "high": "2", "default": "3"}`, `{"critical": "P1", "low": "4", "default": "3"}`, 1)},
+		{"a new table, --json", "", []string{"J", "category", "--set", "Network=net", "--set", "default=IT Help", "--json"}, ExitOK,
+			[]string{`"changed": true`, `"Network": "net"`}, []string{"added   Network → net"},
+			strings.Replace(user, `"defaultCategory": "IT Help"}`, `"defaultCategory": "IT Help", "mappings": {"category": {"Network": "net", "default": "IT Help"}}}`, 1)},
+		{"the same rows again", "", []string{"SN", "priority", "--set", "high=2"}, ExitOK, nil, []string{"No change"}, ""},
+		{"delete default", "", []string{"SN", "priority", "--delete", "default"}, ExitUsage, nil, []string{"the default row cannot be deleted"}, ""},
+		{"no default row", "", []string{"J", "priority", "--set", "high=2"}, ExitUsage, nil, []string{`config: set mapping J.priority: invalid mapping table: the table needs a "default" row`}, ""},
+		{"an unknown priority", "", []string{"SN", "priority", "--set", "urgent=0"}, ExitUsage, nil, []string{`priority "urgent" must be one of`}, ""},
+		{"a row that is not there", "", []string{"SN", "priority", "--delete", "low"}, ExitUsage, nil, []string{`there is no row "low" to delete`}, ""},
+		{"set without a value", "", []string{"SN", "priority", "--set", "low"}, ExitUsage, nil, []string{`--set takes KEY=VALUE, not "low"`}, ""},
+		{"set and delete one row", "", []string{"SN", "priority", "--set", "high=1", "--delete", "HIGH"}, ExitUsage, nil, []string{"is given twice"}, ""},
+		{"a table that is not offered", "", []string{"SN", "status"}, ExitUsage, nil, []string{"priority or category"}, ""},
+		{"unknown connection", "", []string{"Nope", "priority", "--set", "default=1"}, ExitUsage, nil, []string{`no such connection "Nope"`}, ""},
+		{"locked by IT", `{"version":1,"locked":["connections"],"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`,
+			[]string{"SN", "priority", "--set", "default=9"}, ExitUsage, nil, []string{`"connections" is locked by IT in `, "managed"}, ""},
+		{"a managed connection", `{"version":1,"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`,
+			[]string{"SN", "priority", "--set", "default=9"}, ExitUsage, nil, []string{`connection "SN" is defined by the managed file`}, ""},
+		{"print a locked table", `{"version":1,"locked":["connections"],"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`,
+			[]string{"SN", "priority"}, ExitOK, []string{"(managed layer)", `Read-only: "connections" is locked by IT in `, "(no table: the vendor's built-in rows apply)"}, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHarness(t)
+			managed := filepath.Join(h.dir, "managed")
+			if err := os.MkdirAll(managed, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			h.env[config.EnvManagedDir] = managed
+			if tt.managed != "" {
+				if err := os.WriteFile(filepath.Join(managed, "config.json"), []byte(tt.managed), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			path := h.writeConfig(user)
+			r := h.run(append([]string{"--config", path, "config", "mapping"}, tt.args...)...)
+			if r.code != tt.code {
+				t.Errorf("exit %d, want %d\nstdout: %s\nstderr: %s", r.code, tt.code, r.stdout, r.stderr)
+			}
+			for _, w := range tt.stdout {
+				if !strings.Contains(r.stdout, w) {
+					t.Errorf("stdout lacks %q:\n%s", w, r.stdout)
+				}
+			}
+			for _, w := range tt.stderr {
+				if !strings.Contains(r.stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, r.stderr)
+				}
+			}
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Error("a secret was printed")
+			}
+			want := tt.file
+			if want == "" {
+				want = user
+			}
+			if got, _ := os.ReadFile(path); string(got) != want {
+				t.Errorf("file:\n%s\nwant:\n%s", got, want)
+			}
+			if strings.Contains(strings.Join(tt.args, " "), "--json") && r.code == ExitOK {
+				var v map[string]any
+				if err := json.Unmarshal([]byte(r.stdout), &v); err != nil {
+					t.Errorf("--json: %v\n%s", err, r.stdout)
+				}
+			}
+		})
+	}
+}

@@ -392,3 +392,12 @@ func (s *Service) WithConfig(l *config.Loaded) *Service {
 	next.Config, next.Loaded = l.Config, l
 	return &next
 }
+
+// SaveMapping writes connection conn's mapping table kind (priority,
+// category) to the user's config file, as `config mapping --set` does;
+// the config watcher then brings it into force. It never migrates
+// secrets: the write changes that one table and nothing else.
+func (s *Service) SaveMapping(conn, kind string, table map[string]string) error {
+	_, err := config.SetMapping(s.opts.LoadOptions(false), conn, kind, table)
+	return err
+}

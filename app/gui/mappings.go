@@ -177,8 +177,9 @@ func (t *mappingTable) remove(i int) error {
 	return nil
 }
 
-// table is the edited table as the config's mappings hold it; an empty
-// default value is left out (the vendor's own default applies).
+// table is the edited table as the config's mappings hold it. An empty
+// default value is left out, so Save reports that the table needs one
+// (config.SetMapping requires the default row).
 func (t *mappingTable) table() map[string]string {
 	m := map[string]string{}
 	for i, r := range t.rows {

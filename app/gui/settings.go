@@ -22,6 +22,9 @@ type settingsBackend interface {
 	Connections(ctx context.Context) ([]app.ConnectionStatus, error)
 	// TestConnection is `connections test NAME`.
 	TestConnection(ctx context.Context, conn connectors.Connection) app.ConnectionTest
+	// SaveMapping writes a mapping table to the user's config file, as
+	// `config mapping --set` does (app.Service.SaveMapping).
+	SaveMapping(conn, kind string, table map[string]string) error
 }
 
 // connRow is one connection's line in the settings window.
@@ -34,9 +37,8 @@ type connRow struct {
 }
 
 // settingsView is the settings window: the connections with their health
-// and a Test button, and the mapping tables. Mapping edits stay in memory:
-// writing the config belongs to the managed-config work, and until a
-// saver is wired in the window says the edits are not saved.
+// and a Test button, and the mapping tables, each with a Save that writes
+// it to the user's config file (none for tables IT locks).
 type settingsView struct {
 	b     settingsBackend
 	conns []connectors.Connection
@@ -54,16 +56,23 @@ type settingsView struct {
 	tables     map[string]map[string]*mappingTable // connection → kind → table
 	mapBox     *fyne.Container
 	mapErr     *widget.Label
-	// note says the edits are kept in memory only. Writing the config
-	// (issue 6) will add a Save that writes each table's table().
-	note *widget.Label
+	saves      map[string]*tableSave // by mappingKey
+}
+
+// tableSave is a table's Save button and the outcome under it. They
+// outlive the editor, which is rebuilt on every structural edit.
+type tableSave struct {
+	button *widget.Button
+	status *widget.Label
+	edits  int // edits so far; a save that began before the last one leaves the table unsaved
+	saving bool
 }
 
 func newSettingsView(b settingsBackend, conns []connectors.Connection, locks lockInfo) *settingsView {
 	if locks == nil {
 		locks = noLocks{}
 	}
-	v := &settingsView{b: b, conns: conns, locks: locks, tables: map[string]map[string]*mappingTable{}}
+	v := &settingsView{b: b, conns: conns, locks: locks, tables: map[string]map[string]*mappingTable{}, saves: map[string]*tableSave{}}
 	v.listErr = widget.NewLabel("")
 	v.listErr.Wrapping = fyne.TextWrapWord
 	v.listErr.Hide()
@@ -92,13 +101,10 @@ func newSettingsView(b settingsBackend, conns []connectors.Connection, locks loc
 	v.mapErr.Importance = widget.DangerImportance
 	v.mapErr.Wrapping = fyne.TextWrapWord
 	v.mapErr.Hide()
-	v.note = widget.NewLabel("Not saved yet: edits here last until Ticketray quits and do not change how tickets are sent. To keep them, put the table in the connection's \"mappings\" in the config file (or ask IT).")
-	v.note.Wrapping = fyne.TextWrapWord
-	v.note.Importance = widget.WarningImportance
 	v.connSelect = widget.NewSelect(names, func(string) { v.showMappings() })
 	mapTab := container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Connection"), nil, v.connSelect), v.mapErr),
-		v.note, nil, nil, container.NewVScroll(v.mapBox))
+		nil, nil, nil, container.NewVScroll(v.mapBox))
 	if len(conns) == 0 {
 		v.connSelect.Disable()
 		v.mapBox.Add(widget.NewLabel("No connection is configured, so there is nothing to map."))
@@ -239,6 +245,7 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 	}
 	box := container.NewVBox(heading, container.NewGridWithColumns(2, widget.NewLabel("Ticketray "+kind), widget.NewLabel("Sent to "+conn+" as")))
 	rebuild := func() { v.showMappings() }
+	edited := func() { v.edited(conn, kind) }
 	for i, r := range t.rows {
 		key := widget.NewEntry()
 		key.SetText(r.Key)
@@ -252,9 +259,19 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 			lock.Disable()
 			end = lock
 		} else {
-			key.OnChanged = func(s string) { v.setMapErr(t.rename(i, s)) }
+			key.OnChanged = func(s string) {
+				err := t.rename(i, s)
+				v.setMapErr(err)
+				if err == nil {
+					edited()
+				}
+			}
 			del := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
-				v.setMapErr(t.remove(i))
+				err := t.remove(i)
+				v.setMapErr(err)
+				if err == nil {
+					edited()
+				}
 				rebuild()
 			})
 			if locked {
@@ -262,7 +279,10 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 			}
 			end = del
 		}
-		val.OnChanged = func(s string) { t.setValue(i, s) }
+		val.OnChanged = func(s string) {
+			t.setValue(i, s)
+			edited()
+		}
 		if locked {
 			key.Disable()
 			val.Disable()
@@ -278,10 +298,69 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 				v.setMapErr(err)
 				return
 			}
+			edited()
 			rebuild()
 		})
 		box.Add(container.NewBorder(nil, nil, nil, add, container.NewGridWithColumns(2, newKey, newVal)))
+		s := v.saveFor(conn, kind, t)
+		box.Add(container.NewBorder(nil, nil, s.button, nil, s.status))
 	}
 	box.Add(widget.NewSeparator())
 	return box
+}
+
+// saveFor returns the table's Save state, made on first use: Save stays
+// disabled until the table is edited, so opening Settings and pressing
+// Save cannot write a table the config did not have.
+func (v *settingsView) saveFor(conn, kind string, t *mappingTable) *tableSave {
+	key := mappingKey(conn, kind)
+	if s, ok := v.saves[key]; ok {
+		return s
+	}
+	s := &tableSave{status: widget.NewLabel("")}
+	s.status.Wrapping = fyne.TextWrapWord
+	s.button = widget.NewButtonWithIcon("Save", theme.DocumentSaveIcon(), func() { v.save(conn, kind, t, s) })
+	s.button.Disable()
+	v.saves[key] = s
+	return s
+}
+
+// edited notes an unsaved change to a table.
+func (v *settingsView) edited(conn, kind string) {
+	s := v.saveFor(conn, kind, v.tables[conn][kind])
+	s.edits++
+	if !s.saving {
+		s.button.Enable()
+	}
+	s.setStatus("Not saved", widget.WarningImportance)
+}
+
+func (s *tableSave) setStatus(text string, imp widget.Importance) {
+	s.status.Importance = imp
+	s.status.SetText(text)
+}
+
+// save writes the table through the same core function as the CLI, off
+// the UI thread, and shows the outcome under the button.
+func (v *settingsView) save(conn, kind string, t *mappingTable, s *tableSave) {
+	table, edits := t.table(), s.edits
+	s.saving = true
+	s.button.Disable()
+	s.setStatus("Saving…", widget.MediumImportance)
+	v.bg.run(func() func() {
+		err := v.b.SaveMapping(conn, kind, table)
+		return func() {
+			s.saving = false
+			switch {
+			case err != nil:
+				s.button.Enable()
+				s.setStatus("Not saved: "+err.Error(), widget.DangerImportance)
+			case s.edits != edits: // edited while saving
+				s.button.Enable()
+				s.setStatus("Not saved: changed while saving", widget.WarningImportance)
+			default:
+				s.setStatus("Saved", widget.SuccessImportance)
+			}
+		}
+	})
 }

@@ -2,6 +2,9 @@ package gui
 
 import (
 	"context"
+	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -13,15 +16,27 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
 )
 
-// fakeSettings answers with fixed health and test reports.
+// fakeSettings answers with fixed health and test reports, and saves
+// mapping tables to configFile with the core writer.
 type fakeSettings struct {
-	mu     sync.Mutex
-	status []app.ConnectionStatus
-	tests  map[string]app.ConnectionTest
-	tested []string
+	mu         sync.Mutex
+	status     []app.ConnectionStatus
+	tests      map[string]app.ConnectionTest
+	tested     []string
+	configFile string
+	managedDir string
+}
+
+func (f *fakeSettings) SaveMapping(conn, kind string, table map[string]string) error {
+	if f.configFile == "" {
+		return errors.New("no config file in this test")
+	}
+	_, err := config.SetMapping(config.LoadOptions{ConfigFile: f.configFile, ManagedDir: f.managedDir}, conn, kind, table)
+	return err
 }
 
 func (f *fakeSettings) Connections(context.Context) ([]app.ConnectionStatus, error) {
@@ -227,8 +242,8 @@ func TestMappingsEditor(t *testing.T) {
 	if got := editorRows(v)[0].key.Text; got != "high" {
 		t.Errorf("ServiceNow's first row is %q after switching back, want the edit kept", got)
 	}
-	if !v.note.Visible() || !strings.HasPrefix(v.note.Text, "Not saved yet") {
-		t.Errorf("note visible %v %q, want the not-saved note", v.note.Visible(), v.note.Text)
+	if s := v.saves[mappingKey("ServiceNow", "priority")]; s == nil || s.button.Disabled() || s.status.Text != "Not saved" {
+		t.Errorf("after the edits, Save %+v; want it enabled and the table marked not saved", s)
 	}
 }
 
@@ -276,4 +291,93 @@ func TestMappingsImage(t *testing.T) {
 	v, w, _, _ := newTestSettings(t, sampleSettings(), nil)
 	v.content.(*container.AppTabs).SelectIndex(1)
 	test.AssertImageMatches(t, "mappings.png", w.Canvas().Capture())
+}
+
+// saveButtons finds the mapping editors' Save buttons, in order.
+func saveButtons(v *settingsView) []*widget.Button {
+	var out []*widget.Button
+	for _, o := range test.LaidOutObjects(v.mapBox) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Save" {
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// userConfig is a user file holding testConns' ServiceNow and Jira, with
+// a secret the save must leave alone.
+const userConfig = `{
+  "version": 1,
+  "connections": [
+    {
+      "name": "ServiceNow",
+      "type": "servicenow",
+      "baseUrl": "https://sn.example",
+      "credentials": {"type": "basic", "username": "svc", "password": "keep-this-literal"},
+      "defaultPriority": "medium",
+      "mappings": {"priority": {"critical": "1", "high": "2", "default": "3"}}
+    },
+    {"name": "Jira", "type": "jira", "baseUrl": "https://j.example", "credentials": {"type": "bearer", "token": "env:T"}, "defaultCategory": "IT Help"}
+  ]
+}
+`
+
+func TestMappingsSave(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(path, []byte(userConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := sampleSettings()
+	b.configFile = path
+	v, _, loop, _ := newTestSettings(t, b, nil)
+	saves := saveButtons(v)
+	if len(saves) != 2 {
+		t.Fatalf("%d Save buttons, want one per table", len(saves))
+	}
+	if !saves[0].Disabled() {
+		t.Error("Save is enabled before any edit")
+	}
+	st := v.saves[mappingKey("ServiceNow", "priority")]
+
+	// Edit the high row's value and save: the file changes, only there.
+	rows := editorRows(v)
+	rows[1].val.SetText("P2")
+	test.Tap(saves[0])
+	loop.waitFor(t, "the save", func() bool { return !st.saving })
+	if st.status.Text != "Saved" || !st.button.Disabled() {
+		t.Errorf("after saving: %q, button disabled %v; want Saved and a disabled button", st.status.Text, st.button.Disabled())
+	}
+	got, _ := os.ReadFile(path)
+	want := strings.Replace(userConfig, `"high": "2"`, `"high": "P2"`, 1)
+	if string(got) != want {
+		t.Errorf("file:\n%s\nwant:\n%s", got, want)
+	}
+
+	// A table the writer refuses: the precise error, inline; nothing written.
+	rows = editorRows(v)
+	rows[2].val.SetText("") // the default row's value
+	test.Tap(st.button)
+	loop.waitFor(t, "the save", func() bool { return !st.saving })
+	if !strings.HasPrefix(st.status.Text, "Not saved: ") || !strings.Contains(st.status.Text, `needs a "default" row`) || st.button.Disabled() {
+		t.Errorf("refused save: %q, button disabled %v", st.status.Text, st.button.Disabled())
+	}
+	if again, _ := os.ReadFile(path); string(again) != want {
+		t.Errorf("a refused save changed the file:\n%s", again)
+	}
+	if strings.Contains(st.status.Text, "keep-this-literal") {
+		t.Error("the error shows a secret")
+	}
+}
+
+func TestMappingsLockedHasNoSave(t *testing.T) {
+	locks := lockSet{mappingKey("ServiceNow", "priority"): true, "connections.Jira": true}
+	v, _, _, _ := newTestSettings(t, sampleSettings(), locks)
+	if got := len(saveButtons(v)); got != 1 {
+		t.Errorf("ServiceNow: %d Save buttons, want 1 (category only; priority is locked)", got)
+	}
+	v.connSelect.SetSelected("Jira")
+	if got := len(saveButtons(v)); got != 0 {
+		t.Errorf("Jira (locked): %d Save buttons, want none", got)
+	}
 }

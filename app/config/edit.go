@@ -1,0 +1,636 @@
+package config
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/ticketray/ticketray/connectors"
+)
+
+// Editing mapping tables. The user's layer is the only one Ticketray
+// writes; a table may change there only when the merge would let the
+// change take effect: the connection must be the user file's own entry
+// (a managed layer's entry of the same name replaces it whole, so an edit
+// under it would be silently ignored) and no managed file may lock the
+// key or any prefix of it. Hence a missing user file is never created:
+// it cannot hold the connection, and no layer lets a user override a
+// managed entry's member.
+
+var (
+	// ErrLocked is matched by a *LockedError.
+	ErrLocked = errors.New("locked by IT")
+	// ErrUnknownConnection means no layer defines the connection.
+	ErrUnknownConnection = errors.New("no such connection")
+	// ErrInvalidMapping is a table that cannot be written: no default
+	// row, an empty key or value, an unknown priority, a duplicate row.
+	ErrInvalidMapping = errors.New("invalid mapping table")
+)
+
+// LockedError says why the user cannot change a key.
+type LockedError struct {
+	Key  string `json:"key"`  // the locked key, e.g. "connections"
+	File string `json:"file"` // the managed file that locks it or defines the connection
+	// Managed is set when nothing is locked but the connection is a
+	// managed file's entry, which replaces the user's whole.
+	Managed bool `json:"managed,omitempty"`
+}
+
+func (e *LockedError) Error() string {
+	if e.Managed {
+		return fmt.Sprintf("connection %q is defined by the managed file %s, whose entry replaces yours whole; ask IT to change it there",
+			strings.TrimPrefix(e.Key, "connections."), e.File)
+	}
+	return fmt.Sprintf("%q is locked by IT in %s", e.Key, e.File)
+}
+
+func (e *LockedError) Is(target error) bool { return target == ErrLocked }
+
+// MappingState is a connection's mapping table as the layered config has
+// it, where it comes from, and whether the user may change it.
+type MappingState struct {
+	Connection string `json:"connection"`
+	Kind       string `json:"kind"`
+	// Table is the configured table; empty when the config has none (the
+	// vendor's rows, or pass-through for categories, apply).
+	Table    map[string]string `json:"table"`
+	Source   string            `json:"source"` // the file that defines the connection
+	Layer    string            `json:"layer"`  // KindUser or KindManaged
+	Editable bool              `json:"editable"`
+	Lock     *LockedError      `json:"lock,omitempty"`
+}
+
+// MappingChange is what an edit did.
+type MappingChange struct {
+	MappingState                   // after the edit
+	Before       map[string]string `json:"before"`
+	Changed      bool              `json:"changed"` // false: the file already held the table
+}
+
+// MappingLockKeys are the keys whose lock fixes connection conn's table
+// kind, outermost first.
+func MappingLockKeys(conn, kind string) []string {
+	c := "connections." + conn
+	return []string{"connections", c, c + ".mappings", c + ".mappings." + kind}
+}
+
+// Mapping reports connection conn's table kind. It fails for a
+// connection no layer defines, with a *LockedError when IT's lock on
+// "connections" hides the user's.
+func (l *Loaded) Mapping(conn, kind string) (*MappingState, error) {
+	i := slices.IndexFunc(l.Config.Connections, func(c Connection) bool { return c.Name == conn })
+	if i < 0 {
+		if key, file, ok := l.lockedBy(conn, kind); ok && key == "connections" {
+			return nil, &LockedError{Key: key, File: file} // it hides the user's connections
+		}
+		return nil, fmt.Errorf("%w %q", ErrUnknownConnection, conn)
+	}
+	src := l.Sources[pointer("connections", conn)]
+	st := &MappingState{Connection: conn, Kind: kind, Table: maps.Clone(l.Config.Connections[i].Mappings[kind]), Source: src, Layer: l.layerKind(src)}
+	if st.Table == nil {
+		st.Table = map[string]string{}
+	}
+	if key, file, ok := l.lockedBy(conn, kind); ok {
+		st.Lock = &LockedError{Key: key, File: file}
+	} else if st.Layer != KindUser {
+		st.Lock = &LockedError{Key: "connections." + conn, File: src, Managed: true}
+	}
+	st.Editable = st.Lock == nil
+	return st, nil
+}
+
+func (l *Loaded) layerKind(path string) string {
+	for _, li := range l.Layers {
+		if li.Path == path {
+			return li.Kind
+		}
+	}
+	return KindManaged // not a file at all: nothing the user owns
+}
+
+// lockedBy finds the outermost locked key over the table and the first
+// managed file that locks it (the one the merger credits).
+func (l *Loaded) lockedBy(conn, kind string) (key, file string, ok bool) {
+	for _, k := range MappingLockKeys(conn, kind) {
+		if !slices.Contains(l.Config.Locked, k) {
+			continue
+		}
+		for _, li := range l.Layers {
+			if li.Kind != KindManaged {
+				continue
+			}
+			var d struct{ Locked []string }
+			if data, err := os.ReadFile(li.Path); err == nil && json.Unmarshal(data, &d) == nil && slices.Contains(d.Locked, k) {
+				return k, li.Path, true
+			}
+		}
+		return k, l.Sources[pointer("locked")], true
+	}
+	return "", "", false
+}
+
+// SetMapping replaces connection conn's table kind in the user's layer
+// (o.ConfigFile, else o.UserFile) with table; see EditMapping.
+func SetMapping(o LoadOptions, conn, kind string, table map[string]string) (*MappingChange, error) {
+	return EditMapping(o, conn, kind, func(map[string]string) (map[string]string, error) { return table, nil })
+}
+
+// EditMapping rewrites connection conn's table kind in the user's layer:
+// edit gets a copy of the current table and returns the new one. The new
+// table needs a default row. Only that table's bytes change in the file;
+// the edited layers are loaded and validated before the file is replaced
+// (atomically, keeping its mode), so a refused edit writes nothing. Edits
+// are serialised within the process and, where the OS has flock, across
+// processes, so concurrent read-modify-writes do not lose each other.
+func EditMapping(o LoadOptions, conn, kind string, edit func(cur map[string]string) (map[string]string, error)) (ch *MappingChange, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("config: set mapping %s.%s: %w", conn, kind, err)
+		}
+	}()
+	path := o.ConfigFile
+	if path == "" {
+		path = o.UserFile
+	}
+	if path == "" {
+		return nil, errors.New("there is no user config file to write")
+	}
+	if kind == "" {
+		return nil, fmt.Errorf("%w: no table kind given", ErrInvalidMapping)
+	}
+	o.Secrets = nil // this edit is the only writer; secrets stay as they are
+	unlock := lockEdits(path)
+	defer unlock()
+
+	cur, err := LoadLayers(o)
+	if err != nil {
+		return nil, err
+	}
+	st, err := cur.Mapping(conn, kind)
+	if err != nil {
+		return nil, err
+	}
+	if st.Lock != nil {
+		return nil, st.Lock
+	}
+	if st.Source != path { // Mapping said user layer, so this is a bug
+		return nil, fmt.Errorf("connection %q comes from %s, not %s", conn, st.Source, path)
+	}
+	after, err := edit(maps.Clone(st.Table))
+	if err != nil {
+		return nil, err
+	}
+	if after, err = normalizeTable(kind, after); err != nil {
+		return nil, err
+	}
+	ch = &MappingChange{MappingState: *st, Before: st.Table}
+	ch.Table = after
+	if maps.Equal(st.Table, after) {
+		return ch, nil
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	out, err := spliceMapping(data, conn, kind, after)
+	if err != nil {
+		return nil, err
+	}
+	check := func(tmp string) error { return checkEdited(o, tmp, path, conn, kind, after) }
+	if err := replaceFile(path, out, check); err != nil {
+		return nil, err
+	}
+	ch.Changed = true
+	return ch, nil
+}
+
+// normalizeTable checks a table and returns it with trimmed keys and
+// values, "default" and priorities in lower case.
+func normalizeTable(kind string, t map[string]string) (map[string]string, error) {
+	out := make(map[string]string, len(t))
+	seen := map[string]string{}
+	keys := slices.Sorted(maps.Keys(t))
+	for _, k := range keys {
+		key, val := strings.TrimSpace(k), strings.TrimSpace(t[k])
+		switch {
+		case key == "":
+			return nil, fmt.Errorf("%w: a row has no key", ErrInvalidMapping)
+		case strings.EqualFold(key, connectors.DefaultRow):
+			key = connectors.DefaultRow
+		case kind == "priority":
+			p, err := connectors.ParsePriority(key)
+			if err != nil {
+				return nil, fmt.Errorf("%w: priority %q %v", ErrInvalidMapping, key, err)
+			}
+			key = string(p)
+		}
+		if val == "" {
+			return nil, fmt.Errorf("%w: row %q has no value", ErrInvalidMapping, key)
+		}
+		if prev, dup := seen[strings.ToLower(key)]; dup {
+			return nil, fmt.Errorf("%w: %q and %q are the same row", ErrInvalidMapping, prev, k)
+		}
+		seen[strings.ToLower(key)] = k
+		out[key] = val
+	}
+	if _, ok := out[connectors.DefaultRow]; !ok {
+		return nil, fmt.Errorf("%w: the table needs a %q row (the value for anything without a row of its own)", ErrInvalidMapping, connectors.DefaultRow)
+	}
+	return out, nil
+}
+
+// checkEdited loads the layers with tmp in place of the user's file: the
+// loader's own validation decides, and the new table must be in force.
+func checkEdited(o LoadOptions, tmp, path, conn, kind string, want map[string]string) error {
+	l, err := LoadLayers(LoadOptions{ConfigFile: tmp, ManagedDir: o.ManagedDir, PublicKey: o.PublicKey})
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			for i := range ce.Problems {
+				if ce.Problems[i].File == tmp {
+					ce.Problems[i].File = path
+				}
+			}
+		}
+		return err
+	}
+	i := slices.IndexFunc(l.Config.Connections, func(c Connection) bool { return c.Name == conn })
+	if i < 0 || !maps.Equal(l.Config.Connections[i].Mappings[kind], want) {
+		return errors.New("the rewritten file does not hold the new table; nothing was written")
+	}
+	return nil
+}
+
+// editMu serialises edits within the process; lockDir does across them.
+var editMu sync.Mutex
+
+func lockEdits(path string) (unlock func()) {
+	editMu.Lock()
+	release := lockDir(filepath.Dir(path))
+	return func() {
+		release()
+		editMu.Unlock()
+	}
+}
+
+// replaceFile replaces path with data: a temporary file in the same
+// directory is written, synced and checked, then renamed over path, and
+// the directory is synced so the rename survives a crash. The mode is
+// kept (0600 for a new file).
+func replaceFile(path string, data []byte, check func(tmp string) error) error {
+	mode := os.FileMode(0o600)
+	if st, err := os.Stat(path); err == nil {
+		mode = st.Mode().Perm()
+	}
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, ".config-*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // a no-op once renamed
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Chmod(mode)
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	if check != nil {
+		if err := check(tmp.Name()); err != nil {
+			return err
+		}
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// jval is a JSON value with its byte span, so a file can be edited in
+// place: data[start:end] is the value.
+type jval struct {
+	start, end int
+	delim      byte   // '{' or '[' for containers, 0 for scalars
+	str        string // a string scalar's value
+	isStr      bool
+	members    []jmember
+	items      []*jval
+}
+
+type jmember struct {
+	key              string
+	keyStart, keyEnd int
+	val              *jval
+}
+
+// member is the last member named key (the one a decoder keeps).
+func (v *jval) member(key string) *jmember {
+	for i := len(v.members) - 1; i >= 0; i-- {
+		if v.members[i].key == key {
+			return &v.members[i]
+		}
+	}
+	return nil
+}
+
+type spanParser struct {
+	data []byte
+	dec  *json.Decoder
+}
+
+func parseSpans(data []byte) (*jval, error) {
+	p := &spanParser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	p.dec.UseNumber()
+	return p.value()
+}
+
+// next skips white space and the separators the decoder has not consumed.
+func (p *spanParser) next() int {
+	i := int(p.dec.InputOffset())
+	for i < len(p.data) && bytes.IndexByte([]byte(" \t\r\n:,"), p.data[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+func (p *spanParser) value() (*jval, error) {
+	v := &jval{start: p.next()}
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		v.delim = byte(t)
+		for p.dec.More() {
+			if t == '[' {
+				it, err := p.value()
+				if err != nil {
+					return nil, err
+				}
+				v.items = append(v.items, it)
+				continue
+			}
+			m := jmember{keyStart: p.next()}
+			kt, err := p.dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			m.key, _ = kt.(string)
+			m.keyEnd = int(p.dec.InputOffset())
+			if m.val, err = p.value(); err != nil {
+				return nil, err
+			}
+			v.members = append(v.members, m)
+		}
+		if _, err := p.dec.Token(); err != nil {
+			return nil, err
+		}
+	case string:
+		v.str, v.isStr = t, true
+	}
+	v.end = int(p.dec.InputOffset())
+	return v, nil
+}
+
+// splicer renders new JSON in the style of the file around it.
+type splicer struct {
+	data     []byte
+	kv, sep  string // between a key and its value; between members on one line
+	unit     string // one level of indentation
+	nl       string // the file's line ending
+	replaced [2]int
+	text     string
+}
+
+func (s *splicer) multiline(v *jval) bool {
+	return bytes.IndexByte(s.data[v.start:v.end], '\n') >= 0
+}
+
+// indent is the white space that starts the line holding offset.
+func (s *splicer) indent(offset int) string {
+	ls := bytes.LastIndexByte(s.data[:offset], '\n') + 1
+	e := ls
+	for e < len(s.data) && (s.data[e] == ' ' || s.data[e] == '\t') {
+		e++
+	}
+	return string(s.data[ls:e])
+}
+
+// learn takes the file's separators and indentation from obj.
+func (s *splicer) learn(obj *jval) {
+	if len(obj.members) > 0 {
+		m := obj.members[0]
+		if kv := string(s.data[m.keyEnd:m.val.start]); !strings.Contains(kv, "\n") {
+			s.kv = kv
+		}
+		if s.multiline(obj) {
+			outer, inner := s.indent(obj.start), s.indent(m.keyStart)
+			if u, ok := strings.CutPrefix(inner, outer); ok && u != "" {
+				s.unit = u
+			}
+		}
+	}
+	for i := 1; i < len(obj.members); i++ {
+		if sep := string(s.data[obj.members[i-1].val.end:obj.members[i].keyStart]); !strings.Contains(sep, "\n") {
+			s.sep = strings.TrimPrefix(sep, ",")
+			break
+		}
+	}
+}
+
+func quote(s string) string {
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	_ = enc.Encode(s) // a string always encodes
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+type outMember struct {
+	key string
+	val func(multi bool, base string) string
+}
+
+// object renders members on one line, or one per line under base.
+func (s *splicer) object(members []outMember, multi bool, base string) string {
+	var b strings.Builder
+	if !multi {
+		b.WriteString("{")
+		for i, m := range members {
+			if i > 0 {
+				b.WriteString("," + s.sep)
+			}
+			b.WriteString(quote(m.key) + s.kv + m.val(false, ""))
+		}
+		b.WriteString("}")
+		return b.String()
+	}
+	inner := base + s.unit
+	b.WriteString("{" + s.nl)
+	for i, m := range members {
+		b.WriteString(inner + quote(m.key) + s.kv + m.val(true, inner))
+		if i < len(members)-1 {
+			b.WriteString(",")
+		}
+		b.WriteString(s.nl)
+	}
+	b.WriteString(base + "}")
+	return b.String()
+}
+
+// insert adds a member at the end of obj.
+func (s *splicer) insert(obj *jval, m outMember) {
+	multi := s.multiline(obj)
+	if len(obj.members) == 0 {
+		s.replaced = [2]int{obj.start, obj.end}
+		s.text = s.object([]outMember{m}, multi, s.indent(obj.start))
+		return
+	}
+	last := obj.members[len(obj.members)-1]
+	s.replaced = [2]int{last.val.end, last.val.end}
+	if multi {
+		base := s.indent(last.keyStart)
+		s.text = "," + s.nl + base + quote(m.key) + s.kv + m.val(true, base)
+	} else {
+		s.text = "," + s.sep + quote(m.key) + s.kv + m.val(false, "")
+	}
+}
+
+// spliceMapping returns data with connection conn's mappings.kind set to
+// table; every byte outside that one value (or the member it adds) stays.
+func spliceMapping(data []byte, conn, kind string, table map[string]string) ([]byte, error) {
+	root, err := parseSpans(data)
+	if err != nil {
+		return nil, fmt.Errorf("reading the file: %w", err)
+	}
+	var entry *jval
+	if conns := root.member("connections"); conns != nil && conns.val.delim == '[' {
+		for _, it := range conns.val.items {
+			if n := it.member("name"); it.delim == '{' && n != nil && n.val.isStr && n.val.str == conn {
+				entry = it // the last entry of a name is the one the merge keeps
+			}
+		}
+	}
+	if entry == nil {
+		return nil, fmt.Errorf("%w %q in the user's file", ErrUnknownConnection, conn)
+	}
+	s := &splicer{data: data, kv: ": ", sep: " ", unit: "  ", nl: "\n"}
+	if bytes.Contains(data, []byte("\r\n")) {
+		s.nl = "\r\n"
+	}
+	mappings := entry.member("mappings")
+	var old *jmember
+	if mappings != nil && mappings.val.delim == '{' {
+		old = mappings.val.member(kind)
+	}
+	s.learn(root)
+	s.learn(entry)
+	if mappings != nil && mappings.val.delim == '{' {
+		s.learn(mappings.val)
+		if old != nil && old.val.delim == '{' {
+			s.learn(old.val)
+		}
+	}
+	if s.kv == ":" && s.sep == " " {
+		s.sep = "" // a compact file stays compact
+	}
+	var prev []string
+	if old != nil {
+		for _, m := range old.val.members {
+			prev = append(prev, m.key)
+		}
+	}
+	rows := orderRows(kind, prev, table)
+	tableVal := func(multi bool, base string) string {
+		ms := make([]outMember, len(rows))
+		for i, k := range rows {
+			v := table[k]
+			ms[i] = outMember{k, func(bool, string) string { return quote(v) }}
+		}
+		return s.object(ms, multi, base)
+	}
+	switch {
+	case old != nil: // replace the table's value
+		s.replaced = [2]int{old.val.start, old.val.end}
+		s.text = tableVal(s.multiline(old.val), s.indent(old.keyStart))
+	case mappings != nil && mappings.val.delim == '{':
+		s.insert(mappings.val, outMember{kind, tableVal})
+	default:
+		inner := outMember{"mappings", func(multi bool, base string) string {
+			return s.object([]outMember{{kind, tableVal}}, multi, base)
+		}}
+		if mappings != nil { // null: nothing set
+			multi := s.multiline(entry)
+			s.replaced = [2]int{mappings.val.start, mappings.val.end}
+			s.text = inner.val(multi, s.indent(mappings.keyStart))
+		} else {
+			s.insert(entry, inner)
+		}
+	}
+	out := make([]byte, 0, len(data)+len(s.text))
+	out = append(out, data[:s.replaced[0]]...)
+	out = append(out, s.text...)
+	return append(out, data[s.replaced[1]:]...), nil
+}
+
+// orderRows keeps the rows the file had in its order, adds new rows
+// (priorities highest first, others alphabetically), and ends with the
+// default row.
+func orderRows(kind string, prev []string, table map[string]string) []string {
+	var out []string
+	placed := map[string]bool{}
+	for _, p := range prev {
+		for k := range table {
+			if strings.EqualFold(k, p) && !placed[k] && k != connectors.DefaultRow {
+				out = append(out, k)
+				placed[k] = true
+			}
+		}
+	}
+	var added []string
+	for k := range table {
+		if !placed[k] && k != connectors.DefaultRow {
+			added = append(added, k)
+		}
+	}
+	SortRows(kind, added)
+	out = append(out, added...)
+	if _, ok := table[connectors.DefaultRow]; ok {
+		out = append(out, connectors.DefaultRow)
+	}
+	return out
+}
+
+// SortRows orders a table's keys for people: priorities highest first,
+// others alphabetically, the default row last.
+func SortRows(kind string, keys []string) {
+	rank := func(k string) int {
+		if strings.EqualFold(k, connectors.DefaultRow) {
+			return 1 << 20
+		}
+		if kind != "priority" {
+			return 0
+		}
+		return -slices.Index(connectors.Priorities, connectors.Priority(strings.ToLower(k)))
+	}
+	slices.SortStableFunc(keys, func(a, b string) int {
+		if d := rank(a) - rank(b); d != 0 {
+			return d
+		}
+		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
+	})
+}

@@ -1,0 +1,401 @@
+package config
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"maps"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const secret = "hunter2-literal-secret"
+
+// prettyUser is a hand-written user file: members in no canonical order,
+// vendor options the loader does not interpret, every kind of secret.
+const prettyUser = `{
+  "version": 1,
+  "categories": ["Network", "Other"],
+  "connections": [
+    {
+      "type": "servicenow",
+      "name": "SN",
+      "baseUrl": "https://sn.example",
+      "credentials": {"type": "basic", "username": "svc", "password": "` + secret + `"},
+      "mappings": {
+        "priority": {
+          "critical": "1",
+          "high": "2",
+          "default": "3"
+        }
+      },
+      "options": {"assignmentGroup": "Desk", "x-custom": {"nested": [1, 2, {"b": true}]}}
+    },
+    {
+      "name": "J",
+      "type": "jira",
+      "baseUrl": "https://j.example",
+      "credentials": {"type": "api_token", "username": "u", "apiToken": "env:JIRA_TOKEN"},
+      "enabled": true
+    },
+    {"name": "Z", "type": "zendesk", "baseUrl": "https://z.example", "credentials": {"type": "bearer", "token": "keyring:zd"}, "mappings": null}
+  ],
+  "policy": {"retentionDays": 7}
+}
+`
+
+func TestSetMappingSplice(t *testing.T) {
+	compact := `{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"` + secret + `"}}]}`
+	twice := `{"version":1,"connections":[` + c("D", "https://first.example") + `, {"name":"D","type":"jira","baseUrl":"https://second.example","credentials":{"type":"bearer","token":"env:T"},"mappings":{"category":{"default":"x"}}}]}`
+	tests := []struct {
+		name       string
+		file       string
+		conn, kind string
+		table      map[string]string
+		old, new   string // the file's only change: old becomes new
+	}{
+		{"multi-line table: kept rows keep their order, new rows before default", prettyUser, "SN", "priority",
+			map[string]string{"critical": "P1", "low": "4", "default": "3"},
+			`{
+          "critical": "1",
+          "high": "2",
+          "default": "3"
+        }`, `{
+          "critical": "P1",
+          "low": "4",
+          "default": "3"
+        }`},
+		{"no mappings: a member added at the last member's indent", prettyUser, "J", "category",
+			map[string]string{"Network": "net", "default": "general", "Access": "iam"},
+			`"enabled": true
+`, `"enabled": true,
+      "mappings": {
+        "category": {
+          "Access": "iam",
+          "Network": "net",
+          "default": "general"
+        }
+      }
+`},
+		{"mappings null on a one-line entry", prettyUser, "Z", "priority",
+			map[string]string{"high": "urgent", "default": "normal"},
+			`"mappings": null}`, `"mappings": {"priority": {"high": "urgent", "default": "normal"}}}`},
+		{"a second table in an existing mappings object", prettyUser, "SN", "category",
+			map[string]string{"default": "IT"},
+			`"default": "3"
+        }
+      },`, `"default": "3"
+        },
+        "category": {
+          "default": "IT"
+        }
+      },`},
+		{"keys normalised: default and priorities in lower case, values trimmed", prettyUser, "SN", "priority",
+			map[string]string{"CRITICAL": " 1 ", "High": "2", "Default": "3", "medium": "3"},
+			`"default": "3"
+        }`, `"medium": "3",
+          "default": "3"
+        }`},
+		{"a compact file stays compact", compact, "C", "category",
+			map[string]string{"default": "general"},
+			`"}}]}`, `"},"mappings":{"category":{"default":"general"}}}]}`},
+		{"CRLF line endings stay CRLF", strings.ReplaceAll(prettyUser, "\n", "\r\n"), "J", "priority",
+			map[string]string{"default": "Medium"},
+			"\"enabled\": true\r\n", "\"enabled\": true,\r\n      \"mappings\": {\r\n        \"priority\": {\r\n          \"default\": \"Medium\"\r\n        }\r\n      }\r\n"},
+		{"two entries of one name: the one the merge keeps", twice, "D", "category",
+			map[string]string{"default": "y"},
+			`{"default":"x"}`, `{"default":"y"}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tree(t, map[string]string{"user.json": tt.file})
+			o := opts(dir)
+			ch, err := SetMapping(o, tt.conn, tt.kind, tt.table)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ch.Changed || ch.Source != o.UserFile {
+				t.Errorf("change = %+v", ch)
+			}
+			got, _ := os.ReadFile(o.UserFile)
+			if strings.Count(tt.file, tt.old) != 1 {
+				t.Fatalf("the case's old text is not unique in the file")
+			}
+			if want := strings.Replace(tt.file, tt.old, tt.new, 1); string(got) != want {
+				t.Errorf("file:\n%s\nwant:\n%s", got, want)
+			}
+			l, err := LoadLayers(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			st, err := l.Mapping(tt.conn, tt.kind)
+			if err != nil || !maps.Equal(st.Table, ch.Table) {
+				t.Errorf("loaded table %v (%v), want %v", st, err, ch.Table)
+			}
+			// The same table again is no change and no write.
+			before, _ := os.Stat(o.UserFile)
+			ch, err = SetMapping(o, tt.conn, tt.kind, ch.Table)
+			after, _ := os.Stat(o.UserFile)
+			if err != nil || ch.Changed || !after.ModTime().Equal(before.ModTime()) {
+				t.Errorf("setting the same table again: %+v, %v", ch, err)
+			}
+		})
+	}
+}
+
+func TestSetMappingKeepsModeAndSecrets(t *testing.T) {
+	dir := tree(t, map[string]string{"user.json": prettyUser})
+	o := opts(dir)
+	if err := os.Chmod(o.UserFile, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SetMapping(o, "J", "priority", map[string]string{"default": "Medium"}); err != nil {
+		t.Fatal(err)
+	}
+	st, _ := os.Stat(o.UserFile)
+	if st.Mode().Perm() != 0o640 {
+		t.Errorf("mode %o, want 640", st.Mode().Perm())
+	}
+	got, _ := os.ReadFile(o.UserFile)
+	for _, s := range []string{`"password": "` + secret + `"`, `"apiToken": "env:JIRA_TOKEN"`, `"token": "keyring:zd"`} {
+		if !bytes.Contains(got, []byte(s)) {
+			t.Errorf("the file lost %s", s)
+		}
+	}
+	// A new file (replaceFile's own case) is private.
+	p := filepath.Join(dir, "new.json")
+	if err := replaceFile(p, []byte("{}"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := os.Stat(p); st.Mode().Perm() != 0o600 {
+		t.Errorf("new file mode %o, want 600", st.Mode().Perm())
+	}
+}
+
+func TestSetMappingRefused(t *testing.T) {
+	managedSN := `{"version":1,"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`
+	tests := []struct {
+		name    string
+		files   map[string]string
+		conn    string
+		kind    string
+		table   map[string]string
+		is      error  // errors.Is target, or nil
+		problem bool   // a *Error from the loader's validation
+		want    string // in the message
+	}{
+		{"no default row", map[string]string{"user.json": prettyUser}, "SN", "priority",
+			map[string]string{"critical": "1"}, ErrInvalidMapping, false, `needs a "default" row`},
+		{"an empty value", map[string]string{"user.json": prettyUser}, "SN", "priority",
+			map[string]string{"high": " ", "default": "3"}, ErrInvalidMapping, false, `row "high" has no value`},
+		{"an unknown priority", map[string]string{"user.json": prettyUser}, "SN", "priority",
+			map[string]string{"urgent": "1", "default": "3"}, ErrInvalidMapping, false, `priority "urgent" must be one of`},
+		{"the same row twice", map[string]string{"user.json": prettyUser}, "SN", "category",
+			map[string]string{"Network": "a", "network": "b", "default": "3"}, ErrInvalidMapping, false, "are the same row"},
+		{"connections locked by IT", map[string]string{
+			"user.json":           prettyUser,
+			"managed/config.json": `{"version":1,"locked":["connections"]}`,
+		}, "SN", "priority", map[string]string{"default": "3"}, ErrLocked, false, `"connections" is locked by IT in `},
+		{"the connection is a managed entry", map[string]string{
+			"user.json":           prettyUser,
+			"managed/config.json": managedSN,
+		}, "SN", "priority", map[string]string{"default": "3"}, ErrLocked, false, `connection "SN" is defined by the managed file`},
+		{"no user file: a managed connection is not copied into a new one", map[string]string{
+			"managed/config.json": managedSN,
+		}, "SN", "priority", map[string]string{"default": "3"}, ErrLocked, false, "whose entry replaces yours whole"},
+		{"unknown connection", map[string]string{"user.json": prettyUser}, "Nope", "priority",
+			map[string]string{"default": "3"}, ErrUnknownConnection, false, `no such connection "Nope"`},
+		{"a result the loader refuses", map[string]string{"user.json": prettyUser}, "SN", "severity",
+			map[string]string{"default": "3"}, nil, true, "user.json: connections[0].mappings.severity: unknown mapping table"},
+		{"a config that is already invalid", map[string]string{"user.json": strings.Replace(prettyUser, `"version": 1,`, `"version": 1, "oops": 1,`, 1)}, "SN", "priority",
+			map[string]string{"default": "3"}, nil, true, `unknown key "oops"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tree(t, tt.files)
+			o := opts(dir)
+			before, _ := os.ReadFile(o.UserFile)
+			_, err := SetMapping(o, tt.conn, tt.kind, tt.table)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.HasPrefix(msg, fmt.Sprintf("config: set mapping %s.%s: ", tt.conn, tt.kind)) || !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q, want it to contain %q", msg, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+			var ce *Error
+			if errors.As(err, &ce) != tt.problem {
+				t.Errorf("error %v: *Error %v, want %v", err, !tt.problem, tt.problem)
+			}
+			if strings.Contains(msg, secret) || strings.Contains(msg, ".tmp") {
+				t.Errorf("error %q names a secret or the temporary file", msg)
+			}
+			after, err := os.ReadFile(o.UserFile)
+			if before == nil && !errors.Is(err, os.ErrNotExist) {
+				t.Errorf("a user file was created: %v", err)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("the file changed:\n%s", after)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".config-*")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
+}
+
+func TestMappingState(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"user.json":           prettyUser,
+		"managed/config.json": `{"version":1,"connections":[` + c("IT", "https://it.example") + `]}`,
+	})
+	l, err := LoadLayers(opts(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Mapping("SN", "priority")
+	if err != nil || !st.Editable || st.Layer != KindUser || st.Lock != nil || st.Table["high"] != "2" {
+		t.Errorf("SN: %+v, %v", st, err)
+	}
+	st, err = l.Mapping("IT", "priority")
+	if err != nil || st.Editable || st.Layer != KindManaged || st.Lock == nil || !st.Lock.Managed || len(st.Table) != 0 {
+		t.Errorf("IT: %+v, %v", st, err)
+	}
+}
+
+func TestSetMappingSeenByWatcher(t *testing.T) {
+	dir := tree(t, map[string]string{"user.json": prettyUser})
+	o := opts(dir)
+	l, err := LoadLayers(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick := make(chan time.Time)
+	ticked := make(chan struct{})
+	events := make(chan *Loaded, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		Watch(ctx, o, WatchOptions{Since: l.Fingerprint, Tick: tick, ticked: ticked}, func(l *Loaded, err error) {
+			if err != nil {
+				t.Error(err)
+			}
+			events <- l
+		})
+		close(done)
+	}()
+	defer func() { cancel(); <-done }()
+
+	if _, err := SetMapping(o, "SN", "priority", map[string]string{"critical": "0", "default": "3"}); err != nil {
+		t.Fatal(err)
+	}
+	if o.Fingerprint() == l.Fingerprint {
+		t.Error("the fingerprint did not change")
+	}
+	tick <- time.Now()
+	<-ticked
+	select {
+	case l := <-events:
+		if got := l.Config.Connections[0].Mappings["priority"]; !maps.Equal(got, map[string]string{"critical": "0", "default": "3"}) {
+			t.Errorf("reloaded table %v", got)
+		}
+	default:
+		t.Fatal("the watcher did not reload")
+	}
+}
+
+// TestEditHelperProcess is a concurrent writer in another process (see
+// TestSetMappingConcurrent); it does nothing in a normal run.
+func TestEditHelperProcess(t *testing.T) {
+	file, id := os.Getenv("TICKETRAY_EDIT_FILE"), os.Getenv("TICKETRAY_EDIT_ID")
+	if file == "" {
+		t.Skip("helper process only")
+	}
+	for i := range 5 {
+		if err := addRow(LoadOptions{ConfigFile: file}, fmt.Sprintf("%s-%d", id, i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func addRow(o LoadOptions, key string) error {
+	_, err := EditMapping(o, "SN", "category", func(cur map[string]string) (map[string]string, error) {
+		cur[key] = "v"
+		cur["default"] = "d"
+		return cur, nil
+	})
+	return err
+}
+
+// TestSetMappingConcurrent: writers in this process and in others each
+// add their own rows; the file stays valid and no row is lost.
+func TestSetMappingConcurrent(t *testing.T) {
+	dir := tree(t, map[string]string{"user.json": prettyUser})
+	file := filepath.Join(dir, "user.json")
+	o := LoadOptions{ConfigFile: file}
+	var want []string
+	var procs []*exec.Cmd
+	for p := range 3 {
+		id := fmt.Sprintf("proc%d", p)
+		cmd := exec.Command(os.Args[0], "-test.run=^TestEditHelperProcess$", "-test.count=1")
+		cmd.Env = append(os.Environ(), "TICKETRAY_EDIT_FILE="+file, "TICKETRAY_EDIT_ID="+id)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() {
+			if t.Failed() {
+				t.Logf("%s: %s", id, out.String())
+			}
+		})
+		procs = append(procs, cmd)
+		for i := range 5 {
+			want = append(want, fmt.Sprintf("%s-%d", id, i))
+		}
+	}
+	var wg sync.WaitGroup
+	for g := range 4 {
+		for i := range 5 {
+			want = append(want, fmt.Sprintf("g%d-%d", g, i))
+		}
+		wg.Go(func() {
+			for i := range 5 {
+				if err := addRow(o, fmt.Sprintf("g%d-%d", g, i)); err != nil {
+					t.Error(err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for _, cmd := range procs {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("helper process: %v", err)
+		}
+	}
+	l, err := LoadLayers(o)
+	if err != nil {
+		t.Fatalf("the file is no longer valid: %v", err)
+	}
+	got := l.Config.Connections[0].Mappings["category"]
+	for _, k := range want {
+		if got[k] != "v" {
+			t.Errorf("row %s lost", k)
+		}
+	}
+	data, _ := os.ReadFile(file)
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil || !bytes.Contains(data, []byte(`"password": "`+secret+`"`)) {
+		t.Errorf("file damaged: %v\n%s", err, data)
+	}
+}
