@@ -218,19 +218,26 @@ func TestDeleteAndCounts(t *testing.T) {
 	gone := enqueue(t, s, t0, "gone", zd, Target{Connection: "jira", Action: ActionSync})
 	l := leaseOne(t, s, "jira")
 	complete(t, s, l, Outcome{State: StateDead, Error: "no such project"})
-
 	counts, err := s.Counts(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := counts, map[string]int{StatePending: 2, StateDead: 1}; !mapsEqual(got, want) {
+	if got, want := counts, map[string]int{StatePending: 2, StateDead: 1, Unrouted: 0}; !mapsEqual(got, want) {
+		t.Errorf("Counts = %v, want %v", got, want)
+	}
+	// A ticket queued while no connection exists waits too.
+	orphan := enqueue(t, s, t0, "orphan")
+	if counts, err = s.Counts(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := counts, map[string]int{StatePending: 2, StateDead: 1, Unrouted: 1}; !mapsEqual(got, want) {
 		t.Errorf("Counts = %v, want %v", got, want)
 	}
 
 	if err := s.Delete(ctx, gone); err != nil {
 		t.Fatal(err)
 	}
-	if got, want := ids(list(t, s, "")), []string{keep}; !slices.Equal(got, want) {
+	if got, want := ids(list(t, s, "")), []string{keep, orphan}; !slices.Equal(got, want) {
 		t.Errorf("after Delete, List = %v, want %v", got, want)
 	}
 	raw := rawDB(t, s.Path())

@@ -27,6 +27,10 @@ const (
 	StateDead      = "dead"
 )
 
+// Unrouted is Counts' key for tickets with no delivery yet: queued while
+// no connection was configured, they wait for one (see AssignOrphans).
+const Unrouted = "unrouted"
+
 // Target is one delivery to schedule: an action on a named connection.
 type Target struct {
 	Connection string
@@ -323,9 +327,11 @@ func (s *Store) wrapIf(op string, err error) error {
 	return s.wrap(op, err)
 }
 
-// Counts returns the number of deliveries in each state.
+// Counts returns the number of deliveries in each state, and under
+// Unrouted the number of tickets that have none yet.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state
+		UNION ALL SELECT ?, COUNT(*) FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries)`, Unrouted)
 	if err != nil {
 		return nil, s.wrap("count", err)
 	}

@@ -97,5 +97,5 @@ func quoted(d deliveryState) string {
 // changeKey condenses queue counts so the watcher can tell cheaply when
 // to take a new snapshot.
 func changeKey(counts map[string]int) string {
-	return fmt.Sprintf("%d/%d/%d/%d/%d", counts[queue.StatePending], counts[queue.StateInFlight], counts[queue.StateRetry], counts[queue.StateDelivered], counts[queue.StateDead])
+	return fmt.Sprintf("%d/%d/%d/%d/%d/%d", counts[queue.StatePending], counts[queue.StateInFlight], counts[queue.StateRetry], counts[queue.StateDelivered], counts[queue.StateDead], counts[queue.Unrouted])
 }

@@ -8,6 +8,7 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/queue"
 )
@@ -104,10 +105,11 @@ func TestChangeKey(t *testing.T) {
 	}
 }
 
-// The notifier sends through the app: what the desktop shows.
+// The tray process notifies through the app: what the desktop shows.
 func TestNotifierSends(t *testing.T) {
 	a := test.NewTempApp(t)
-	n := &notifier{send: a.SendNotification}
+	h := newHost(a, &app.Service{Config: &config.Config{}}, app.Env{}, &windowsProc{})
+	n := &notifier{}
 	entry := func(state, number, lastErr string) []app.Entry {
 		return []app.Entry{{ID: "t1", Ticket: &connectors.Ticket{Summary: "Printer jams"}, Deliveries: []queue.Delivery{
 			{ID: 1, Connection: "ServiceNow", State: state, RemoteNumber: number, LastError: lastErr},
@@ -125,7 +127,11 @@ func TestNotifierSends(t *testing.T) {
 	}
 	for _, s := range steps {
 		t.Run(s.name, func(t *testing.T) {
-			test.AssertNotificationSent(t, s.want, func() { n.sendAll(n.diff(s.entries)) })
+			test.AssertNotificationSent(t, s.want, func() {
+				for _, x := range n.diff(s.entries) {
+					h.notify(x.Title, x.Content)
+				}
+			})
 		})
 	}
 	if !strings.Contains(n.prev[1].State, "dead") {

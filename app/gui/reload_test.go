@@ -50,8 +50,8 @@ func (l *uiLoop) pumpUntil(t *testing.T, what string, d time.Duration, cond func
 
 // TestTrayReloadsConfig: the tray app runs with no connection; IT pushes
 // a config with a Jira connection and new categories. Within seconds the
-// waiting ticket reaches Jira and the report form offers the new
-// categories, without a restart.
+// tray process delivers the waiting ticket to Jira and the open report
+// form offers the new categories, without a restart.
 func TestTrayReloadsConfig(t *testing.T) {
 	jf := jirafake.New()
 	if err := jf.Start(); err != nil {
@@ -80,11 +80,13 @@ func TestTrayReloadsConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	loop := newLoop(t)
-	tr := newTray(loop, svc)
+	u := newUI(loop, svc)
 	var stderr lockedBuffer
+	h := newHost(loop, svc, app.Env{Stderr: &stderr, Getenv: getenv}, &windowsProc{})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { tr.deliver(ctx, app.Env{Stderr: &stderr, Getenv: getenv}); close(done) }()
+	go func() { h.deliver(ctx); close(done) }()
+	go u.watchConfig(ctx)
 
 	write(fmt.Sprintf(`{"version":1,"categories":["Network","Printers"],"connections":[{"name":"Jira","type":"jira","baseUrl":%q,
 		"credentials":{"type":"api_token","username":%q,"apiToken":%q},"options":{"projectKey":%q}}]}`,
@@ -92,7 +94,7 @@ func TestTrayReloadsConfig(t *testing.T) {
 	// The watcher polls every 2 s.
 	loop.pumpUntil(t, "the waiting ticket to reach Jira", 20*time.Second, func() bool { return len(jf.Issues()) == 1 })
 	loop.pumpUntil(t, "the new categories in the form", 5*time.Second, func() bool {
-		return strings.Join(tr.form.category.Options, ",") == "Network,Printers"
+		return strings.Join(u.form.category.Options, ",") == "Network,Printers"
 	})
 	if !strings.Contains(stderr.String(), "config reloaded; 1 connection(s) enabled") {
 		t.Errorf("stderr: %s", stderr.String())

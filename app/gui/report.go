@@ -196,6 +196,13 @@ func (f *reportForm) showPreview() {
 	}()
 }
 
+// busy reports whether the form holds a draft or has work in flight (a
+// save, checks, a followed delivery): the windows process stays while it
+// does, so closing the window never loses a half-written report.
+func (f *reportForm) busy() bool {
+	return f.following || f.submit.Disabled() || f.summary.Text != "" || f.descr.Text != "" || len(f.attach.items) > 0
+}
+
 // doSubmit validates and stores the report. The outcome appears in the
 // status line; the form is cleared only once the ticket is on disk.
 func (f *reportForm) doSubmit() {

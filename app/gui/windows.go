@@ -1,20 +1,24 @@
 package gui
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"slices"
+	"strings"
+	"sync"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/dialog"
-	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -33,18 +37,61 @@ func openRequest(getenv func(string) string) string {
 }
 
 // trayWindow is a window built on first use: a window costs memory (a GL
-// context each), so an idle tray app holds only the ones opened so far.
+// context each), so the windows process holds only the ones opened so far.
 type trayWindow struct {
-	w      fyne.Window
-	onShow func() // refresh what the window shows
-	shown  bool   // shown before: onShow refreshes only on later shows
-	// idle reports whether the window has no background work in flight.
+	w       fyne.Window
+	onShow  func() // refresh what the window shows
+	shown   bool   // shown before: onShow refreshes only on later shows
+	visible bool   // shown and not closed since
+	// idle reports whether the window has no background work in flight
+	// (and, for the report window, no unsaved draft).
 	idle func() bool
+}
+
+// hide is what closing the window does.
+func (tw *trayWindow) hide() {
+	tw.visible = false
+	tw.w.Hide()
+}
+
+// ui is the windows process: the windows, built on first use. The tray
+// process (tray.go) asks it to show them.
+type ui struct {
+	a         fyne.App
+	svc       *app.Service
+	form      *reportForm
+	windows   map[string]*trayWindow
+	main      *mainView
+	queueView *queueView // the help desk queue, once opened
+	mineView  *queueView // my tickets, once opened
+	locks     lockInfo   // settings IT pushed and locked
+	last      status     // the latest status shown
+	onWake    func()     // a ticket was saved or retried: tell the courier
+	onQuit    func()     // Quit was chosen
+}
+
+func newUI(a fyne.App, svc *app.Service) *ui {
+	t := &ui{a: a, svc: svc, windows: map[string]*trayWindow{}, locks: newConfigLocks(svc.Loaded), onWake: func() {}, onQuit: a.Quit}
+	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
+	if skills, err := svc.SuggestedSkills(); err == nil {
+		names := make([]string, len(skills))
+		for i, sk := range skills {
+			names[i] = sk.Name
+		}
+		t.form.setSkills(names, func(ctx context.Context, onResult func(int, diagnostics.SkillResult)) ([]diagnostics.SkillResult, *connectors.TroubleshootingSession) {
+			return svc.RunSkills(ctx, skills, onResult)
+		})
+	}
+	t.form.onSaved = func(app.Receipt) {
+		t.onWake()
+		t.refresh()
+	}
+	return t
 }
 
 // open shows a window by name (building it first if needed) and brings it
 // to the front. It runs on the UI thread.
-func (t *tray) open(what string) {
+func (t *ui) open(what string) {
 	if !slices.Contains(windowNames, what) {
 		what = winMain
 	}
@@ -52,9 +99,10 @@ func (t *tray) open(what string) {
 	if !ok {
 		tw = t.build(what)
 		t.windows[what] = tw
-		tw.w.SetCloseIntercept(tw.w.Hide) // closing hides; Quit is in the menu
+		tw.w.SetCloseIntercept(tw.hide) // closing hides; Quit is in the menu
 	}
 	tw.w.Show()
+	tw.visible = true
 	tw.w.RequestFocus()
 	if tw.onShow != nil {
 		tw.onShow()
@@ -62,7 +110,18 @@ func (t *tray) open(what string) {
 	tw.shown = true
 }
 
-func (t *tray) build(what string) *trayWindow {
+// busy reports whether a window is shown or has work in flight: while it
+// is, the windows process must stay. It runs on the UI thread.
+func (t *ui) busy() bool {
+	for _, tw := range t.windows {
+		if tw.visible || (tw.idle != nil && !tw.idle()) {
+			return true
+		}
+	}
+	return false
+}
+
+func (t *ui) build(what string) *trayWindow {
 	tw := &trayWindow{}
 	switch what {
 	case winReport:
@@ -71,7 +130,7 @@ func (t *tray) build(what string) *trayWindow {
 		tw.w.SetContent(t.form.content)
 		tw.w.Resize(fyne.NewSize(560, 460))
 		tw.onShow = func() { tw.w.Canvas().Focus(t.form.summary) }
-		tw.idle = func() bool { return !t.form.following }
+		tw.idle = func() bool { return !t.form.busy() }
 	case winQueue, winMine:
 		title := "Help desk queue — " + brandName(t.svc)
 		var v *queueView
@@ -117,7 +176,7 @@ func (t *tray) build(what string) *trayWindow {
 		}
 		tw.idle = func() bool { return v.bg.pending == 0 }
 	default:
-		t.main = newMainView(t.open, t.a.Quit)
+		t.main = newMainView(t.open, func() { t.onQuit() })
 		t.main.setStatus(t.last, time.Now())
 		tw.w = t.a.NewWindow(brandName(t.svc))
 		tw.w.SetContent(t.main.content)
@@ -129,7 +188,7 @@ func (t *tray) build(what string) *trayWindow {
 
 // wireReport connects the report form to its window's dialogs and to the
 // courier.
-func (t *tray) wireReport(w fyne.Window) {
+func (t *ui) wireReport(w fyne.Window) {
 	t.form.previewFn = func(text string) { showText("System information that will be sent", text, w) }
 	t.form.pickFile = func(got func(string)) {
 		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
@@ -143,15 +202,13 @@ func (t *tray) wireReport(w fyne.Window) {
 		d.Resize(fyne.NewSize(640, 440))
 		d.Show()
 	}
-	if t.courier != nil {
-		t.form.track = func(ctx context.Context, id string) ([]queue.Delivery, error) {
-			e, err := t.svc.Get(ctx, id)
-			return e.Deliveries, err
-		}
+	t.form.track = func(ctx context.Context, id string) ([]queue.Delivery, error) {
+		e, err := t.svc.Get(ctx, id)
+		return e.Deliveries, err
 	}
 }
 
-func (t *tray) wireQueue(v *queueView, w fyne.Window) {
+func (t *ui) wireQueue(v *queueView, w fyne.Window) {
 	v.confirm = func(title, msg string, answer func(bool)) { dialog.ShowConfirm(title, msg, answer, w) }
 	v.pickSave = func(name string, got func(io.WriteCloser)) {
 		d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
@@ -165,9 +222,7 @@ func (t *tray) wireQueue(v *queueView, w fyne.Window) {
 		d.Show()
 	}
 	v.onChanged = func() {
-		if t.courier != nil {
-			t.courier.Wake()
-		}
+		t.onWake()
 		t.refresh()
 	}
 }
@@ -181,56 +236,72 @@ func showText(title, text string, parent fyne.Window) {
 	d.Show()
 }
 
-// applyStatus shows the queue status in the tray menu, the tray icon and
-// the main window. It runs on the UI thread.
-func (t *tray) applyStatus(s status) {
-	now := time.Now()
+// applyStatus shows the queue status in the main window. It runs on the
+// UI thread.
+func (t *ui) applyStatus(s status) {
 	t.last = s
-	t.status.Label = s.line(now)
-	t.queue.Label = s.queueItem()
-	t.menu.Refresh()
-	if desk, ok := t.a.(desktop.App); ok && t.hasTray {
-		desk.SetSystemTrayIcon(icons[s.icon()])
-	}
 	if t.main != nil {
-		t.main.setStatus(s, now)
+		t.main.setStatus(s, time.Now())
 	}
 }
 
-// watchEvery is how often the watcher looks at the queue counts: one
-// cheap query; the tickets are read only when a count changed.
-const watchEvery = 5 * time.Second
+// refresh re-reads the queue status off the UI thread.
+func (t *ui) refresh() {
+	go func() {
+		s := readStatus(context.Background(), t.svc)
+		fyne.Do(func() { t.applyStatus(s) })
+	}()
+}
 
-// watch raises a notification when a ticket is delivered or dies, and
-// refreshes the status and open queue views when the queue changes.
-func (t *tray) watch() {
-	n := &notifier{send: t.a.SendNotification}
+// watch refreshes the status and the open queue views when the queue
+// changes (the tray process delivers and notifies), and tells report
+// whether the process is busy (see busy) each time that changes.
+func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 	last := ""
-	tick := time.NewTicker(watchEvery)
+	var wasBusy *bool
+	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
-		ctx := context.Background()
-		if counts, err := t.svc.Store.Counts(ctx); err == nil {
-			if key := changeKey(counts); key != last {
-				if entries, err := t.svc.List(ctx, ""); err == nil {
+	for n := 0; ; n++ {
+		if n%int(watchEvery/time.Second) == 0 {
+			if counts, err := t.svc.Store.Counts(ctx); err == nil {
+				if key := changeKey(counts); key != last {
 					last = key
-					notes := n.diff(entries)
-					fyne.Do(func() {
-						n.sendAll(notes)
-						t.queueChanged()
-					})
+					fyne.Do(t.queueChanged)
 					t.refresh()
-				} else {
-					fmt.Fprintf(os.Stderr, "ticketray: read the queue: %v\n", err)
 				}
 			}
 		}
-		<-tick.C
+		done := make(chan bool, 1)
+		fyne.Do(func() { done <- t.busy() })
+		select {
+		case <-ctx.Done():
+			return
+		case b := <-done:
+			if wasBusy == nil || *wasBusy != b {
+				wasBusy = &b
+				report(b)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
 	}
 }
 
+// watchConfig keeps the report form's categories as IT's config says
+// (the tray process reloads delivery).
+func (t *ui) watchConfig(ctx context.Context) {
+	t.svc.WatchConfig(ctx, config.WatchOptions{}, func(l *config.Loaded, err error) {
+		if err == nil {
+			fyne.Do(func() { t.form.setCategories(l.Config.Categories) })
+		}
+	})
+}
+
 // queueChanged reloads the open queue views (UI thread).
-func (t *tray) queueChanged() {
+func (t *ui) queueChanged() {
 	for _, v := range []*queueView{t.queueView, t.mineView} {
 		if v != nil && v.loaded {
 			v.reload()
@@ -239,10 +310,7 @@ func (t *tray) queueChanged() {
 }
 
 // notifier turns successive snapshots of the queue into notifications.
-type notifier struct {
-	prev snapshot
-	send func(*fyne.Notification)
-}
+type notifier struct{ prev snapshot }
 
 // diff records the entries as the latest snapshot and returns what to
 // tell the user about the change since the previous one.
@@ -253,8 +321,55 @@ func (n *notifier) diff(entries []app.Entry) []notice {
 	return out
 }
 
-func (n *notifier) sendAll(notes []notice) {
-	for _, x := range notes {
-		n.send(fyne.NewNotification(x.Title, x.Content))
+// runWindows is the windows process: it shows the windows the tray
+// process asks for on in, and tells it on out what happens (see child.go).
+// It ends at the end of in, on Quit, or when ctx ends.
+func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, in io.Reader, out io.Writer) error {
+	t := newUI(a, svc)
+	var mu sync.Mutex
+	send := func(ev string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintln(out, ev)
 	}
+	t.onWake = func() { send(evWake) }
+	t.onQuit = func() {
+		send(evQuit)
+		a.Quit()
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var started sync.Once
+	a.Lifecycle().SetOnStarted(func() {
+		t.refresh()
+		go func() {
+			sc := bufio.NewScanner(in)
+			for sc.Scan() {
+				cmd, what, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+				if cmd != "show" {
+					fmt.Fprintf(env.Stderr, "ticketray: windows process: unknown request %q\n", cmd)
+					continue
+				}
+				fyne.Do(func() {
+					t.open(what)
+					started.Do(func() { send(evReady) })
+				})
+			}
+			fyne.Do(a.Quit) // the tray process let us go, or is gone
+		}()
+		go t.watchConfig(ctx)
+		go t.watch(ctx, func(busy bool) {
+			if busy {
+				send(evVisible)
+			} else {
+				send(evHidden)
+			}
+		})
+	})
+	go func() {
+		<-ctx.Done()
+		fyne.Do(a.Quit)
+	}()
+	a.Run()
+	return nil
 }
