@@ -12,8 +12,9 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # Fyne (GLFW) build headers; gcc for cgo.
 BUILD_PKGS := gcc libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
-# Tests: a virtual display, a private D-Bus session and the real Secret Service.
-TEST_PKGS  := xvfb xauth dbus-x11 gnome-keyring
+# Tests: a virtual display, a private D-Bus session, the real Secret Service,
+# and xwininfo (x11-utils) to see which windows are up.
+TEST_PKGS  := xvfb xauth dbus-x11 gnome-keyring x11-utils
 
 # Packages that link no GUI: these also run under the race detector.
 CORE_PKGS  := ./queue/... ./connectors/... ./diagnostics/... ./app ./app/config/... ./app/procenv/...

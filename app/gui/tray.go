@@ -47,10 +47,12 @@ type host struct {
 
 	quitOnce sync.Once
 	quitCh   chan struct{}
+	shown    chan struct{} // closed when the windows process first showed a window
+	shownOne sync.Once
 }
 
 func newHost(a fyne.App, svc *app.Service, env app.Env, windows *windowsProc) *host {
-	h := &host{a: a, svc: svc, env: env, windows: windows, quitCh: make(chan struct{})}
+	h := &host{a: a, svc: svc, env: env, windows: windows, quitCh: make(chan struct{}), shown: make(chan struct{})}
 	h.notify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	h.status = fyne.NewMenuItem("…", nil)
 	h.status.Disabled = true
@@ -97,6 +99,8 @@ func (h *host) onChild(ev string) {
 		h.refresh()
 	case evQuit:
 		h.quit()
+	case evReady:
+		h.shownOne.Do(func() { close(h.shown) })
 	}
 }
 
@@ -301,8 +305,15 @@ func runTray(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, win
 		h.refresh()
 		if open != winMain || !h.hasSurface() {
 			// Without a StatusNotifier host there is no tray to click:
-			// open the main window, which has the menu's entries.
+			// open the main window, which has the menu's entries. Ready
+			// means the window is up.
 			h.open(open)
+			select {
+			case <-h.shown:
+			case <-h.quitCh:
+			case <-time.After(30 * time.Second):
+				fmt.Fprintln(env.Stderr, "ticketray: the window did not show within 30 s")
+			}
 		}
 		fmt.Fprintf(env.Stderr, "ticketray: ready; queue %s\n", svc.Store.Path())
 		// Start-up garbage (a passphrase's Argon2id key derivation alone

@@ -213,6 +213,10 @@ func TestRunTrayHeadless(t *testing.T) {
 	if got := c.nextShow(t); got != winMain {
 		t.Errorf("at start the windows process showed %q, want the main window", got)
 	}
+	if strings.Contains(stderr.String(), "ready") {
+		t.Error("ready before the main window was up")
+	}
+	c.send(t, evReady)
 	_, err := claimInstance(socketPath(getenv, svc.Store.Path()), winReport, func(string) { t.Error("a second instance was started") })
 	if !errors.Is(err, errRunning) {
 		t.Fatalf("second launch: %v, want errRunning", err)
