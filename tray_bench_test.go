@@ -31,6 +31,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,8 +180,17 @@ func measureIdle(b *testing.B, env []string, ready string, window, settle time.D
 		b.Fatal(err)
 	}
 	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
+		// SIGTERM: Ticketray then closes its windows process and waits
+		// for it, so nothing writes into the temp dirs after we return.
+		cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan struct{})
+		go func() { cmd.Wait(); close(done) }()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
 	}()
 	readyAt := make(chan time.Time, 1)
 	var log []string
@@ -256,7 +266,7 @@ func measureIdle(b *testing.B, env []string, ready string, window, settle time.D
 	m.procs = float64(len(procs))
 	if m.readyMs > 1000 || int(m.procs) != len(start0) {
 		// Slow, or a process came or went: say what it logged.
-		cmd.Process.Kill()
+		cmd.Process.Signal(syscall.SIGTERM)
 		<-logDone
 		b.Logf("%s's log:\n%s", filepath.Base(bin), strings.Join(log, "\n"))
 	}

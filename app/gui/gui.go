@@ -1,6 +1,8 @@
-// Package gui is Ticketray's Fyne face: the tray icon and menu and the
-// windows. It is a thin layer: every action calls the headless app core,
-// and each has a CLI twin.
+// Package gui is Ticketray's desktop face: the tray icon and menu
+// (tray.go, systray.go) and the Fyne windows (windows.go and the views),
+// which run in two processes (child.go says why and how they talk). It is
+// a thin layer: every action calls the headless app core, and each has a
+// CLI twin.
 package gui
 
 import (
