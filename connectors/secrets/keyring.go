@@ -4,6 +4,7 @@
 package secrets
 
 import (
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -116,8 +117,14 @@ func Open(o Options) (*Keyring, error) {
 // probe proves the backend can store items. A Secret Service reached by
 // D-Bus autolaunch on a headless machine answers reads but has no
 // collection to write to, so it is tried with a write.
+//
+// The item's name is this probe's own: two processes opening the keyring
+// at once (the tray and its windows process, the tray and a CLI) would
+// otherwise remove each other's probe, and one of them would fall back.
 func probe(ring keyring.Keyring, b keyring.BackendType) error {
-	const name = "ticketray-probe"
+	var nonce [6]byte
+	rand.Read(nonce[:])
+	name := fmt.Sprintf("ticketray-probe-%d-%x", os.Getpid(), nonce)
 	_, err := ring.Get(name)
 	if errors.Is(err, keyring.ErrKeyNotFound) {
 		err = nil

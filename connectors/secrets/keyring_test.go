@@ -58,6 +58,36 @@ func TestSecretService(t *testing.T) {
 	exercise(t, k)
 }
 
+// Opening probes the Secret Service with a write; processes that open it
+// at the same moment must not spoil each other's probe (the tray app and
+// its windows process start together).
+func TestSecretServiceConcurrentOpen(t *testing.T) {
+	if _, err := Open(Options{Backend: "secret-service"}); err != nil {
+		if os.Getenv("TICKETRAY_TEST_SECRET_SERVICE") == "1" {
+			t.Fatalf("Secret Service required but unavailable: %v", err)
+		}
+		t.Skipf("no Secret Service on this session bus: %v", err)
+	}
+	const n = 8
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			for range 5 {
+				if _, err := Open(Options{Backend: "secret-service"}); err != nil {
+					errs <- err
+					return
+				}
+			}
+			errs <- nil
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("concurrent Open: %v", err)
+		}
+	}
+}
+
 func TestFileBackend(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "keyring")
 	k, err := Open(Options{Backend: "file", FileDir: dir, FilePassword: "correct horse"})
