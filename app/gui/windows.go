@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -342,6 +343,9 @@ func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, 
 	var started sync.Once
 	a.Lifecycle().SetOnStarted(func() {
 		t.refresh()
+		// As in the tray process: a passphrase's key derivation leaves
+		// 64 MiB of garbage the runtime would keep for minutes.
+		go debug.FreeOSMemory()
 		go func() {
 			sc := bufio.NewScanner(in)
 			for sc.Scan() {
