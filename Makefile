@@ -13,8 +13,9 @@ SUDO    := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Fyne (GLFW) build headers; gcc for cgo.
 BUILD_PKGS := gcc libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev libxi-dev libxxf86vm-dev
 # Tests: a virtual display, a private D-Bus session, the real Secret Service,
-# and xwininfo (x11-utils) to see which windows are up.
-TEST_PKGS  := xvfb xauth dbus-x11 gnome-keyring x11-utils
+# xwininfo (x11-utils) to see which windows are up and ImageMagick's import
+# for the screenshots kept in testdata/artifacts/.
+TEST_PKGS  := xvfb xauth dbus-x11 gnome-keyring x11-utils imagemagick
 
 # Packages that link no GUI: these also run under the race detector.
 CORE_PKGS  := ./queue/... ./connectors/... ./diagnostics/... ./app ./app/config/... ./app/procenv/...
@@ -50,7 +51,7 @@ vet:
 
 test: deps-test fmt-check vet
 	./.ci/session $(GO) test -race -count=1 $(CORE_PKGS)
-	./.ci/session $(GO) test -count=1 ./app/gui/... .
+	TICKETRAY_ARTIFACTS=$(CURDIR)/testdata/artifacts ./.ci/session $(GO) test -count=1 ./app/gui/... .
 
 # Render the PNG icons from their SVG sources (needs librsvg2-bin).
 icons:
