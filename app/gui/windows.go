@@ -259,7 +259,7 @@ func (t *ui) refresh() {
 // whether the process is busy (see busy) each time that changes.
 func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 	last := ""
-	var wasBusy *bool
+	reported, wasBusy := false, false
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	for n := 0; ; n++ {
@@ -278,8 +278,8 @@ func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 		case <-ctx.Done():
 			return
 		case b := <-done:
-			if wasBusy == nil || *wasBusy != b {
-				wasBusy = &b
+			if !reported || wasBusy != b {
+				reported, wasBusy = true, b
 				report(b)
 			}
 		}
