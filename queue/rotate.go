@@ -67,7 +67,8 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 			AND id NOT IN (SELECT dek_id FROM tickets)
 			AND id NOT IN (SELECT error_dek_id FROM deliveries WHERE error_dek_id IS NOT NULL)
 			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)
-			AND id NOT IN (SELECT error_dek_id FROM connection_health WHERE error_dek_id IS NOT NULL)`, res.DEK)
+			AND id NOT IN (SELECT error_dek_id FROM connection_health WHERE error_dek_id IS NOT NULL)
+			AND id NOT IN (SELECT dek_id FROM settings)`, res.DEK)
 		if err != nil {
 			return err
 		}
@@ -87,6 +88,7 @@ var sealedColumns = []struct{ table, key, blob, dek string }{
 	{"deliveries", "id", "last_error", "error_dek_id"},
 	{"events", "id", "detail", "dek_id"},
 	{"connection_health", "connection", "last_error", "error_dek_id"},
+	{"settings", "name", "value", "dek_id"},
 }
 
 // reseal re-encrypts, batch by batch, every blob of table sealed by a key
