@@ -28,6 +28,10 @@ type LeaseOptions struct {
 	Limit      int           // at most this many deliveries (default 1)
 	TTL        time.Duration // lease length (default 2 minutes)
 	Connection string        // only this connection, when set
+	// OnDead is called for each claimed delivery that Lease itself marks
+	// dead instead of handing out (its payload fails authentication), with
+	// the reason recorded for it.
+	OnDead func(d Delivery, reason string)
 }
 
 // Lease claims due deliveries: pending or retry ones whose time has come,
@@ -115,8 +119,13 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 		}
 		if len(it) == 1 && it[0].Err != nil {
 			// A payload that fails authentication can never be delivered.
-			if err := s.Complete(ctx, l, Outcome{State: StateDead, Error: it[0].Err.Error()}); err != nil {
+			reason := it[0].Err.Error()
+			if err := s.Complete(ctx, l, Outcome{State: StateDead, Error: reason}); err != nil {
 				return nil, err
+			}
+			if o.OnDead != nil {
+				l.State = StateDead
+				o.OnDead(l.Delivery, reason)
 			}
 			continue
 		}

@@ -33,6 +33,14 @@ type DispatchOptions struct {
 	// Idle bounds how long a connection loop sleeps without a reason to
 	// wake, so deliveries enqueued by another process are noticed.
 	Idle time.Duration
+	// OnDead, when set, is called once for every delivery that goes dead
+	// during Run, whatever the cause: the Handler's StateDead outcome, or a
+	// ticket the store itself cannot deliver (its payload fails
+	// authentication). It is called after the death is recorded, from the
+	// goroutine that recorded it, so it must be quick and safe for
+	// concurrent use. reason is the error kept with the delivery (a vendor
+	// message may echo ticket text: log it only where ticket text may go).
+	OnDead func(connection, reason string)
 }
 
 // Dispatcher leases due deliveries and runs them through the Handler.
@@ -125,7 +133,7 @@ func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
 				wait = until.Sub(d.s.now())
 			}
 		case inflight < d.o.Concurrency:
-			leases, err := d.s.Lease(ctx, LeaseOptions{Limit: d.o.Concurrency - inflight, TTL: d.o.LeaseTTL, Connection: conn})
+			leases, err := d.s.Lease(ctx, LeaseOptions{Limit: d.o.Concurrency - inflight, TTL: d.o.LeaseTTL, Connection: conn, OnDead: d.died})
 			if err != nil {
 				if ctx.Err() != nil {
 					return ctx.Err() // stopping, not failing
@@ -184,5 +192,14 @@ func (d *Dispatcher) run(ctx context.Context, l Lease) {
 		// the disk failed: the delivery stays in flight and becomes due
 		// again when the lease expires; the next attempt finds by key.
 		return
+	}
+	if o.State == StateDead {
+		d.died(l.Delivery, o.Error)
+	}
+}
+
+func (d *Dispatcher) died(dl Delivery, reason string) {
+	if d.o.OnDead != nil {
+		d.o.OnDead(dl.Connection, reason)
 	}
 }
