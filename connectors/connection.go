@@ -2,14 +2,21 @@ package connectors
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"maps"
+	"math"
 	"net"
 	"net/url"
+	"slices"
+	"strconv"
 	"strings"
 )
 
-// Types lists the connector types the config contract accepts.
-var Types = []string{"servicenow", "jira", "jsm", "zendesk", "freshservice", "salesforce"}
+// Types lists the connector types the config contract (and its JSON
+// schema) names. Which of them this build can deliver to is the registry's
+// business: Validate accepts only Registered types.
+var Types = []string{"servicenow", "jira", "jsm", "zendesk", "freshservice", "salesforce", "bmc_helix"}
 
 // Connection is one configured ITSM endpoint (config contract v1).
 type Connection struct {
@@ -45,8 +52,10 @@ type Credentials struct {
 // IsEnabled reports whether the connection takes deliveries (default true).
 func (c *Connection) IsEnabled() bool { return c.Enabled == nil || *c.Enabled }
 
-// Validate checks one connection and returns every problem found. Messages
-// name the field and never repeat secret values.
+// Validate checks one connection and returns every problem found: the
+// shared rules, then the rules its type's Driver declares. Field is a path
+// relative to the connection ("baseUrl", "options.projectKey",
+// "mappings.priority.high"); messages never repeat secret values.
 func (c *Connection) Validate() []FieldError {
 	var errs []FieldError
 	add := func(field, format string, args ...any) {
@@ -55,8 +64,13 @@ func (c *Connection) Validate() []FieldError {
 	if strings.TrimSpace(c.Name) == "" {
 		add("name", "is required")
 	}
-	if !contains(Types, c.Type) {
-		add("type", "must be one of %s", strings.Join(Types, ", "))
+	drv, registered := lookup(c.Type)
+	switch {
+	case registered:
+	case contains(Types, c.Type):
+		add("type", "%q is not available in this build: must be one of %s", c.Type, strings.Join(Registered(), ", "))
+	default:
+		add("type", "must be one of %s", strings.Join(Registered(), ", "))
 	}
 	if err := CheckBaseURL(c.BaseURL); err != nil {
 		add("baseUrl", "%v", err)
@@ -72,15 +86,44 @@ func (c *Connection) Validate() []FieldError {
 	if c.MaxRetries != nil && (*c.MaxRetries < 0 || *c.MaxRetries > 100) {
 		add("maxRetries", "must be between 0 and 100")
 	}
-	for kind := range c.Mappings {
-		if kind != "priority" && kind != "category" && kind != "status" {
-			add("mappings."+kind, "unknown mapping table (expected priority, category or status)")
+	if _, err := c.RateLimitPerSecond(); err != nil {
+		add("options."+OptionRateLimit, "%v", err)
+	}
+	errs = append(errs, c.mappingErrors()...)
+	errs = append(errs, c.Credentials.validate()...)
+	if registered && drv.Validate != nil {
+		errs = append(errs, drv.Validate(*c)...)
+	}
+	return errs
+}
+
+// mappingErrors checks every row of every mapping table with
+// CheckMappingRow, in a stable order.
+func (c *Connection) mappingErrors() []FieldError {
+	var errs []FieldError
+	for _, kind := range slices.Sorted(maps.Keys(c.Mappings)) {
+		if !contains(MappingKinds, kind) {
+			errs = append(errs, FieldError{"mappings." + kind, "unknown mapping table (expected priority, category or status)"})
+			continue
+		}
+		t := c.Mappings[kind]
+		for _, key := range slices.Sorted(maps.Keys(t)) {
+			if err := CheckMappingRow(c.Type, kind, key, t[key]); err != nil {
+				errs = append(errs, FieldError{"mappings." + kind + "." + key, err.Error()})
+			}
 		}
 	}
-	cr := c.Credentials
+	return errs
+}
+
+func (cr *Credentials) validate() []FieldError {
+	var errs []FieldError
+	add := func(field, format string, args ...any) {
+		errs = append(errs, FieldError{"credentials." + field, fmt.Sprintf(format, args...)})
+	}
 	need := func(field, v string) {
 		if v == "" {
-			add("credentials."+field, "is required for %s credentials", cr.Type)
+			add(field, "is required for %s credentials", cr.Type)
 		}
 	}
 	switch cr.Type {
@@ -101,15 +144,45 @@ func (c *Connection) Validate() []FieldError {
 		case "refresh_token":
 			need("refreshToken", cr.RefreshToken)
 		default:
-			add("credentials.grant", "must be client_credentials or refresh_token")
+			add("grant", "must be client_credentials or refresh_token")
 		}
 		if cr.TokenURL != "" {
 			if err := CheckBaseURL(cr.TokenURL); err != nil {
-				add("credentials.tokenUrl", "%v", err)
+				add("tokenUrl", "%v", err)
 			}
 		}
 	default:
-		add("credentials.type", "must be one of basic, api_token, bearer, oauth2")
+		add("type", "must be one of basic, api_token, bearer, oauth2")
+	}
+	return errs
+}
+
+// OptionRateLimit is the option that bounds a connection's calls per
+// second (the Guard's RatePerSecond).
+const OptionRateLimit = "rateLimitPerSecond"
+
+// RateLimitPerSecond reads options.rateLimitPerSecond (a JSON number, or a
+// string holding one): 0 when it is absent, an error unless it is a
+// positive finite number.
+func (c *Connection) RateLimitPerSecond() (float64, error) {
+	if _, ok := c.Options[OptionRateLimit]; !ok {
+		return 0, nil
+	}
+	r, err := strconv.ParseFloat(c.Option(OptionRateLimit, ""), 64)
+	if err != nil || r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
+		return 0, errors.New("must be a positive number of calls per second")
+	}
+	return r, nil
+}
+
+// RequireOptions is a Driver.Validate helper: each named option must be set
+// to a non-empty value.
+func RequireOptions(c Connection, names ...string) []FieldError {
+	var errs []FieldError
+	for _, n := range names {
+		if strings.TrimSpace(c.Option(n, "")) == "" {
+			errs = append(errs, FieldError{"options." + n, fmt.Sprintf("is required for %s connections", c.Type)})
+		}
 	}
 	return errs
 }

@@ -60,20 +60,41 @@ type Deps struct {
 // Factory builds a Connector for a connection of its type.
 type Factory func(c Connection, d Deps) (Connector, error)
 
+// Driver is what a vendor package registers for its connector type, as a
+// database/sql driver registers itself: how to build a connector, and the
+// vendor's own config rules.
+type Driver struct {
+	// New builds a connector. It may assume Validate found no problem.
+	New Factory
+	// Validate returns the vendor's own problems with a connection
+	// (required options, the form of mapping values), beyond the shared
+	// rules Connection.Validate applies to every type. Field is relative
+	// to the connection ("options.projectKey", "mappings.priority.high");
+	// Msg never repeats a value. Nil means no vendor rules.
+	Validate func(c Connection) []FieldError
+	// CheckMapping, when set, says whether value is a form the vendor
+	// accepts in a mapping table of kind ("priority", "category",
+	// "status"); see CheckMappingRow.
+	CheckMapping func(kind, value string) error
+}
+
 var (
 	registryMu sync.RWMutex
-	registry   = map[string]Factory{}
+	registry   = map[string]Driver{}
 )
 
 // Register makes a connector type available. It panics if the type is
-// registered twice: that is a programming error.
-func Register(typ string, f Factory) {
+// registered twice or without a factory: both are programming errors.
+func Register(typ string, d Driver) {
 	registryMu.Lock()
 	defer registryMu.Unlock()
+	if d.New == nil {
+		panic("connectors: Register called without a factory for " + typ)
+	}
 	if _, dup := registry[typ]; dup {
 		panic("connectors: Register called twice for " + typ)
 	}
-	registry[typ] = f
+	registry[typ] = d
 }
 
 // Registered lists the registered types, sorted.
@@ -88,13 +109,18 @@ func Registered() []string {
 	return out
 }
 
+func lookup(typ string) (Driver, bool) {
+	registryMu.RLock()
+	defer registryMu.RUnlock()
+	d, ok := registry[typ]
+	return d, ok
+}
+
 // New builds the connector for c with the registered factory.
 func New(c Connection, d Deps) (Connector, error) {
-	registryMu.RLock()
-	f, ok := registry[c.Type]
-	registryMu.RUnlock()
+	drv, ok := lookup(c.Type)
 	if !ok {
 		return nil, fmt.Errorf("connection %q: connector type %q is not available in this build", c.Name, c.Type)
 	}
-	return f(c, d)
+	return drv.New(c, d)
 }

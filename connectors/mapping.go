@@ -2,6 +2,8 @@ package connectors
 
 import (
 	"encoding/json"
+	"errors"
+	"fmt"
 	"strings"
 )
 
@@ -10,6 +12,37 @@ import (
 // the config's mappings, else from defaultPriority/defaultCategory, and
 // cannot be removed.
 const DefaultRow = "default"
+
+// MappingKinds are the mapping tables a connection may have.
+var MappingKinds = []string{"priority", "category", "status"}
+
+// CheckMappingRow checks one row of a connection's mapping table: kind is
+// the table ("priority", "category", "status"), typ the connection's
+// type. A priority row's key is low, medium, high, critical or default
+// (any case); every key is non-blank; the value must be in a form the
+// type's Driver accepts (a ServiceNow priority is "urgency,impact"). It is
+// the rule Connection.Validate applies to each row, for editors that check
+// a row before writing it. The error never repeats the value.
+func CheckMappingRow(typ, kind, key, value string) error {
+	if !contains(MappingKinds, kind) {
+		return fmt.Errorf("unknown mapping table %q (expected priority, category or status)", kind)
+	}
+	k := strings.TrimSpace(key)
+	switch {
+	case k == "":
+		return errors.New("a row needs a key")
+	case kind == "priority" && !strings.EqualFold(k, DefaultRow):
+		if _, err := ParsePriority(k); err != nil {
+			return fmt.Errorf("priority row key %v (or default)", err)
+		}
+	}
+	if drv, ok := lookup(typ); ok && drv.CheckMapping != nil {
+		if err := drv.CheckMapping(kind, value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 // PriorityTable is the connection's priority table. A mappings.priority
 // in the config is the whole table (as in {"critical": "1", "high": "2",

@@ -1,12 +1,21 @@
 // Package conformance is the one behaviour suite every connector must
 // pass against its vendor's fake: create, find by idempotency key, status,
 // the vendor's error statuses, rate limiting, timeouts, a reset after the
-// request was sent, and duplicate prevention.
+// request was sent, and duplicate prevention (Run); and exactly-once
+// creation when several connections share one vendor site (RunShared).
+//
+// The suite builds connectors as the app does (app/courier.go
+// buildConnector): an HTTP client from connectors.NewHTTPClient and the
+// connector from the registry, so the vendor package under test must be
+// imported (registered) by the calling test. Tickets carry the delivery's
+// key, connectors.DeliveryKey(ticket key, connection name), as the app's
+// courier sets it.
 package conformance
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -17,12 +26,10 @@ import (
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
-// Target is one connector wired to a fresh fake.
+// Target is one connection wired to a fresh fake.
 type Target struct {
-	// New builds the connector for a connection (the suite changes the
-	// credentials or the timeout to provoke failures).
-	New func(c connectors.Connection) (connectors.Connector, error)
-	// Connection points at the fake with valid credentials.
+	// Connection points at the fake with valid credentials. It must pass
+	// Connection.Validate (the suite checks).
 	Connection connectors.Connection
 	// Faults is the fake's fault injector.
 	Faults *fake.Injector
@@ -44,6 +51,20 @@ type VendorError struct {
 	Message string // a substring the connector's Error.Message must contain
 }
 
+// Build makes the connector for c as the app does: the connection's HTTP
+// client (TLS policy, timeout, credentials), then the registered factory.
+func Build(c connectors.Connection) (connectors.Connector, error) {
+	hc, err := connectors.NewHTTPClient(c, connectors.ClientOptions{UserAgent: "Ticketray/conformance"})
+	if err != nil {
+		return nil, fmt.Errorf("build %s connection %q: %w", c.Type, c.Name, err)
+	}
+	cn, err := connectors.New(c, connectors.Deps{HTTP: hc})
+	if err != nil {
+		return nil, fmt.Errorf("build %s connection %q: %w", c.Type, c.Name, err)
+	}
+	return cn, nil
+}
+
 // Ticket returns a valid ticket with a fresh idempotency key.
 func Ticket() *connectors.Ticket {
 	now := time.Now().UTC().Truncate(time.Millisecond)
@@ -61,196 +82,247 @@ func Ticket() *connectors.Ticket {
 	}
 }
 
+// Delivery is the copy of t the courier hands to connection c: the same
+// ticket with the delivery's idempotency key.
+func Delivery(t *connectors.Ticket, c connectors.Connection) *connectors.Ticket {
+	d := *t
+	d.IdempotencyKey = connectors.DeliveryKey(t.IdempotencyKey, c.Name)
+	return &d
+}
+
+// suite runs the single-connection steps against fresh targets.
+type suite struct {
+	ctx       context.Context
+	newTarget func(t *testing.T) Target
+}
+
 // Run runs the suite. newTarget must start a fresh fake for each call.
 func Run(t *testing.T, newTarget func(t *testing.T) Target) {
-	ctx := context.Background()
-	setup := func(t *testing.T) (Target, connectors.Connector) {
-		t.Helper()
-		tg := newTarget(t)
-		if tg.Violations != nil {
-			t.Cleanup(func() {
-				if v := tg.Violations(); len(v) > 0 {
-					t.Errorf("the fake found %d requests that break the vendor spec: %v", len(v), v)
-				}
-			})
-		}
-		c, err := tg.New(tg.Connection)
-		if err != nil {
-			t.Fatalf("New: %v", err)
-		}
-		return tg, c
+	s := &suite{ctx: context.Background(), newTarget: newTarget}
+	steps := []struct {
+		name string
+		run  func(*testing.T)
+	}{
+		{"config is valid", s.validConfig},
+		{"create", s.create},
+		{"find", s.find},
+		{"status", s.status},
+		{"check", s.check},
+		{"401", s.unauthorized},
+		{http.StatusText(400), s.vendorError(400)},
+		{http.StatusText(404), s.vendorError(404)},
+		{"429 Retry-After", s.rateLimited},
+		{http.StatusText(500), s.serverError(500)},
+		{http.StatusText(502), s.serverError(502)},
+		{http.StatusText(503), s.serverError(503)},
+		{"timeout", s.timeout},
+		{"reset after send, then no duplicate", s.resetAfterSend},
+		{"offline", s.offline},
 	}
-
-	t.Run("create", func(t *testing.T) {
-		tg, c := setup(t)
-		tk := Ticket()
-		r, err := c.Create(ctx, tk)
-		if err != nil {
-			t.Fatalf("Create: %v", err)
-		}
-		if r.ID == "" || r.Number == "" || r.URL == "" {
-			t.Errorf("Create returned %+v; want id, number and url", r)
-		}
-		if n := tg.Count(tk.IdempotencyKey); n != 1 {
-			t.Errorf("fake holds %d tickets with the key, want 1", n)
-		}
-	})
-
-	t.Run("find", func(t *testing.T) {
-		_, c := setup(t)
-		tk := Ticket()
-		created, err := c.Create(ctx, tk)
-		if err != nil {
-			t.Fatal(err)
-		}
-		found, err := c.Find(ctx, tk.IdempotencyKey)
-		if err != nil || found.ID != created.ID || found.Number != created.Number {
-			t.Errorf("Find = %+v, %v; want %+v", found, err, created)
-		}
-		if _, err := c.Find(ctx, connectors.NewKey()); !errors.Is(err, connectors.ErrNotFound) {
-			t.Errorf("Find(unknown key) error = %v, want ErrNotFound", err)
-		}
-	})
-
-	t.Run("status", func(t *testing.T) {
-		_, c := setup(t)
-		r, err := c.Create(ctx, Ticket())
-		if err != nil {
-			t.Fatal(err)
-		}
-		st, err := c.Status(ctx, r)
-		if err != nil || st.Status == "" || st.ID != r.ID {
-			t.Errorf("Status = %+v, %v", st, err)
-		}
-		if err := c.Comment(ctx, r, "Ticketray: the user added a note"); err != nil {
-			t.Errorf("Comment: %v", err)
-		}
-		a := connectors.Attachment{Filename: "systeminfo.json", ContentType: "application/json", Data: []byte(`{"os":"debian"}`), SizeBytes: 15}
-		if err := c.Attach(ctx, r, a); err != nil {
-			t.Errorf("Attach: %v", err)
-		}
-	})
-
-	t.Run("check", func(t *testing.T) {
-		tg, c := setup(t)
-		if err := c.Check(ctx); err != nil {
-			t.Errorf("Check with valid credentials: %v", err)
-		}
-		bad := tg.Connection
-		bad.Credentials = badCredentials(bad.Credentials)
-		cb, err := tg.New(bad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cb.Check(ctx); connectors.ClassOf(err) != connectors.Permanent || status(err) != http.StatusUnauthorized {
-			t.Errorf("Check with bad credentials = %v, want a permanent 401", err)
-		}
-	})
-
-	t.Run("401", func(t *testing.T) {
-		tg, _ := setup(t)
-		bad := tg.Connection
-		bad.Credentials = badCredentials(bad.Credentials)
-		c, err := tg.New(bad)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tk := Ticket()
-		_, err = c.Create(ctx, tk)
-		wantError(t, err, connectors.Permanent, http.StatusUnauthorized, tg.Errors[401].Message)
-		if tg.Count(tk.IdempotencyKey) != 0 {
-			t.Error("a ticket was created with bad credentials")
-		}
-	})
-
-	for _, code := range []int{400, 404} {
-		t.Run(http.StatusText(code), func(t *testing.T) {
-			tg, c := setup(t)
-			ve, ok := tg.Errors[code]
-			if !ok {
-				t.Fatalf("target has no vendor body for %d", code)
-			}
-			tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: code, Body: ve.Body})
-			_, err := c.Create(ctx, Ticket())
-			wantError(t, err, connectors.Permanent, code, ve.Message)
-		})
+	for _, st := range steps {
+		t.Run(st.name, st.run)
 	}
+}
 
-	t.Run("429 Retry-After", func(t *testing.T) {
-		tg, c := setup(t)
-		body := tg.Errors[429].Body
-		tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: 429, Header: http.Header{"Retry-After": {"7"}}, Body: body})
-		_, err := c.Create(ctx, Ticket())
-		wantError(t, err, connectors.Retryable, 429, "")
-		var e *connectors.Error
-		if errors.As(err, &e) && e.RetryAfter != 7*time.Second {
-			t.Errorf("RetryAfter = %v, want 7s", e.RetryAfter)
-		}
-	})
+// setup starts a fresh target and builds its connector.
+func (s *suite) setup(t *testing.T) (Target, connectors.Connector) {
+	t.Helper()
+	tg := s.newTarget(t)
+	checkViolations(t, tg.Violations)
+	return tg, build(t, tg.Connection)
+}
 
-	for _, code := range []int{500, 502, 503} {
-		t.Run(http.StatusText(code), func(t *testing.T) {
-			tg, c := setup(t)
-			tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: code, Body: tg.Errors[500].Body})
-			_, err := c.Create(ctx, Ticket())
-			wantError(t, err, connectors.Retryable, code, "")
-		})
+func (s *suite) validConfig(t *testing.T) {
+	tg := s.newTarget(t)
+	if errs := tg.Connection.Validate(); len(errs) > 0 {
+		t.Errorf("the target's connection fails validation: %v", errs)
 	}
+}
 
-	t.Run("timeout", func(t *testing.T) {
-		tg, _ := setup(t)
-		conn := tg.Connection
-		conn.TimeoutMs = 300
-		c, err := tg.New(conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Hang})
-		_, err = c.Create(ctx, Ticket())
-		wantError(t, err, connectors.Retryable, 0, "")
-		if !sent(err) {
-			t.Errorf("a timeout must mark the outcome unknown (Sent): %v", err)
-		}
-	})
+func (s *suite) create(t *testing.T) {
+	tg, c := s.setup(t)
+	tk := Delivery(Ticket(), tg.Connection)
+	r, err := c.Create(s.ctx, tk)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	if r.ID == "" || r.Number == "" || r.URL == "" {
+		t.Errorf("Create returned %+v; want id, number and url", r)
+	}
+	if n := tg.Count(tk.IdempotencyKey); n != 1 {
+		t.Errorf("fake holds %d tickets with the key, want 1", n)
+	}
+}
 
-	t.Run("reset after send, then no duplicate", func(t *testing.T) {
-		tg, c := setup(t)
-		tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.ResetAfter})
-		tk := Ticket()
-		_, err := c.Create(ctx, tk)
-		wantError(t, err, connectors.Retryable, 0, "")
-		if !sent(err) {
-			t.Errorf("a reset must mark the outcome unknown (Sent): %v", err)
-		}
-		// The vendor did create it. A careful retry finds it instead of
-		// creating a second one.
-		if n := tg.Count(tk.IdempotencyKey); n != 1 {
-			t.Fatalf("fake holds %d tickets after the reset, want 1", n)
-		}
-		r, err := c.Find(ctx, tk.IdempotencyKey)
-		if err != nil || r.ID == "" {
-			t.Fatalf("Find after reset = %+v, %v", r, err)
-		}
-		if n := tg.Count(tk.IdempotencyKey); n != 1 {
-			t.Errorf("fake holds %d tickets, want exactly 1", n)
-		}
-	})
+func (s *suite) find(t *testing.T) {
+	tg, c := s.setup(t)
+	tk := Delivery(Ticket(), tg.Connection)
+	created, err := c.Create(s.ctx, tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found, err := c.Find(s.ctx, tk.IdempotencyKey)
+	if err != nil || found.ID != created.ID || found.Number != created.Number {
+		t.Errorf("Find = %+v, %v; want %+v", found, err, created)
+	}
+	if _, err := c.Find(s.ctx, connectors.NewKey()); !errors.Is(err, connectors.ErrNotFound) {
+		t.Errorf("Find(unknown key) error = %v, want ErrNotFound", err)
+	}
+}
 
-	t.Run("offline", func(t *testing.T) {
-		tg, _ := setup(t)
-		addr, err := fake.Reserve()
-		if err != nil {
-			t.Fatal(err)
+func (s *suite) status(t *testing.T) {
+	tg, c := s.setup(t)
+	r, err := c.Create(s.ctx, Delivery(Ticket(), tg.Connection))
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.Status(s.ctx, r)
+	if err != nil || st.Status == "" || st.ID != r.ID {
+		t.Errorf("Status = %+v, %v", st, err)
+	}
+	if err := c.Comment(s.ctx, r, "Ticketray: the user added a note"); err != nil {
+		t.Errorf("Comment: %v", err)
+	}
+	a := connectors.Attachment{Filename: "systeminfo.json", ContentType: "application/json", Data: []byte(`{"os":"debian"}`), SizeBytes: 15}
+	if err := c.Attach(s.ctx, r, a); err != nil {
+		t.Errorf("Attach: %v", err)
+	}
+}
+
+func (s *suite) check(t *testing.T) {
+	tg, c := s.setup(t)
+	if err := c.Check(s.ctx); err != nil {
+		t.Errorf("Check with valid credentials: %v", err)
+	}
+	bad := tg.Connection
+	bad.Credentials = badCredentials(bad.Credentials)
+	if err := build(t, bad).Check(s.ctx); connectors.ClassOf(err) != connectors.Permanent || status(err) != http.StatusUnauthorized {
+		t.Errorf("Check with bad credentials = %v, want a permanent 401", err)
+	}
+}
+
+func (s *suite) unauthorized(t *testing.T) {
+	tg, _ := s.setup(t)
+	bad := tg.Connection
+	bad.Credentials = badCredentials(bad.Credentials)
+	tk := Delivery(Ticket(), bad)
+	_, err := build(t, bad).Create(s.ctx, tk)
+	wantError(t, err, connectors.Permanent, http.StatusUnauthorized, tg.Errors[401].Message)
+	if tg.Count(tk.IdempotencyKey) != 0 {
+		t.Error("a ticket was created with bad credentials")
+	}
+}
+
+func (s *suite) vendorError(code int) func(*testing.T) {
+	return func(t *testing.T) {
+		tg, c := s.setup(t)
+		ve, ok := tg.Errors[code]
+		if !ok {
+			t.Fatalf("target has no vendor body for %d", code)
 		}
-		conn := tg.Connection
-		conn.BaseURL = "http://" + addr
-		c, err := tg.New(conn)
-		if err != nil {
-			t.Fatal(err)
-		}
-		_, err = c.Create(ctx, Ticket())
-		if connectors.ClassOf(err) != connectors.Offline {
-			t.Errorf("Create to a closed port = %v, want offline", err)
+		tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: code, Body: ve.Body})
+		_, err := c.Create(s.ctx, Delivery(Ticket(), tg.Connection))
+		wantError(t, err, connectors.Permanent, code, ve.Message)
+	}
+}
+
+func (s *suite) rateLimited(t *testing.T) {
+	tg, c := s.setup(t)
+	body := tg.Errors[429].Body
+	tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: 429, Header: http.Header{"Retry-After": {"7"}}, Body: body})
+	_, err := c.Create(s.ctx, Delivery(Ticket(), tg.Connection))
+	wantError(t, err, connectors.Retryable, 429, "")
+	var e *connectors.Error
+	if errors.As(err, &e) && e.RetryAfter != 7*time.Second {
+		t.Errorf("RetryAfter = %v, want 7s", e.RetryAfter)
+	}
+}
+
+func (s *suite) serverError(code int) func(*testing.T) {
+	return func(t *testing.T) {
+		tg, c := s.setup(t)
+		tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Respond, Code: code, Body: tg.Errors[500].Body})
+		_, err := c.Create(s.ctx, Delivery(Ticket(), tg.Connection))
+		wantError(t, err, connectors.Retryable, code, "")
+	}
+}
+
+func (s *suite) timeout(t *testing.T) {
+	tg, _ := s.setup(t)
+	conn := tg.Connection
+	conn.TimeoutMs = 300
+	c := build(t, conn)
+	tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Hang})
+	_, err := c.Create(s.ctx, Delivery(Ticket(), conn))
+	wantError(t, err, connectors.Retryable, 0, "")
+	if !sent(err) {
+		t.Errorf("a timeout must mark the outcome unknown (Sent): %v", err)
+	}
+}
+
+func (s *suite) resetAfterSend(t *testing.T) {
+	tg, c := s.setup(t)
+	tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.ResetAfter})
+	tk := Delivery(Ticket(), tg.Connection)
+	_, err := c.Create(s.ctx, tk)
+	wantError(t, err, connectors.Retryable, 0, "")
+	if !sent(err) {
+		t.Errorf("a reset must mark the outcome unknown (Sent): %v", err)
+	}
+	// The vendor did create it. A careful retry finds it instead of
+	// creating a second one.
+	if n := tg.Count(tk.IdempotencyKey); n != 1 {
+		t.Fatalf("fake holds %d tickets after the reset, want 1", n)
+	}
+	r, err := retry(s.ctx, c, tk)
+	if err != nil || r.ID == "" {
+		t.Fatalf("retry after reset = %+v, %v", r, err)
+	}
+	if n := tg.Count(tk.IdempotencyKey); n != 1 {
+		t.Errorf("fake holds %d tickets, want exactly 1", n)
+	}
+}
+
+func (s *suite) offline(t *testing.T) {
+	tg, _ := s.setup(t)
+	addr, err := fake.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn := tg.Connection
+	conn.BaseURL = "http://" + addr
+	_, err = build(t, conn).Create(s.ctx, Delivery(Ticket(), conn))
+	if connectors.ClassOf(err) != connectors.Offline {
+		t.Errorf("Create to a closed port = %v, want offline", err)
+	}
+}
+
+// retry is the courier's next attempt after an unknown outcome: find by
+// the delivery's key first, create only if nothing carries it.
+func retry(ctx context.Context, c connectors.Connector, tk *connectors.Ticket) (connectors.Remote, error) {
+	r, err := c.Find(ctx, tk.IdempotencyKey)
+	if errors.Is(err, connectors.ErrNotFound) {
+		return c.Create(ctx, tk)
+	}
+	return r, err
+}
+
+func build(t *testing.T, c connectors.Connection) connectors.Connector {
+	t.Helper()
+	cn, err := Build(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cn
+}
+
+func checkViolations(t *testing.T, violations func() []string) {
+	if violations == nil {
+		return
+	}
+	t.Cleanup(func() {
+		if v := violations(); len(v) > 0 {
+			t.Errorf("the fake found %d requests that break the vendor spec: %v", len(v), v)
 		}
 	})
 }

@@ -12,9 +12,10 @@
 // not match the labels staff already filter on; map such categories to a
 // label-safe value in mappings.category instead.
 //
-// Options: projectKey (required), issueType, components, and siteUrl, the
-// site's own address for browse links when baseUrl is the API gateway
-// (https://api.atlassian.com/ex/jira/<cloudId>, used by scoped tokens).
+// Options: projectKey and issueType (both required; see Validate),
+// components, and siteUrl, the site's own address for browse links when
+// baseUrl is the API gateway (https://api.atlassian.com/ex/jira/<cloudId>,
+// used by scoped tokens).
 package jira
 
 import (
@@ -26,12 +27,38 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/rest"
 )
 
-func init() { connectors.Register("jira", New) }
+func init() {
+	connectors.Register("jira", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+}
+
+// Validate is the Jira connection's own config rules: the project and the
+// issue type to create in must be named.
+func Validate(c connectors.Connection) []connectors.FieldError {
+	errs := connectors.RequireOptions(c, "projectKey", "issueType")
+	if _, err := StringList(c, "components"); err != nil {
+		errs = append(errs, connectors.FieldError{Field: "options.components", Msg: "must be an array of names"})
+	}
+	return errs
+}
+
+// CheckMapping accepts a priority mapping value that is a Jira priority
+// name, or empty to leave priority out (for projects whose create screen
+// has no priority field). Other tables take any value.
+func CheckMapping(kind, value string) error {
+	if kind != "priority" || value == "" {
+		return nil
+	}
+	if strings.TrimSpace(value) != value || utf8.RuneCountInString(value) > 255 {
+		return errors.New("must be a Jira priority name (such as High), without surrounding spaces, or empty to leave priority out")
+	}
+	return nil
+}
 
 // VendorPriorities are Jira's default priority scheme names; the
 // connection's mappings.priority overrides them.
@@ -156,13 +183,14 @@ func (j *connector) labels(t *connectors.Ticket, idLabel string) []string {
 	return labels
 }
 
-// Find looks the issue up by its idempotency label.
+// Find looks the issue up by its idempotency label in the connection's
+// project.
 func (j *connector) Find(ctx context.Context, idempotencyKey string) (connectors.Remote, error) {
 	label, err := IdempotencyLabel(idempotencyKey)
 	if err != nil {
 		return connectors.Remote{}, permanent("find", err)
 	}
-	f, err := FindByLabel(ctx, j.api, "find", label)
+	f, err := FindByLabel(ctx, j.api, "find", j.projectKey, label)
 	if err != nil {
 		return connectors.Remote{}, err
 	}

@@ -37,7 +37,7 @@ func startFake(t *testing.T) *jirafake.Fake {
 }
 
 func connection(f *jirafake.Fake, options map[string]string) connectors.Connection {
-	opts := map[string]json.RawMessage{"projectKey": json.RawMessage(`"IT"`)}
+	opts := map[string]json.RawMessage{"projectKey": json.RawMessage(`"IT"`), "issueType": json.RawMessage(`"Task"`)}
 	for k, v := range options {
 		opts[k] = json.RawMessage(v)
 	}
@@ -89,7 +89,6 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Target {
 		f := startFake(t)
 		return conformance.Target{
-			New:          newConnector,
 			Connection:   connection(f, nil),
 			Faults:       f.Faults,
 			CreateMethod: http.MethodPost,
@@ -100,9 +99,61 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestSpecLoadTime(t *testing.T) {
-	f := jirafake.New()
-	t.Logf("Jira v3 spec (2.4 MB) loaded and routed in %v (once per process)", f.SpecLoadTime())
+// TestValidate: the Jira rules reach the config validator through the
+// registry, each on its own field.
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name    string
+		options map[string]string
+		mapping map[string]string
+		fields  []string
+	}{
+		{"valid", nil, nil, nil},
+		{"no project", map[string]string{"projectKey": `""`}, nil, []string{"options.projectKey"}},
+		{"no issue type", map[string]string{"issueType": `""`}, nil, []string{"options.issueType"}},
+		{"components not names", map[string]string{"components": `{"a":1}`}, nil, []string{"options.components"}},
+		{"priority names", nil, map[string]string{"critical": "Highest", "default": "Medium"}, nil},
+		{"empty priority leaves it out", nil, map[string]string{"default": ""}, nil},
+		{"priority name with padding", nil, map[string]string{"high": " High"}, []string{"mappings.priority.high"}},
+		{"not a priority key", nil, map[string]string{"p1": "Highest"}, []string{"mappings.priority.p1"}},
+		{"rate limit", map[string]string{"rateLimitPerSecond": `0`}, nil, []string{"options.rateLimitPerSecond"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := connection(startFake(t), tt.options)
+			if tt.mapping != nil {
+				c.Mappings = map[string]map[string]string{"priority": tt.mapping}
+			}
+			var fields []string
+			for _, e := range c.Validate() {
+				fields = append(fields, e.Field)
+			}
+			if !slices.Equal(fields, tt.fields) {
+				t.Errorf("Validate fields = %v, want %v", fields, tt.fields)
+			}
+		})
+	}
+}
+
+// TestSharedSite: two Jira connections to one site, each creating in its
+// own project. The site's search spans both projects.
+func TestSharedSite(t *testing.T) {
+	conformance.RunShared(t, func(t *testing.T) conformance.Site {
+		f := startFake(t)
+		f.AddProject(jirafake.Project{ID: "10100", Key: "OPS", Name: "Operations", IssueTypes: []string{"Task"}})
+		it := connection(f, nil)
+		it.Name = "Jira IT"
+		ops := connection(f, map[string]string{"projectKey": `"OPS"`})
+		ops.Name = "Jira Ops"
+		return conformance.Site{
+			Connections: []conformance.Placed{
+				{Connection: it, Where: jirafake.ProjectKey, CreateMethod: http.MethodPost, CreatePath: "/rest/api/3/issue"},
+				{Connection: ops, Where: "OPS", CreateMethod: http.MethodPost, CreatePath: "/rest/api/3/issue"},
+			},
+			Faults: f.Faults,
+			Places: f.ProjectsOf,
+		}
+	})
 }
 
 func TestRetryAfterFromRateLimitReset(t *testing.T) {

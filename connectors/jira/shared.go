@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
 	"mime"
@@ -49,15 +50,22 @@ type Found struct {
 	ID, Key string
 }
 
-// FindByLabel returns the oldest issue carrying label (the original, should
-// a duplicate ever exist), through the enhanced
-// JQL search (POST /rest/api/3/search/jql; the older /rest/api/3/search is
-// deprecated and removed from Jira Cloud), or connectors.ErrNotFound.
-// Search is eventually consistent: an issue created seconds ago may not be
-// found yet, which the queue's backoff before a retry covers.
-func FindByLabel(ctx context.Context, api *rest.Client, op, label string) (Found, error) {
+// FindByLabel returns the oldest issue in project (a key or id) carrying
+// label (the original, should a duplicate ever exist), or
+// connectors.ErrNotFound. A site's search covers every project, and other
+// connections on the same site (another project, a service desk) label
+// their own issues: the project clause keeps the search to where this
+// connection creates. It uses the enhanced JQL search (POST
+// /rest/api/3/search/jql; the older /rest/api/3/search is deprecated and
+// removed from Jira Cloud). Search is eventually consistent: an issue
+// created seconds ago may not be found yet, which the queue's backoff
+// before a retry covers.
+func FindByLabel(ctx context.Context, api *rest.Client, op, project, label string) (Found, error) {
+	if project == "" {
+		return Found{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("no project to search in")}
+	}
 	req := map[string]any{
-		"jql":        fmt.Sprintf("labels = %s ORDER BY created ASC", jqlString(label)),
+		"jql":        fmt.Sprintf("project = %s AND labels = %s ORDER BY created ASC", jqlString(project), jqlString(label)),
 		"fields":     []string{"summary"},
 		"maxResults": 1,
 	}

@@ -35,6 +35,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
@@ -42,7 +43,28 @@ import (
 	"github.com/ticketray/ticketray/connectors/rest"
 )
 
-func init() { connectors.Register("jsm", New) }
+func init() {
+	connectors.Register("jsm", connectors.Driver{New: New, Validate: Validate, CheckMapping: jira.CheckMapping})
+}
+
+// Validate is the JSM connection's own config rules: the service desk and
+// request type ids are required (and are path segments, so no / ? #), and
+// the flags are booleans. Priority mapping values are Jira's (see
+// jira.CheckMapping).
+func Validate(c connectors.Connection) []connectors.FieldError {
+	errs := connectors.RequireOptions(c, "serviceDeskId", "requestTypeId")
+	for _, n := range []string{"serviceDeskId", "requestTypeId"} {
+		if strings.ContainsAny(c.Option(n, ""), "/?#") {
+			errs = append(errs, connectors.FieldError{Field: "options." + n, Msg: "must be an id, such as \"10\""})
+		}
+	}
+	for _, n := range []string{"setPriority", "raiseOnBehalfOf"} {
+		if _, err := boolOption(c, n); err != nil {
+			errs = append(errs, connectors.FieldError{Field: "options." + n, Msg: "must be true or false"})
+		}
+	}
+	return errs
+}
 
 type connector struct {
 	conn            connectors.Connection
@@ -52,6 +74,11 @@ type connector struct {
 	requestTypeID   string
 	setPriority     bool
 	raiseOnBehalfOf bool
+
+	// projectID is the service desk's Jira project, which Find searches
+	// in; read once from the service desk, "" until then.
+	projectMu sync.Mutex
+	projectID string
 }
 
 // New builds a Jira Service Management connector for c.
@@ -196,14 +223,20 @@ func (j *connector) customerAccountID(ctx context.Context, email string) (string
 	return "", nil
 }
 
-// Find looks the request up by its idempotency label (Jira search), then
-// reads its portal link.
+// Find looks the request up by its idempotency label (Jira search) in the
+// service desk's project, then reads its portal link. The site's search
+// covers every project, and a Jira connection on the same site labels its
+// issues the same way: the project keeps the search to this desk.
 func (j *connector) Find(ctx context.Context, idempotencyKey string) (connectors.Remote, error) {
 	label, err := jira.IdempotencyLabel(idempotencyKey)
 	if err != nil {
 		return connectors.Remote{}, permanent("find", err)
 	}
-	f, err := jira.FindByLabel(ctx, j.api, "find", label)
+	project, err := j.deskProject(ctx)
+	if err != nil {
+		return connectors.Remote{}, err
+	}
+	f, err := jira.FindByLabel(ctx, j.api, "find", project, label)
 	if err != nil {
 		return connectors.Remote{}, err
 	}
@@ -224,6 +257,27 @@ func (j *connector) Find(ctx context.Context, idempotencyKey string) (connectors
 	}
 	r.URL = j.webURL(out.Links, f.Key)
 	return r, nil
+}
+
+// deskProject returns the id of the service desk's Jira project, read from
+// the service desk once (a desk never changes project).
+func (j *connector) deskProject(ctx context.Context) (string, error) {
+	j.projectMu.Lock()
+	defer j.projectMu.Unlock()
+	if j.projectID != "" {
+		return j.projectID, nil
+	}
+	var out struct {
+		ProjectID string `json:"projectId"`
+	}
+	if _, err := j.api.Do(ctx, rest.Request{Op: "find", Method: http.MethodGet, Path: "/rest/servicedeskapi/servicedesk/" + j.serviceDeskID}, &out); err != nil {
+		return "", err
+	}
+	if out.ProjectID == "" {
+		return "", &connectors.Error{Op: "find", Class: connectors.Retryable, Err: fmt.Errorf("service desk %s: the response names no project", j.serviceDeskID)}
+	}
+	j.projectID = out.ProjectID
+	return j.projectID, nil
 }
 
 type dateDTO struct {

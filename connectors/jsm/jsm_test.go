@@ -90,7 +90,6 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Target {
 		f := startFake(t)
 		return conformance.Target{
-			New:          newConnector,
 			Connection:   connection(f, nil),
 			Faults:       f.Faults,
 			CreateMethod: http.MethodPost,
@@ -101,9 +100,28 @@ func TestConformance(t *testing.T) {
 	})
 }
 
-func TestSpecLoadTime(t *testing.T) {
-	f := jsmfake.New()
-	t.Logf("JSM spec (475 KB) loaded and routed in %v; Jira spec in %v (each once per process)", f.SpecLoadTime(), f.Site().SpecLoadTime())
+// TestSharedSite: a Jira connection (project IT) and a JSM connection
+// (service desk 10, project HELPDESK) on one site, the case that lost
+// tickets when Find searched the whole site.
+func TestSharedSite(t *testing.T) {
+	conformance.RunShared(t, func(t *testing.T) conformance.Site {
+		f := startFake(t)
+		desk := connection(f, nil)
+		desk.Name = "Help desk (JSM)"
+		sw := connectors.Connection{
+			Name: "Software (Jira)", Type: "jira", BaseURL: f.URL(),
+			Credentials: desk.Credentials,
+			Options:     map[string]json.RawMessage{"projectKey": json.RawMessage(`"` + jirafake.ProjectKey + `"`), "issueType": json.RawMessage(`"Task"`)},
+		}
+		return conformance.Site{
+			Connections: []conformance.Placed{
+				{Connection: sw, Where: jirafake.ProjectKey, CreateMethod: http.MethodPost, CreatePath: "/rest/api/3/issue"},
+				{Connection: desk, Where: jsmfake.ProjectKey, CreateMethod: http.MethodPost, CreatePath: "/rest/servicedeskapi/request"},
+			},
+			Faults: f.Faults,
+			Places: f.Site().ProjectsOf,
+		}
+	})
 }
 
 func TestRetryAfterFromRateLimitReset(t *testing.T) {
@@ -348,7 +366,8 @@ func TestCheck(t *testing.T) {
 }
 
 func TestNewOptions(t *testing.T) {
-	base := connectors.Connection{Name: "x", Type: "jsm", BaseURL: "https://example.atlassian.net"}
+	base := connectors.Connection{Name: "x", Type: "jsm", BaseURL: "https://example.atlassian.net",
+		Credentials: connectors.Credentials{Type: "api_token", Username: jsmfake.Email, APIToken: "env:JSM_TOKEN"}}
 	tests := []struct {
 		name    string
 		options map[string]string
@@ -359,6 +378,7 @@ func TestNewOptions(t *testing.T) {
 		{"no request type", map[string]string{"serviceDeskId": `"10"`}, "requestTypeId is required"},
 		{"a path in an id", map[string]string{"serviceDeskId": `"10/../x"`, "requestTypeId": `"25"`}, "serviceDeskId"},
 		{"bad boolean", map[string]string{"serviceDeskId": `10`, "requestTypeId": `25`, "setPriority": `"maybe"`}, "setPriority must be true or false"},
+		{"blank request type", map[string]string{"serviceDeskId": `10`, "requestTypeId": `""`}, "requestTypeId is required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -370,6 +390,15 @@ func TestNewOptions(t *testing.T) {
 			_, err := New(c, connectors.Deps{HTTP: http.DefaultClient})
 			if (tt.wantErr == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), tt.wantErr) {
 				t.Errorf("New = %v, want %q", err, tt.wantErr)
+			}
+			// The config validator, through the registry, refuses what New
+			// refuses, on the option's own path.
+			errs := c.Validate()
+			if (tt.wantErr == "") != (len(errs) == 0) {
+				t.Fatalf("Validate = %v, want an error like %q", errs, tt.wantErr)
+			}
+			if len(errs) > 0 && !strings.HasPrefix(tt.wantErr, strings.TrimPrefix(errs[0].Field, "options.")) {
+				t.Errorf("Validate field = %s, want the option in %q", errs[0].Field, tt.wantErr)
 			}
 		})
 	}

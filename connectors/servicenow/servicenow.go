@@ -61,7 +61,31 @@ import (
 	"github.com/ticketray/ticketray/connectors/rest"
 )
 
-func init() { connectors.Register("servicenow", New) }
+func init() {
+	connectors.Register("servicenow", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+}
+
+// Validate is the ServiceNow connection's own config rules beyond its
+// mapping values: options.assignmentGroup must fit an encoded query.
+func Validate(c connectors.Connection) []connectors.FieldError {
+	if !queryable(c.Option("assignmentGroup", "")) {
+		return []connectors.FieldError{{Field: "options.assignmentGroup", Msg: "must not contain ^ or line breaks"}}
+	}
+	return nil
+}
+
+// CheckMapping accepts a priority mapping value in the form parseLevels
+// reads: "urgency,impact" or one level for both, each 1 (high) to 3 (low).
+// Other tables take any value.
+func CheckMapping(kind, value string) error {
+	if kind != "priority" {
+		return nil
+	}
+	if _, _, err := parseLevels(value); err != nil {
+		return errors.New(`must be an urgency and impact, each 1 (high) to 3 (low): "1,2" for urgency 1 and impact 2, or "2" for both`)
+	}
+	return nil
+}
 
 var _ connectors.Connector = (*Connector)(nil)
 
@@ -146,8 +170,11 @@ type record struct {
 	State         string `json:"state"`
 	UpdatedOn     string `json:"sys_updated_on"`
 	CorrelationID string `json:"correlation_id"`
-	Email         string `json:"email"`
-	Name          string `json:"name"`
+	// AssignmentGroup is read only with sysparm_exclude_reference_link,
+	// which renders a reference as its sys_id.
+	AssignmentGroup string `json:"assignment_group"`
+	Email           string `json:"email"`
+	Name            string `json:"name"`
 }
 
 // Create creates the incident, then uploads the system information and the
@@ -182,7 +209,7 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	if caller != "" {
 		body["caller_id"] = caller
 	}
-	group, err := c.groupID(ctx)
+	group, err := c.groupID(ctx, op)
 	if err != nil {
 		return connectors.Remote{}, err
 	}
@@ -227,18 +254,39 @@ func extraFiles(t *connectors.Ticket) []connectors.Attachment {
 	return append(files, t.Attachments...)
 }
 
-// Find returns the oldest incident whose correlation_id is the key.
+// Find returns the oldest incident whose correlation_id is the key, among
+// the incidents this connection creates: with options.assignmentGroup,
+// those of that group (of none when the group is unknown, as create then
+// leaves it out). Several connections may share an instance's incident
+// table; the group is what sets them apart. The price: an incident
+// reassigned to another group between a lost answer and the retry is not
+// found, and the retry creates a second one.
 func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, error) {
 	const op = "find"
 	if err := checkKey(key); err != nil {
 		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
 	}
+	query := "correlation_id=" + key
+	group := ""
+	if c.group != "" {
+		var err error
+		if group, err = c.groupID(ctx, op); err != nil {
+			return connectors.Remote{}, err
+		}
+		if group == "" {
+			query += "^assignment_groupISEMPTY"
+		} else {
+			query += "^assignment_group=" + group
+		}
+	}
 	var out struct{ Result []record }
 	err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: incidentPath, Query: url.Values{
-		"sysparm_query":    {"correlation_id=" + key + "^ORDERBYsys_created_on"},
-		"sysparm_fields":   {"sys_id,number,correlation_id"},
-		"sysparm_limit":    {"1"},
-		"sysparm_no_count": {"true"},
+		"sysparm_query":  {query + "^ORDERBYsys_created_on"},
+		"sysparm_fields": {"sys_id,number,correlation_id,assignment_group"},
+		// The group as a plain sys_id, not {link, value}.
+		"sysparm_exclude_reference_link": {"true"},
+		"sysparm_limit":                  {"1"},
+		"sysparm_no_count":               {"true"},
 	}}, &out)
 	if err != nil {
 		return connectors.Remote{}, err
@@ -249,9 +297,9 @@ func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, er
 	rec := out.Result[0]
 	// An instance drops query conditions on fields it cannot read (ACLs)
 	// and would then return any incident: never take that for ours.
-	if rec.CorrelationID != key || !isSysID(rec.SysID) {
+	if rec.CorrelationID != key || !isSysID(rec.SysID) || (c.group != "" && rec.AssignmentGroup != group) {
 		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent,
-			Err: errors.New("the instance answered with an incident that does not carry the key; can the account read incident.correlation_id?")}
+			Err: errors.New("the instance answered with an incident that does not match the query; can the account read incident.correlation_id and incident.assignment_group?")}
 	}
 	return c.remote(rec), nil
 }
@@ -332,7 +380,7 @@ func (c *Connector) callerID(ctx context.Context, email string) (string, error) 
 	if v, ok := c.callers.Load(email); ok {
 		return v.(string), nil
 	}
-	id, err := c.lookup(ctx, userPath, "email", email)
+	id, err := c.lookup(ctx, "create", userPath, "email", email)
 	if err != nil {
 		return "", err
 	}
@@ -340,15 +388,15 @@ func (c *Connector) callerID(ctx context.Context, email string) (string, error) 
 	return id, nil
 }
 
-// groupID returns the assignment group's sys_id ("" for none).
-func (c *Connector) groupID(ctx context.Context) (string, error) {
+// groupID returns the assignment group's sys_id ("" for none), for op.
+func (c *Connector) groupID(ctx context.Context, op string) (string, error) {
 	if c.group == "" || isSysID(c.group) {
 		return c.group, nil
 	}
 	if v, ok := c.groups.Load(c.group); ok {
 		return v.(string), nil
 	}
-	id, err := c.lookup(ctx, groupPath, "name", c.group)
+	id, err := c.lookup(ctx, op, groupPath, "name", c.group)
 	if err != nil {
 		return "", err
 	}
@@ -356,14 +404,15 @@ func (c *Connector) groupID(ctx context.Context) (string, error) {
 	return id, nil
 }
 
-// lookup finds the sys_id of the first record whose field equals value.
-// A lookup serves create: it never fails the ticket for a missing record
+// lookup finds the sys_id of the first record whose field equals value,
+// for op. A lookup serves create (and find, which must scope the search
+// as create placed the incident): it never fails the ticket for a missing record
 // or a refused read (the account may lack the role to read users), but a
 // failure that would fail the create anyway (bad credentials, rate limit,
 // server or network trouble) is returned so the delivery is retried.
-func (c *Connector) lookup(ctx context.Context, path, field, value string) (string, error) {
+func (c *Connector) lookup(ctx context.Context, op, path, field, value string) (string, error) {
 	var out struct{ Result []record }
-	err := c.do(ctx, rest.Request{Op: "create", Method: http.MethodGet, Path: path, Query: url.Values{
+	err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: path, Query: url.Values{
 		"sysparm_query":    {field + "=" + value},
 		"sysparm_fields":   {"sys_id," + field},
 		"sysparm_limit":    {"1"},

@@ -60,13 +60,34 @@ func TestConformance(t *testing.T) {
 	conformance.Run(t, func(t *testing.T) conformance.Target {
 		f := startFake(t)
 		return conformance.Target{
-			New:          build,
 			Connection:   connection(f.URL()),
 			Faults:       f.Faults,
 			CreateMethod: http.MethodPost,
 			CreatePath:   "/api/now/table/incident",
 			Count:        f.Count,
 			Errors:       vendorErrors,
+		}
+	})
+}
+
+// TestSharedSite: two connections to one instance's incident table, told
+// apart by their assignment groups (one named, one a sys_id).
+func TestSharedSite(t *testing.T) {
+	conformance.RunShared(t, func(t *testing.T) conformance.Site {
+		f := startFake(t)
+		desk := connection(f.URL())
+		desk.Name = "Service desk"
+		desk.Options = map[string]json.RawMessage{"assignmentGroup": rawOption(snfake.ServiceDeskName)}
+		network := connection(f.URL())
+		network.Name = "Network team"
+		network.Options = map[string]json.RawMessage{"assignmentGroup": rawOption(snfake.NetworkGroupSysID)}
+		return conformance.Site{
+			Connections: []conformance.Placed{
+				{Connection: desk, Where: snfake.ServiceDeskSysID, CreateMethod: http.MethodPost, CreatePath: "/api/now/table/incident"},
+				{Connection: network, Where: snfake.NetworkGroupSysID, CreateMethod: http.MethodPost, CreatePath: "/api/now/table/incident"},
+			},
+			Faults: f.Faults,
+			Places: f.GroupsOf,
 		}
 	})
 }
@@ -776,6 +797,7 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"impact out of range", mappings("priority", map[string]string{"high": "1,0"}), false},
 		{"a name, not a level", mappings("priority", map[string]string{"default": "High"}), false},
 		{"empty", mappings("priority", map[string]string{"low": ""}), false},
+		{"category values are free", mappings("category", map[string]string{"Network": "network", "default": "inquiry"}), true},
 		{"assignment group with ^", option("assignmentGroup", "Desk^ORactive=true"), false},
 		{"http to a remote host", func(c *connectors.Connection) { c.BaseURL = "http://example.com" }, false},
 	}
@@ -787,6 +809,67 @@ func TestNewValidatesConfig(t *testing.T) {
 			if (err == nil) != tt.ok {
 				t.Errorf("New error = %v, want ok=%v", err, tt.ok)
 			}
+			// The config validator, through the registry, must refuse
+			// exactly what New refuses.
+			if errs := conn.Validate(); (len(errs) == 0) != tt.ok {
+				t.Errorf("Validate = %v, want ok=%v", errs, tt.ok)
+			}
 		})
+	}
+}
+
+// TestFindScopedByGroup: Find asks for the incidents of the connection's
+// assignment group (or of none when create could not resolve it), so a
+// connection finds what it created and nothing placed elsewhere.
+func TestFindScopedByGroup(t *testing.T) {
+	tests := []struct {
+		name, group, wantCond string
+	}{
+		{"no group: the table only", "", ""},
+		{"group by name", snfake.ServiceDeskName, "^assignment_group=" + snfake.ServiceDeskSysID},
+		{"group by sys_id", snfake.NetworkGroupSysID, "^assignment_group=" + snfake.NetworkGroupSysID},
+		{"unknown group: created without one", "Nobody", "^assignment_groupISEMPTY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFake(t)
+			conn := connection(f.URL())
+			if tt.group != "" {
+				conn.Options = map[string]json.RawMessage{"assignmentGroup": rawOption(tt.group)}
+			}
+			c := newConnector(t, conn)
+			tk := conformance.Ticket()
+			created := create(t, c, tk)
+			got, err := c.Find(context.Background(), tk.IdempotencyKey)
+			if err != nil || got.ID != created.ID {
+				t.Fatalf("Find = %+v, %v; want %+v", got, err, created)
+			}
+			var query string
+			for _, r := range f.Requests() {
+				if r.Method == http.MethodGet && r.Path == "/api/now/table/incident" {
+					query = r.Query.Get("sysparm_query")
+				}
+			}
+			if want := "correlation_id=" + tk.IdempotencyKey + tt.wantCond + "^ORDERBYsys_created_on"; query != want {
+				t.Errorf("sysparm_query = %q, want %q", query, want)
+			}
+		})
+	}
+}
+
+// TestFindRejectsAnotherGroupsIncident: an instance that dropped the
+// assignment_group condition (the account cannot read the field) answers
+// with an incident of another group; Find must not take it.
+func TestFindRejectsAnotherGroupsIncident(t *testing.T) {
+	f := startFake(t)
+	conn := connection(f.URL())
+	conn.Options = map[string]json.RawMessage{"assignmentGroup": rawOption(snfake.NetworkGroupSysID)}
+	c := newConnector(t, conn)
+	key := connectors.NewKey()
+	f.Faults.Add(http.MethodGet, "/api/now/table/incident", fake.Fault{Kind: fake.Respond, Code: 200,
+		Body: `{"result":[{"sys_id":"a9e30c7dc61122760116894de7bcc7bd","number":"INC0000046","correlation_id":"` + key + `","assignment_group":"` + snfake.ServiceDeskSysID + `"}]}`})
+	r, err := c.Find(context.Background(), key)
+	if connectors.ClassOf(err) != connectors.Permanent || errors.Is(err, connectors.ErrNotFound) || err == nil {
+		t.Errorf("Find = %+v, %v; want a permanent error", r, err)
 	}
 }

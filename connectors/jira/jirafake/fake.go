@@ -341,6 +341,21 @@ func (f *Fake) Count(idempotencyKey string) int {
 	return n
 }
 
+// ProjectsOf lists the project key of each issue carrying the idempotency
+// key's label, oldest first: where on the site the connection that
+// created it placed it.
+func (f *Fake) ProjectsOf(idempotencyKey string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, is := range f.issues {
+		if slices.Contains(is.Labels, "ticketray-"+idempotencyKey) {
+			out = append(out, is.ProjectKey)
+		}
+	}
+	return out
+}
+
 func (f *Fake) find(idOrKey string) *Issue {
 	for _, is := range f.issues {
 		if is.ID == idOrKey || strings.EqualFold(is.Key, idOrKey) {

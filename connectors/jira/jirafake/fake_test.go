@@ -6,6 +6,7 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -339,10 +340,46 @@ func TestStartAtReservedAddress(t *testing.T) {
 	}
 }
 
-func TestSpecLoad(t *testing.T) {
+// TestSpec: the spec is loaded once per process and shared by every fake,
+// and every route the fake implements is a live operation of it (the
+// validator answers 404 for anything else before the handler runs, so a
+// route missing from the spec would be dead code in the fake).
+func TestSpec(t *testing.T) {
 	s, err := JiraSpec()
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%s: %d paths, loaded and routed in %v", s.Name, s.Doc.Paths.Len(), s.LoadTime)
+	if again, _ := JiraSpec(); again != s {
+		t.Error("JiraSpec loaded the spec a second time")
+	}
+	a, b := New(), New()
+	if a.validator.spec != s || b.validator.spec != s {
+		t.Error("fakes do not share the process's spec")
+	}
+	if s.LoadTime <= 0 || a.SpecLoadTime() != s.LoadTime {
+		t.Errorf("SpecLoadTime = %v, spec's LoadTime = %v; want the one measured load", a.SpecLoadTime(), s.LoadTime)
+	}
+	tests := []struct {
+		method, path string
+		deprecated   bool
+	}{
+		{"POST", "/rest/api/3/issue", false},
+		{"POST", "/rest/api/3/search/jql", false},
+		{"GET", "/rest/api/3/issue/IT-1", false},
+		{"POST", "/rest/api/3/issue/IT-1/comment", false},
+		{"POST", "/rest/api/3/issue/IT-1/attachments", false},
+		{"GET", "/rest/api/3/myself", false},
+		{"GET", "/rest/api/3/mypermissions", false},
+		{"POST", "/rest/api/3/search", true}, // the validator answers 410
+	}
+	for _, tt := range tests {
+		route, _, err := s.Router.FindRoute(httptest.NewRequest(tt.method, tt.path, nil))
+		if err != nil {
+			t.Errorf("%s %s is not an operation of the spec: %v", tt.method, tt.path, err)
+			continue
+		}
+		if route.Operation.Deprecated != tt.deprecated {
+			t.Errorf("%s %s deprecated = %v, want %v", tt.method, tt.path, route.Operation.Deprecated, tt.deprecated)
+		}
+	}
 }

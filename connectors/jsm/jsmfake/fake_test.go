@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -126,5 +127,35 @@ func TestStartAtReservedAddress(t *testing.T) {
 	defer f.Close()
 	if code, _ := f.do(t, "GET", "/rest/servicedeskapi/servicedesk/10", "", true); code != 200 || f.URL() != "http://"+addr {
 		t.Errorf("servicedesk = %d at %s", code, f.URL())
+	}
+}
+
+// TestSpec: the JSM spec is loaded once per process and shared, and every
+// servicedeskapi route the fake implements is an operation of it (else the
+// validator would answer 404 before the handler runs).
+func TestSpec(t *testing.T) {
+	s, err := Spec()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := Spec(); again != s {
+		t.Error("Spec loaded the spec a second time")
+	}
+	f := New()
+	if s.LoadTime <= 0 || f.SpecLoadTime() != s.LoadTime {
+		t.Errorf("SpecLoadTime = %v, spec's LoadTime = %v; want the one measured load", f.SpecLoadTime(), s.LoadTime)
+	}
+	for _, r := range []struct{ method, path string }{
+		{"POST", "/rest/servicedeskapi/request"},
+		{"GET", "/rest/servicedeskapi/request/HELPDESK-1"},
+		{"GET", "/rest/servicedeskapi/request/HELPDESK-1/status"},
+		{"POST", "/rest/servicedeskapi/request/HELPDESK-1/comment"},
+		{"GET", "/rest/servicedeskapi/servicedesk/10"},
+		{"GET", "/rest/servicedeskapi/servicedesk/10/requesttype/25"},
+		{"GET", "/rest/servicedeskapi/servicedesk/10/customer"},
+	} {
+		if _, _, err := s.Router.FindRoute(httptest.NewRequest(r.method, r.path, nil)); err != nil {
+			t.Errorf("%s %s is not an operation of the JSM spec: %v", r.method, r.path, err)
+		}
 	}
 }

@@ -221,6 +221,21 @@ func (f *Fake) Count(correlationID string) int {
 	return n
 }
 
+// GroupsOf lists the assignment_group (a sys_id, "" for none) of each
+// incident carrying correlationID, oldest first: where on the instance the
+// connection that created it placed it.
+func (f *Fake) GroupsOf(correlationID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, row := range f.tables["incident"].rows {
+		if row["correlation_id"] == correlationID {
+			out = append(out, row["assignment_group"])
+		}
+	}
+	return out
+}
+
 // Update sets fields of an incident as an agent would (state "6" resolves
 // it) and reports whether it exists.
 func (f *Fake) Update(sysID string, fields map[string]string) bool {
