@@ -1,5 +1,12 @@
 // Package config loads Ticketray's JSON configuration (contract version 1).
 // Unknown keys are errors: a typo pushed to a fleet must never be silent.
+//
+// One validation serves every caller (Check for one file, LoadLayers and
+// ValidateLayers for the layered config): it reports every problem at
+// once, each with its file, line and column. A problem inside one
+// connection (Problem.Connection) misconfigures only that connection: the
+// layered config still loads, and only that connection's deliveries wait
+// (Loaded.ConnectionProblems). Any other error rejects the whole config.
 package config
 
 import (
@@ -10,12 +17,14 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	_ "github.com/ticketray/ticketray/connectors/all" // the registry: Validate applies each vendor's rules
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -75,15 +84,29 @@ func Default() *Config {
 	return &Config{Version: Version, Categories: []string{"Network", "Hardware", "Software", "Access", "Other"}}
 }
 
+// Severities of a Problem.
+const (
+	// SeverityError: the value cannot be used. A problem inside one
+	// connection (Problem.Connection is set) stops only that connection;
+	// any other rejects the whole config.
+	SeverityError = "error"
+	// SeverityWarning: the config works, perhaps not as meant.
+	SeverityWarning = "warning"
+)
+
 // Problem is one error (or warning) in a config file, located by line and
-// column or by JSON path.
+// column (0 when the file cannot show it) and by JSON path.
 type Problem struct {
 	File   string `json:"file"`
-	Line   int    `json:"line,omitempty"` // 0 when only Path is known
+	Line   int    `json:"line,omitempty"`
 	Column int    `json:"column,omitempty"`
-	Path   string `json:"path,omitempty"` // e.g. connections[0].baseUrl
-	Msg    string `json:"message"`
-	Hint   string `json:"hint,omitempty"`
+	Path   string `json:"path,omitempty"` // e.g. connections[0].baseUrl, the index in File
+	// Connection names the connection the problem is inside: only that
+	// connection is misconfigured, every other one keeps delivering.
+	Connection string `json:"connection,omitempty"`
+	Severity   string `json:"severity"` // SeverityError or SeverityWarning
+	Msg        string `json:"message"`
+	Hint       string `json:"hint,omitempty"`
 }
 
 func (p Problem) String() string {
@@ -100,6 +123,16 @@ func (p Problem) String() string {
 	}
 	return s
 }
+
+// IsError reports whether p has error severity.
+func (p Problem) IsError() bool { return p.Severity != SeverityWarning }
+
+// HasErrors reports whether any problem has error severity.
+func HasErrors(probs []Problem) bool { return slices.ContainsFunc(probs, Problem.IsError) }
+
+// rejects reports whether a problem stops the whole config: an error
+// outside any connection.
+func (p Problem) rejects() bool { return p.IsError() && p.Connection == "" }
 
 // Error lists every problem found.
 type Error struct{ Problems []Problem }
@@ -122,29 +155,69 @@ func Load(path string) (*Config, error) {
 }
 
 // Parse decodes and validates one whole config file, naming it file in
-// errors. Every unknown key, wrong type and invalid value is reported.
+// errors. It fails with every error-severity problem (see Check), the
+// connections' included: it is for files that must be right as a whole,
+// such as one about to be signed.
 func Parse(file string, data []byte) (*Config, error) {
-	c, _, probs := parseLayer(file, data, false)
-	if len(probs) > 0 {
-		return nil, &Error{probs}
+	return strict(Check(file, data, CheckOptions{}))
+}
+
+// ParseFragment is Parse for a drop-in (a config.d file), which may leave
+// out version; its values are validated as if it were the whole config.
+func ParseFragment(file string, data []byte) (*Config, error) {
+	return strict(Check(file, data, CheckOptions{Fragment: true}))
+}
+
+func strict(c *Config, probs []Problem) (*Config, error) {
+	var errs []Problem
+	for _, p := range probs {
+		if p.IsError() {
+			errs = append(errs, p)
+		}
 	}
-	if probs := c.validate(file); len(probs) > 0 {
-		return nil, &Error{probs}
+	if len(errs) > 0 {
+		return nil, &Error{errs}
 	}
 	return c, nil
 }
 
-// ParseFragment checks a drop-in (a config.d file), which may leave out
-// version; its values are validated as if it were the whole config.
-func ParseFragment(file string, data []byte) (*Config, error) {
-	c, _, probs := parseLayer(file, data, true)
-	if len(probs) > 0 {
-		return nil, &Error{probs}
+// CheckOptions tune Check.
+type CheckOptions struct {
+	// Fragment: the file is a drop-in (config.d) and may leave out version.
+	Fragment bool
+	// Resolve, when set, checks that an env: or keyring: secret reference
+	// resolves on this machine. A file checked on its own may be meant for
+	// another machine, so one that does not resolve is a warning.
+	Resolve func(ref string) error
+	// Locked maps the keys managed files lock to the file that locks each
+	// (LoadOptions.LocksOver): the values the file sets for them get the
+	// warning the layered config gives.
+	Locked map[string]string
+}
+
+// Check validates one file on its own, the way every layer is validated,
+// and returns every problem at once, located by line and column: the
+// shape (unknown keys, duplicate keys, wrong types), then the values of
+// everything that could be read. The config is nil only when the file is
+// not a JSON object.
+func Check(file string, data []byte, o CheckOptions) (*Config, []Problem) {
+	p := parseLayer(file, data, o.Fragment)
+	probs := p.probs
+	if p.cfg != nil {
+		sem := p.cfg.validate(file)
+		sem = append(sem, p.cfg.secretProblems(file, o.Resolve, SeverityWarning)...)
+		probs = append(probs, p.undropped(sem)...)
+		if len(o.Locked) > 0 && len(p.clean) > 0 {
+			var raw map[string]json.RawMessage
+			if json.Unmarshal(p.clean, &raw) == nil {
+				m := newMerger()
+				m.locked = o.Locked
+				probs = append(probs, m.apply(&layer{info: LayerInfo{Path: file, Kind: KindUser}, raw: raw})...)
+			}
+		}
 	}
-	if probs := c.validate(file); len(probs) > 0 {
-		return nil, &Error{probs}
-	}
-	return c, nil
+	p.locate(probs)
+	return p.cfg, finish(probs)
 }
 
 // secretField reports whether a path names a credential secret.
@@ -156,32 +229,135 @@ func secretField(path string) bool {
 // SecretFields are the credential fields that hold secret references.
 var SecretFields = []string{"password", "apiToken", "token", "clientSecret", "refreshToken"}
 
+// parsed is one file read for validation.
+type parsed struct {
+	file string
+	text []byte  // the file (migrated to Version), which positions refer to
+	cfg  *Config // nil when the file could not be decoded
+	// clean is the document without the values that failed the shape
+	// check, which cfg was decoded from.
+	clean   []byte
+	tree    *jval // nil on a syntax error
+	spans   []span
+	dropped map[string]bool
+	probs   []Problem
+}
+
 // parseLayer checks one file's shape (every problem, located), migrates
-// older versions, and decodes it strictly. A fragment (a config.d
-// drop-in) may leave out version. It also returns the credential secret
-// strings with their byte spans.
-func parseLayer(file string, data []byte, fragment bool) (*Config, []span, []Problem) {
+// older versions, and decodes what fits. A fragment (a config.d drop-in)
+// may leave out version. It also keeps the credential secret strings with
+// their byte spans.
+func parseLayer(file string, data []byte, fragment bool) *parsed {
+	p := &parsed{file: file}
 	data, probs := migrate(file, data)
 	if len(probs) > 0 {
-		return nil, nil, probs
+		p.probs = probs
+		return p
 	}
-	probs, spans := checkShape(file, data, reflect.TypeFor[Config](), secretField)
-	if len(probs) > 0 {
-		return nil, nil, probs
+	p.text = data
+	root, syn := parseTree(file, data)
+	if syn != nil {
+		p.probs = []Problem{*syn}
+		return p
 	}
+	p.tree = root
+	s := checkShape(file, data, root, reflect.TypeFor[Config](), secretField)
+	p.probs, p.spans, p.dropped = s.probs, s.strings, s.dropped
+	if s.out.Len() == 0 {
+		return p // not an object
+	}
+	p.clean = s.out.Bytes()
 	var c Config
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := json.NewDecoder(bytes.NewReader(p.clean))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&c); err != nil {
-		// The walk found nothing, so this is a value the walk cannot see
-		// (e.g. a number out of range).
-		line, col := position(data, int(dec.InputOffset()))
-		return nil, nil, []Problem{{File: file, Line: line, Column: col, Msg: err.Error()}}
+		// The walk found nothing, so this is a value the walk cannot see.
+		p.probs = append(p.probs, Problem{File: file, Msg: err.Error()})
+		return p
 	}
 	if c.Version == 0 && fragment {
 		c.Version = Version
 	}
-	return &c, spans, nil
+	p.cfg = &c
+	for i := range p.probs {
+		p.probs[i].Connection = c.connectionAt(p.probs[i].Path)
+	}
+	return p
+}
+
+var connPathRE = regexp.MustCompile(`^connections\[(\d+)\]`)
+
+// connectionAt names the connection a path is inside, or "" when it is
+// in none, or in one without a name (which cannot be told apart).
+func (c *Config) connectionAt(path string) string {
+	m := connPathRE.FindStringSubmatch(path)
+	if m == nil {
+		return ""
+	}
+	i, _ := strconv.Atoi(m[1])
+	if i < len(c.Connections) {
+		return c.Connections[i].Name
+	}
+	return ""
+}
+
+// undropped leaves out the problems at or under a value the shape check
+// dropped: they would repeat its problem.
+func (p *parsed) undropped(probs []Problem) []Problem {
+	out := probs[:0:0]
+	for _, pr := range probs {
+		if !p.droppedPath(pr.Path) {
+			out = append(out, pr)
+		}
+	}
+	return out
+}
+
+func (p *parsed) droppedPath(path string) bool {
+	for d := range p.dropped {
+		if path == d || strings.HasPrefix(path, d+".") || strings.HasPrefix(path, d+"[") {
+			return true
+		}
+	}
+	return false
+}
+
+// locate gives the problems in p's file without a line the line and
+// column of their path (the innermost enclosing value that is there).
+func (p *parsed) locate(probs []Problem) {
+	if p == nil || p.tree == nil {
+		return
+	}
+	for i := range probs {
+		pr := &probs[i]
+		if pr.File == p.file && pr.Line == 0 && pr.Path != "" {
+			pr.Line, pr.Column = position(p.text, locate(p.tree, pr.Path))
+		}
+	}
+}
+
+// finish marks problems without a severity as errors and sorts them by
+// file (in the order the files came) and position.
+func finish(probs []Problem) []Problem {
+	order := map[string]int{}
+	for i := range probs {
+		if probs[i].Severity == "" {
+			probs[i].Severity = SeverityError
+		}
+		if _, ok := order[probs[i].File]; !ok {
+			order[probs[i].File] = len(order)
+		}
+	}
+	slices.SortStableFunc(probs, func(a, b Problem) int {
+		if d := order[a.File] - order[b.File]; d != 0 {
+			return d
+		}
+		if d := a.Line - b.Line; d != 0 {
+			return d
+		}
+		return a.Column - b.Column
+	})
+	return probs
 }
 
 // migrations[n] rewrites a version-n document (its top-level members) into
@@ -237,15 +413,38 @@ func position(data []byte, offset int) (int, int) {
 	return line, col
 }
 
-func (c *Config) validate(file string) []Problem {
+// duplicates reports connections and skills that repeat a name or id in
+// one file; the merge keeps only the last of them, so they are errors of
+// the whole config.
+func (c *Config) duplicates(file string) []Problem {
 	var probs []Problem
+	seen := map[string]bool{}
+	for i, conn := range c.Connections {
+		if seen[conn.Name] && conn.Name != "" {
+			probs = append(probs, Problem{File: file, Path: fmt.Sprintf("connections[%d].name", i), Msg: fmt.Sprintf("duplicates an earlier connection's name %q", conn.Name)})
+		}
+		seen[conn.Name] = true
+	}
+	ids := map[string]bool{}
+	for i, s := range c.Skills {
+		if s.ID != "" && ids[s.ID] {
+			probs = append(probs, Problem{File: file, Path: fmt.Sprintf("skills[%d].id", i), Msg: fmt.Sprintf("duplicates an earlier skill id %q", s.ID)})
+		}
+		ids[s.ID] = true
+	}
+	return probs
+}
+
+// validate checks the values of a decoded config: the one semantic
+// validation, for a file on its own and for the merged layers alike.
+func (c *Config) validate(file string) []Problem {
+	probs := c.duplicates(file)
 	add := func(path, format string, args ...any) {
 		probs = append(probs, Problem{File: file, Path: path, Msg: fmt.Sprintf(format, args...)})
 	}
 	if c.Version != Version {
 		add("version", "must be %d (this Ticketray reads contract version %d)", Version, Version)
 	}
-	seen := map[string]bool{}
 	for i, cat := range c.Categories {
 		if strings.TrimSpace(cat) == "" || len(cat) > connectors.MaxCategory {
 			add(fmt.Sprintf("categories[%d]", i), "must be 1 to %d characters", connectors.MaxCategory)
@@ -254,21 +453,21 @@ func (c *Config) validate(file string) []Problem {
 	for i := range c.Connections {
 		conn := &c.Connections[i]
 		base := fmt.Sprintf("connections[%d]", i)
-		if seen[conn.Name] && conn.Name != "" {
-			add(base+".name", "duplicates an earlier connection's name %q", conn.Name)
+		// The connection's own problems stop only it.
+		in := func(field, msg string) {
+			probs = append(probs, Problem{File: file, Path: base + "." + field, Connection: conn.Name, Msg: msg})
 		}
-		seen[conn.Name] = true
 		for _, fe := range conn.Validate() {
-			add(base+"."+fe.Field, "%s", fe.Msg)
+			in(fe.Field, fe.Msg)
+		}
+		for _, kind := range []string{"priority", "category"} {
+			for _, rp := range checkRows(kind, conn.Mappings[kind], c.Categories) {
+				in("mappings."+kind+"."+rp.key, rp.msg)
+			}
 		}
 	}
-	ids := map[string]bool{}
 	for i, s := range c.Skills {
 		base := fmt.Sprintf("skills[%d]", i)
-		if s.ID != "" && ids[s.ID] {
-			add(base+".id", "duplicates an earlier skill id %q", s.ID)
-		}
-		ids[s.ID] = true
 		for _, p := range s.Problems() {
 			add(base+"."+p.Field, "%s", p.Msg)
 		}

@@ -26,6 +26,7 @@ const valid = `{
     "type": "jira",
     "baseUrl": "http://127.0.0.1:8080",
     "enabled": false,
+    "options": {"projectKey": "IT", "issueType": "Task"},
     "credentials": {"type": "oauth2", "clientId": "id", "clientSecret": "keyring:jira-secret", "tokenUrl": "https://auth.example.com/token", "grant": "client_credentials"}
   }],
   "skills": [{"id": "net-check", "name": "Network check", "program": "/usr/bin/ping", "args": ["-c", "1", "example.com"], "timeoutMs": 5000}]

@@ -187,7 +187,8 @@ func EditMapping(o LoadOptions, conn, kind string, edit func(cur map[string]stri
 	if err != nil {
 		return nil, err
 	}
-	if after, err = normalizeTable(kind, after); err != nil {
+	entry := cur.Config.Connections[slices.IndexFunc(cur.Config.Connections, func(c Connection) bool { return c.Name == conn })]
+	if after, err = normalizeTable(entry, kind, after, cur.Config.Categories); err != nil {
 		return nil, err
 	}
 	ch = &MappingChange{MappingState: *st, Before: st.Table}
@@ -211,34 +212,23 @@ func EditMapping(o LoadOptions, conn, kind string, edit func(cur map[string]stri
 	return ch, nil
 }
 
-// normalizeTable checks a table and returns it with trimmed keys and
-// values, "default" and priorities in lower case.
-func normalizeTable(kind string, t map[string]string) (map[string]string, error) {
+// normalizeTable checks connection conn's table kind by the rules
+// validation applies (tableProblems) and that it has a default row, and returns it with trimmed
+// keys and values, "default" and priorities in lower case.
+func normalizeTable(conn Connection, kind string, t map[string]string, categories []string) (map[string]string, error) {
+	if probs := tableProblems(conn, kind, t, categories); len(probs) > 0 {
+		return nil, fmt.Errorf("%w: row %q: %s", ErrInvalidMapping, probs[0].key, probs[0].msg)
+	}
 	out := make(map[string]string, len(t))
-	seen := map[string]string{}
-	keys := slices.Sorted(maps.Keys(t))
-	for _, k := range keys {
-		key, val := strings.TrimSpace(k), strings.TrimSpace(t[k])
+	for k, v := range t {
+		key := strings.TrimSpace(k)
 		switch {
-		case key == "":
-			return nil, fmt.Errorf("%w: a row has no key", ErrInvalidMapping)
 		case strings.EqualFold(key, connectors.DefaultRow):
 			key = connectors.DefaultRow
 		case kind == "priority":
-			p, err := connectors.ParsePriority(key)
-			if err != nil {
-				return nil, fmt.Errorf("%w: priority %q %v", ErrInvalidMapping, key, err)
-			}
-			key = string(p)
+			key = strings.ToLower(key)
 		}
-		if val == "" {
-			return nil, fmt.Errorf("%w: row %q has no value", ErrInvalidMapping, key)
-		}
-		if prev, dup := seen[strings.ToLower(key)]; dup {
-			return nil, fmt.Errorf("%w: %q and %q are the same row", ErrInvalidMapping, prev, k)
-		}
-		seen[strings.ToLower(key)] = k
-		out[key] = val
+		out[key] = strings.TrimSpace(v)
 	}
 	if _, ok := out[connectors.DefaultRow]; !ok {
 		return nil, fmt.Errorf("%w: the table needs a %q row (the value for anything without a row of its own)", ErrInvalidMapping, connectors.DefaultRow)
@@ -260,6 +250,20 @@ func checkEdited(o LoadOptions, tmp, path, conn, kind string, want map[string]st
 			}
 		}
 		return err
+	}
+	// The connection's other problems (a secret this machine lacks) are
+	// not the edit's; a problem in the table is.
+	var probs []Problem
+	for _, p := range l.ConnectionProblems(conn) {
+		if strings.Contains(p.Path, ".mappings."+kind+".") || strings.HasSuffix(p.Path, ".mappings."+kind) {
+			if p.File == tmp {
+				p.File = path
+			}
+			probs = append(probs, p)
+		}
+	}
+	if len(probs) > 0 {
+		return &Error{probs}
 	}
 	i := slices.IndexFunc(l.Config.Connections, func(c Connection) bool { return c.Name == conn })
 	if i < 0 || !maps.Equal(l.Config.Connections[i].Mappings[kind], want) {
@@ -317,93 +321,6 @@ func replaceFile(path string, data []byte, check func(tmp string) error) error {
 		return err
 	}
 	return syncDir(dir)
-}
-
-// jval is a JSON value with its byte span, so a file can be edited in
-// place: data[start:end] is the value.
-type jval struct {
-	start, end int
-	delim      byte   // '{' or '[' for containers, 0 for scalars
-	str        string // a string scalar's value
-	isStr      bool
-	members    []jmember
-	items      []*jval
-}
-
-type jmember struct {
-	key              string
-	keyStart, keyEnd int
-	val              *jval
-}
-
-// member is the last member named key (the one a decoder keeps).
-func (v *jval) member(key string) *jmember {
-	for i := len(v.members) - 1; i >= 0; i-- {
-		if v.members[i].key == key {
-			return &v.members[i]
-		}
-	}
-	return nil
-}
-
-type spanParser struct {
-	data []byte
-	dec  *json.Decoder
-}
-
-func parseSpans(data []byte) (*jval, error) {
-	p := &spanParser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
-	p.dec.UseNumber()
-	return p.value()
-}
-
-// next skips white space and the separators the decoder has not consumed.
-func (p *spanParser) next() int {
-	i := int(p.dec.InputOffset())
-	for i < len(p.data) && bytes.IndexByte([]byte(" \t\r\n:,"), p.data[i]) >= 0 {
-		i++
-	}
-	return i
-}
-
-func (p *spanParser) value() (*jval, error) {
-	v := &jval{start: p.next()}
-	tok, err := p.dec.Token()
-	if err != nil {
-		return nil, err
-	}
-	switch t := tok.(type) {
-	case json.Delim:
-		v.delim = byte(t)
-		for p.dec.More() {
-			if t == '[' {
-				it, err := p.value()
-				if err != nil {
-					return nil, err
-				}
-				v.items = append(v.items, it)
-				continue
-			}
-			m := jmember{keyStart: p.next()}
-			kt, err := p.dec.Token()
-			if err != nil {
-				return nil, err
-			}
-			m.key, _ = kt.(string)
-			m.keyEnd = int(p.dec.InputOffset())
-			if m.val, err = p.value(); err != nil {
-				return nil, err
-			}
-			v.members = append(v.members, m)
-		}
-		if _, err := p.dec.Token(); err != nil {
-			return nil, err
-		}
-	case string:
-		v.str, v.isStr = t, true
-	}
-	v.end = int(p.dec.InputOffset())
-	return v, nil
 }
 
 // splicer renders new JSON in the style of the file around it.

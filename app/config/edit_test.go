@@ -53,7 +53,6 @@ const prettyUser = `{
 
 func TestSetMappingSplice(t *testing.T) {
 	compact := `{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"` + secret + `"}}]}`
-	twice := `{"version":1,"connections":[` + c("D", "https://first.example") + `, {"name":"D","type":"jira","baseUrl":"https://second.example","credentials":{"type":"bearer","token":"env:T"},"mappings":{"category":{"default":"x"}}}]}`
 	tests := []struct {
 		name       string
 		file       string
@@ -62,24 +61,24 @@ func TestSetMappingSplice(t *testing.T) {
 		old, new   string // the file's only change: old becomes new
 	}{
 		{"multi-line table: kept rows keep their order, new rows before default", prettyUser, "SN", "priority",
-			map[string]string{"critical": "P1", "low": "4", "default": "3"},
+			map[string]string{"critical": "1,1", "low": "3,3", "default": "3"},
 			`{
           "critical": "1",
           "high": "2",
           "default": "3"
         }`, `{
-          "critical": "P1",
-          "low": "4",
+          "critical": "1,1",
+          "low": "3,3",
           "default": "3"
         }`},
 		{"no mappings: a member added at the last member's indent", prettyUser, "J", "category",
-			map[string]string{"Network": "net", "default": "general", "Access": "iam"},
+			map[string]string{"Network": "net", "default": "general", "Other": "misc"},
 			`"enabled": true
 `, `"enabled": true,
       "mappings": {
         "category": {
-          "Access": "iam",
           "Network": "net",
+          "Other": "misc",
           "default": "general"
         }
       }
@@ -109,9 +108,6 @@ func TestSetMappingSplice(t *testing.T) {
 		{"CRLF line endings stay CRLF", strings.ReplaceAll(prettyUser, "\n", "\r\n"), "J", "priority",
 			map[string]string{"default": "Medium"},
 			"\"enabled\": true\r\n", "\"enabled\": true,\r\n      \"mappings\": {\r\n        \"priority\": {\r\n          \"default\": \"Medium\"\r\n        }\r\n      }\r\n"},
-		{"two entries of one name: the one the merge keeps", twice, "D", "category",
-			map[string]string{"default": "y"},
-			`{"default":"x"}`, `{"default":"y"}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -194,11 +190,15 @@ func TestSetMappingRefused(t *testing.T) {
 		{"no default row", map[string]string{"user.json": prettyUser}, "SN", "priority",
 			map[string]string{"critical": "1"}, ErrInvalidMapping, false, `needs a "default" row`},
 		{"an empty value", map[string]string{"user.json": prettyUser}, "SN", "priority",
-			map[string]string{"high": " ", "default": "3"}, ErrInvalidMapping, false, `row "high" has no value`},
+			map[string]string{"high": " ", "default": "3"}, ErrInvalidMapping, false, `row "high": has no value`},
 		{"an unknown priority", map[string]string{"user.json": prettyUser}, "SN", "priority",
-			map[string]string{"urgent": "1", "default": "3"}, ErrInvalidMapping, false, `priority "urgent" must be one of`},
+			map[string]string{"urgent": "1", "default": "3"}, ErrInvalidMapping, false, `row "urgent": priority row key must be one of`},
+		{"a value the vendor does not take", map[string]string{"user.json": prettyUser}, "SN", "priority",
+			map[string]string{"high": "P1", "default": "3"}, ErrInvalidMapping, false, `row "high": must be an urgency and impact`},
+		{"a category the config does not list", map[string]string{"user.json": prettyUser}, "SN", "category",
+			map[string]string{"Printers": "p", "default": "3"}, ErrInvalidMapping, false, `row "Printers": is not one of the config's categories (Network, Other)`},
 		{"the same row twice", map[string]string{"user.json": prettyUser}, "SN", "category",
-			map[string]string{"Network": "a", "network": "b", "default": "3"}, ErrInvalidMapping, false, "are the same row"},
+			map[string]string{"Network": "a", "network": "b", "default": "3"}, ErrInvalidMapping, false, `row "network": is the same row as "Network"`},
 		{"connections locked by IT", map[string]string{
 			"user.json":           prettyUser,
 			"managed/config.json": `{"version":1,"locked":["connections"]}`,
@@ -213,7 +213,9 @@ func TestSetMappingRefused(t *testing.T) {
 		{"unknown connection", map[string]string{"user.json": prettyUser}, "Nope", "priority",
 			map[string]string{"default": "3"}, ErrUnknownConnection, false, `no such connection "Nope"`},
 		{"a result the loader refuses", map[string]string{"user.json": prettyUser}, "SN", "severity",
-			map[string]string{"default": "3"}, nil, true, "user.json: connections[0].mappings.severity: unknown mapping table"},
+			map[string]string{"default": "3"}, nil, true, "user.json:16:21: connections[0].mappings.severity: unknown mapping table"},
+		{"two entries of one name", map[string]string{"user.json": `{"version":1,"connections":[` + c("D", "https://first.example") + `,` + c("D", "https://second.example") + `]}`}, "D", "category",
+			map[string]string{"default": "y"}, nil, true, `connections[1].name: duplicates an earlier connection's name "D"`},
 		{"a config that is already invalid", map[string]string{"user.json": strings.Replace(prettyUser, `"version": 1,`, `"version": 1, "oops": 1,`, 1)}, "SN", "priority",
 			map[string]string{"default": "3"}, nil, true, `unknown key "oops"`},
 	}
@@ -296,7 +298,7 @@ func TestSetMappingSeenByWatcher(t *testing.T) {
 	}()
 	defer func() { cancel(); <-done }()
 
-	if _, err := SetMapping(o, "SN", "priority", map[string]string{"critical": "0", "default": "3"}); err != nil {
+	if _, err := SetMapping(o, "SN", "priority", map[string]string{"critical": "1,1", "default": "3"}); err != nil {
 		t.Fatal(err)
 	}
 	if o.Fingerprint() == l.Fingerprint {
@@ -306,7 +308,7 @@ func TestSetMappingSeenByWatcher(t *testing.T) {
 	<-ticked
 	select {
 	case l := <-events:
-		if got := l.Config.Connections[0].Mappings["priority"]; !maps.Equal(got, map[string]string{"critical": "0", "default": "3"}) {
+		if got := l.Config.Connections[0].Mappings["priority"]; !maps.Equal(got, map[string]string{"critical": "1,1", "default": "3"}) {
 			t.Errorf("reloaded table %v", got)
 		}
 	default:
@@ -340,7 +342,8 @@ func addRow(o LoadOptions, key string) error {
 // TestSetMappingConcurrent: writers in this process and in others each
 // add their own rows; the file stays valid and no row is lost.
 func TestSetMappingConcurrent(t *testing.T) {
-	dir := tree(t, map[string]string{"user.json": prettyUser})
+	// Without categories any category may have a row.
+	dir := tree(t, map[string]string{"user.json": strings.Replace(prettyUser, `"categories": ["Network", "Other"],`, "", 1)})
 	file := filepath.Join(dir, "user.json")
 	o := LoadOptions{ConfigFile: file}
 	var want []string

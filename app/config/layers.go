@@ -89,6 +89,11 @@ type LoadOptions struct {
 	// (the file is rewritten with keyring: references). It is called only
 	// when there is something to move. ConfigFile is never rewritten.
 	Secrets func() (SecretStore, error)
+	// Resolve, when set, checks that an env: or keyring: secret reference
+	// resolves (SecretResolver is one). This machine runs the layered
+	// config, so a reference that does not resolve misconfigures its
+	// connection (an error in Loaded.Problems).
+	Resolve func(ref string) error
 }
 
 // LayerInfo describes one file that went into the effective config.
@@ -107,51 +112,100 @@ type Loaded struct {
 	Fingerprint [32]byte
 	// Sources maps a JSON pointer (/categories, /connections/NAME,
 	// /skills/ID, /policy/retentionDays, ...) to the file that set it.
-	Sources  map[string]string
-	Layers   []LayerInfo
+	Sources map[string]string
+	Layers  []LayerInfo
+	// Problems are the errors inside connections (each names its
+	// Connection): those connections are misconfigured and their
+	// deliveries wait; every other connection works.
+	Problems []Problem
 	Warnings []Problem
+}
+
+// ConnectionProblems are the errors that misconfigure connection name.
+func (l *Loaded) ConnectionProblems(name string) []Problem {
+	var out []Problem
+	for _, p := range l.Problems {
+		if p.Connection == name {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Misconfigured lists the connections with problems, in config order.
+func (l *Loaded) Misconfigured() []string {
+	var out []string
+	for _, c := range l.Config.Connections {
+		if len(l.ConnectionProblems(c.Name)) > 0 {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 // BuiltIn names the source of values no file set.
 const BuiltIn = "(built-in default)"
 
-// LoadLayers reads, verifies, merges and validates every layer, and
-// reports every problem of every file at once.
+// LoadLayers reads, verifies, merges and validates every layer. It fails
+// with a *Error listing every error when one of them rejects the whole
+// config (syntax, an unsigned file under a pinned key, a bad global value,
+// ...); errors inside connections leave those connections in the config,
+// listed in Loaded.Problems.
 func LoadLayers(o LoadOptions) (*Loaded, error) {
+	l, probs, err := load(o)
+	if err != nil {
+		return nil, err
+	}
+	if slices.ContainsFunc(probs, Problem.rejects) {
+		return nil, &Error{slices.DeleteFunc(probs, func(p Problem) bool { return !p.IsError() })}
+	}
+	return l, nil
+}
+
+// ValidateLayers is LoadLayers for `config validate`: every problem of
+// every layer, errors and warnings, located and sorted. Its error is for
+// what is not a problem of a file (an unreadable pinned key). Leave
+// o.Secrets nil: validating rewrites nothing.
+func ValidateLayers(o LoadOptions) ([]Problem, error) {
+	_, probs, err := load(o)
+	return probs, err
+}
+
+// load reads and validates every layer and merges what it can.
+func load(o LoadOptions) (*Loaded, []Problem, error) {
 	// Taken before reading: a file that changes during the load makes the
 	// watcher load again, rather than the change going unseen.
 	before := o.Fingerprint()
 	files, err := o.files()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out := &Loaded{Sources: map[string]string{}, Fingerprint: before}
-	defer func() {
-		if len(out.Warnings) > 0 && strings.Contains(fmt.Sprint(out.Warnings), "rewrote the file") {
-			out.Fingerprint = o.Fingerprint() // our own rewrite is not a change
-		}
-	}()
 	if len(files) == 0 {
 		out.Config = Default()
 		out.Sources["/"] = BuiltIn
-		return out, nil
+		return out, nil, nil
 	}
 	pub, err := o.publicKey()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var probs []Problem
 	var layers []*layer
+	read := map[string]*parsed{}
 	for _, f := range files {
-		l, p := readLayer(f, pub, o.Secrets, &out.Warnings)
+		l, p := readLayer(f, pub, o.Secrets)
 		probs = append(probs, p...)
 		if l != nil {
-			layers = append(layers, l)
-			out.Layers = append(out.Layers, l.info)
+			read[f.path] = l.parsed
+			if l.cfg != nil {
+				layers = append(layers, l)
+				out.Layers = append(out.Layers, l.info)
+			}
 		}
 	}
-	if len(probs) > 0 {
-		return nil, &Error{probs}
+	if slices.ContainsFunc(probs, func(p Problem) bool { return strings.Contains(p.Msg, "rewrote the file") }) {
+		out.Fingerprint = o.Fingerprint() // our own rewrite is not a change
 	}
 	m := newMerger()
 	for _, l := range layers { // locks first: they bind the user layer
@@ -164,15 +218,80 @@ func LoadLayers(o LoadOptions) (*Loaded, error) {
 		}
 	}
 	for _, l := range layers {
-		out.Warnings = append(out.Warnings, m.apply(l)...)
+		probs = append(probs, m.apply(l)...)
 	}
-	cfg, probs := m.result()
-	if len(probs) > 0 {
-		return nil, &Error{probs}
+	cfg, merged := m.result(o.Resolve)
+	for i, p := range merged {
+		if r := read[p.File]; r != nil && r.droppedPath(p.Path) {
+			merged[i].Msg = "" // repeats the shape problem of the value left out
+		}
 	}
+	probs = append(probs, slices.DeleteFunc(merged, func(p Problem) bool { return p.Msg == "" })...)
+	// A problem in a connection entry the merge does not keep (another
+	// layer's entry of that name replaces it, or IT locks connections)
+	// misconfigures nothing.
+	for i := range probs {
+		p := &probs[i]
+		if p.Connection != "" && p.IsError() {
+			if src := m.src[pointer("connections", p.Connection)]; src != p.File && read[p.File] != nil {
+				p.Severity = SeverityWarning
+				p.Msg += " (not in force: the entry that applies is " + entryOwner(m, src) + ")"
+			}
+		}
+	}
+	for _, r := range read {
+		r.locate(probs)
+	}
+	probs = finish(probs)
 	out.Config = cfg
 	out.Sources = m.src
-	return out, nil
+	for _, p := range probs {
+		switch {
+		case !p.IsError():
+			out.Warnings = append(out.Warnings, p)
+		case p.Connection != "":
+			out.Problems = append(out.Problems, p)
+		}
+	}
+	return out, probs, nil
+}
+
+// entryOwner names where the connection entry in force comes from.
+func entryOwner(m *merger, src string) string {
+	if src == "" {
+		return "none: connections are locked by " + m.locked["connections"]
+	}
+	return "in " + src
+}
+
+// LocksOver maps each key the managed layers lock to the file that locks
+// it, for checking file as a user's file (CheckOptions.Locked); nil when
+// file is itself one of the managed layers. A managed file that cannot be
+// read adds no lock: reporting it is ValidateLayers' business.
+func (o LoadOptions) LocksOver(file string) map[string]string {
+	files, err := o.files()
+	if err != nil {
+		return nil
+	}
+	abs, _ := filepath.Abs(file)
+	locks := map[string]string{}
+	for _, f := range files {
+		if f.kind != KindManaged {
+			continue
+		}
+		if p, _ := filepath.Abs(f.path); p == abs {
+			return nil
+		}
+		var d struct{ Locked []string }
+		if data, err := os.ReadFile(f.path); err == nil && json.Unmarshal(data, &d) == nil {
+			for _, k := range d.Locked {
+				if _, ok := locks[k]; !ok {
+					locks[k] = f.path
+				}
+			}
+		}
+	}
+	return locks
 }
 
 // files lists the layers in the order they apply.
@@ -213,12 +332,15 @@ type layerFile struct {
 
 type layer struct {
 	info LayerInfo
-	cfg  *Config
-	raw  map[string]json.RawMessage
+	*parsed
+	raw map[string]json.RawMessage // the members that passed the shape check
 }
 
-// readLayer reads, verifies and checks one file.
-func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, error), warnings *[]Problem) (*layer, []Problem) {
+// readLayer reads, verifies and checks one file: its problems are the
+// file's own (shape, duplicates, version) and warnings. The layer is nil
+// when the file cannot be read or is refused, and its config nil when it
+// is not a JSON object.
+func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, error)) (*layer, []Problem) {
 	data, err := os.ReadFile(f.path)
 	if err != nil {
 		return nil, []Problem{{File: f.path, Msg: "cannot read: " + errText(err)}}
@@ -231,42 +353,50 @@ func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, 
 		}
 		info.Signed = true
 	}
-	c, spans, probs := parseLayer(f.path, data, f.fragment)
-	if len(probs) > 0 {
-		return nil, probs
+	p := parseLayer(f.path, data, f.fragment)
+	l := &layer{info: info, parsed: p}
+	probs := slices.Clone(p.probs)
+	c := p.cfg
+	if c == nil {
+		return l, probs
 	}
+	probs = append(probs, c.duplicates(f.path)...)
 	if !f.fragment && c.Version != Version {
-		return nil, []Problem{{File: f.path, Path: "version", Msg: fmt.Sprintf("must be %d (this Ticketray reads contract version %d)", Version, Version)}}
+		probs = append(probs, Problem{File: f.path, Path: "version", Msg: fmt.Sprintf("must be %d (this Ticketray reads contract version %d)", Version, Version)})
+	}
+	warn := func(p Problem) {
+		p.Severity = SeverityWarning
+		probs = append(probs, p)
 	}
 	if f.kind != KindManaged && len(c.Locked) > 0 {
-		*warnings = append(*warnings, Problem{File: f.path, Path: "locked", Msg: "ignored: only managed files can lock keys"})
+		warn(Problem{File: f.path, Path: "locked", Msg: "ignored: only managed files can lock keys"})
 		c.Locked = nil
 	}
-	literal := literalSpans(spans)
-	if len(literal) > 0 && f.migrate && secrets != nil {
+	literal := literalSpans(p.spans)
+	if len(literal) > 0 && f.migrate && secrets != nil && !HasErrors(p.probs) {
 		moved, err := migrateSecrets(f.path, data, c, literal, secrets)
 		if err != nil {
-			*warnings = append(*warnings, Problem{File: f.path, Msg: "literal secrets stay in the file: " + err.Error(), Hint: "use env: or keyring: references"})
+			warn(Problem{File: f.path, Msg: "literal secrets stay in the file: " + err.Error(), Hint: "use env: or keyring: references"})
 		} else {
-			*warnings = append(*warnings, Problem{File: f.path, Msg: fmt.Sprintf("moved %d literal secret(s) into the keyring and rewrote the file with keyring: references (%s)", len(moved), strings.Join(moved, ", "))})
+			warn(Problem{File: f.path, Msg: fmt.Sprintf("moved %d literal secret(s) into the keyring and rewrote the file with keyring: references (%s)", len(moved), strings.Join(moved, ", "))})
 			if data, err = os.ReadFile(f.path); err == nil {
-				if c2, spans2, p := parseLayer(f.path, data, f.fragment); len(p) == 0 {
-					c, literal = c2, literalSpans(spans2)
+				if p2 := parseLayer(f.path, data, f.fragment); len(p2.probs) == 0 && p2.cfg != nil {
+					p2.cfg.Locked = c.Locked
+					l.parsed, c, literal = p2, p2.cfg, literalSpans(p2.spans)
 				}
 			}
 		}
 	}
 	if len(literal) > 0 {
 		if w := worldReadable(f.path); w != "" {
-			*warnings = append(*warnings, Problem{File: f.path, Msg: w, Hint: "chmod 600 the file, or replace literal secrets with env: or keyring: references"})
+			warn(Problem{File: f.path, Msg: w, Hint: "chmod 600 the file, or replace literal secrets with env: or keyring: references"})
 		}
 	}
-	var raw map[string]json.RawMessage
-	if err := json.Unmarshal(data, &raw); err != nil {
-		return nil, []Problem{{File: f.path, Msg: err.Error()}}
+	if err := json.Unmarshal(l.clean, &l.raw); err != nil {
+		return nil, append(probs, Problem{File: f.path, Msg: err.Error()})
 	}
-	delete(raw, "version")
-	return &layer{info: info, cfg: c, raw: raw}, nil
+	delete(l.raw, "version")
+	return l, probs
 }
 
 func errText(err error) string {
@@ -364,7 +494,7 @@ func (m *merger) apply(l *layer) []Problem {
 	blocked := func(key string) bool {
 		by, ok := m.locked[key]
 		if ok && user {
-			warns = append(warns, Problem{File: l.info.Path, Path: key, Msg: "ignored: this key is locked by " + by, Hint: "ask IT to change it there, or remove it from your file"})
+			warns = append(warns, Problem{File: l.info.Path, Path: key, Severity: SeverityWarning, Msg: "ignored: this key is locked by " + by, Hint: "ask IT to change it there, or remove it from your file"})
 		}
 		return ok && user
 	}
@@ -428,9 +558,10 @@ func (m *merger) apply(l *layer) []Problem {
 
 var indexRE = regexp.MustCompile(`^(connections|skills)\[(\d+)\]`)
 
-// result decodes and validates the merged document; problems name the
-// file each offending value came from.
-func (m *merger) result() (*Config, []Problem) {
+// result decodes and validates the merged document, and checks that its
+// secret references resolve (with resolve set); problems name the file
+// each offending value came from, and their paths are in that file.
+func (m *merger) result(resolve func(ref string) error) (*Config, []Problem) {
 	doc := map[string]any{"version": Version}
 	for k, v := range m.top {
 		doc[k] = v
@@ -464,6 +595,7 @@ func (m *merger) result() (*Config, []Problem) {
 		return nil, []Problem{{File: "(merged)", Msg: err.Error()}}
 	}
 	probs := c.validate("")
+	probs = append(probs, c.secretProblems("", resolve, SeverityError)...)
 	for i := range probs {
 		p := &probs[i]
 		if sm := indexRE.FindStringSubmatch(p.Path); sm != nil {

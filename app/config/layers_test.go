@@ -35,7 +35,8 @@ func opts(dir string) LoadOptions {
 }
 
 func c(name, url string) string {
-	b, _ := json.Marshal(map[string]any{"name": name, "type": "jira", "baseUrl": url, "credentials": map[string]string{"type": "bearer", "token": "env:T"}})
+	b, _ := json.Marshal(map[string]any{"name": name, "type": "jira", "baseUrl": url, "credentials": map[string]string{"type": "bearer", "token": "env:T"},
+		"options": map[string]string{"projectKey": "IT", "issueType": "Task"}})
 	return string(b)
 }
 
@@ -96,7 +97,7 @@ func TestLayers(t *testing.T) {
 			if !reflect.DeepEqual(l.Config.Locked, []string{"branding", "connections", "policy.retentionDays"}) {
 				t.Errorf("locked = %v", l.Config.Locked)
 			}
-		}, []string{"user.json: connections: ignored: this key is locked by", "user.json: branding: ignored", "user.json: policy.retentionDays: ignored"}},
+		}, []string{"user.json:1:28: connections: ignored: this key is locked by", "user.json:1:", ": branding: ignored", ": policy.retentionDays: ignored"}},
 		{"locked in the user's file is ignored", map[string]string{
 			"user.json": `{"version":1,"locked":["categories"]}`,
 		}, func(t *testing.T, l *Loaded) {
@@ -151,12 +152,28 @@ func TestLayersErrors(t *testing.T) {
 		}, []string{"user.json:1:14: unknown key \"categorys\" (hint: did you mean \"categories\"?",
 			"managed/config.json:2:1: unknown key \"conections\"",
 			"x.json:1:28: policy.retentionDays: must be integer, not a string"}},
-		{"merged problems name the file", opts, map[string]string{
-			"managed/config.d/x.json": `{"connections":[{"name":"J","type":"jira","baseUrl":"http://evil.example","credentials":{"type":"bearer","token":"env:T"}}]}`,
-		}, []string{"x.json: connections[0].baseUrl: must use https"}},
+		{"merged problems name the file, and connections' problems are listed too", opts, map[string]string{
+			"managed/config.d/x.json": `{"policy":{"maxAttempts":500},"connections":[{"name":"J","type":"jira","baseUrl":"http://evil.example","credentials":{"type":"bearer","token":"env:T"}}]}`,
+		}, []string{"x.json:1:26: policy.maxAttempts: must be between 1 and 100", "x.json:1:46: connections[0].options.projectKey: is required", "x.json:1:82: connections[0].baseUrl: must use https"}},
+		{"a syntax error", opts, map[string]string{
+			"user.json": "{\"version\":1,\n\"categories\":[\"A\",]}",
+		}, []string{"user.json:2:19: syntax error"}},
+		{"two connections of one name in a file", opts, map[string]string{
+			"user.json": `{"version":1,"connections":[` + c("A", "https://a.example") + `,` + c("A", "https://b.example") + `]}`,
+		}, []string{`user.json:1:`, `connections[1].name: duplicates an earlier connection's name "A"`}},
+		{"a connection without a name cannot be told apart", opts, map[string]string{
+			"user.json": `{"version":1,"connections":[` + c("", "https://a.example") + `]}`,
+		}, []string{`user.json:1:115: connections[0].name: is required`}},
+		{"an unsigned drop-in under a pinned key", func(dir string) LoadOptions {
+			o := opts(dir)
+			o.PublicKey = make([]byte, 32)
+			return o
+		}, map[string]string{
+			"managed/config.d/a.json": `{"categories":["A"]}`,
+		}, []string{"a.json: refused: unsigned"}},
 		{"a whole file needs its version", opts, map[string]string{
 			"managed/config.json": `{"categories":["A"]}`,
-		}, []string{"config.json: version: must be 1"}},
+		}, []string{"config.json:1:1: version: must be 1"}},
 		{"unknown lock", opts, map[string]string{
 			"managed/config.json": `{"version":1,"locked":["colour"]}`,
 		}, []string{`locked[0]: "colour" is not a key that can be locked`}},

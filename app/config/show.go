@@ -10,19 +10,24 @@ import (
 )
 
 // Shown is `config show --json`: the effective config with secrets
-// redacted, where each value came from, the files read, and warnings.
+// redacted, where each value came from, the files read, the problems of
+// misconfigured connections, and warnings.
 type Shown struct {
 	Config   *Config           `json:"config"`
 	Sources  map[string]string `json:"sources"`
 	Layers   []LayerInfo       `json:"layers"`
+	Problems []Problem         `json:"problems"`
 	Warnings []Problem         `json:"warnings"`
 }
 
 // Show is the redacted view of l.
 func (l *Loaded) Show() Shown {
-	s := Shown{Config: l.Config.Redacted(), Sources: l.Sources, Layers: l.Layers, Warnings: l.Warnings}
+	s := Shown{Config: l.Config.Redacted(), Sources: l.Sources, Layers: l.Layers, Problems: l.Problems, Warnings: l.Warnings}
 	if s.Layers == nil {
 		s.Layers = []LayerInfo{}
+	}
+	if s.Problems == nil {
+		s.Problems = []Problem{}
 	}
 	if s.Warnings == nil {
 		s.Warnings = []Problem{}
@@ -75,6 +80,12 @@ func (l *Loaded) WriteText(w io.Writer) error {
 		fmt.Fprintf(tw, "  %s\t%s\n", k, s.Sources[k])
 	}
 	tw.Flush()
+	if len(s.Problems) > 0 {
+		b.WriteString("\nMisconfigured connections (their deliveries wait; the others deliver):\n")
+		for _, p := range s.Problems {
+			b.WriteString("  " + p.String() + "\n")
+		}
+	}
 	if len(s.Warnings) > 0 {
 		b.WriteString("\nWarnings:\n")
 		for _, p := range s.Warnings {

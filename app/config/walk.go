@@ -8,15 +8,161 @@ import (
 	"io"
 	"reflect"
 	"sort"
+	"strconv"
 	"strings"
 )
 
-// The first pass over a file walks its JSON tokens against the Go types,
-// so that every unknown key, duplicate key and wrong type is reported
-// with its line and column in one run. encoding/json's strict decoder,
-// the second pass, stops at the first.
+// One JSON tree with the byte span of every value serves both reading
+// and editing: the shape check walks it against the Go types (every
+// unknown key, duplicate key and wrong type, located, in one run), the
+// problems of the semantic validation find their line and column in it
+// by JSON path, and spliceMapping edits a file in place through it.
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
+
+// jval is a JSON value with its byte span: data[start:end] is the value.
+type jval struct {
+	start, end int
+	delim      byte       // '{' or '[' for containers, 0 for scalars
+	tok        json.Token // a scalar's token: string, json.Number, bool or nil
+	str        string     // a string scalar's value
+	isStr      bool
+	members    []jmember
+	items      []*jval
+}
+
+type jmember struct {
+	key              string
+	keyStart, keyEnd int
+	val              *jval
+}
+
+// member is the last member named key (the one a decoder keeps).
+func (v *jval) member(key string) *jmember {
+	for i := len(v.members) - 1; i >= 0; i-- {
+		if v.members[i].key == key {
+			return &v.members[i]
+		}
+	}
+	return nil
+}
+
+func (v *jval) null() bool { return v.delim == 0 && v.tok == nil }
+
+// kind names the value's JSON type as messages do.
+func (v *jval) kind() string {
+	switch v.delim {
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	}
+	switch v.tok.(type) {
+	case string:
+		return "a string"
+	case bool:
+		return "true or false"
+	case json.Number:
+		return "number"
+	}
+	return "null"
+}
+
+type spanParser struct {
+	data []byte
+	dec  *json.Decoder
+}
+
+// parseSpans reads the first JSON value of data into a tree.
+func parseSpans(data []byte) (*jval, error) {
+	p := &spanParser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	p.dec.UseNumber()
+	return p.value()
+}
+
+// parseTree reads a whole config file: one JSON object and nothing after
+// it. A syntax error is returned as a located problem.
+func parseTree(file string, data []byte) (*jval, *Problem) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil, &Problem{File: file, Line: 1, Column: 1, Msg: "the file is empty", Hint: `a config file is a JSON object, e.g. {"version": 1}`}
+	}
+	p := &spanParser{data: data, dec: json.NewDecoder(bytes.NewReader(data))}
+	p.dec.UseNumber()
+	root, err := p.value()
+	if err != nil {
+		pr := Problem{File: file, Msg: "syntax error: " + err.Error(), Hint: "check for a missing or extra comma, quote or bracket just before this point"}
+		offset := int(p.dec.InputOffset())
+		var syn *json.SyntaxError
+		switch {
+		case errors.As(err, &syn):
+			offset = int(syn.Offset)
+		case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
+			pr.Msg, pr.Hint = "the file ends early", "an object or array is not closed"
+			offset = len(data)
+		}
+		pr.Line, pr.Column = position(data, offset)
+		return nil, &pr
+	}
+	if _, err := p.dec.Token(); err != io.EOF {
+		line, col := position(data, p.next())
+		return nil, &Problem{File: file, Line: line, Column: col, Msg: "unexpected data after the top-level object", Hint: "a config file holds exactly one JSON object"}
+	}
+	return root, nil
+}
+
+// next skips white space and the separators the decoder has not consumed.
+func (p *spanParser) next() int {
+	i := int(p.dec.InputOffset())
+	for i < len(p.data) && bytes.IndexByte([]byte(" \t\r\n:,"), p.data[i]) >= 0 {
+		i++
+	}
+	return i
+}
+
+func (p *spanParser) value() (*jval, error) {
+	v := &jval{start: p.next()}
+	tok, err := p.dec.Token()
+	if err != nil {
+		return nil, err
+	}
+	switch t := tok.(type) {
+	case json.Delim:
+		if t == '}' || t == ']' {
+			return nil, &json.SyntaxError{Offset: int64(v.start)}
+		}
+		v.delim = byte(t)
+		for p.dec.More() {
+			if t == '[' {
+				it, err := p.value()
+				if err != nil {
+					return nil, err
+				}
+				v.items = append(v.items, it)
+				continue
+			}
+			m := jmember{keyStart: p.next()}
+			kt, err := p.dec.Token()
+			if err != nil {
+				return nil, err
+			}
+			m.key, _ = kt.(string)
+			m.keyEnd = int(p.dec.InputOffset())
+			if m.val, err = p.value(); err != nil {
+				return nil, err
+			}
+			v.members = append(v.members, m)
+		}
+		if _, err := p.dec.Token(); err != nil {
+			return nil, err
+		}
+	case string:
+		v.tok, v.str, v.isStr = t, t, true
+	default:
+		v.tok = t
+	}
+	v.end = int(p.dec.InputOffset())
+	return v, nil
+}
 
 // span is the byte range of a string value in a file, with its path.
 type span struct {
@@ -25,94 +171,75 @@ type span struct {
 	value      string
 }
 
-type walker struct {
+// shaper checks a tree against a Go type and writes the document again
+// without the members that failed, so that the rest can be decoded and
+// validated: one run reports every problem.
+type shaper struct {
 	file  string
 	data  []byte
-	dec   *json.Decoder
 	probs []Problem
-	// strings collects string values whose path passes keep.
+	out   bytes.Buffer
+	// dropped holds the paths of values left out (wrong types): the
+	// semantic problems at or under them repeat the shape problem.
+	dropped map[string]bool
+	// keep selects the string values collected in strings.
 	keep    func(path string) bool
 	strings []span
 }
 
-// checkShape walks data against t and returns every shape problem. A
-// syntax error ends the walk.
-func checkShape(file string, data []byte, t reflect.Type, keep func(string) bool) ([]Problem, []span) {
-	w := &walker{file: file, data: data, dec: json.NewDecoder(bytes.NewReader(data)), keep: keep}
-	w.dec.UseNumber()
-	if len(bytes.TrimSpace(data)) == 0 {
-		return []Problem{{File: file, Line: 1, Column: 1, Msg: "the file is empty", Hint: `a config file is a JSON object, e.g. {"version": 1}`}}, nil
+// checkShape walks root against t. It returns the document without the
+// values that do not fit (an array item that does not fit becomes null,
+// so indices stay those of the file), every shape problem, and the
+// string values keep selects. The document is nil when the root itself
+// does not fit.
+func checkShape(file string, data []byte, root *jval, t reflect.Type, keep func(string) bool) *shaper {
+	s := &shaper{file: file, data: data, keep: keep, dropped: map[string]bool{}}
+	if msg := s.mismatch(root, t); msg != "" {
+		s.problem(root.start, "", "", "%s", msg)
+		return s
 	}
-	if err := w.value(t, ""); err != nil {
-		return append(w.probs, w.syntax(err)), nil
-	}
-	if _, err := w.dec.Token(); err != io.EOF {
-		line, col := position(data, w.next())
-		w.probs = append(w.probs, Problem{File: file, Line: line, Column: col, Msg: "unexpected data after the top-level object", Hint: "a config file holds exactly one JSON object"})
-	}
-	return w.probs, w.strings
+	s.value(root, t, "")
+	return s
 }
 
-func (w *walker) syntax(err error) Problem {
-	p := Problem{File: w.file, Msg: "syntax error: " + err.Error(), Hint: "check for a missing or extra comma, quote or bracket just before this point"}
-	offset := int(w.dec.InputOffset())
-	var syn *json.SyntaxError
-	switch {
-	case errors.As(err, &syn):
-		offset = int(syn.Offset)
-	case errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF):
-		p.Msg = "the file ends early"
-		p.Hint = "an object or array is not closed"
-		offset = len(w.data)
-	}
-	p.Line, p.Column = position(w.data, offset)
-	return p
+func (s *shaper) problem(offset int, path, hint, format string, args ...any) {
+	line, col := position(s.data, offset)
+	s.probs = append(s.probs, Problem{File: s.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
 }
 
-// next is the offset of the next value: after the decoder's position,
-// skipping white space and the separators it has not consumed yet.
-func (w *walker) next() int {
-	i := int(w.dec.InputOffset())
-	for i < len(w.data) {
-		switch w.data[i] {
-		case ' ', '\t', '\r', '\n', ':', ',':
-			i++
-			continue
-		}
-		break
-	}
-	return i
-}
-
-func (w *walker) problem(offset int, path, hint, format string, args ...any) {
-	line, col := position(w.data, offset)
-	w.probs = append(w.probs, Problem{File: w.file, Line: line, Column: col, Path: path, Msg: fmt.Sprintf(format, args...), Hint: hint})
-}
-
-// value consumes one JSON value, checking it against t.
-func (w *walker) value(t reflect.Type, path string) error {
+// mismatch says why v cannot be decoded into t, or "".
+func (s *shaper) mismatch(v *jval, t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	start := w.next()
-	tok, err := w.dec.Token()
-	if err != nil {
-		return err
+	if v.null() || t == rawMessageType || t.Kind() == reflect.Interface {
+		return ""
 	}
-	if tok == nil { // null leaves the Go value at its zero
-		return nil
-	}
-	if t == rawMessageType || t.Kind() == reflect.Interface {
-		return w.skip(tok)
-	}
-	want, got := kindName(t), tokenKind(tok)
+	want, got := kindName(t), v.kind()
 	if want != got && !(want == "integer" && got == "number") {
-		w.problem(start, path, "", "must be %s, not %s", want, got)
-		return w.skip(tok)
+		return fmt.Sprintf("must be %s, not %s", want, got)
+	}
+	if want == "integer" {
+		n := v.tok.(json.Number)
+		if _, err := strconv.ParseInt(string(n), 10, 64); err != nil {
+			return fmt.Sprintf("must be a whole number, not %s", n)
+		}
+	}
+	return ""
+}
+
+// value writes v, which fits t.
+func (s *shaper) value(v *jval, t reflect.Type, path string) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if v.null() || t == rawMessageType || t.Kind() == reflect.Interface {
+		s.out.Write(s.data[v.start:v.end])
+		return
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		return w.object(path, func(key string) (reflect.Type, string, string) {
+		s.object(v, path, func(key string) (reflect.Type, string, string) {
 			f, ok := fieldByTag(t, key)
 			if !ok {
 				return nil, fmt.Sprintf("unknown key %q", key), suggest(key, jsonKeys(t))
@@ -120,79 +247,105 @@ func (w *walker) value(t reflect.Type, path string) error {
 			return f.Type, "", ""
 		})
 	case reflect.Map:
-		return w.object(path, func(string) (reflect.Type, string, string) { return t.Elem(), "", "" })
+		s.object(v, path, func(string) (reflect.Type, string, string) { return t.Elem(), "", "" })
 	case reflect.Slice:
-		for i := 0; w.dec.More(); i++ {
-			if err := w.value(t.Elem(), fmt.Sprintf("%s[%d]", path, i)); err != nil {
-				return err
+		s.out.WriteByte('[')
+		for i, it := range v.items {
+			if i > 0 {
+				s.out.WriteByte(',')
 			}
+			sub := fmt.Sprintf("%s[%d]", path, i)
+			if msg := s.mismatch(it, t.Elem()); msg != "" {
+				s.problem(it.start, sub, "", "%s", msg)
+				s.dropped[sub] = true
+				s.out.WriteString("null")
+				continue
+			}
+			s.value(it, t.Elem(), sub)
 		}
-		_, err := w.dec.Token() // ]
-		return err
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		n := tok.(json.Number)
-		if _, err := n.Int64(); err != nil {
-			w.problem(start, path, "", "must be a whole number, not %s", n)
-		}
+		s.out.WriteByte(']')
 	case reflect.String:
-		if w.keep != nil && w.keep(path) {
-			w.strings = append(w.strings, span{path: path, start: start, end: int(w.dec.InputOffset()), value: tok.(string)})
+		if s.keep != nil && s.keep(path) {
+			s.strings = append(s.strings, span{path: path, start: v.start, end: v.end, value: v.str})
 		}
+		s.out.Write(s.data[v.start:v.end])
+	default:
+		s.out.Write(s.data[v.start:v.end])
 	}
-	return nil
 }
 
-// object walks the members of an object whose '{' was read; member says
+// object writes the members of v that are allowed and fit; member says
 // what type a key holds, or why it is not allowed.
-func (w *walker) object(path string, member func(key string) (reflect.Type, string, string)) error {
+func (s *shaper) object(v *jval, path string, member func(key string) (reflect.Type, string, string)) {
 	seen := map[string]bool{}
-	for w.dec.More() {
-		start := w.next()
-		tok, err := w.dec.Token()
-		if err != nil {
-			return err
-		}
-		key, _ := tok.(string)
-		sub := key
+	s.out.WriteByte('{')
+	n := 0
+	for _, m := range v.members {
+		sub := m.key
 		if path != "" {
-			sub = path + "." + key
+			sub = path + "." + m.key
 		}
-		if seen[key] {
-			w.problem(start, sub, "remove one of the two; JSON parsers disagree about which wins", "duplicate key %q", key)
+		if seen[m.key] {
+			s.problem(m.keyStart, sub, "remove one of the two; JSON parsers disagree about which wins", "duplicate key %q", m.key)
 		}
-		seen[key] = true
-		t, msg, hint := member(key)
+		seen[m.key] = true
+		t, msg, hint := member(m.key)
 		if t == nil {
-			w.problem(start, path, hint, "%s", msg)
-			t = reflect.TypeFor[any]()
+			s.problem(m.keyStart, path, hint, "%s", msg)
+			continue
 		}
-		if err := w.value(t, sub); err != nil {
-			return err
+		if msg := s.mismatch(m.val, t); msg != "" {
+			s.problem(m.val.start, sub, "", "%s", msg)
+			s.dropped[sub] = true
+			continue
 		}
+		if n > 0 {
+			s.out.WriteByte(',')
+		}
+		n++
+		s.out.Write(s.data[m.keyStart:m.keyEnd])
+		s.out.WriteByte(':')
+		s.value(m.val, t, sub)
 	}
-	_, err := w.dec.Token() // }
-	return err
+	s.out.WriteByte('}')
 }
 
-// skip consumes the rest of a value whose first token was read.
-func (w *walker) skip(tok json.Token) error {
-	d, ok := tok.(json.Delim)
-	if !ok || d == '}' || d == ']' {
-		return nil
-	}
-	for depth := 1; depth > 0; {
-		tok, err := w.dec.Token()
-		if err != nil {
-			return err
+// locate is the offset of the value at a JSON path (as problems write
+// it: connections[1].options.projectKey); for a value that is not in
+// the file, the offset of the innermost object or array that is.
+func locate(v *jval, path string) int {
+	for path != "" {
+		switch {
+		case path[0] == '[':
+			end := strings.IndexByte(path, ']')
+			i, err := strconv.Atoi(path[1:max(end, 1)])
+			if end < 0 || err != nil || v.delim != '[' || i < 0 || i >= len(v.items) {
+				return v.start
+			}
+			v, path = v.items[i], path[end+1:]
+		case path[0] == '.':
+			path = path[1:]
+		default:
+			if v.delim != '{' {
+				return v.start
+			}
+			// Keys may hold dots (a category "I.T."): the longest key
+			// that the path continues from wins.
+			var best *jmember
+			for i := range v.members {
+				m := &v.members[i]
+				rest, ok := strings.CutPrefix(path, m.key)
+				if ok && (rest == "" || rest[0] == '.' || rest[0] == '[') && (best == nil || len(m.key) >= len(best.key)) {
+					best = m
+				}
+			}
+			if best == nil {
+				return v.start
+			}
+			v, path = best.val, path[len(best.key):]
 		}
-		switch tok {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
 	}
-	return nil
+	return v.start
 }
 
 func kindName(t reflect.Type) string {
@@ -211,23 +364,6 @@ func kindName(t reflect.Type) string {
 		return "number"
 	}
 	return t.String()
-}
-
-func tokenKind(tok json.Token) string {
-	switch v := tok.(type) {
-	case json.Delim:
-		if v == '{' {
-			return "an object"
-		}
-		return "an array"
-	case string:
-		return "a string"
-	case bool:
-		return "true or false"
-	case json.Number:
-		return "number"
-	}
-	return fmt.Sprintf("%T", tok)
 }
 
 // fieldByTag finds the struct field whose JSON name is exactly key (the
