@@ -3,12 +3,12 @@ package connectors
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
 
-	"github.com/sony/gobreaker/v2"
 	"golang.org/x/time/rate"
 )
 
@@ -59,7 +59,9 @@ type GuardOptions struct {
 	FailuresToTrip uint32
 	OpenFor        time.Duration
 	Logger         *slog.Logger
-	Now            func() time.Time
+	// Now is the clock of the rate limit and the breaker (default
+	// time.Now). A fake clock must move, or the limiter never refills.
+	Now func() time.Time
 }
 
 // Guarded wraps a vendor connector with the shared resilience policy: a
@@ -69,13 +71,12 @@ type Guarded struct {
 	name  string
 	inner Connector
 	lim   *rate.Limiter
-	cb    *gobreaker.CircuitBreaker[any]
+	cb    *breaker
 	log   *slog.Logger
 	now   func() time.Time
-
-	mu       sync.Mutex
-	openedAt time.Time
-	openFor  time.Duration
+	// sleep waits d or until ctx ends; tests replace it to move a fake
+	// clock instead.
+	sleep func(ctx context.Context, d time.Duration) error
 }
 
 var _ Connector = (*Guarded)(nil)
@@ -100,56 +101,84 @@ func Guard(name string, c Connector, o GuardOptions) *Guarded {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	g := &Guarded{name: name, inner: c, lim: rate.NewLimiter(rate.Limit(o.RatePerSecond), o.Burst), log: o.Logger, now: o.Now, openFor: o.OpenFor}
-	g.cb = gobreaker.NewCircuitBreaker[any](gobreaker.Settings{
-		Name:        name,
-		MaxRequests: 1,
-		Timeout:     o.OpenFor,
-		ReadyToTrip: func(c gobreaker.Counts) bool { return c.ConsecutiveFailures >= o.FailuresToTrip },
-		// Only a vendor that is failing trips the breaker: a ticket it
-		// rejects (permanent), a search that finds nothing, or being
-		// offline (handled by pausing) say nothing about its health.
-		IsSuccessful: func(err error) bool {
-			return err == nil || errors.Is(err, ErrNotFound) || ClassOf(err) != Retryable
-		},
-		OnStateChange: func(_ string, from, to gobreaker.State) {
-			g.mu.Lock()
-			if to == gobreaker.StateOpen {
-				g.openedAt = g.now()
-			}
-			g.mu.Unlock()
+	g := &Guarded{name: name, inner: c, lim: rate.NewLimiter(rate.Limit(o.RatePerSecond), o.Burst), log: o.Logger, now: o.Now, sleep: sleep}
+	g.cb = &breaker{trip: o.FailuresToTrip, openFor: o.OpenFor, now: o.Now,
+		onChange: func(from, to breakerState) {
 			g.log.Warn("circuit breaker", "connection", name, "from", from.String(), "to", to.String())
-		},
-	})
+		}}
 	return g
 }
 
 // Breaker reports the breaker state ("closed", "half-open", "open") and,
 // when open, until when.
 func (g *Guarded) Breaker() (string, time.Time) {
-	st := g.cb.State()
-	if st != gobreaker.StateOpen {
-		return st.String(), time.Time{}
+	st, until := g.cb.current()
+	return st.String(), until
+}
+
+// healthy says whether a call's outcome counts as a success for the
+// breaker. Only a vendor that is failing trips it: a ticket it rejects
+// (permanent), a search that finds nothing, or being offline (handled by
+// pausing) say nothing about its health.
+func healthy(err error) bool {
+	return err == nil || errors.Is(err, ErrNotFound) || ClassOf(err) != Retryable
+}
+
+// sleep waits d, or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return st.String(), g.openedAt.Add(g.openFor)
+}
+
+// waitTurn waits for the rate limiter on the Guard's clock (as
+// rate.Limiter.Wait does on the wall clock): it fails at once when the
+// turn would come after ctx's deadline, and gives the turn back when ctx
+// ends first.
+func (g *Guarded) waitTurn(ctx context.Context) error {
+	now := g.now()
+	r := g.lim.ReserveN(now, 1)
+	if !r.OK() { // only with a burst of 0, which Guard never sets
+		return errors.New("rate limit admits no calls")
+	}
+	d := r.DelayFrom(now)
+	if d <= 0 {
+		return nil
+	}
+	if deadline, ok := ctx.Deadline(); ok && deadline.Before(now.Add(d)) {
+		r.CancelAt(now)
+		return fmt.Errorf("rate limit: the next call is allowed in %v, after the deadline: %w", d, context.DeadlineExceeded)
+	}
+	if err := g.sleep(ctx, d); err != nil {
+		r.CancelAt(g.now())
+		return fmt.Errorf("rate limit: %w", err)
+	}
+	return nil
 }
 
 func call[T any](g *Guarded, ctx context.Context, op string, f func() (T, error)) (T, error) {
 	var zero T
-	if err := g.lim.Wait(ctx); err != nil {
+	if err := g.waitTurn(ctx); err != nil {
 		return zero, &Error{Op: op, Class: Retryable, Err: err}
 	}
 	start := g.now()
-	v, err := g.cb.Execute(func() (any, error) { return f() })
-	if errors.Is(err, gobreaker.ErrOpenState) || errors.Is(err, gobreaker.ErrTooManyRequests) {
+	var v T
+	gen, err := g.cb.allow()
+	if err == nil {
+		v, err = f()
+		g.cb.done(gen, healthy(err))
+	} else {
 		_, until := g.Breaker()
 		wait := until.Sub(g.now())
 		if wait < 0 {
 			wait = 0
 		}
-		err = &Error{Op: op, Class: Retryable, RetryAfter: wait, Err: errors.New("circuit breaker open")}
+		err = &Error{Op: op, Class: Retryable, RetryAfter: wait, Err: err}
 	}
 	attrs := []any{"connection", g.name, "op", op, "ms", g.now().Sub(start).Milliseconds()}
 	var e *Error
@@ -166,8 +195,119 @@ func call[T any](g *Guarded, ctx context.Context, op string, f func() (T, error)
 	if err != nil {
 		return zero, err
 	}
-	t, _ := v.(T)
-	return t, nil
+	return v, nil
+}
+
+// breaker is a consecutive-failures circuit breaker on the Guard's clock:
+// closed until trip retryable failures in a row, then open for openFor,
+// then half-open for one trial call whose outcome closes or reopens it.
+// It replaces gobreaker, which reads time.Now itself: its open window
+// could not follow GuardOptions.Now (Breaker reported an end on one clock
+// while the breaker reopened on another), and its timing could not be
+// tested without sleeping.
+type breaker struct {
+	trip     uint32
+	openFor  time.Duration
+	now      func() time.Time
+	onChange func(from, to breakerState) // called with mu held
+
+	mu       sync.Mutex
+	state    breakerState
+	gen      uint64 // bumped on every change, so late results of calls from an earlier state are ignored
+	failures uint32
+	openedAt time.Time
+	trial    bool // a half-open trial call is in flight
+}
+
+type breakerState int
+
+const (
+	breakerClosed breakerState = iota
+	breakerHalfOpen
+	breakerOpen
+)
+
+func (s breakerState) String() string {
+	switch s {
+	case breakerHalfOpen:
+		return "half-open"
+	case breakerOpen:
+		return "open"
+	}
+	return "closed"
+}
+
+var errBreakerOpen = errors.New("circuit breaker open")
+
+// current returns the state (an expired open window is half-open) and,
+// when open, until when.
+func (b *breaker) current() (breakerState, time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire()
+	if b.state == breakerOpen {
+		return b.state, b.openedAt.Add(b.openFor)
+	}
+	return b.state, time.Time{}
+}
+
+// allow admits a call, returning its generation for done, or
+// errBreakerOpen: while open, and while a half-open trial is in flight.
+func (b *breaker) allow() (uint64, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire()
+	switch {
+	case b.state == breakerOpen, b.state == breakerHalfOpen && b.trial:
+		return 0, errBreakerOpen
+	case b.state == breakerHalfOpen:
+		b.trial = true
+	}
+	return b.gen, nil
+}
+
+// done records the outcome of a call admitted in generation gen.
+func (b *breaker) done(gen uint64, ok bool) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.expire()
+	if gen != b.gen {
+		return
+	}
+	switch {
+	case b.state == breakerHalfOpen && ok:
+		b.set(breakerClosed)
+	case b.state == breakerHalfOpen:
+		b.set(breakerOpen)
+	case ok:
+		b.failures = 0
+	default:
+		b.failures++
+		if b.failures >= b.trip {
+			b.set(breakerOpen)
+		}
+	}
+}
+
+// expire turns an open breaker whose window has passed half-open; b.mu is
+// held.
+func (b *breaker) expire() {
+	if b.state == breakerOpen && !b.now().Before(b.openedAt.Add(b.openFor)) {
+		b.set(breakerHalfOpen)
+	}
+}
+
+// set changes the state and starts a new generation; b.mu is held.
+func (b *breaker) set(to breakerState) {
+	from := b.state
+	b.state, b.failures, b.trial = to, 0, false
+	b.gen++
+	if to == breakerOpen {
+		b.openedAt = b.now()
+	}
+	if b.onChange != nil {
+		b.onChange(from, to)
+	}
 }
 
 // Create implements Connector.

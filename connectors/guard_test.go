@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -110,9 +112,16 @@ type guardStub struct {
 	mu    sync.Mutex
 	calls int
 	errs  []error // returned in order, then nil
+	hold  func()  // when set, called first by every call (to hold one in flight)
 }
 
 func (s *guardStub) next() error {
+	s.mu.Lock()
+	hold := s.hold
+	s.mu.Unlock()
+	if hold != nil {
+		hold()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -208,44 +217,101 @@ func TestGuardPassesResultsThrough(t *testing.T) {
 	}
 }
 
+// fakeSleep makes g wait on clock: each wait moves the clock by d and is
+// recorded.
+func fakeSleep(g *Guarded, clock *fakeClock) *[]time.Duration {
+	var waits []time.Duration
+	g.sleep = func(ctx context.Context, d time.Duration) error {
+		waits = append(waits, d)
+		clock.Add(d)
+		return nil
+	}
+	return &waits
+}
+
 func TestGuardRateLimit(t *testing.T) {
-	stub := &guardStub{}
-	g := Guard("c", stub, GuardOptions{RatePerSecond: 20, Burst: 1})
-	start := time.Now()
-	for range 5 {
-		if err := g.Check(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+	const step = 50 * time.Millisecond
+	tests := []struct {
+		name      string
+		rate      float64
+		burst     int
+		gaps      []time.Duration // clock moves before each call
+		wantWaits []time.Duration
+	}{
+		{"burst 1 at 20/s: one call each 50ms", 20, 1, make([]time.Duration, 5), []time.Duration{step, step, step, step}},
+		{"a burst of 3 is free, then 50ms each", 20, 3, make([]time.Duration, 5), []time.Duration{step, step}},
+		{"calls already spaced never wait", 20, 1, []time.Duration{0, step, step, step}, nil},
+		{"a partly refilled token waits the rest", 20, 1, []time.Duration{0, 20 * time.Millisecond}, []time.Duration{30 * time.Millisecond}},
 	}
-	elapsed := time.Since(start)
-	// Burst 1 at 20/s: the first call is free, then one every 50 ms.
-	if elapsed < 190*time.Millisecond || elapsed > 3*time.Second {
-		t.Errorf("5 calls at 20/s, burst 1, took %v, want about 200ms", elapsed)
-	}
-	if got := stub.count(); got != 5 {
-		t.Errorf("inner called %d times, want 5", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+			stub := &guardStub{}
+			g := Guard("c", stub, GuardOptions{RatePerSecond: tt.rate, Burst: tt.burst, Now: clock.Now})
+			waits := fakeSleep(g, clock)
+			for _, gap := range tt.gaps {
+				clock.Add(gap)
+				if err := g.Check(context.Background()); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if !slices.Equal(*waits, tt.wantWaits) {
+				t.Errorf("waits = %v, want %v", *waits, tt.wantWaits)
+			}
+			if got := stub.count(); got != len(tt.gaps) {
+				t.Errorf("inner called %d times, want %d", got, len(tt.gaps))
+			}
+		})
 	}
 }
 
 func TestGuardRateLimitHonoursContext(t *testing.T) {
-	stub := &guardStub{}
-	g := Guard("c", stub, GuardOptions{RatePerSecond: 0.01, Burst: 1})
-	if err := g.Check(context.Background()); err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name string
+		ctx  func() (context.Context, context.CancelFunc)
+	}{
+		{"the turn comes after the deadline", func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), time.Minute) // the turn is 100s away
+		}},
+		{"canceled while waiting", func() (context.Context, context.CancelFunc) {
+			return context.WithCancel(context.Background())
+		}},
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
-	defer cancel()
-	start := time.Now()
-	err := g.Check(ctx)
-	var e *Error
-	if !errors.As(err, &e) || e.Class != Retryable || e.Op != "check" {
-		t.Fatalf("Check over the limit = %v, want a retryable *Error for op check", err)
-	}
-	if time.Since(start) > 5*time.Second {
-		t.Errorf("waited %v for a token that could not come within the deadline", time.Since(start))
-	}
-	if got := stub.count(); got != 1 {
-		t.Errorf("inner called %d times, want 1", got)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{t: time.Now()} // ctx deadlines are on the wall clock
+			stub := &guardStub{}
+			g := Guard("c", stub, GuardOptions{RatePerSecond: 0.01, Burst: 1, Now: clock.Now})
+			ctx, cancel := tt.ctx()
+			defer cancel()
+			slept := 0
+			g.sleep = func(ctx context.Context, d time.Duration) error {
+				slept++
+				cancel() // the caller gives up while waiting
+				return ctx.Err()
+			}
+			if err := g.Check(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			err := g.Check(ctx)
+			var e *Error
+			if !errors.As(err, &e) || e.Class != Retryable || e.Op != "check" {
+				t.Fatalf("Check over the limit = %v, want a retryable *Error for op check", err)
+			}
+			if _, hasDeadline := ctx.Deadline(); hasDeadline && slept != 0 {
+				t.Errorf("waited %d times for a turn past the deadline, want to fail at once", slept)
+			}
+			if got := stub.count(); got != 1 {
+				t.Errorf("inner called %d times, want 1", got)
+			}
+			// The unused turn was given back: after 100s the next call
+			// goes through without waiting.
+			clock.Add(100 * time.Second)
+			slept = 0
+			if err := g.Check(context.Background()); err != nil || slept != 0 {
+				t.Errorf("Check after the refill = %v after %d waits, want through at once", err, slept)
+			}
+		})
 	}
 }
 
@@ -345,26 +411,30 @@ func TestGuardBreakerOpenFailsFast(t *testing.T) {
 	}
 }
 
-// waitBreaker polls the breaker until it reports want or the deadline passes.
-func waitBreaker(t *testing.T, g *Guarded, want string) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	tick := time.NewTicker(2 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		if state, _ := g.Breaker(); state == want {
-			return
-		}
-		if time.Now().After(deadline) {
-			state, _ := g.Breaker()
-			t.Fatalf("breaker still %q after 5s, want %q", state, want)
-		}
-		<-tick.C
-	}
+// fakeClock is a clock that moves only when told to.
+type fakeClock struct {
+	mu sync.Mutex
+	t  time.Time
 }
 
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *fakeClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.t = c.t.Add(d)
+}
+
+// TestGuardBreakerHalfOpen walks the breaker through its open window on a
+// fake clock: open until exactly OpenFor has passed, then one trial call
+// whose outcome decides the next state.
 func TestGuardBreakerHalfOpen(t *testing.T) {
-	const openFor = 50 * time.Millisecond
+	const openFor = 10 * time.Minute
+	t0 := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	retryable := &Error{Class: Retryable, Status: 503}
 	tests := []struct {
 		name      string
@@ -374,46 +444,127 @@ func TestGuardBreakerHalfOpen(t *testing.T) {
 		{"trial succeeds", nil, "closed"},
 		{"trial fails", retryable, "open"},
 		{"trial rejected permanently", &Error{Class: Permanent, Status: 400}, "closed"},
+		{"trial finds nothing", ErrNotFound, "closed"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			clock := &fakeClock{t: t0}
 			stub := &guardStub{}
-			g := fastGuard(stub, GuardOptions{FailuresToTrip: 2, OpenFor: openFor})
+			g := fastGuard(stub, GuardOptions{FailuresToTrip: 2, OpenFor: openFor, Now: clock.Now})
 			ctx := context.Background()
-			start := time.Now()
 			stub.push(retryable, retryable)
 			g.Check(ctx)
 			g.Check(ctx)
-			state, until := g.Breaker()
-			// Only inside the open window can the state be asserted: a slow
-			// machine may already be past it.
-			if time.Since(start) < openFor {
-				if state != "open" {
-					t.Fatalf("breaker %q right after 2 retryable failures, want open", state)
-				}
-				if wait := time.Until(until); wait > openFor {
-					t.Errorf("open until %v from now, want at most %v", wait, openFor)
-				}
+			if state, until := g.Breaker(); state != "open" || !until.Equal(t0.Add(openFor)) {
+				t.Fatalf("after 2 retryable failures: %q until %v, want open until %v", state, until, t0.Add(openFor))
 			}
+
+			clock.Add(openFor - time.Nanosecond)
 			calls := stub.count()
-			waitBreaker(t, g, "half-open")
+			err := g.Check(ctx)
+			var e *Error
+			if !errors.As(err, &e) || e.RetryAfter != time.Nanosecond || stub.count() != calls {
+				t.Fatalf("a call just before the window ends = %v (inner called %d times); want refused, retry after 1ns", err, stub.count()-calls)
+			}
+
+			clock.Add(time.Nanosecond)
+			if state, until := g.Breaker(); state != "half-open" || !until.IsZero() {
+				t.Fatalf("when the window ends: %q until %v, want half-open", state, until)
+			}
 			if tt.trial != nil {
 				stub.push(tt.trial)
 			}
-			trialAt := time.Now()
-			err := g.Check(ctx)
+			err = g.Check(ctx)
 			if got := stub.count(); got != calls+1 {
 				t.Errorf("half-open: inner called %d times, want 1 trial", got-calls)
 			}
-			if (err == nil) != (tt.trial == nil) {
+			if !errors.Is(err, tt.trial) {
 				t.Errorf("trial call = %v, want %v", err, tt.trial)
 			}
-			state, _ = g.Breaker()
-			reopenedAndExpired := tt.wantAfter == "open" && time.Since(trialAt) >= openFor
-			if state != tt.wantAfter && !reopenedAndExpired {
+			state, until := g.Breaker()
+			if state != tt.wantAfter {
 				t.Errorf("after the trial the breaker is %q, want %q", state, tt.wantAfter)
 			}
+			if tt.wantAfter == "open" && !until.Equal(clock.Now().Add(openFor)) {
+				t.Errorf("reopened until %v, want a new window until %v", until, clock.Now().Add(openFor))
+			}
 		})
+	}
+}
+
+// TestGuardBreakerOneTrialAtATime: while the half-open trial is in flight,
+// other calls are refused without reaching the vendor.
+func TestGuardBreakerOneTrialAtATime(t *testing.T) {
+	const openFor = time.Minute
+	clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	stub := &guardStub{}
+	g := fastGuard(stub, GuardOptions{FailuresToTrip: 1, OpenFor: openFor, Now: clock.Now})
+	ctx := context.Background()
+	stub.push(&Error{Class: Retryable, Status: 502})
+	g.Check(ctx)
+	clock.Add(openFor)
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	stub.mu.Lock()
+	stub.hold = func() { entered <- struct{}{}; <-release }
+	stub.mu.Unlock()
+	trial := make(chan error)
+	go func() { trial <- g.Check(ctx) }()
+	<-entered // the trial is in the vendor's hands
+
+	stub.mu.Lock()
+	stub.hold = nil
+	stub.mu.Unlock()
+	calls := stub.count()
+	if err := g.Check(ctx); !strings.Contains(fmt.Sprint(err), "circuit breaker open") {
+		t.Errorf("a call during the trial = %v, want refused by the breaker", err)
+	}
+	if got := stub.count(); got != calls {
+		t.Errorf("a call during the trial reached the vendor (%d calls)", got-calls)
+	}
+	close(release)
+	if err := <-trial; err != nil {
+		t.Fatalf("trial = %v", err)
+	}
+	if state, _ := g.Breaker(); state != "closed" {
+		t.Errorf("after a good trial the breaker is %q, want closed", state)
+	}
+}
+
+// TestGuardBreakerIgnoresLateResults: a call that began before the
+// breaker opened and fails after it has recovered says nothing about the
+// vendor now, so it does not trip the breaker again.
+func TestGuardBreakerIgnoresLateResults(t *testing.T) {
+	const openFor = time.Minute
+	clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	stub := &guardStub{}
+	g := fastGuard(stub, GuardOptions{FailuresToTrip: 1, OpenFor: openFor, Now: clock.Now})
+	ctx := context.Background()
+
+	entered, release := make(chan struct{}), make(chan struct{})
+	stub.mu.Lock()
+	stub.hold = func() { entered <- struct{}{}; <-release }
+	stub.mu.Unlock()
+	late := make(chan error)
+	go func() { late <- g.Check(ctx) }()
+	<-entered // the slow call began while the breaker was closed
+	stub.mu.Lock()
+	stub.hold = nil
+	stub.mu.Unlock()
+
+	stub.push(&Error{Class: Retryable, Status: 502})
+	g.Check(ctx) // trips
+	clock.Add(openFor)
+	if err := g.Check(ctx); err != nil { // the trial succeeds: closed
+		t.Fatalf("trial = %v", err)
+	}
+	stub.push(&Error{Class: Retryable, Status: 504}) // the slow call's answer
+	close(release)
+	if err := <-late; ClassOf(err) != Retryable {
+		t.Fatalf("slow call = %v, want its retryable failure", err)
+	}
+	if state, _ := g.Breaker(); state != "closed" {
+		t.Errorf("a failure from before the breaker opened left it %q, want closed", state)
 	}
 }
 
