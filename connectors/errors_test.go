@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +14,7 @@ import (
 	"net/http/httptest"
 	"runtime"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -262,28 +264,83 @@ func TestTransportErrorRealFailures(t *testing.T) {
 	}
 }
 
+// stubResolver is a DNS resolver that never leaves the process: every
+// query goes to answer, over an in-memory stream (the framing Go's
+// resolver uses for a connection that is not a PacketConn). queries
+// counts the queries it was asked.
+func stubResolver(queries *atomic.Int32, answer func(c net.Conn)) *net.Resolver {
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+		queries.Add(1)
+		client, server := net.Pipe()
+		go answer(server)
+		return client, nil
+	}}
+}
+
+// answerNXDOMAIN answers each query on c as a resolver does for a name
+// that does not exist: the query echoed back as a response with RCODE 3.
+func answerNXDOMAIN(c net.Conn) {
+	defer c.Close()
+	for {
+		var size [2]byte
+		if _, err := io.ReadFull(c, size[:]); err != nil {
+			return
+		}
+		msg := make([]byte, binary.BigEndian.Uint16(size[:]))
+		if _, err := io.ReadFull(c, msg); err != nil || len(msg) < 12 {
+			return
+		}
+		msg[2] |= 0x80       // QR: a response (ID, opcode, RD and the question stay)
+		msg[3] = 0x80 | 0x03 // RA, RCODE 3 NXDOMAIN
+		if _, err := c.Write(append(size[:], msg...)); err != nil {
+			return
+		}
+	}
+}
+
+// TestTransportErrorDNS: a name that does not resolve, or a resolver that
+// cannot be reached, means offline with nothing sent. The resolver is a
+// stub, so the test asks the same of every machine, with or without a
+// network or a DNS server that answers for .invalid names.
 func TestTransportErrorDNS(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://ticketray-test.invalid/", nil)
-	if err != nil {
-		t.Fatal(err)
+	tests := []struct {
+		name     string
+		resolver func(queries *atomic.Int32) *net.Resolver
+		notFound bool
+	}{
+		{"no such host", func(q *atomic.Int32) *net.Resolver { return stubResolver(q, answerNXDOMAIN) }, true},
+		{"resolver unreachable", func(q *atomic.Int32) *net.Resolver {
+			return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, address string) (net.Conn, error) {
+				q.Add(1)
+				return nil, &net.OpError{Op: "dial", Net: network, Err: syscall.ECONNREFUSED}
+			}}
+		}, false},
 	}
-	resp, err := plainClient(0).Do(req)
-	if err == nil {
-		resp.Body.Close()
-		t.Skip("the sandbox resolver answered for a .invalid name; cannot provoke a DNS failure here")
-	}
-	var dnsErr *net.DNSError
-	if !errors.As(err, &dnsErr) {
-		t.Skipf("the resolver did not fail with a *net.DNSError (got %v); cannot provoke a DNS failure here", err)
-	}
-	e := TransportError("check", err)
-	if got, want := e.Class, Offline; got != want {
-		t.Errorf("Class = %v, want %v (error %v)", got, want, err)
-	}
-	if e.Sent {
-		t.Errorf("Sent = true, want false for a DNS failure")
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var queries atomic.Int32
+			dialer := &net.Dialer{Resolver: tt.resolver(&queries)}
+			client := &http.Client{Transport: &http.Transport{Proxy: nil, DialContext: dialer.DialContext}, Timeout: 10 * time.Second}
+			resp, err := client.Get("http://ticketray-test.invalid/")
+			if err == nil {
+				resp.Body.Close()
+				t.Fatal("GET through the stub resolver succeeded")
+			}
+			if queries.Load() == 0 {
+				t.Fatalf("the stub resolver was not asked (err %v)", err)
+			}
+			var dnsErr *net.DNSError
+			if !errors.As(err, &dnsErr) || dnsErr.IsNotFound != tt.notFound {
+				t.Fatalf("err = %v (%T), want a *net.DNSError with IsNotFound=%v", err, err, tt.notFound)
+			}
+			e := TransportError("check", err)
+			if got, want := e.Class, Offline; got != want {
+				t.Errorf("Class = %v, want %v (error %v)", got, want, err)
+			}
+			if e.Sent {
+				t.Errorf("Sent = true, want false for a DNS failure")
+			}
+		})
 	}
 }
 
