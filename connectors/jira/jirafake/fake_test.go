@@ -217,10 +217,16 @@ func TestSpecViolations(t *testing.T) {
 
 func TestSearch(t *testing.T) {
 	f := start(t)
+	// A site's search covers every project unless the JQL restricts it:
+	// OPS-1 shares label a with IT-1 and IT-3.
+	f.AddProject(Project{ID: "10100", Key: "OPS", Name: "Operations", IssueTypes: []string{"Task"}})
 	for i, labels := range [][]string{{"a", "x"}, {"b"}, {"a"}} {
 		if _, err := f.AddIssue(Issue{ProjectKey: "IT", Summary: "s" + string(rune('0'+i)), Labels: labels}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if _, err := f.AddIssue(Issue{ProjectKey: "OPS", Summary: "s3", Labels: []string{"a"}}); err != nil {
+		t.Fatal(err)
 	}
 	tests := []struct {
 		jql    string
@@ -228,9 +234,11 @@ func TestSearch(t *testing.T) {
 		want   []string
 		isLast bool
 	}{
-		{`labels = "a"`, 10, []string{"IT-3", "IT-1"}, true},
-		{`labels = a ORDER BY created ASC`, 10, []string{"IT-1", "IT-3"}, true},
-		{`labels = "a" ORDER BY created DESC`, 1, []string{"IT-3"}, false},
+		{`labels = "a"`, 10, []string{"OPS-1", "IT-3", "IT-1"}, true},
+		{`labels = a ORDER BY created ASC`, 10, []string{"IT-1", "IT-3", "OPS-1"}, true},
+		{`labels = "a" ORDER BY created DESC`, 1, []string{"OPS-1"}, false},
+		{`project = "IT" AND labels = "a" ORDER BY created ASC`, 10, []string{"IT-1", "IT-3"}, true},
+		{`project = 10100 AND labels = "a"`, 10, []string{"OPS-1"}, true},
 		{`labels in ("b", x) AND project = IT`, 10, []string{"IT-2", "IT-1"}, true},
 		{`labels != a and project = it`, 10, []string{"IT-2"}, true},
 		{`key = IT-2`, 10, []string{"IT-2"}, true},

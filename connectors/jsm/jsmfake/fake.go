@@ -5,6 +5,11 @@
 // a real site does. Every request is validated against the vendor spec of
 // the API it addresses (servicedeskapi → the JSM spec, the rest → the Jira
 // spec); mismatches are answered 400 and recorded in Violations().
+//
+// One fake is one site: a Jira connection (project IT, issue type Task)
+// and a JSM connection (service desk 10, project HELPDESK) can deliver to
+// it side by side, and the site's JQL search spans both projects, as a
+// real site's does.
 package jsmfake
 
 import (
