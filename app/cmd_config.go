@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/secrets"
 )
 
 const configUsage = `Usage:
@@ -25,10 +26,17 @@ show prints the effective config (managed files over --config or the
 user's file), with the file each value came from; literal secrets are
 shown as ***, env: and keyring: references as they are.
 
-validate checks FILE (or, without FILE, every layer and their merge) and
-reports every problem with its file, line and column or path, and a hint.
-Exit 0 when valid, 2 when not. A file in a config.d directory, or with
---fragment, is a drop-in and may leave out "version".
+validate checks FILE (or, without FILE, every layer and their merge, as
+Ticketray does at start and on every change) and reports every problem at
+once: its severity, file, line and column, JSON path, connection and a
+hint. An error inside a connection misconfigures only that connection
+(its deliveries wait, the others deliver); any other error makes the whole
+config invalid. env: and keyring: secrets must resolve on this machine:
+without FILE that is an error, with FILE a warning (the file may be for
+another machine). Keys IT locks that the file sets are warnings. --json
+prints the problems as a JSON array. Exit 2 when there is an error, else
+0. A file in a config.d directory, or with --fragment, is a drop-in and
+may leave out "version".
 
 schema prints the JSON Schema of a config file (for editors).
 
@@ -81,32 +89,19 @@ func (c *cli) configCmd(args []string) error {
 		if len(pos) > 1 {
 			return usagef("config validate takes at most one FILE")
 		}
-		var probs []config.Problem
-		var verr error
-		if len(pos) == 0 {
-			_, verr = LoadLayered(c.options(), false)
-		} else {
-			verr = validateFile(pos[0], *fragment)
-		}
-		var ce *config.Error
-		if errors.As(verr, &ce) {
-			probs = ce.Problems
-		} else if verr != nil {
-			return verr
+		probs, err := c.validateConfig(pos, *fragment)
+		if err != nil {
+			return err
 		}
 		if *asJSON {
 			if probs == nil {
 				probs = []config.Problem{}
 			}
-			if err := writeJSON(c.env.Stdout, map[string]any{"valid": len(probs) == 0, "problems": probs}); err != nil {
+			if err := writeJSON(c.env.Stdout, probs); err != nil {
 				return err
 			}
 		}
-		if verr != nil {
-			return verr
-		}
-		fmt.Fprintln(c.env.Stderr, "The config is valid.")
-		return nil
+		return reportProblems(c.env.Stderr, probs, len(pos) == 0)
 	case "schema":
 		if len(pos) > 0 {
 			return usagef("config schema takes no arguments")
@@ -167,14 +162,95 @@ func (c *cli) options() Options {
 	return Options{ConfigPath: c.config, DBPath: c.db, Getenv: c.env.Getenv}
 }
 
-// validateFile checks one file on its own; a file in a config.d directory
-// is a drop-in.
+// validateConfig is `config validate`: FILE on its own (secrets that do
+// not resolve here, and keys IT locks here, are warnings: the file may be
+// for another machine), or without FILE every layer this machine reads,
+// as startup and reload validate them.
+func (c *cli) validateConfig(pos []string, fragment bool) ([]config.Problem, error) {
+	lo := c.options().LoadOptions(false)
+	resolve := config.SecretResolver(c.env.Getenv, func() (secrets.Getter, error) {
+		ring, err := OpenKeyring(c.env.Getenv)
+		if err != nil {
+			return nil, err
+		}
+		return ring, nil
+	})
+	if len(pos) == 0 {
+		lo.Resolve = resolve
+		return config.ValidateLayers(lo)
+	}
+	path := pos[0]
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usagef("config validate: %v", err)
+	}
+	o := config.CheckOptions{Fragment: fragment || isDropIn(path), Resolve: resolve}
+	if !o.Fragment {
+		o.Locked = lo.LocksOver(path)
+	}
+	_, probs := config.Check(path, data, o)
+	return probs, nil
+}
+
+// reportProblems prints each problem with its severity, then what they
+// mean; the result is a usage error (exit 2) when one is an error.
+func reportProblems(w io.Writer, probs []config.Problem, layered bool) error {
+	var errs, warns int
+	var rejects bool
+	var misconfigured []string
+	for _, p := range probs {
+		line := p.Severity + ": " + p.String()
+		if p.Connection != "" {
+			line += fmt.Sprintf(" [connection %q]", p.Connection)
+		}
+		fmt.Fprintln(w, line)
+		switch {
+		case !p.IsError():
+			warns++
+		case p.Connection == "":
+			errs++
+			rejects = true
+		default:
+			errs++
+			if !slices.Contains(misconfigured, p.Connection) {
+				misconfigured = append(misconfigured, p.Connection)
+			}
+		}
+	}
+	count := plural(errs, "error") + ", " + plural(warns, "warning")
+	switch {
+	case rejects && layered:
+		return usagef("the config is invalid (%s): Ticketray refuses it and keeps the last good config in force", count)
+	case rejects:
+		return usagef("the config is invalid (%s)", count)
+	case errs > 0:
+		return usagef("%s misconfigured (%s): their deliveries wait, every other connection delivers: %s",
+			plural(len(misconfigured), "connection"), count, strings.Join(misconfigured, ", "))
+	case warns > 0:
+		fmt.Fprintf(w, "The config is valid, with %s.\n", plural(warns, "warning"))
+	default:
+		fmt.Fprintln(w, "The config is valid.")
+	}
+	return nil
+}
+
+func plural(n int, what string) string {
+	if n == 1 {
+		return "1 " + what
+	}
+	return fmt.Sprintf("%d %ss", n, what)
+}
+
+func isDropIn(path string) bool { return filepath.Base(filepath.Dir(path)) == "config.d" }
+
+// validateFile checks one file on its own, strictly (any error fails);
+// a file in a config.d directory is a drop-in.
 func validateFile(path string, fragment bool) error {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return usagef("config validate: %v", err)
 	}
-	if fragment || filepath.Base(filepath.Dir(path)) == "config.d" {
+	if fragment || isDropIn(path) {
 		_, err = config.ParseFragment(path, data)
 	} else {
 		_, err = config.Parse(path, data)

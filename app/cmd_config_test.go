@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,9 +21,14 @@ func TestConfigValidate(t *testing.T) {
 	}{
 		{"valid", `{"version":1,"categories":["A"]}`, ExitOK, []string{"The config is valid."}},
 		{"every problem, located, with hints", "{\"version\":1,\n  \"categorys\":[],\n  \"policy\":{\"retentionDays\":\"7\"},\n  \"branding\":{\"supportUrl\":\"http://x\"}}", ExitUsage,
-			[]string{`config.json:2:3: unknown key "categorys" (hint: did you mean "categories"?`, `config.json:3:29: policy.retentionDays: must be integer, not a string`}},
+			[]string{`error: ` + h.dir + `/config.json:2:3: unknown key "categorys" (hint: did you mean "categories"?`, `config.json:3:29: policy.retentionDays: must be integer, not a string`,
+				`config.json:4:28: branding.supportUrl: must be an https: or mailto: URL`, "ticketray: the config is invalid (3 errors, 0 warnings)"}},
 		{"values", `{"version":1,"branding":{"supportUrl":"http://x","icon":"rel.png"},"policy":{"retentionDays":-1}}`, ExitUsage,
 			[]string{"branding.supportUrl: must be an https: or mailto: URL", "branding.icon: must be an absolute path", "policy.retentionDays: must be between"}},
+		{"only a connection is misconfigured", `{"version":1,"connections":[{"name":"J","type":"jira","baseUrl":"https://j.example","credentials":{"type":"bearer","token":"env:T"}}]}`, ExitUsage,
+			[]string{`config.json:1:29: connections[0].options.projectKey: is required for jira connections [connection "J"]`,
+				"ticketray: 1 connection misconfigured (2 errors, 1 warning): their deliveries wait, every other connection delivers: J",
+				`warning: ` + h.dir + `/config.json:1:124: connections[0].credentials.token: does not resolve: secret env:T: environment variable T is not set`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -37,17 +43,121 @@ func TestConfigValidate(t *testing.T) {
 				}
 			}
 			r = h.run("config", "validate", "--json", path)
-			var out struct {
-				Valid    bool
-				Problems []config.Problem
-			}
-			if err := json.Unmarshal([]byte(r.stdout), &out); err != nil || out.Valid != (tt.code == ExitOK) || r.code != tt.code {
+			var probs []config.Problem
+			if err := json.Unmarshal([]byte(r.stdout), &probs); err != nil || config.HasErrors(probs) != (tt.code != ExitOK) || r.code != tt.code {
 				t.Errorf("--json: exit %d, %v, %s", r.code, err, r.stdout)
 			}
 		})
 	}
 	if r := h.run("config", "validate", filepath.Join(h.dir, "missing.json")); r.code != ExitUsage {
 		t.Errorf("missing file: exit %d", r.code)
+	}
+}
+
+// TestConfigValidateEveryProblem is issue 10's case: an unknown key, http
+// to a remote host, a missing password and bad priority values are all
+// reported in one run, each with its line and column, as text and JSON.
+func TestConfigValidateEveryProblem(t *testing.T) {
+	h := newHarness(t)
+	path := h.writeConfig(`{
+  "version": 1,
+  "connections": [{
+    "name": "SN",
+    "type": "servicenow",
+    "baseUrl": "http://sn.example.com",
+    "credentials": {"type": "basic", "username": "svc"},
+    "defaultPriority": "urgent",
+    "mappings": {"priority": {"critical": "P1", "default": "3"}},
+    "colour": "blue"
+  }]
+}
+`)
+	want := []struct {
+		line, column int
+		path, msg    string
+	}{
+		{6, 16, "connections[0].baseUrl", "must use https"},
+		{7, 20, "connections[0].credentials.password", "is required for basic credentials"},
+		{8, 24, "connections[0].defaultPriority", "must be one of low, medium, high, critical"},
+		{9, 43, "connections[0].mappings.priority.critical", "must be an urgency and impact"},
+		{10, 5, "connections[0]", `unknown key "colour"`},
+	}
+	r := h.run("config", "validate", path)
+	if r.code != ExitUsage {
+		t.Errorf("exit %d, want %d", r.code, ExitUsage)
+	}
+	for _, w := range want {
+		text := fmt.Sprintf("error: %s:%d:%d: %s: %s", path, w.line, w.column, w.path, w.msg)
+		if !strings.Contains(r.stderr, text) {
+			t.Errorf("stderr lacks %q:\n%s", text, r.stderr)
+		}
+	}
+	r = h.run("config", "validate", "--json", path)
+	if r.code != ExitUsage {
+		t.Errorf("--json: exit %d, want %d", r.code, ExitUsage)
+	}
+	var probs []config.Problem
+	if err := json.Unmarshal([]byte(r.stdout), &probs); err != nil {
+		t.Fatalf("--json: %v\n%s", err, r.stdout)
+	}
+	if len(probs) != len(want) {
+		t.Errorf("--json: %d problems, want %d:\n%s", len(probs), len(want), r.stdout)
+	}
+	for _, w := range want {
+		found := false
+		for _, p := range probs {
+			found = found || p.File == path && p.Line == w.line && p.Column == w.column && p.Path == w.path &&
+				p.Connection == "SN" && p.Severity == config.SeverityError && strings.Contains(p.Msg, w.msg)
+		}
+		if !found {
+			t.Errorf("--json lacks %+v:\n%s", w, r.stdout)
+		}
+	}
+	for _, key := range []string{`"file"`, `"line"`, `"column"`, `"path"`, `"connection"`, `"severity"`, `"message"`, `"hint"`} {
+		if !strings.Contains(r.stdout, key) {
+			t.Errorf("--json lacks %s", key)
+		}
+	}
+}
+
+// TestConfigValidateLayers: without FILE the layers this machine runs are
+// validated: a secret that does not resolve misconfigures its connection
+// (an error, where checking the file alone gives a warning), and keys IT
+// locks that the user's file sets are warnings, as in config show.
+func TestConfigValidateLayers(t *testing.T) {
+	h := newHarness(t)
+	managed := filepath.Join(h.dir, "managed")
+	if err := os.MkdirAll(managed, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.env[config.EnvManagedDir] = managed
+	if err := os.WriteFile(filepath.Join(managed, "config.json"), []byte(`{"version":1,"locked":["policy"],"categories":["Network"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	user := h.writeConfig(`{"version":1,"policy":{"retentionDays":3},
+"connections":[{"name":"J","type":"jira","baseUrl":"https://j.example","options":{"projectKey":"K","issueType":"Task"},"credentials":{"type":"bearer","token":"env:J_TOKEN"},
+  "mappings":{"category":{"Network":"net","default":"other"}}}]}`)
+	lock := fmt.Sprintf("warning: %s:1:23: policy: ignored: this key is locked by %s", user, filepath.Join(managed, "config.json"))
+	unresolved := fmt.Sprintf("%s:2:159: connections[0].credentials.token: does not resolve: secret env:J_TOKEN: environment variable J_TOKEN is not set", user)
+
+	r := h.run("--config", user, "config", "validate")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "error: "+unresolved) || !strings.Contains(r.stderr, lock) ||
+		!strings.Contains(r.stderr, "1 connection misconfigured (1 error, 1 warning)") {
+		t.Errorf("layered: exit %d\n%s", r.code, r.stderr)
+	}
+	r = h.run("config", "validate", user)
+	if r.code != ExitOK || !strings.Contains(r.stderr, "warning: "+unresolved) || !strings.Contains(r.stderr, lock) ||
+		!strings.Contains(r.stderr, "The config is valid, with 2 warnings.") {
+		t.Errorf("the file alone: exit %d\n%s", r.code, r.stderr)
+	}
+	h.env["J_TOKEN"] = "token-value"
+	r = h.run("--config", user, "config", "validate", "--json")
+	var probs []config.Problem
+	if err := json.Unmarshal([]byte(r.stdout), &probs); err != nil || r.code != ExitOK || len(probs) != 1 || probs[0].Severity != config.SeverityWarning {
+		t.Errorf("resolved: exit %d, %v\n%s", r.code, err, r.stdout)
+	}
+	if strings.Contains(r.stdout+r.stderr, "token-value") {
+		t.Error("a secret was printed")
 	}
 }
 
@@ -59,7 +169,7 @@ func TestConfigShowSignAndSchema(t *testing.T) {
 	}
 	h.env[config.EnvManagedDir] = managed
 	mainFile := filepath.Join(managed, "config.json")
-	body := []byte(`{"version":1,"locked":["categories"],"categories":["IT"],"connections":[{"name":"J","type":"jira","baseUrl":"https://j.example","credentials":{"type":"bearer","token":"plain-literal"}}]}`)
+	body := []byte(`{"version":1,"locked":["categories"],"categories":["IT"],"connections":[{"name":"J","type":"jira","baseUrl":"https://j.example","credentials":{"type":"bearer","token":"plain-literal"},"options":{"projectKey":"IT","issueType":"Task"}}]}`)
 	if err := os.WriteFile(mainFile, body, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -151,16 +261,16 @@ func TestConfigMapping(t *testing.T) {
 			[]string{"  default → (no table: categories are sent as they are)"}, nil, ""},
 		{"print --json", "", []string{"SN", "priority", "--json"}, ExitOK,
 			[]string{`"table": {`, `"critical": "1"`, `"editable": true`, `"layer": "user"`}, nil, ""},
-		{"set and delete", "", []string{"SN", "priority", "--set", "low=4", "--set", "Critical=P1", "--delete", "high"}, ExitOK, nil,
-			[]string{"Saved the priority mapping of \"SN\" in ", "  changed critical → P1 (was 1)\n  deleted high (was 2)\n  added   low → 4\n"},
-			strings.Replace(user, `{"critical": "1", "high": "2", "default": "3"}`, `{"critical": "P1", "low": "4", "default": "3"}`, 1)},
+		{"set and delete", "", []string{"SN", "priority", "--set", "low=3,3", "--set", "Critical=1,1", "--delete", "high"}, ExitOK, nil,
+			[]string{"Saved the priority mapping of \"SN\" in ", "  changed critical → 1,1 (was 1)\n  deleted high (was 2)\n  added   low → 3,3\n"},
+			strings.Replace(user, `{"critical": "1", "high": "2", "default": "3"}`, `{"critical": "1,1", "low": "3,3", "default": "3"}`, 1)},
 		{"a new table, --json", "", []string{"J", "category", "--set", "Network=net", "--set", "default=IT Help", "--json"}, ExitOK,
 			[]string{`"changed": true`, `"Network": "net"`}, []string{"added   Network → net"},
 			strings.Replace(user, `"defaultCategory": "IT Help"}`, `"defaultCategory": "IT Help", "mappings": {"category": {"Network": "net", "default": "IT Help"}}}`, 1)},
 		{"the same rows again", "", []string{"SN", "priority", "--set", "high=2"}, ExitOK, nil, []string{"No change"}, ""},
 		{"delete default", "", []string{"SN", "priority", "--delete", "default"}, ExitUsage, nil, []string{"the default row cannot be deleted"}, ""},
 		{"no default row", "", []string{"J", "priority", "--set", "high=2"}, ExitUsage, nil, []string{`config: set mapping J.priority: invalid mapping table: the table needs a "default" row`}, ""},
-		{"an unknown priority", "", []string{"SN", "priority", "--set", "urgent=0"}, ExitUsage, nil, []string{`priority "urgent" must be one of`}, ""},
+		{"an unknown priority", "", []string{"SN", "priority", "--set", "urgent=0"}, ExitUsage, nil, []string{`row "urgent": priority row key must be one of`}, ""},
 		{"a row that is not there", "", []string{"SN", "priority", "--delete", "low"}, ExitUsage, nil, []string{`there is no row "low" to delete`}, ""},
 		{"set without a value", "", []string{"SN", "priority", "--set", "low"}, ExitUsage, nil, []string{`--set takes KEY=VALUE, not "low"`}, ""},
 		{"set and delete one row", "", []string{"SN", "priority", "--set", "high=1", "--delete", "HIGH"}, ExitUsage, nil, []string{"is given twice"}, ""},
