@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors"
 )
 
 func TestSignatures(t *testing.T) {
@@ -307,6 +309,18 @@ func TestSchemaMatchesStructs(t *testing.T) {
 		if tt.obj["additionalProperties"] != false {
 			t.Errorf("%s: the schema must reject unknown keys too", tt.name)
 		}
+	}
+	conn := def("connection")["properties"].(map[string]any)
+	var types []string
+	for _, v := range conn["type"].(map[string]any)["enum"].([]any) {
+		types = append(types, v.(string))
+	}
+	if !reflect.DeepEqual(types, connectors.Types) {
+		t.Errorf("connection types: schema %v, Go %v", types, connectors.Types)
+	}
+	// The rate limit is an option, as the code reads it.
+	if _, ok := conn["options"].(map[string]any)["properties"].(map[string]any)[connectors.OptionRateLimit]; !ok {
+		t.Errorf("options.%s is not in the schema", connectors.OptionRateLimit)
 	}
 	for _, f := range SecretFields {
 		if p := def("credentials")["properties"].(map[string]any)[f].(map[string]any); p["$ref"] != "#/$defs/secret" {
