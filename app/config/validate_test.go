@@ -58,6 +58,10 @@ func TestConnectionProblems(t *testing.T) {
 			[]string{"user.json:4:45: connections[1].baseUrl: must use https"}},
 		{"an unknown key inside the connection", sn(`,"timeout":5`),
 			[]string{`user.json:4:132: connections[1]: unknown key "timeout" (hint: did you mean "timeoutMs"?`}},
+		{"the rate limit outside options", sn(`,"rateLimitPerSecond":5`),
+			[]string{`user.json:4:132: connections[1]: unknown key "rateLimitPerSecond" (hint: it is an option: "options": {"rateLimitPerSecond": 5})`}},
+		{"a rate limit that is not positive", sn(`,"options":{"rateLimitPerSecond":0}`),
+			[]string{`user.json:4:164: connections[1].options.rateLimitPerSecond: must be a positive number`}},
 		{"a wrong type inside the connection: the rest is still validated", `{"name":"Bad","type":"servicenow","baseUrl":"http://sn.example","timeoutMs":"30","credentials":{"type":"basic","username":"u","password":"env:SN"}}`,
 			[]string{"user.json:4:77: connections[1].timeoutMs: must be integer, not a string", "user.json:4:45: connections[1].baseUrl: must use https"}},
 	}
@@ -100,6 +104,40 @@ func TestConnectionProblems(t *testing.T) {
 			probs, err := ValidateLayers(o)
 			if err != nil || len(probs) != len(got) || HasErrors(probs) != true {
 				t.Errorf("ValidateLayers = %v, %v", probs, err)
+			}
+		})
+	}
+}
+
+// TestProblemsOfEntriesNotInForce: a problem in a connection entry that
+// another layer's entry replaces, or that IT's lock hides, misconfigures
+// nothing: it is a warning.
+func TestProblemsOfEntriesNotInForce(t *testing.T) {
+	typo := `{"name":"A","type":"jira","baseUrl":"https://a.example","credentials":{"type":"bearer","token":"env:T"},"timout":5}`
+	tests := []struct {
+		name    string
+		managed string
+		want    string
+	}{
+		{"replaced by a managed entry", `{"version":1,"connections":[` + c("A", "https://it.example") + `]}`, "(not in force: the entry that applies is in "},
+		{"connections locked", `{"version":1,"locked":["connections"]}`, "(not in force: the entry that applies is none: connections are locked by "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tree(t, map[string]string{"user.json": `{"version":1,"connections":[` + typo + `]}`, "managed/config.json": tt.managed})
+			l, err := LoadLayers(opts(dir))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(l.Problems) > 0 {
+				t.Errorf("problems: %v", l.Problems)
+			}
+			found := false
+			for _, w := range l.Warnings {
+				found = found || strings.Contains(w.String(), `unknown key "timout"`) && strings.Contains(w.Msg, tt.want) && w.Connection == "A"
+			}
+			if !found {
+				t.Errorf("no warning %q in %v", tt.want, l.Warnings)
 			}
 		})
 	}

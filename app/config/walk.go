@@ -20,6 +20,12 @@ import (
 
 var rawMessageType = reflect.TypeFor[json.RawMessage]()
 
+// movedKeys are hints for keys that belong elsewhere, by the type they
+// were found in.
+var movedKeys = map[reflect.Type]map[string]string{
+	reflect.TypeFor[Connection](): {"rateLimitPerSecond": `it is an option: "options": {"rateLimitPerSecond": 5}`},
+}
+
 // jval is a JSON value with its byte span: data[start:end] is the value.
 type jval struct {
 	start, end int
@@ -242,6 +248,9 @@ func (s *shaper) value(v *jval, t reflect.Type, path string) {
 		s.object(v, path, func(key string) (reflect.Type, string, string) {
 			f, ok := fieldByTag(t, key)
 			if !ok {
+				if hint, moved := movedKeys[t][key]; moved {
+					return nil, fmt.Sprintf("unknown key %q", key), hint
+				}
 				return nil, fmt.Sprintf("unknown key %q", key), suggest(key, jsonKeys(t))
 			}
 			return f.Type, "", ""
