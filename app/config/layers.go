@@ -190,43 +190,16 @@ func load(o LoadOptions) (*Loaded, []Problem, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var probs []Problem
-	var layers []*layer
-	read := map[string]*parsed{}
-	for _, f := range files {
-		l, p := readLayer(f, pub, o.Secrets)
-		probs = append(probs, p...)
-		if l != nil {
-			read[f.path] = l.parsed
-			if l.cfg != nil {
-				layers = append(layers, l)
-				out.Layers = append(out.Layers, l.info)
-			}
-		}
+	layers, read, probs := readLayers(files, pub, o.Secrets)
+	for _, l := range layers {
+		out.Layers = append(out.Layers, l.info)
 	}
 	if slices.ContainsFunc(probs, func(p Problem) bool { return strings.Contains(p.Msg, "rewrote the file") }) {
 		out.Fingerprint = o.Fingerprint() // our own rewrite is not a change
 	}
 	m := newMerger()
-	for _, l := range layers { // locks first: they bind the user layer
-		if l.info.Kind == KindManaged {
-			for _, k := range l.cfg.Locked {
-				if _, ok := m.locked[k]; !ok {
-					m.locked[k] = l.info.Path
-				}
-			}
-		}
-	}
-	for _, l := range layers {
-		probs = append(probs, m.apply(l)...)
-	}
-	cfg, merged := m.result(o.Resolve)
-	for i, p := range merged {
-		if r := read[p.File]; r != nil && r.droppedPath(p.Path) {
-			merged[i].Msg = "" // repeats the shape problem of the value left out
-		}
-	}
-	probs = append(probs, slices.DeleteFunc(merged, func(p Problem) bool { return p.Msg == "" })...)
+	cfg, merged := m.merge(layers, read, o.Resolve)
+	probs = append(probs, merged...)
 	// A problem in a connection entry the merge does not keep (another
 	// layer's entry of that name replaces it, or IT locks connections)
 	// misconfigures nothing.
@@ -254,6 +227,51 @@ func load(o LoadOptions) (*Loaded, []Problem, error) {
 		}
 	}
 	return out, probs, nil
+}
+
+// readLayers reads every file: the layers that could be decoded, every
+// file that could be parsed (by path), and the files' own problems.
+func readLayers(files []layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, error)) ([]*layer, map[string]*parsed, []Problem) {
+	var probs []Problem
+	var layers []*layer
+	read := map[string]*parsed{}
+	for _, f := range files {
+		l, p := readLayer(f, pub, secrets)
+		probs = append(probs, p...)
+		if l != nil {
+			read[f.path] = l.parsed
+			if l.cfg != nil {
+				layers = append(layers, l)
+			}
+		}
+	}
+	return layers, read, probs
+}
+
+// merge applies the layers, locks first, and validates the result; its
+// problems are the lock warnings and the merged config's own, less those
+// that repeat a shape problem of a value left out.
+func (m *merger) merge(layers []*layer, read map[string]*parsed, resolve func(string) error) (*Config, []Problem) {
+	for _, l := range layers { // locks first: they bind the user layer
+		if l.info.Kind == KindManaged {
+			for _, k := range l.cfg.Locked {
+				if _, ok := m.locked[k]; !ok {
+					m.locked[k] = l.info.Path
+				}
+			}
+		}
+	}
+	var probs []Problem
+	for _, l := range layers {
+		probs = append(probs, m.apply(l)...)
+	}
+	cfg, merged := m.result(resolve)
+	for _, p := range merged {
+		if r := read[p.File]; r == nil || !r.droppedPath(p.Path) {
+			probs = append(probs, p)
+		}
+	}
+	return cfg, probs
 }
 
 // entryOwner names where the connection entry in force comes from.
@@ -372,22 +390,10 @@ func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, 
 		warn(Problem{File: f.path, Path: "locked", Msg: "ignored: only managed files can lock keys"})
 		c.Locked = nil
 	}
-	literal := literalSpans(p.spans)
-	if len(literal) > 0 && f.migrate && secrets != nil && !HasErrors(p.probs) {
-		moved, err := migrateSecrets(f.path, data, c, literal, secrets)
-		if err != nil {
-			warn(Problem{File: f.path, Msg: "literal secrets stay in the file: " + err.Error(), Hint: "use env: or keyring: references"})
-		} else {
-			warn(Problem{File: f.path, Msg: fmt.Sprintf("moved %d literal secret(s) into the keyring and rewrote the file with keyring: references (%s)", len(moved), strings.Join(moved, ", "))})
-			if data, err = os.ReadFile(f.path); err == nil {
-				if p2 := parseLayer(f.path, data, f.fragment); len(p2.probs) == 0 && p2.cfg != nil {
-					p2.cfg.Locked = c.Locked
-					l.parsed, c, literal = p2, p2.cfg, literalSpans(p2.spans)
-				}
-			}
-		}
+	if f.migrate && secrets != nil && !HasErrors(p.probs) {
+		probs = append(probs, l.moveLiterals(f, data, secrets)...)
 	}
-	if len(literal) > 0 {
+	if len(literalSpans(l.spans)) > 0 {
 		if w := worldReadable(f.path); w != "" {
 			warn(Problem{File: f.path, Msg: w, Hint: "chmod 600 the file, or replace literal secrets with env: or keyring: references"})
 		}
@@ -397,6 +403,27 @@ func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, 
 	}
 	delete(l.raw, "version")
 	return l, probs
+}
+
+// moveLiterals moves the layer's literal secrets into the keyring and
+// rewrites its file with keyring: references, then reads it again.
+func (l *layer) moveLiterals(f layerFile, data []byte, secrets func() (SecretStore, error)) []Problem {
+	literal := literalSpans(l.spans)
+	if len(literal) == 0 {
+		return nil
+	}
+	moved, err := migrateSecrets(f.path, data, l.cfg, literal, secrets)
+	if err != nil {
+		return []Problem{{File: f.path, Severity: SeverityWarning, Msg: "literal secrets stay in the file: " + err.Error(), Hint: "use env: or keyring: references"}}
+	}
+	if data, err := os.ReadFile(f.path); err == nil {
+		if p := parseLayer(f.path, data, f.fragment); len(p.probs) == 0 && p.cfg != nil {
+			p.cfg.Locked = l.cfg.Locked
+			l.parsed = p
+		}
+	}
+	return []Problem{{File: f.path, Severity: SeverityWarning,
+		Msg: fmt.Sprintf("moved %d literal secret(s) into the keyring and rewrote the file with keyring: references (%s)", len(moved), strings.Join(moved, ", "))}}
 }
 
 func errText(err error) string {
