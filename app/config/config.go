@@ -499,9 +499,16 @@ func (c *Config) validate(file string) []Problem {
 			add("branding.icon", "must be an absolute path to a .png or .svg file")
 		}
 	}
-	for i, l := range c.Locked {
+	return append(probs, lockProblems(file, c.Locked)...)
+}
+
+// lockProblems checks a file's "locked" list.
+func lockProblems(file string, locked []string) []Problem {
+	var probs []Problem
+	for i, l := range locked {
 		if !lockable(l) {
-			add(fmt.Sprintf("locked[%d]", i), "%q is not a key that can be locked (lockable: %s)", l, strings.Join(Lockable(), ", "))
+			probs = append(probs, Problem{File: file, Path: fmt.Sprintf("locked[%d]", i),
+				Msg: fmt.Sprintf("%q is not a key that can be locked (lockable: %s)", l, strings.Join(Lockable(), ", "))})
 		}
 	}
 	return probs

@@ -386,6 +386,9 @@ func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, 
 		p.Severity = SeverityWarning
 		probs = append(probs, p)
 	}
+	if f.kind == KindManaged {
+		probs = append(probs, lockProblems(f.path, c.Locked)...)
+	}
 	if f.kind != KindManaged && len(c.Locked) > 0 {
 		warn(Problem{File: f.path, Path: "locked", Msg: "ignored: only managed files can lock keys"})
 		c.Locked = nil
@@ -621,7 +624,9 @@ func (m *merger) result(resolve func(ref string) error) (*Config, []Problem) {
 	if err := dec.Decode(&c); err != nil {
 		return nil, []Problem{{File: "(merged)", Msg: err.Error()}}
 	}
-	probs := c.validate("")
+	// The merged "locked" is every managed file's: each file's own list
+	// is checked where it is read (readLayer).
+	probs := slices.DeleteFunc(c.validate(""), func(p Problem) bool { return strings.HasPrefix(p.Path, "locked[") })
 	probs = append(probs, c.secretProblems("", resolve, SeverityError)...)
 	for i := range probs {
 		p := &probs[i]
@@ -634,6 +639,7 @@ func (m *merger) result(resolve func(ref string) error) (*Config, []Problem) {
 			continue
 		}
 		top, member, _ := strings.Cut(p.Path, ".")
+		top, _, _ = strings.Cut(top, "[")
 		member, _, _ = strings.Cut(member, "[")
 		if s := m.src[pointer(top, member)]; s != "" {
 			p.File = s

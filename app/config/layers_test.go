@@ -175,8 +175,10 @@ func TestLayersErrors(t *testing.T) {
 			"managed/config.json": `{"categories":["A"]}`,
 		}, []string{"config.json:1:1: version: must be 1"}},
 		{"unknown lock", opts, map[string]string{
-			"managed/config.json": `{"version":1,"locked":["colour"]}`,
-		}, []string{`locked[0]: "colour" is not a key that can be locked`}},
+			"managed/config.json":     `{"version":1,"locked":["colour"]}`,
+			"managed/config.d/a.json": `{"categories":[""],"locked":["branding","size"]}`,
+		}, []string{`config.json:1:24: locked[0]: "colour" is not a key that can be locked`, `a.json:1:41: locked[1]: "size" is not a key`,
+			`a.json:1:16: categories[0]: must be 1 to`}},
 		{"missing --config", func(dir string) LoadOptions {
 			return LoadOptions{ConfigFile: filepath.Join(dir, "nope.json")}
 		}, nil, []string{"nope.json: cannot read"}},
