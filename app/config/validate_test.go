@@ -1,9 +1,11 @@
 package config
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -308,6 +310,41 @@ func TestLocate(t *testing.T) {
 	for _, tt := range tests {
 		if got := string(data[locate(root, tt.path):]); !strings.HasPrefix(got, tt.at) {
 			t.Errorf("locate(%q) at %.10q, want %q", tt.path, got, tt.at)
+		}
+	}
+}
+
+// TestCheckGolden: `config validate FILE` on a file with many problems,
+// as text and as JSON, against testdata/validate.
+func TestCheckGolden(t *testing.T) {
+	const file = "testdata/validate/every-problem.json"
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resolve := SecretResolver(env(nil), ringOf(fakeRing{}))
+	_, probs := Check(file, data, CheckOptions{Resolve: resolve})
+	var text strings.Builder
+	for _, p := range probs {
+		fmt.Fprintf(&text, "%s: %s [connection %q]\n", p.Severity, p, p.Connection)
+	}
+	js, err := json.MarshalIndent(probs, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for golden, got := range map[string]string{"validate.golden": text.String(), "validate.json.golden": string(js) + "\n"} {
+		path := filepath.Join("testdata", "validate", golden)
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run go test -update)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s differs (go test -update rewrites it):\n%s", golden, got)
 		}
 	}
 }
