@@ -30,9 +30,17 @@ type DispatchOptions struct {
 	Paused func(conn string) (bool, time.Time)
 	// After waits for a duration; tests inject a fake clock's timer.
 	After func(time.Duration) <-chan time.Time
-	// Idle bounds how long a connection loop sleeps without a reason to
-	// wake, so deliveries enqueued by another process are noticed.
+	// Idle bounds every sleep of a connection loop (default 30 s), however
+	// far off the next due time or another process's lease expiry is.
 	Idle time.Duration
+	// WatchEvery is how often Run checks whether another process committed
+	// to the queue file (default 500 ms); a change wakes every loop, so a
+	// ticket reported from the CLI is noticed within that time. One check
+	// is one PRAGMA data_version query.
+	WatchEvery time.Duration
+	// WatchTick, when set, replaces the WatchEvery ticker: each receive is
+	// one check. Tests drive it.
+	WatchTick <-chan time.Time
 	// OnDead, when set, is called once for every delivery that goes dead
 	// during Run, whatever the cause: the Handler's StateDead outcome, or a
 	// ticket the store itself cannot deliver (its payload fails
@@ -68,6 +76,9 @@ func NewDispatcher(s *Store, o DispatchOptions) *Dispatcher {
 	if o.Idle <= 0 {
 		o.Idle = 30 * time.Second
 	}
+	if o.WatchEvery <= 0 {
+		o.WatchEvery = 500 * time.Millisecond
+	}
 	d := &Dispatcher{s: s, o: o, wake: map[string]chan struct{}{}}
 	for _, c := range o.Connections {
 		d.wake[c] = make(chan struct{}, 1)
@@ -98,7 +109,12 @@ func (d *Dispatcher) Run(ctx context.Context, drain bool) error {
 		return nil
 	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
+	watched := make(chan struct{})
+	go func() { defer close(watched); d.watch(ctx) }()
+	defer func() {
+		cancel()
+		<-watched // the watcher's connection is back in the pool before Run returns
+	}()
 	errs := make(chan error, len(d.o.Connections))
 	for _, c := range d.o.Connections {
 		go func(c string) { errs <- d.loop(ctx, c, drain) }(c)
@@ -114,6 +130,30 @@ func (d *Dispatcher) Run(ctx context.Context, drain bool) error {
 		return nil // a normal shutdown
 	}
 	return first
+}
+
+// watch wakes every loop when another connection or process commits to
+// the queue file, until ctx ends. A failing check is retried at the next
+// tick: delivery goes on meanwhile, bounded by Idle.
+func (d *Dispatcher) watch(ctx context.Context) {
+	tick := d.o.WatchTick
+	if tick == nil {
+		t := time.NewTicker(d.o.WatchEvery)
+		defer t.Stop()
+		tick = t.C
+	}
+	w := &changeWatch{s: d.s}
+	defer w.close()
+	for {
+		if changed, _ := w.changed(ctx); changed {
+			d.Wake("")
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick:
+		}
+	}
 }
 
 func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
@@ -166,9 +206,9 @@ func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
 				wait = next.Sub(d.s.now())
 			}
 		}
-		if wait < 10*time.Millisecond {
-			wait = 10 * time.Millisecond // never spin, whatever the clocks say
-		}
+		// Never sleep past the idle bound (a lease another process holds
+		// may run for minutes), and never spin, whatever the clocks say.
+		wait = min(max(wait, 10*time.Millisecond), d.o.Idle)
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -51,7 +51,7 @@ func TestDispatcherIdleBlocks(t *testing.T) {
 }
 
 // TestDispatcherWaitsUntilDue: a retry due in 90 s makes the loop sleep
-// exactly until then.
+// exactly until then (within the idle bound).
 func TestDispatcherWaitsUntilDue(t *testing.T) {
 	s, clk := newStore(t)
 	enqueue(t, s, t0, "x", Target{"A", ActionCreate})
@@ -61,6 +61,7 @@ func TestDispatcherWaitsUntilDue(t *testing.T) {
 	d := NewDispatcher(s, DispatchOptions{
 		Handler:     handlerFunc(func(context.Context, Lease) Outcome { return Outcome{State: StateDelivered} }),
 		Connections: []string{"A"},
+		Idle:        time.Hour,
 		After:       func(d time.Duration) <-chan time.Time { waits <- d; return make(chan time.Time) },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
