@@ -218,34 +218,50 @@ func (k *keyset) seal(table, rowKey string, plain []byte) (int64, []byte, error)
 // loadKeys gets the KEK and unwraps every DEK, or creates both for a new
 // queue. A KEK that cannot unwrap the DEKs is ErrWrongKey.
 func (s *Store) loadKeys(ctx context.Context, src KEKSource) error {
-	meta, err := s.meta(ctx, s.db)
+	ks, err := s.unlockKeys(ctx, src)
 	if err != nil {
-		return s.wrap("read keys", err)
+		return err
 	}
-	if meta["db_id"] == "" {
+	if ks == nil {
 		if err := s.initKeys(ctx, src); err != nil {
 			return err
 		}
-		if meta, err = s.meta(ctx, s.db); err != nil {
-			return s.wrap("read keys", err)
+		if ks, err = s.unlockKeys(ctx, src); err != nil {
+			return err
 		}
-	}
-	if kind := meta["kek_kind"]; kind != src.Kind() {
-		return fmt.Errorf("queue: open %s: %w: %s", s.path, ErrWrongKey, kindHint(kind))
-	}
-	kek, err := src.Open(ctx, meta["db_id"], meta["kek_params"])
-	if err != nil {
-		return fmt.Errorf("queue: open %s: %w", s.path, err)
-	}
-	ks, err := newKeyset(meta["db_id"], kek)
-	if err != nil {
-		return err
-	}
-	if err := s.refreshKeys(ctx, ks); err != nil {
-		return err
+		if ks == nil {
+			return fmt.Errorf("queue: open %s: the queue has no identity after creating its keys", s.path)
+		}
 	}
 	s.keys = ks
 	return nil
+}
+
+// unlockKeys gets the KEK and unwraps every DEK, without writing: nil
+// when the queue has no keys yet.
+func (s *Store) unlockKeys(ctx context.Context, src KEKSource) (*keyset, error) {
+	meta, err := s.meta(ctx, s.db)
+	if err != nil {
+		return nil, s.wrap("read keys", err)
+	}
+	if meta["db_id"] == "" {
+		return nil, nil
+	}
+	if kind := meta["kek_kind"]; kind != src.Kind() {
+		return nil, fmt.Errorf("queue: open %s: %w: %s", s.path, ErrWrongKey, kindHint(kind))
+	}
+	kek, err := src.Open(ctx, meta["db_id"], meta["kek_params"])
+	if err != nil {
+		return nil, fmt.Errorf("queue: open %s: %w", s.path, err)
+	}
+	ks, err := newKeyset(meta["db_id"], kek)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.refreshKeys(ctx, ks); err != nil {
+		return nil, err
+	}
+	return ks, nil
 }
 
 func kindHint(kind string) string {

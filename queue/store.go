@@ -72,7 +72,9 @@ type Store struct {
 
 // Open opens or creates the queue at path. A wrong key, a corrupt file or
 // a file from a newer Ticketray are reported without changing the file
-// (a corrupt file is moved aside, never replaced).
+// (a corrupt file is moved aside, never replaced): an existing queue's key
+// is proven on a read-only connection before anything can write to it, so
+// not even a WAL left by a crash is checkpointed under a wrong key.
 func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if opts.KEK == nil {
 		return nil, fmt.Errorf("queue: open %s: no key source", path)
@@ -84,22 +86,69 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("queue: open %s: %w", path, err)
 	}
+	before := sidecarsOf(abs)
 	if err := createPrivate(abs); err != nil {
 		return nil, fmt.Errorf("queue: open %s: %w", abs, err)
+	}
+	keys, err := proveKey(ctx, abs, opts.KEK)
+	if err != nil {
+		return nil, err
 	}
 	db, err := sql.Open("sqlite", dsn(abs))
 	if err != nil {
 		return nil, fmt.Errorf("queue: open %s: %w", abs, err)
 	}
-	s := &Store{db: db, path: abs, now: opts.Now}
+	s := &Store{db: db, path: abs, now: opts.Now, keys: keys}
 	if err := s.init(ctx, opts.KEK); err != nil {
 		db.Close()
 		if isCorrupt(err) {
 			return nil, moveAside(abs, err, opts.Now())
 		}
+		removeNewSidecars(abs, before)
 		return nil, err
 	}
 	return s, nil
+}
+
+// proveKey checks src against an existing queue's wrapped data keys on a
+// read-only connection, which never checkpoints or writes. It returns the
+// unlocked keys, or nil when there is nothing to check yet (a new file) or
+// the file cannot be read: the read-write open then creates the queue or
+// reports the damage.
+func proveKey(ctx context.Context, path string, src KEKSource) (*keyset, error) {
+	before := sidecarsOf(path)
+	if st, err := os.Stat(path); (err != nil || st.Size() == 0) && !before.wal {
+		return nil, nil // nothing written yet
+	}
+	// Without a WAL the file holds every commit: read it as immutable, which
+	// creates no -wal or -shm. A WAL (left by a crash, or another process
+	// has the queue open) must be read through SQLite's WAL index.
+	ks, err := readKeys(ctx, path, src, !before.wal)
+	if errors.Is(err, ErrWrongKey) && !before.wal && sidecarsOf(path).wal {
+		// Another process opened the queue while it was read as immutable:
+		// read it again the careful way before calling the key wrong.
+		ks, err = readKeys(ctx, path, src, false)
+	}
+	return ks, err
+}
+
+func readKeys(ctx context.Context, path string, src KEKSource, immutable bool) (*keyset, error) {
+	db, err := sql.Open("sqlite", dsnReadOnly(path, immutable))
+	if err != nil {
+		return nil, nil
+	}
+	defer db.Close()
+	probe := &Store{db: db, path: path}
+	var n int
+	if err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM sqlite_schema WHERE name IN ('meta', 'deks')").Scan(&n); err != nil || n != 2 {
+		return nil, nil
+	}
+	ks, err := probe.unlockKeys(ctx, src)
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		return nil, nil // storage trouble, not a key problem: the read-write open reports it
+	}
+	return ks, err
 }
 
 func dsn(path string) string {
@@ -115,6 +164,52 @@ func dsn(path string) string {
 	}
 	q.Set("_txlock", "immediate")
 	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// dsnReadOnly opens path for reading only. immutable tells SQLite the file
+// cannot change, so it needs no -shm file and takes no locks: only safe
+// when no other process has the queue open and no WAL holds commits.
+func dsnReadOnly(path string, immutable bool) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "query_only(1)")
+	q.Set("mode", "ro")
+	if immutable {
+		q.Set("immutable", "1")
+	}
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
+}
+
+// sidecars records which of a queue's -wal and -shm files exist.
+type sidecars struct{ wal, shm bool }
+
+func sidecarsOf(path string) sidecars {
+	_, werr := os.Lstat(path + "-wal")
+	_, serr := os.Lstat(path + "-shm")
+	return sidecars{wal: werr == nil, shm: serr == nil}
+}
+
+// removeNewSidecars deletes the -wal and -shm files a failed open created,
+// when they are still empty: an empty -wal holds no commit, and a -shm in
+// use by a live process is never empty.
+func removeNewSidecars(path string, before sidecars) {
+	now := sidecarsOf(path)
+	empty := func(p string) bool {
+		st, err := os.Lstat(p)
+		return err == nil && st.Size() == 0
+	}
+	if now.wal && !before.wal && !empty(path+"-wal") {
+		return
+	}
+	if now.shm && !before.shm && !empty(path+"-shm") {
+		return
+	}
+	if now.wal && !before.wal {
+		os.Remove(path + "-wal")
+	}
+	if now.shm && !before.shm {
+		os.Remove(path + "-shm")
+	}
 }
 
 // createPrivate makes the file (and its directory) owner-only before SQLite
@@ -158,9 +253,15 @@ func (s *Store) init(ctx context.Context, src KEKSource) error {
 	if version > latest {
 		return fmt.Errorf("queue: %s has schema version %d; this Ticketray understands up to %d: upgrade Ticketray", s.path, version, latest)
 	}
-	// An existing queue proves the key before anything is written to it.
+	// An existing queue proves the key before anything is written to it
+	// (Open has done so already on a read-only connection, unless the file
+	// could not be read that way).
 	if version > 0 {
-		if err := s.loadKeys(ctx, src); err != nil {
+		if s.keys != nil {
+			if err := s.refreshKeys(ctx, s.keys); err != nil {
+				return err
+			}
+		} else if err := s.loadKeys(ctx, src); err != nil {
 			return err
 		}
 	}
