@@ -247,7 +247,9 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 		if t := e.Ticket; t != nil {
 			summary, prio, who = clip(t.Summary, 40), string(t.Priority), or(t.User.Email, or(t.User.Name, t.User.ID))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.ID, e.CreatedAt.Local().Format("2006-01-02 15:04"), prio, summary, clip(who, 30), deliverySummary(e.Deliveries))
+		// Every field may hold what a user, a vendor or a damaged file put
+		// there: nothing reaches the terminal unescaped.
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.ID), e.CreatedAt.Local().Format("2006-01-02 15:04"), ts(prio), ts(summary), ts(clip(who, 30)), ts(deliverySummary(e.Deliveries)))
 	}
 	return tw.Flush()
 }
@@ -321,29 +323,32 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 	return nil
 }
 
+// printEntry prints a ticket for people. Every text field goes through
+// TermSafe (only the description keeps its line breaks and tabs): a summary
+// or a vendor's error must not be able to drive the help desk's terminal.
 func printEntry(w io.Writer, j entryJSON) {
-	fmt.Fprintf(w, "Ticket    %s\nCreated   %s\n", j.ID, j.CreatedAt.Local().Format(time.RFC1123))
+	fmt.Fprintf(w, "Ticket    %s\nCreated   %s\n", ts(j.ID), j.CreatedAt.Local().Format(time.RFC1123))
 	if j.Error != "" {
-		fmt.Fprintf(w, "Error     %s\n", j.Error)
+		fmt.Fprintf(w, "Error     %s\n", ts(j.Error))
 	}
 	if t := j.Ticket; t != nil {
-		fmt.Fprintf(w, "Summary   %s\nPriority  %s\n", t.Summary, t.Priority)
+		fmt.Fprintf(w, "Summary   %s\nPriority  %s\n", ts(t.Summary), ts(string(t.Priority)))
 		if t.Category != "" {
-			fmt.Fprintf(w, "Category  %s\n", t.Category)
+			fmt.Fprintf(w, "Category  %s\n", ts(t.Category))
 		}
-		fmt.Fprintf(w, "Requester %s\n", strings.TrimSpace(fmt.Sprintf("%s <%s> (%s)", t.User.Name, t.User.Email, t.User.ID)))
-		fmt.Fprintf(w, "Key       %s\n", t.IdempotencyKey)
+		fmt.Fprintf(w, "Requester %s\n", ts(strings.TrimSpace(fmt.Sprintf("%s <%s> (%s)", t.User.Name, t.User.Email, t.User.ID))))
+		fmt.Fprintf(w, "Key       %s\n", ts(t.IdempotencyKey))
 		if t.Description != "" {
-			fmt.Fprintf(w, "\n%s\n", t.Description)
+			fmt.Fprintf(w, "\n%s\n", TermSafe(t.Description, true))
 		}
 		if si := t.SystemInfo; si != nil {
-			fmt.Fprintf(w, "\nSystem    %s %s (%s), %s, device %s %s\n", si.OSName, si.OSVersion, si.OSBuild, si.Architecture, si.DeviceName, si.DeviceID)
+			fmt.Fprintf(w, "\nSystem    %s\n", ts(fmt.Sprintf("%s %s (%s), %s, device %s %s", si.OSName, si.OSVersion, si.OSBuild, si.Architecture, si.DeviceName, si.DeviceID)))
 		}
 		for _, s := range t.SkillResults {
-			fmt.Fprintf(w, "Skill     %s: %s (%d ms)\n", s.SkillName, s.Status, s.ExecutionTimeMs)
+			fmt.Fprintf(w, "Skill     %s: %s (%d ms)\n", ts(s.SkillName), ts(string(s.Status)), s.ExecutionTimeMs)
 		}
 		for _, a := range t.Attachments {
-			fmt.Fprintf(w, "Attached  %s (%s, %d bytes)\n", a.Filename, a.ContentType, a.SizeBytes)
+			fmt.Fprintf(w, "Attached  %s (%s, %d bytes)\n", ts(a.Filename), ts(a.ContentType), a.SizeBytes)
 		}
 	}
 	fmt.Fprintln(w, "\nDeliveries")
@@ -351,19 +356,19 @@ func printEntry(w io.Writer, j entryJSON) {
 		fmt.Fprintln(w, "  none: no connection was configured when it was queued")
 	}
 	for _, d := range j.Deliveries {
-		fmt.Fprintf(w, "  %s %s: %s, %d attempts", d.Connection, d.Action, d.State, d.Attempts)
+		fmt.Fprintf(w, "  %s %s: %s, %d attempts", ts(d.Connection), ts(d.Action), ts(d.State), d.Attempts)
 		if d.RemoteNumber != "" {
-			fmt.Fprintf(w, ", %s %s", d.RemoteNumber, d.RemoteURL)
+			fmt.Fprintf(w, ", %s %s", ts(d.RemoteNumber), ts(d.RemoteURL))
 		}
 		if d.NextAttemptAt != nil {
 			fmt.Fprintf(w, ", next %s", d.NextAttemptAt.Local().Format(time.TimeOnly))
 		}
 		if d.LastError != "" {
-			fmt.Fprintf(w, "\n    last error: %s", d.LastError)
+			fmt.Fprintf(w, "\n    last error: %s", ts(d.LastError))
 		}
 		fmt.Fprintln(w)
 		for _, ev := range d.History {
-			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ev.State, ev.Attempt, ev.Detail)
+			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ts(ev.State), ev.Attempt, ts(ev.Detail))
 		}
 	}
 }
