@@ -40,7 +40,7 @@ func TestDrainSurvivesSIGKILL(t *testing.T) {
 	cfg := map[string]any{"version": 1, "connections": []any{map[string]any{
 		"name": "Jira", "type": "jira", "baseUrl": jf.URL(), "timeoutMs": 5000,
 		"credentials": map[string]any{"type": "api_token", "username": jirafake.Email, "apiToken": jirafake.APIToken},
-		"options":     map[string]any{"projectKey": jirafake.ProjectKey, "rateLimitPerSecond": 1000},
+		"options":     map[string]any{"projectKey": jirafake.ProjectKey, "issueType": "Task", "rateLimitPerSecond": 1000},
 	}}}
 	b, _ := json.Marshal(cfg)
 	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
@@ -113,7 +113,7 @@ func TestDrainSurvivesSIGKILL(t *testing.T) {
 		t.Fatal("no drain was killed")
 	}
 	for _, k := range keys {
-		if c := jf.Count(k); c != 1 {
+		if c := jf.Count(connectors.DeliveryKey(k, "Jira")); c != 1 {
 			t.Errorf("ticket %s exists %d times on the vendor, want exactly 1", k, c)
 		}
 	}

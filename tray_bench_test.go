@@ -69,7 +69,7 @@ func BenchmarkTrayIdle(b *testing.B) {
 	// called while the queue is empty.
 	if err := os.WriteFile(cfg, []byte(`{"version": 1, "categories": ["Network", "Printer"], "connections": [
 		{"name": "Helpdesk", "type": "jira", "baseUrl": "http://127.0.0.1:9", "credentials": {"type": "bearer", "token": "env:JIRA_TOKEN"},
-		 "options": {"projectKey": "IT"}}]}`), 0o600); err != nil {
+		 "options": {"projectKey": "IT", "issueType": "Task"}}]}`), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	vars := map[string]string{

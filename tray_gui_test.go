@@ -151,7 +151,7 @@ func queueRig(t *testing.T) []string {
 		 "credentials": {"type": "basic", "username": %[2]q, "password": "env:SN_OLD_PASSWORD"}},
 		{"name": "Jira", "type": "jira", "baseUrl": "http://%[3]s", "timeoutMs": 1000,
 		 "credentials": {"type": "api_token", "username": %[4]q, "apiToken": "env:JIRA_TOKEN"},
-		 "options": {"projectKey": %[5]q}}]}`, addr, snfake.Username, closed, jirafake.Email, jirafake.ProjectKey)
+		 "options": {"projectKey": %[5]q, "issueType": "Task"}}]}`, addr, snfake.Username, closed, jirafake.Email, jirafake.ProjectKey)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/fake"
 )
@@ -29,7 +30,7 @@ func BenchmarkDrain(b *testing.B) {
 				rig.start(b)
 				rig.jira.Faults.Always("POST", "/rest/api/3/issue", fake.Fault{Kind: fake.Delay, Wait: latency})
 				keys := rig.report(b, tickets)
-				co, err := rig.svc.NewCourier(CourierOptions{Concurrency: conc, Guard: connectors.GuardOptions{RatePerSecond: 1e6, Burst: 1e6}})
+				co, err := delivery.NewCourier(rig.svc.Store, rig.svc.Config, delivery.CourierOptions{Build: rig.svc.buildConnector, Concurrency: conc, Guard: connectors.GuardOptions{RatePerSecond: 1e6, Burst: 1e6}})
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -45,8 +46,8 @@ func BenchmarkDrain(b *testing.B) {
 					b.Fatal(err)
 				}
 				for _, k := range keys {
-					if rig.jira.Count(k) != 1 {
-						b.Fatalf("ticket %s delivered %d times", k, rig.jira.Count(k))
+					if n := rig.jira.Count(connectors.DeliveryKey(k, "Jira")); n != 1 {
+						b.Fatalf("ticket %s delivered %d times", k, n)
 					}
 				}
 			}

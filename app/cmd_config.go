@@ -162,19 +162,24 @@ func (c *cli) options() Options {
 	return Options{ConfigPath: c.config, DBPath: c.db, Getenv: c.env.Getenv}
 }
 
-// validateConfig is `config validate`: FILE on its own (secrets that do
-// not resolve here, and keys IT locks here, are warnings: the file may be
-// for another machine), or without FILE every layer this machine reads,
-// as startup and reload validate them.
-func (c *cli) validateConfig(pos []string, fragment bool) ([]config.Problem, error) {
-	lo := c.options().LoadOptions(false)
-	resolve := config.SecretResolver(c.env.Getenv, func() (secrets.Getter, error) {
+// secretResolver checks that env: and keyring: references resolve here.
+func (c *cli) secretResolver() func(string) error {
+	return config.SecretResolver(c.env.Getenv, func() (secrets.Getter, error) {
 		ring, err := OpenKeyring(c.env.Getenv)
 		if err != nil {
 			return nil, err
 		}
 		return ring, nil
 	})
+}
+
+// validateConfig is `config validate`: FILE on its own (secrets that do
+// not resolve here, and keys IT locks here, are warnings: the file may be
+// for another machine), or without FILE every layer this machine reads,
+// as startup and reload validate them.
+func (c *cli) validateConfig(pos []string, fragment bool) ([]config.Problem, error) {
+	lo := c.options().LoadOptions(false)
+	resolve := c.secretResolver()
 	if len(pos) == 0 {
 		lo.Resolve = resolve
 		return config.ValidateLayers(lo)

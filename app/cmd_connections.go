@@ -2,15 +2,14 @@ package app
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
-	"sync/atomic"
 	"text/tabwriter"
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/app/delivery"
 )
 
 const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
@@ -36,8 +35,10 @@ const connectionsUsage = `Usage:
   ticketray connections test [NAME] [--json]
 
 list shows each configured connection with its health as last seen by the
-process that delivers (healthy, degraded, down, breaker_open), its last
-success and error, and its queue depth.
+process that delivers (healthy, degraded, down, breaker_open, failing:
+the help desk refuses the tickets, misconfigured: the config or a secret
+is wrong and its deliveries wait), its last success and error, how many
+of its tickets died, and its queue depth.
 
 test validates each connection's config, then checks DNS, TCP and TLS to
 its baseUrl, the credentials and (where the API tells) the permission to
@@ -54,65 +55,57 @@ func (c *cli) drain(args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("drain takes no arguments")
 	}
-	svc, co, err := c.openCourier(*verbose)
+	svc, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
-	defer co.Close()
 	ctx, cancel := context.WithTimeout(c.ctx, *timeout)
 	defer cancel()
-	runErr := co.Drain(ctx)
-	if runErr != nil && !errors.Is(runErr, context.DeadlineExceeded) && !errors.Is(runErr, context.Canceled) {
-		return runErr
-	}
-	// Count with a fresh context: the drain's may have expired.
-	left, err := svc.Store.Left(context.WithoutCancel(c.ctx))
+	sum, err := svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelWarn)}).Drain(ctx)
 	if err != nil {
 		return err
 	}
-	total := 0
-	for _, n := range left {
-		total += n
-	}
 	if *asJSON {
-		writeJSON(c.env.Stdout, map[string]any{"left": left, "leftTotal": total, "died": co.Died()})
+		writeJSON(c.env.Stdout, sum)
 	} else {
-		for _, k := range sortedKeys(left) {
-			fmt.Fprintf(c.env.Stderr, "%s: %d deliveries left\n", k, left[k])
+		for _, k := range delivery.SortedNames(sum.Left) {
+			line := fmt.Sprintf("%s: %d deliveries left", k, sum.Left[k])
+			if why, ok := sum.Misconfigured[k]; ok {
+				line += " (misconfigured: " + why + ")"
+			}
+			fmt.Fprintln(c.env.Stderr, line)
+		}
+		for _, k := range delivery.SortedNames(sum.Misconfigured) {
+			if sum.Left[k] == 0 {
+				fmt.Fprintf(c.env.Stderr, "%s: misconfigured: %s\n", k, sum.Misconfigured[k])
+			}
+		}
+		if sum.Died > 0 {
+			fmt.Fprintf(c.env.Stderr, "%d deliveries died during this run\n", sum.Died)
 		}
 	}
 	switch {
-	case total > 0 && runErr != nil:
-		return fmt.Errorf("drain stopped after %v with %d deliveries left (see 'ticketray queue list --state pending')", *timeout, total)
-	case total > 0:
-		return fmt.Errorf("%d deliveries left for connections that are not configured or not enabled", total)
-	case co.Died() > 0:
-		return fmt.Errorf("%d deliveries failed for good (see 'ticketray queue list --state dead')", co.Died())
+	case sum.LeftTotal > 0 && sum.Stopped:
+		return fmt.Errorf("drain stopped after %v with %d deliveries left (see 'ticketray queue list --state pending')", *timeout, sum.LeftTotal)
+	case sum.LeftTotal > 0 && len(sum.Misconfigured) > 0:
+		return fmt.Errorf("%d deliveries wait for %d misconfigured connection(s); every other connection was drained (see 'ticketray connections list')", sum.LeftTotal, len(sum.Misconfigured))
+	case sum.LeftTotal > 0:
+		return fmt.Errorf("%d deliveries left for connections that are not configured or not enabled", sum.LeftTotal)
+	case sum.Died > 0:
+		return fmt.Errorf("%d deliveries failed for good (see 'ticketray queue list --state dead')", sum.Died)
 	}
 	fmt.Fprintln(c.env.Stderr, "Queue drained: nothing left to send.")
 	return nil
 }
 
-// openCourier opens the queue and a courier for its enabled connections.
-func (c *cli) openCourier(verbose bool) (*Service, *Courier, error) {
-	svc, err := c.open()
-	if err != nil {
-		return nil, nil, err
+// logger writes to stderr: at level, or everything with --verbose. No
+// ticket data is ever logged.
+func (c *cli) logger(verbose bool, level slog.Level) *slog.Logger {
+	if verbose {
+		level = slog.LevelDebug
 	}
-	co, err := svc.NewCourier(CourierOptions{Logger: c.logger(verbose)})
-	if err != nil {
-		svc.Close()
-		return nil, nil, err
-	}
-	return svc, co, nil
-}
-
-func (c *cli) logger(verbose bool) *slog.Logger {
-	if !verbose {
-		return slog.New(slog.DiscardHandler)
-	}
-	return slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	return slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: level}))
 }
 
 func (c *cli) serve(args []string) error {
@@ -124,83 +117,14 @@ func (c *cli) serve(args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("serve takes no arguments")
 	}
-	svc, co, err := c.openCourier(*verbose)
+	svc, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
 	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
-	var cur atomic.Pointer[Service] // the service with the config in force
-	cur.Store(svc)
-	go func() {
-		tick := time.NewTicker(time.Hour)
-		defer tick.Stop()
-		for {
-			if _, err := cur.Load().PurgeExpired(c.ctx, time.Now()); err != nil {
-				fmt.Fprintf(c.env.Stderr, "ticketray: purge: %v\n", err)
-			}
-			select {
-			case <-c.ctx.Done():
-				return
-			case <-tick.C:
-			}
-		}
-	}()
-	// Live reload: a changed config file replaces the courier. Stopping it
-	// cancels in-flight calls; their deliveries are recorded as retries
-	// (or uncertain, found by idempotency key next time), so nothing is
-	// lost or sent twice. An invalid change is refused and the last good
-	// config stays in force.
-	changes := make(chan *config.Loaded, 1)
 	watch := c.watch
-	if svc.Loaded != nil && watch.Since == ([32]byte{}) {
-		watch.Since = svc.Loaded.Fingerprint // a change since Open is not missed
-	}
-	go config.Watch(c.ctx, c.options().LoadOptions(true), watch, func(l *config.Loaded, err error) {
-		if err != nil {
-			fmt.Fprintf(c.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
-			return
-		}
-		for _, p := range l.Warnings {
-			fmt.Fprintf(c.env.Stderr, "ticketray: warning: %s\n", p)
-		}
-		select { // keep only the newest
-		case <-changes:
-		default:
-		}
-		changes <- l
-	})
-	for {
-		ctx, stop := context.WithCancel(c.ctx)
-		done := make(chan error, 1)
-		go func() { done <- co.Serve(ctx) }()
-		select {
-		case err := <-done:
-			stop()
-			co.Close()
-			return err
-		case l := <-changes:
-			stop()
-			err := <-done
-			co.Close()
-			if err != nil {
-				return err
-			}
-			next := *cur.Load()
-			next.Config, next.Loaded = l.Config, l
-			nco, err := next.NewCourier(CourierOptions{Logger: c.logger(*verbose)})
-			if err != nil {
-				fmt.Fprintf(c.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
-				if co, err = cur.Load().NewCourier(CourierOptions{Logger: c.logger(*verbose)}); err != nil {
-					return err
-				}
-				continue
-			}
-			cur.Store(&next)
-			co = nco
-			fmt.Fprintf(c.env.Stderr, "ticketray: config reloaded; %d connection(s) enabled\n", len(l.Config.Enabled()))
-		}
-	}
+	return svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelInfo), Watch: &watch}).Run(c.ctx)
 }
 
 // connectionJSON is one element of `connections list --json`.
@@ -262,7 +186,11 @@ func (c *cli) connectionsList(asJSON bool) error {
 		if j.LastSuccess != nil {
 			succ = j.LastSuccess.Local().Format(time.DateTime)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Type, j.State, j.QueueDepth, succ, clip(j.LastError, 60))
+		problem := clip(j.LastError, 60)
+		if j.Dead > 0 {
+			problem = ConnectionStatus{LastError: problem, Dead: j.Dead}.Problem()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Type, j.State, j.QueueDepth, succ, problem)
 	}
 	return tw.Flush()
 }
@@ -273,13 +201,18 @@ type testReport = ConnectionTest
 type testCheck = TestCheck
 
 func (c *cli) connectionsTest(name string, asJSON bool) error {
-	cfg, err := LoadConfig(c.config)
+	// The same validation as config validate and startup, secrets
+	// resolved; connection-scoped problems fail that connection's test.
+	lo := c.options().LoadOptions(false)
+	lo.Resolve = c.secretResolver()
+	loaded, err := config.LoadLayers(lo)
 	if err != nil {
 		return err
 	}
+	cfg := loaded.Config
 	// No queue is opened: testing needs only the credentials (one
 	// keyring, opened once for all connections).
-	svc := &Service{getenv: c.env.Getenv, ring: &lazyKeyring{}}
+	svc := &Service{Config: cfg, Loaded: loaded, getenv: c.env.Getenv, ring: &lazyKeyring{}}
 	var reports []testReport
 	for _, conn := range cfg.Connections {
 		if name != "" && conn.Name != name {
@@ -290,16 +223,22 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 	if name != "" && len(reports) == 0 {
 		return usagef("no connection named %q in the config", name)
 	}
-	failed := 0
+	failed, misconfigured := 0, 0
 	for _, r := range reports {
 		if !r.OK {
 			failed++
+		}
+		if len(r.Checks) > 0 && r.Checks[0].Name == "config" && !r.Checks[0].OK {
+			misconfigured++
 		}
 	}
 	if asJSON {
 		writeJSON(c.env.Stdout, reports)
 	} else {
 		printTestReports(c.env.Stdout, reports)
+	}
+	if misconfigured > 0 {
+		return usagef("%d of %d connections failed their test, %d of them for config problems (see 'ticketray config validate')", failed, len(reports), misconfigured)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d connections failed their test", failed, len(reports))

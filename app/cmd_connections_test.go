@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 )
@@ -16,7 +17,7 @@ import (
 func (h *harness) jiraConfig(baseURL, token string) string {
 	return h.writeConfig(fmt.Sprintf(`{"version":1,"connections":[{"name":"Jira","type":"jira","baseUrl":%q,"timeoutMs":3000,
 		"credentials":{"type":"api_token","username":%q,"apiToken":%q},
-		"options":{"projectKey":%q,"rateLimitPerSecond":100}}]}`, baseURL, jirafake.Email, token, jirafake.ProjectKey))
+		"options":{"projectKey":%q,"issueType":"Task","rateLimitPerSecond":100}}]}`, baseURL, jirafake.Email, token, jirafake.ProjectKey))
 }
 
 func startJira(t *testing.T) *jirafake.Fake {
@@ -53,7 +54,7 @@ func TestDrainCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &conns); err != nil || len(conns) != 1 {
 		t.Fatalf("connections list --json: %v\n%s", err, out)
 	}
-	if c := conns[0]; c.State != Healthy || c.LastSuccess == nil || c.QueueDepth != 0 || c.Type != "jira" {
+	if c := conns[0]; c.State != delivery.Healthy || c.LastSuccess == nil || c.QueueDepth != 0 || c.Type != "jira" {
 		t.Errorf("connection = %+v", c)
 	}
 	if human := h.mustRun("--config", cfg, "connections", "list").stdout; !strings.Contains(human, "Jira") || !strings.Contains(human, "healthy") {
@@ -156,9 +157,10 @@ func TestConnectionsTest(t *testing.T) {
 	if r := h.run("--config", h.jiraConfig(jf.URL(), "x"), "connections", "test", "Nope"); r.code != ExitUsage {
 		t.Errorf("unknown connection name: exit %d", r.code)
 	}
-	// An invalid config is input error, reported before anything is dialled.
+	// An invalid connection is input error, reported (located) before
+	// anything is dialled.
 	r := h.run("--config", h.jiraConfig("http://jira.example.com", "x"), "connections", "test")
-	if r.code != ExitUsage || !strings.Contains(r.stderr, "connections[0].baseUrl: must use https") {
+	if r.code != ExitUsage || !strings.Contains(r.stdout, "connections[0].baseUrl: must use https") || !strings.Contains(r.stdout, "config.json:1:") {
 		t.Errorf("plain http to a remote host: exit %d, %q", r.code, r.stderr)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
@@ -100,7 +101,7 @@ func (r *e2eRig) checkExactlyOnce(t *testing.T, keys []string) {
 	t.Helper()
 	for name, f := range r.fakes {
 		for _, k := range keys {
-			if n := f.Count(k); n != 1 {
+			if n := f.Count(connectors.DeliveryKey(k, name)); n != 1 {
 				t.Errorf("%s holds %d tickets with key %s, want exactly 1", name, n, k)
 			}
 		}
@@ -155,7 +156,7 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	}
 	rig := newE2ERig(t)
 	keys := rig.report(t, n)
-	co, err := rig.svc.NewCourier(CourierOptions{Concurrency: 8, ProbeEvery: 200 * time.Millisecond})
+	co, err := delivery.NewCourier(rig.svc.Store, rig.svc.Config, delivery.CourierOptions{Build: rig.svc.buildConnector, Concurrency: 8, ProbeEvery: 200 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +170,7 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	waitFor(t, "every connection to be down with nothing in flight", 10*time.Second, func() bool {
 		hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM", "ServiceNow")
 		counts, _ := rig.svc.Store.Counts(ctx)
-		return hs[0].State == Down && hs[1].State == Down && hs[2].State == Down && counts[queue.StateInFlight] == 0
+		return hs[0].State == delivery.Down && hs[1].State == delivery.Down && hs[2].State == delivery.Down && counts[queue.StateInFlight] == 0
 	})
 	items, _ := rig.svc.List(ctx, queue.StatePending)
 	for _, it := range items {
@@ -238,7 +239,7 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	}
 	hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM", "ServiceNow")
 	for _, h := range hs {
-		if h.State != Healthy || h.Depth != 0 || h.LastSuccess.IsZero() {
+		if h.State != delivery.Healthy || h.Depth != 0 || h.LastSuccess.IsZero() {
 			t.Errorf("health %+v", h)
 		}
 	}
@@ -279,7 +280,7 @@ func TestEndToEndFaults(t *testing.T) {
 		*rig.svc.Config.Connections[i].MaxRetries = 8
 	}
 	backoff := connectors.Backoff{Base: 100 * time.Millisecond, Max: 400 * time.Millisecond, Rand: func(n int64) int64 { return n - 1 }}
-	co, err := rig.svc.NewCourier(CourierOptions{Concurrency: 4, Backoff: backoff, Guard: connectors.GuardOptions{FailuresToTrip: 100}})
+	co, err := delivery.NewCourier(rig.svc.Store, rig.svc.Config, delivery.CourierOptions{Build: rig.svc.buildConnector, Concurrency: 4, Backoff: backoff, Guard: connectors.GuardOptions{FailuresToTrip: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,7 +64,7 @@ func TestServeReloadsConfig(t *testing.T) {
 	h.jiraConfig(jf.URL(), jirafake.APIToken) // rewrites the same config.json, now valid
 	tick()
 	waitFor(t, "both waiting tickets to reach Jira: "+stderr.String(), 15*time.Second, func() bool { return len(jf.Issues()) == 2 })
-	if !strings.Contains(stderr.String(), "config reloaded; 1 connection(s) enabled") {
+	if !strings.Contains(stderr.String(), `msg="config reloaded" connections=1`) {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 	cancel()

@@ -3,6 +3,7 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,24 +65,45 @@ type Service struct {
 	sessionID string
 	getenv    func(string) string
 	ring      *lazyKeyring // shared by copies made by WithConfig
+	// ConfigErr is why the config files could not be used (nil when they
+	// could); ConfigFallback says what is used instead.
+	ConfigErr      error
+	ConfigFallback string
 }
 
 // lazyKeyring opens the keyring on first use and keeps it: opening probes
 // the Secret Service with a write, which must not happen per connector or
-// per config reload.
+// per config reload. A failure is not kept for good: the keyring may come
+// up later (a desktop session unlocking it after login), so it is tried
+// again, at most every keyringRetry.
 type lazyKeyring struct {
-	once sync.Once
-	ring *secrets.Keyring
-	err  error
+	mu       sync.Mutex
+	ring     *secrets.Keyring
+	err      error
+	failedAt time.Time
 }
 
-// keyring returns the service's keyring, opened once.
+const keyringRetry = 10 * time.Second
+
+// keyring returns the service's keyring, opened once it can be.
 func (s *Service) keyring() (*secrets.Keyring, error) {
 	if s.ring == nil { // a Service built by hand (tests): no cache
 		return OpenKeyring(s.getenv)
 	}
-	s.ring.once.Do(func() { s.ring.ring, s.ring.err = OpenKeyring(s.getenv) })
-	return s.ring.ring, s.ring.err
+	k := s.ring
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.ring != nil {
+		return k.ring, nil
+	}
+	if k.err != nil && time.Since(k.failedAt) < keyringRetry {
+		return nil, k.err
+	}
+	k.ring, k.err = OpenKeyring(s.getenv)
+	if k.err != nil {
+		k.failedAt = time.Now()
+	}
+	return k.ring, k.err
 }
 
 // DataDir is where Ticketray keeps its queue on this platform.
@@ -200,21 +222,17 @@ func OpenKeyring(getenv func(string) string) (*secrets.Keyring, error) {
 	return ring, nil
 }
 
-// Open loads the config and opens the queue.
+// Open opens the queue and loads the config. A broken config never stops
+// the queue from opening: the last good config (kept sealed in the queue)
+// is used instead, else none, and ConfigErr says what is wrong, so a
+// report is always saved and routed once a valid config arrives.
 func Open(ctx context.Context, o Options) (*Service, error) {
 	if o.Getenv == nil {
 		o.Getenv = os.Getenv
 	}
-	loaded, err := LoadLayered(o, true)
-	if err != nil {
-		return nil, err
-	}
 	warn := o.Warn
 	if warn == nil {
 		warn = func(p config.Problem) { fmt.Fprintf(os.Stderr, "ticketray: warning: %s\n", p) }
-	}
-	for _, p := range loaded.Warnings {
-		warn(p)
 	}
 	path, err := DBPath(o.DBPath, o.Getenv)
 	if err != nil {
@@ -228,7 +246,74 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{Config: loaded.Config, Loaded: loaded, Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o, ring: &lazyKeyring{}}, nil
+	s := &Service{Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o, ring: &lazyKeyring{}}
+	loaded, err := LoadLayered(o, true)
+	if err != nil {
+		s.ConfigErr = err
+		loaded = s.lastGoodConfig(ctx)
+		warn(config.Problem{File: "config", Msg: fmt.Sprintf("%v\n  %s", err, s.ConfigFallback)})
+	} else {
+		s.rememberConfig(ctx, loaded)
+	}
+	for _, p := range loaded.Warnings {
+		warn(p)
+	}
+	s.Config, s.Loaded = loaded.Config, loaded
+	return s, nil
+}
+
+// lastGoodSetting names the queue setting that keeps the last config that
+// loaded without error (sealed like tickets: it may hold IT's secrets).
+const lastGoodSetting = "config.last-good"
+
+// rememberConfig keeps l as the last good config, when it changed.
+func (s *Service) rememberConfig(ctx context.Context, l *config.Loaded) {
+	data, err := json.Marshal(l.Config)
+	if err != nil {
+		return
+	}
+	if old, err := s.Store.Setting(ctx, lastGoodSetting); err == nil && bytes.Equal(old, data) {
+		return
+	}
+	// Best effort: failing to keep a copy must not stop the caller.
+	_ = s.Store.PutSetting(ctx, lastGoodSetting, data)
+}
+
+// lastGoodConfig is the config to run with while the files are broken:
+// the last good one, else the built-in default (no connections).
+func (s *Service) lastGoodConfig(ctx context.Context) *config.Loaded {
+	if data, err := s.Store.Setting(ctx, lastGoodSetting); err == nil {
+		var c config.Config
+		if json.Unmarshal(data, &c) == nil {
+			s.ConfigFallback = "using the last good configuration until it is fixed"
+			return &config.Loaded{Config: &c, Fingerprint: s.opts.LoadOptions(false).Fingerprint()}
+		}
+	}
+	s.ConfigFallback = "using no connections until it is fixed (tickets are kept and sent once it is)"
+	// The watcher starts from the broken files: it reports their next
+	// change, not the breakage it was opened with.
+	return &config.Loaded{Config: config.Default(), Fingerprint: s.opts.LoadOptions(false).Fingerprint()}
+}
+
+// ConfigProblem is the one-line problem to show a user while the config
+// files are broken ("" when they are fine): the first problem, located.
+func (s *Service) ConfigProblem() string { return ProblemLine(s.ConfigErr) }
+
+// ProblemLine is a config error in one line: its first problem, located,
+// and how many more there are ("" for nil).
+func ProblemLine(err error) string {
+	if err == nil {
+		return ""
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) && len(ce.Problems) > 0 {
+		msg := ce.Problems[0].String()
+		if n := len(ce.Problems) - 1; n > 0 {
+			msg += fmt.Sprintf(" (and %d more)", n)
+		}
+		return msg
+	}
+	return err.Error()
 }
 
 // PurgeExpired deletes tickets delivered everywhere more than the

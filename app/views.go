@@ -19,7 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/queue"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -32,13 +34,30 @@ type ConnectionStatus struct {
 	// BaseURL is the connection's endpoint.
 	BaseURL string `json:"baseUrl"`
 	Enabled bool   `json:"enabled"`
-	// State is healthy, degraded, down, breaker_open, unknown (never
-	// seen) or disabled.
+	// State is healthy, degraded, down, breaker_open, failing (the vendor
+	// refuses), misconfigured (cannot be built: its deliveries wait),
+	// unknown (never seen) or disabled.
 	State       string     `json:"state"`
 	LastSuccess *time.Time `json:"lastSuccess"`
 	LastError   string     `json:"lastError"`
 	LastErrorAt *time.Time `json:"lastErrorAt"`
 	QueueDepth  int        `json:"queueDepth"`
+	// Dead counts the connection's deliveries that died and wait for
+	// staff (queue retry).
+	Dead int `json:"dead"`
+}
+
+// Problem is the status in words, as the help desk reads it next to the
+// light: the last error and, when tickets died, how many.
+func (c ConnectionStatus) Problem() string {
+	p := c.LastError
+	if c.Dead > 0 {
+		if p != "" {
+			p += " — "
+		}
+		p += fmt.Sprintf("%d tickets dead", c.Dead)
+	}
+	return p
 }
 
 // Connection states besides the courier's health states.
@@ -58,12 +77,30 @@ func (s *Service) Connections(ctx context.Context) ([]ConnectionStatus, error) {
 	if err != nil {
 		return nil, err
 	}
+	dead := map[string]int{}
+	items, err := s.Store.List(ctx, queue.Filter{State: queue.StateDead})
+	if err != nil {
+		return nil, err
+	}
+	for _, it := range items {
+		for _, d := range it.Deliveries {
+			if d.State == queue.StateDead {
+				dead[d.Connection]++
+			}
+		}
+	}
+	loaded := s.loadedOrDefault()
 	out := make([]ConnectionStatus, len(names))
 	for i, conn := range s.Config.Connections {
 		h := health[i]
-		j := ConnectionStatus{Name: conn.Name, Type: conn.Type, BaseURL: conn.BaseURL, Enabled: conn.IsEnabled(), State: h.State, LastError: h.LastError, QueueDepth: h.Depth}
+		j := ConnectionStatus{Name: conn.Name, Type: conn.Type, BaseURL: conn.BaseURL, Enabled: conn.IsEnabled(), State: h.State, LastError: h.LastError, QueueDepth: h.Depth, Dead: dead[conn.Name]}
 		if j.State == "" {
 			j.State = Unknown
+		}
+		// The validator's verdict on the config in force wins over what a
+		// delivering process last recorded.
+		if probs := connectionProblems(loaded, conn.Name); len(probs) > 0 {
+			j.State, j.LastError = delivery.Misconfigured, strings.Join(probs, "; ")
 		}
 		if !j.Enabled {
 			j.State = Disabled
@@ -108,9 +145,15 @@ func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection
 		r.Checks = append(r.Checks, ch)
 		return ch.OK
 	}
+	// The config validator's located problems when the config came from
+	// files, else the same rules on the connection alone.
 	var problems []string
-	for _, fe := range conn.Validate() {
-		problems = append(problems, fe.Error())
+	if s.Loaded != nil {
+		problems = connectionProblems(s.Loaded, conn.Name)
+	} else {
+		for _, fe := range conn.Validate() {
+			problems = append(problems, fe.Error())
+		}
 	}
 	if !add(TestCheck{Name: "config", OK: len(problems) == 0, Detail: strings.Join(problems, "; ")}) {
 		return r

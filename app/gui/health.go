@@ -7,6 +7,7 @@ import (
 	"fyne.io/fyne/v2/theme"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/delivery"
 )
 
 // Health light colours.
@@ -19,17 +20,17 @@ var (
 )
 
 // healthLight is the colour of a connection's light: healthy green,
-// degraded amber, down red, breaker open red-amber, anything else (never
-// seen, disabled) grey.
+// degraded amber, down, failing and misconfigured red, breaker open
+// red-amber, anything else (never seen, disabled) grey.
 func healthLight(state string) color.NRGBA {
 	switch state {
-	case app.Healthy:
+	case delivery.Healthy:
 		return lightGreen
-	case app.Degraded:
+	case delivery.Degraded:
 		return lightAmber
-	case app.Down:
+	case delivery.Down, delivery.Failing, delivery.Misconfigured:
 		return lightRed
-	case app.BreakerOpen:
+	case delivery.BreakerOpen:
 		return lightRedAmber
 	}
 	return lightGrey
@@ -38,13 +39,17 @@ func healthLight(state string) color.NRGBA {
 // healthWords explains a state to someone who has not read the docs.
 func healthWords(state string) string {
 	switch state {
-	case app.Healthy:
+	case delivery.Healthy:
 		return "healthy"
-	case app.Degraded:
+	case delivery.Degraded:
 		return "degraded: failures, retrying"
-	case app.Down:
+	case delivery.Down:
 		return "down: not reachable"
-	case app.BreakerOpen:
+	case delivery.Failing:
+		return "failing: the help desk refuses the tickets"
+	case delivery.Misconfigured:
+		return "misconfigured: not delivering — tell IT"
+	case delivery.BreakerOpen:
 		return "resting after repeated failures"
 	case app.Disabled:
 		return "disabled"

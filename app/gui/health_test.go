@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/delivery"
 )
 
 func TestHealthLights(t *testing.T) {
@@ -14,10 +15,10 @@ func TestHealthLights(t *testing.T) {
 		want  string
 		words string
 	}{
-		{app.Healthy, "green", "healthy"},
-		{app.Degraded, "amber", "degraded"},
-		{app.Down, "red", "down"},
-		{app.BreakerOpen, "red-amber", "resting"},
+		{delivery.Healthy, "green", "healthy"},
+		{delivery.Degraded, "amber", "degraded"},
+		{delivery.Down, "red", "down"},
+		{delivery.BreakerOpen, "red-amber", "resting"},
 		{app.Unknown, "grey", "unknown"},
 		{app.Disabled, "grey", "disabled"},
 		{"", "grey", "unknown"},
@@ -45,11 +46,11 @@ func TestHealthLine(t *testing.T) {
 		want string
 	}{
 		{"never seen", app.ConnectionStatus{State: app.Unknown}, "unknown: nothing sent yet · 0 queued"},
-		{"healthy hides an old error", app.ConnectionStatus{State: app.Healthy, QueueDepth: 2, LastSuccess: &now, LastError: "old", LastErrorAt: &ago5}, "healthy · 2 queued · last sent just now"},
-		{"healthy shows a refusal since the last success", app.ConnectionStatus{State: app.Healthy, LastSuccess: &ago5, LastError: "401 Unauthorized", LastErrorAt: &now},
+		{"healthy hides an old error", app.ConnectionStatus{State: delivery.Healthy, QueueDepth: 2, LastSuccess: &now, LastError: "old", LastErrorAt: &ago5}, "healthy · 2 queued · last sent just now"},
+		{"healthy shows a refusal since the last success", app.ConnectionStatus{State: delivery.Healthy, LastSuccess: &ago5, LastError: "401 Unauthorized", LastErrorAt: &now},
 			"healthy · 0 queued · last sent 5 min ago · last error: 401 Unauthorized"},
-		{"healthy, never a success, refused", app.ConnectionStatus{State: app.Healthy, LastError: "401 Unauthorized", LastErrorAt: &now}, "healthy · 0 queued · last error: 401 Unauthorized"},
-		{"down with its error", app.ConnectionStatus{State: app.Down, QueueDepth: 4, LastError: "dial tcp 10.0.0.1:443: connect: no route to host"},
+		{"healthy, never a success, refused", app.ConnectionStatus{State: delivery.Healthy, LastError: "401 Unauthorized", LastErrorAt: &now}, "healthy · 0 queued · last error: 401 Unauthorized"},
+		{"down with its error", app.ConnectionStatus{State: delivery.Down, QueueDepth: 4, LastError: "dial tcp 10.0.0.1:443: connect: no route to host"},
 			"down: not reachable · 4 queued · last error: dial tcp 10.0.0.1:443: connect: no route to host"},
 	}
 	for _, tt := range tests {

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -13,6 +14,11 @@ type status struct {
 	LastSent time.Time // zero if nothing was delivered yet
 	Offline  bool      // a connection cannot be reached
 	Err      error     // the queue could not be read
+	// ConfigProblem is why the config files are not in force ("" when
+	// they are); Broken names the connections that are misconfigured or
+	// failing (red).
+	ConfigProblem string
+	Broken        []string
 }
 
 // line is the tray menu's status line.
@@ -30,6 +36,12 @@ func (s status) line(now time.Time) string {
 	if !s.LastSent.IsZero() {
 		l += ", last sent " + ago(now.Sub(s.LastSent))
 	}
+	if len(s.Broken) > 0 {
+		l += ", not delivering to " + strings.Join(s.Broken, ", ")
+	}
+	if s.ConfigProblem != "" {
+		l = "Configuration problem: " + clip(s.ConfigProblem, 90) + " — tell IT · " + l
+	}
 	return l
 }
 
@@ -44,7 +56,7 @@ func (s status) queueItem() string {
 // icon names the tray icon for the state.
 func (s status) icon() string {
 	switch {
-	case s.Err != nil || s.Dead > 0:
+	case s.Err != nil || s.Dead > 0 || s.ConfigProblem != "" || len(s.Broken) > 0:
 		return "attention"
 	case s.Waiting > 0:
 		return "offline"

@@ -89,7 +89,7 @@ func TestTrayReloadsConfig(t *testing.T) {
 	go u.watchConfig(ctx)
 
 	write(fmt.Sprintf(`{"version":1,"categories":["Network","Printers"],"connections":[{"name":"Jira","type":"jira","baseUrl":%q,
-		"credentials":{"type":"api_token","username":%q,"apiToken":%q},"options":{"projectKey":%q}}]}`,
+		"credentials":{"type":"api_token","username":%q,"apiToken":%q},"options":{"projectKey":%q,"issueType":"Task"}}]}`,
 		jf.URL(), jirafake.Email, jirafake.APIToken, jirafake.ProjectKey))
 	// The watcher polls every 2 s.
 	loop.pumpUntil(t, "the waiting ticket to reach Jira", 20*time.Second, func() bool { return len(jf.Issues()) == 1 })

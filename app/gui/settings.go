@@ -13,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 )
 
@@ -179,7 +180,7 @@ func healthLine(s app.ConnectionStatus, now time.Time) string {
 	// A healthy connection's error is news only if it came after the last
 	// success (a vendor that answers but refuses, as with a bad password).
 	recent := s.LastErrorAt != nil && (s.LastSuccess == nil || s.LastErrorAt.After(*s.LastSuccess))
-	if s.LastError != "" && (s.State != app.Healthy || recent) {
+	if s.LastError != "" && (s.State != delivery.Healthy || recent) {
 		parts = append(parts, "last error: "+clip(s.LastError, 80))
 	}
 	return strings.Join(parts, " · ")

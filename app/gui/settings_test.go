@@ -16,6 +16,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
 )
@@ -65,10 +66,10 @@ func sampleSettings() *fakeSettings {
 	ago := time.Now().Add(-3 * time.Minute)
 	return &fakeSettings{
 		status: []app.ConnectionStatus{
-			{Name: "ServiceNow", State: app.Healthy, QueueDepth: 0, LastSuccess: &ago},
-			{Name: "Jira", State: app.Degraded, QueueDepth: 2, LastError: "503 Service Unavailable"},
-			{Name: "Zendesk", State: app.Down, QueueDepth: 1, LastError: "dial tcp: lookup acme.zendesk.com: no such host"},
-			{Name: "Salesforce", State: app.BreakerOpen, QueueDepth: 4, LastError: "500 Internal Server Error"},
+			{Name: "ServiceNow", State: delivery.Healthy, QueueDepth: 0, LastSuccess: &ago},
+			{Name: "Jira", State: delivery.Degraded, QueueDepth: 2, LastError: "503 Service Unavailable"},
+			{Name: "Zendesk", State: delivery.Down, QueueDepth: 1, LastError: "dial tcp: lookup acme.zendesk.com: no such host"},
+			{Name: "Salesforce", State: delivery.BreakerOpen, QueueDepth: 4, LastError: "500 Internal Server Error"},
 			{Name: "Old", State: app.Unknown},
 		},
 		tests: map[string]app.ConnectionTest{
@@ -342,14 +343,14 @@ func TestMappingsSave(t *testing.T) {
 
 	// Edit the high row's value and save: the file changes, only there.
 	rows := editorRows(v)
-	rows[1].val.SetText("P2")
+	rows[1].val.SetText("1,2")
 	test.Tap(saves[0])
 	loop.waitFor(t, "the save", func() bool { return !st.saving })
 	if st.status.Text != "Saved" || !st.button.Disabled() {
 		t.Errorf("after saving: %q, button disabled %v; want Saved and a disabled button", st.status.Text, st.button.Disabled())
 	}
 	got, _ := os.ReadFile(path)
-	want := strings.Replace(userConfig, `"high": "2"`, `"high": "P2"`, 1)
+	want := strings.Replace(userConfig, `"high": "2"`, `"high": "1,2"`, 1)
 	if string(got) != want {
 		t.Errorf("file:\n%s\nwant:\n%s", got, want)
 	}

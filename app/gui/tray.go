@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -42,8 +44,11 @@ type host struct {
 	status  *fyne.MenuItem
 	queue   *fyne.MenuItem
 	surface traySurface // nil while there is no tray host
-	courier *app.Courier
-	last    status
+	// supervisor delivers; configProblem is why the config files are
+	// not in force ("" when they are).
+	supervisor    *delivery.Supervisor
+	configProblem string
+	last          status
 
 	quitOnce sync.Once
 	quitCh   chan struct{}
@@ -52,7 +57,7 @@ type host struct {
 }
 
 func newHost(a fyne.App, svc *app.Service, env app.Env, windows *windowsProc) *host {
-	h := &host{a: a, svc: svc, env: env, windows: windows, quitCh: make(chan struct{}), shown: make(chan struct{})}
+	h := &host{a: a, svc: svc, env: env, windows: windows, quitCh: make(chan struct{}), shown: make(chan struct{}), configProblem: svc.ConfigProblem()}
 	h.notify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	h.status = fyne.NewMenuItem("…", nil)
 	h.status.Disabled = true
@@ -91,10 +96,10 @@ func (h *host) onChild(ev string) {
 	switch ev {
 	case evWake: // a ticket was saved or retried: deliver now
 		h.mu.Lock()
-		co := h.courier
+		sup := h.supervisor
 		h.mu.Unlock()
-		if co != nil {
-			co.Wake()
+		if sup != nil {
+			sup.Wake()
 		}
 		h.refresh()
 	case evQuit:
@@ -104,86 +109,46 @@ func (h *host) onChild(ev string) {
 	}
 }
 
-// deliver runs a courier for the config in force and replaces it when a
-// config file changes (as `serve` does): stopping it cancels in-flight
-// calls, whose deliveries are recorded as retries and found by key next
-// time, so nothing is lost or sent twice. A refused change is announced and
-// the last good config stays in force. A connector that cannot be built (a
-// bad secret reference) leaves the queue safe and is reported.
+// deliver runs the delivery supervisor (as `serve` does): it replaces the
+// courier when a config file changes, purges on schedule and keeps every
+// connection that can deliver delivering. A refused change is announced
+// and shown in the status line; the last good config stays in force.
 func (h *host) deliver(ctx context.Context) {
-	changes := make(chan *config.Loaded, 1)
-	go h.svc.WatchConfig(ctx, config.WatchOptions{}, func(l *config.Loaded, err error) {
-		if err != nil {
-			fmt.Fprintf(h.env.Stderr, "ticketray: config change refused; the last good config stays in force: %v\n", err)
-			h.notify("Configuration change refused", "The last good configuration stays in force.")
-			return
-		}
-		select { // keep only the newest
-		case <-changes:
-		default:
-		}
-		changes <- l
-	})
-	svc := h.svc
-	for {
-		cctx, stop := context.WithCancel(ctx)
-		done := make(chan struct{})
-		co, err := svc.NewCourier(app.CourierOptions{})
-		if err != nil {
-			fmt.Fprintf(h.env.Stderr, "ticketray: delivery is off: %v\n", err)
-			close(done)
-		} else {
-			go func() {
-				defer close(done)
-				if err := co.Serve(cctx); err != nil {
-					fmt.Fprintf(h.env.Stderr, "ticketray: delivery stopped: %v\n", err)
-				}
-			}()
-		}
+	logger := slog.New(slog.NewTextHandler(h.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	sup := h.svc.Supervisor(app.DeliveryOptions{Logger: logger, Watch: &config.WatchOptions{}, OnConfig: func(l *config.Loaded, err error) {
 		h.mu.Lock()
-		h.courier = co
+		h.configProblem = ""
+		if err != nil {
+			h.configProblem = app.ProblemLine(err)
+		}
 		h.mu.Unlock()
-		select {
-		case <-ctx.Done():
-			stop()
-			<-done
-			if co != nil {
-				co.Close()
-			}
-			return
-		case l := <-changes:
-			stop()
-			<-done
-			if co != nil {
-				co.Close()
-			}
-			svc = svc.WithConfig(l)
+		if err != nil {
+			h.notify("Configuration problem — tell IT", "The last good configuration stays in force: "+h.configProblem)
+		} else {
 			fmt.Fprintf(h.env.Stderr, "ticketray: config reloaded; %d connection(s) enabled\n", len(l.Config.Enabled()))
 		}
+		h.refresh()
+	}})
+	h.mu.Lock()
+	h.supervisor = sup
+	h.mu.Unlock()
+	if err := sup.Run(ctx); err != nil {
+		fmt.Fprintf(h.env.Stderr, "ticketray: delivery stopped: %v\n", err)
 	}
 }
 
-// housekeeping applies the retention policy hourly and refreshes the
-// status line's "last sent" every 30 s. A ticker, not a busy loop.
+// housekeeping refreshes the status line's "last sent" every 30 s (the
+// supervisor purges). A ticker, not a busy loop.
 func (h *host) housekeeping(ctx context.Context) {
-	purge := func() {
-		if _, err := h.svc.PurgeExpired(ctx, time.Now()); err != nil && ctx.Err() == nil {
-			fmt.Fprintf(h.env.Stderr, "ticketray: purge delivered tickets: %v\n", err)
-		}
-	}
-	purge()
 	tick := time.NewTicker(30 * time.Second)
 	defer tick.Stop()
-	for n := 1; ; n++ {
+	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
 		h.refresh()
-		if n%120 == 0 {
-			purge()
-		}
 	}
 }
 
@@ -196,7 +161,10 @@ func readStatus(ctx context.Context, svc *app.Service) status {
 	s.Dead = counts[queue.StateDead]
 	if hs, err := svc.Store.Health(ctx); err == nil {
 		for _, h := range hs {
-			s.Offline = s.Offline || h.State == app.Down
+			s.Offline = s.Offline || h.State == delivery.Down
+			if delivery.Red(h.State) {
+				s.Broken = append(s.Broken, h.Connection)
+			}
 			if h.LastSuccess.After(s.LastSent) {
 				s.LastSent = h.LastSuccess
 			}
@@ -211,6 +179,7 @@ func (h *host) refresh() { h.applyStatus(readStatus(context.Background(), h.svc)
 func (h *host) applyStatus(s status) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	s.ConfigProblem = h.configProblem
 	h.last = s
 	h.status.Label = s.line(time.Now())
 	h.queue.Label = s.queueItem()

@@ -23,7 +23,7 @@ func openService(t *testing.T) *app.Service {
 	cfg := filepath.Join(dir, "config.json")
 	// A connection nobody answers: tickets wait in the queue.
 	if err := os.WriteFile(cfg, []byte(`{"version":1,"categories":["Network","Printer"],"connections":[
-		{"name":"Helpdesk","type":"jira","baseUrl":"http://127.0.0.1:9","credentials":{"type":"bearer","token":"t"},"options":{"projectKey":"IT"},
+		{"name":"Helpdesk","type":"jira","baseUrl":"http://127.0.0.1:9","credentials":{"type":"bearer","token":"t"},"options":{"projectKey":"IT","issueType":"Task"},
 		 "mappings":{"priority":{"critical":"Highest","default":"Medium"}}}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,8 @@
-package app
+package delivery
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
-	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -24,6 +24,7 @@ type memConnector struct {
 	script  []createStep
 	creates int
 	finds   int
+	created chan struct{} // when set, told of every record created
 }
 
 type createStep struct {
@@ -53,6 +54,9 @@ func (m *memConnector) Create(ctx context.Context, t *connectors.Ticket) (connec
 		return connectors.Remote{}, st.err
 	}
 	m.tickets[t.IdempotencyKey] = append(m.tickets[t.IdempotencyKey], r)
+	if m.created != nil {
+		m.created <- struct{}{}
+	}
 	return r, nil
 }
 
@@ -75,14 +79,12 @@ func (m *memConnector) Attach(context.Context, connectors.Remote, connectors.Att
 }
 func (m *memConnector) Check(context.Context) error { return nil }
 
-func (m *memConnector) counts() map[string]int {
+// count is how many records the vendor holds for a ticket's delivery to
+// connection conn.
+func (m *memConnector) count(ticketKey, conn string) int {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range m.tickets {
-		out[k] = len(v)
-	}
-	return out
+	return len(m.tickets[connectors.DeliveryKey(ticketKey, conn)])
 }
 
 type clock struct {
@@ -93,22 +95,20 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// courierRig is a service on a real queue file with in-memory connectors.
+// courierRig is a real queue file with in-memory connectors.
 type courierRig struct {
-	svc   *Service
+	store *queue.Store
+	cfg   *config.Config
 	mems  map[string]*memConnector
 	clock *clock
 }
 
 func newCourierRig(t *testing.T, fakeClock bool, conns ...string) *courierRig {
 	t.Helper()
-	rig := &courierRig{mems: map[string]*memConnector{}}
-	cfg := config.Default()
-	one := 1
-	_ = one
+	rig := &courierRig{mems: map[string]*memConnector{}, cfg: config.Default()}
 	for _, n := range conns {
 		max := 3
-		cfg.Connections = append(cfg.Connections, connectors.Connection{Name: n, Type: "servicenow", BaseURL: "https://" + n + ".example.com",
+		rig.cfg.Connections = append(rig.cfg.Connections, connectors.Connection{Name: n, Type: "servicenow", BaseURL: "https://" + n + ".example.com",
 			Credentials: connectors.Credentials{Type: "bearer", Token: "t"}, MaxRetries: &max})
 		rig.mems[n] = newMem()
 	}
@@ -122,17 +122,19 @@ func newCourierRig(t *testing.T, fakeClock bool, conns ...string) *courierRig {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	rig.svc = &Service{Config: cfg, Store: st, sessionID: "s", getenv: func(string) string { return "" }}
+	rig.store = st
 	return rig
 }
 
 func (r *courierRig) courier(t *testing.T, o CourierOptions) *Courier {
 	t.Helper()
-	o.Build = func(c connectors.Connection) (connectors.Connector, error) { return r.mems[c.Name], nil }
+	if o.Build == nil {
+		o.Build = func(c connectors.Connection) (connectors.Connector, error) { return r.mems[c.Name], nil }
+	}
 	if r.clock != nil {
 		o.Now = r.clock.Now
 	}
-	co, err := r.svc.NewCourier(o)
+	co, err := NewCourier(r.store, r.cfg, o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,15 +142,26 @@ func (r *courierRig) courier(t *testing.T, o CourierOptions) *Courier {
 	return co
 }
 
+// report queues n tickets for every enabled connection and returns their
+// idempotency keys.
 func (r *courierRig) report(t *testing.T, n int) []string {
 	t.Helper()
 	var keys []string
+	var targets []queue.Target
+	for _, c := range r.cfg.Enabled() {
+		targets = append(targets, queue.Target{Connection: c.Name, Action: queue.ActionCreate})
+	}
 	for i := 0; i < n; i++ {
-		rc, err := r.svc.Submit(context.Background(), Draft{Summary: fmt.Sprintf("ticket %d", i), User: connectors.User{Email: "u@example.com"}})
+		tk := connectors.Ticket{Summary: fmt.Sprintf("ticket %d", i), Priority: connectors.PriorityMedium, IdempotencyKey: connectors.NewKey(),
+			CreatedAt: time.Now().UTC(), User: connectors.User{Email: "u@example.com"}}
+		payload, err := json.Marshal(tk)
 		if err != nil {
 			t.Fatal(err)
 		}
-		keys = append(keys, rc.IdempotencyKey)
+		if _, err := r.store.Enqueue(context.Background(), tk.CreatedAt, payload, targets); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, tk.IdempotencyKey)
 	}
 	return keys
 }
@@ -157,15 +170,24 @@ func (r *courierRig) report(t *testing.T, n int) []string {
 // records the outcome, as the dispatcher does, under the fake clock.
 func (r *courierRig) step(t *testing.T, co *Courier) (queue.Lease, queue.Outcome) {
 	t.Helper()
-	ls, err := r.svc.Store.Lease(context.Background(), queue.LeaseOptions{Limit: 1})
+	ls, err := r.store.Lease(context.Background(), queue.LeaseOptions{Limit: 1})
 	if err != nil || len(ls) != 1 {
 		t.Fatalf("lease: %v, %d leases", err, len(ls))
 	}
 	o := co.Deliver(context.Background(), ls[0])
-	if err := r.svc.Store.Complete(context.Background(), ls[0], o); err != nil {
+	if err := r.store.Complete(context.Background(), ls[0], o); err != nil {
 		t.Fatal(err)
 	}
 	return ls[0], o
+}
+
+func (r *courierRig) health(t *testing.T, conn string) queue.Health {
+	t.Helper()
+	h, err := r.store.Health(context.Background(), conn)
+	if err != nil || len(h) != 1 {
+		t.Fatalf("health %s: %v", conn, err)
+	}
+	return h[0]
 }
 
 func TestDrainDeliversExactlyOnce(t *testing.T) {
@@ -178,18 +200,17 @@ func TestDrainDeliversExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	for name, m := range rig.mems {
-		got := m.counts()
 		for _, k := range keys {
-			if got[k] != 1 {
-				t.Errorf("%s holds %d tickets with key %s, want 1", name, got[k], k)
+			if got := m.count(k, name); got != 1 {
+				t.Errorf("%s holds %d tickets for ticket %s, want 1", name, got, k)
 			}
 		}
 	}
-	left, _ := rig.svc.Store.Left(ctx)
+	left, _ := rig.store.Left(ctx)
 	if len(left) != 0 {
 		t.Errorf("left = %v", left)
 	}
-	items, _ := rig.svc.List(ctx, queue.StateDelivered)
+	items, _ := rig.store.List(ctx, queue.Filter{State: queue.StateDelivered})
 	if len(items) != 40 || items[0].Deliveries[0].RemoteNumber == "" {
 		t.Errorf("delivered list: %d items", len(items))
 	}
@@ -217,7 +238,7 @@ func TestRetrySchedule(t *testing.T) {
 		}
 		// Not due a moment before its time; due at it.
 		rig.clock.Add(o.NextAttemptAt.Sub(rig.clock.Now()) - time.Millisecond)
-		if ls, _ := rig.svc.Store.Lease(context.Background(), queue.LeaseOptions{}); len(ls) != 0 {
+		if ls, _ := rig.store.Lease(context.Background(), queue.LeaseOptions{}); len(ls) != 0 {
 			t.Fatalf("attempt %d: leased before its time", i+1)
 		}
 		rig.clock.Add(time.Millisecond)
@@ -246,7 +267,7 @@ func TestResetAfterSendIsNotDuplicated(t *testing.T) {
 	if !l.Uncertain || o.State != queue.StateDelivered || o.RemoteNumber != "INC0000001" {
 		t.Fatalf("second attempt: uncertain=%v outcome %+v", l.Uncertain, o)
 	}
-	if got := mem.counts()[keys[0]]; got != 1 {
+	if got := mem.count(keys[0], "A"); got != 1 {
 		t.Errorf("vendor holds %d copies, want 1", got)
 	}
 }
@@ -274,8 +295,8 @@ func TestPermanentAndExhaustedGoDead(t *testing.T) {
 	if o.State != queue.StateDead || o.Error != "gave up after 4 attempts: create: HTTP 502 Bad Gateway" {
 		t.Errorf("exhausted: %+v", o)
 	}
-	if co.Died() != 2 {
-		t.Errorf("Died = %d", co.Died())
+	if h := rig.health(t, "A"); h.State != Degraded {
+		t.Errorf("health after retryable failures = %q", h.State)
 	}
 }
 
@@ -308,11 +329,11 @@ func TestOfflinePausesWithoutSpendingAttempts(t *testing.T) {
 	if st, _ := co.paused("A"); !st {
 		t.Fatal("connection not paused while offline")
 	}
-	h, _ := rig.svc.Store.Health(ctx, "A")
+	h, _ := rig.store.Health(ctx, "A")
 	if h[0].State != Down || h[0].LastError == "" {
 		t.Errorf("health while offline = %+v", h[0])
 	}
-	items, _ := rig.svc.List(ctx, "")
+	items, _ := rig.store.List(ctx, queue.Filter{})
 	for _, it := range items {
 		if it.Deliveries[0].Attempts != 0 {
 			t.Errorf("ticket %s spent %d attempts while offline", it.ID, it.Deliveries[0].Attempts)
@@ -323,11 +344,11 @@ func TestOfflinePausesWithoutSpendingAttempts(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, k := range keys {
-		if mem.counts()[k] != 1 {
-			t.Errorf("key %s delivered %d times", k, mem.counts()[k])
+		if n := mem.count(k, "A"); n != 1 {
+			t.Errorf("ticket %s delivered %d times", k, n)
 		}
 	}
-	h, _ = rig.svc.Store.Health(ctx, "A")
+	h, _ = rig.store.Health(ctx, "A")
 	if h[0].State != Healthy || h[0].LastSuccess.IsZero() {
 		t.Errorf("health after = %+v", h[0])
 	}
@@ -348,7 +369,7 @@ func TestBreakerOpensAndPauses(t *testing.T) {
 	if !paused || until.IsZero() {
 		t.Fatalf("breaker did not pause the connection: %v %v", paused, until)
 	}
-	h, _ := rig.svc.Store.Health(context.Background(), "A")
+	h, _ := rig.store.Health(context.Background(), "A")
 	if h[0].State != BreakerOpen {
 		t.Errorf("health state = %q", h[0].State)
 	}
@@ -362,8 +383,8 @@ func TestBreakerOpensAndPauses(t *testing.T) {
 
 func TestPolicyMaxAttempts(t *testing.T) {
 	rig := newCourierRig(t, true, "A")
-	rig.svc.Config.Policy.MaxAttempts = 2
-	rig.svc.Config.Connections[0].MaxRetries = nil // the policy applies
+	rig.cfg.Policy.MaxAttempts = 2
+	rig.cfg.Connections[0].MaxRetries = nil // the policy applies
 	rig.report(t, 1)
 	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Second, Max: time.Second, Rand: func(int64) int64 { return 0 }}})
 	rig.mems["A"].fail(
@@ -378,32 +399,171 @@ func TestPolicyMaxAttempts(t *testing.T) {
 	}
 }
 
-func TestRunSkillsReportsEachResult(t *testing.T) {
-	rig := newCourierRig(t, false)
-	skills, err := rig.svc.SuggestedSkills()
+
+// A connection that cannot be built, or that the validator rejects, waits
+// as misconfigured; every other connection delivers, and drain returns.
+func TestConnectionsFailAlone(t *testing.T) {
+	rig := newCourierRig(t, false, "Good", "NoBuild", "Invalid")
+	rig.cfg.Connections[2].BaseURL = "http://invalid.example.com" // not https, not loopback
+	keys := rig.report(t, 3)
+	co := rig.courier(t, CourierOptions{Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000},
+		Build: func(c connectors.Connection) (connectors.Connector, error) {
+			if c.Name == "NoBuild" {
+				return nil, errors.New(`connection "NoBuild": credentials.token: environment variable SN_TOKEN is not set`)
+			}
+			return rig.mems[c.Name], nil
+		}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range keys {
+		if n := rig.mems["Good"].count(k, "Good"); n != 1 {
+			t.Errorf("Good holds %d copies of %s", n, k)
+		}
+	}
+	left, err := rig.store.Left(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var disk []*diagnostics.Skill
-	for _, s := range skills {
-		if s.Changes {
-			t.Errorf("suggested skill %s changes the machine", s.ID)
-		}
-		if s.ID == "disk-space" {
-			disk = append(disk, s)
+	if left["NoBuild"] != 3 || left["Invalid"] != 3 || left["Good"] != 0 {
+		t.Errorf("left = %v, want the misconfigured connections' deliveries to wait", left)
+	}
+	mis := co.Misconfigured()
+	if !strings.Contains(mis["NoBuild"], "SN_TOKEN is not set") || !strings.Contains(mis["Invalid"], "baseUrl") || len(mis) != 2 {
+		t.Errorf("Misconfigured() = %v", mis)
+	}
+	for _, n := range []string{"NoBuild", "Invalid"} {
+		if h := rig.health(t, n); h.State != Misconfigured || h.LastError == "" {
+			t.Errorf("%s health = %+v, want misconfigured with the reason", n, h)
 		}
 	}
-	if len(disk) != 1 {
-		t.Fatalf("disk-space is not suggested: %d skills", len(skills))
-	}
-	var seen []string
+}
+
+// A build failure (a keyring not up yet) is tried again; once the
+// connection builds, its waiting deliveries go out without a restart.
+func TestMisconfiguredConnectionIsRebuilt(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	keys := rig.report(t, 2)
+	rig.mems["A"].created = make(chan struct{}, 2)
 	var mu sync.Mutex
-	results, sess := rig.svc.RunSkills(context.Background(), disk, func(i int, r diagnostics.SkillResult) {
-		mu.Lock()
-		seen = append(seen, fmt.Sprintf("%d %s", i, r.SkillID))
-		mu.Unlock()
-	})
-	if len(results) != 1 || results[0].SkillID != "disk-space" || strings.Join(seen, ",") != "0 disk-space" || sess == nil || sess.StepsAttempted != 1 {
-		t.Errorf("results %+v, seen %v, session %+v", results, seen, sess)
+	ringUp := false
+	tries := make(chan struct{}, 10)
+	co := rig.courier(t, CourierOptions{RebuildEvery: 10 * time.Millisecond, Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000},
+		Build: func(c connectors.Connection) (connectors.Connector, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			select {
+			case tries <- struct{}{}:
+			default:
+			}
+			if !ringUp {
+				return nil, errors.New("secret keyring:sn: no keyring is available")
+			}
+			return rig.mems[c.Name], nil
+		}})
+	if h := rig.health(t, "A"); h.State != Misconfigured {
+		t.Fatalf("health before the keyring = %q", h.State)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- co.Serve(ctx) }()
+	<-tries // the first build
+	<-tries // a rebuild: tried again, not cached as failed
+	mu.Lock()
+	ringUp = true
+	mu.Unlock()
+	for range keys {
+		select {
+		case <-rig.mems["A"].created:
+		case <-ctx.Done():
+			t.Fatal("the rebuilt connection did not deliver")
+		}
+	}
+	cancel()
+	<-done
+	for _, k := range keys {
+		if n := rig.mems["A"].count(k, "A"); n != 1 {
+			t.Errorf("ticket %s: %d records", k, n)
+		}
+	}
+	if _, ok := co.Misconfigured()["A"]; ok {
+		t.Error("still misconfigured after it built")
+	}
+}
+
+// A vendor that refuses for good makes the connection failing (red), not
+// healthy; a later success makes it healthy again.
+func TestRefusalMakesConnectionFailing(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.report(t, 2)
+	co := rig.courier(t, CourierOptions{})
+	rig.mems["A"].fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Permanent, Status: 401, Message: "User Not Authenticated"}})
+	if _, o := rig.step(t, co); o.State != queue.StateDead {
+		t.Fatalf("401: %+v", o)
+	}
+	h := rig.health(t, "A")
+	if h.State != Failing || !strings.HasPrefix(h.LastError, "credentials rejected (HTTP 401)") {
+		t.Errorf("after 401: %+v", h)
+	}
+	if !Red(h.State) {
+		t.Error("failing is not red")
+	}
+	if _, o := rig.step(t, co); o.State != queue.StateDelivered {
+		t.Fatalf("second ticket: %+v", o)
+	}
+	if h := rig.health(t, "A"); h.State != Healthy {
+		t.Errorf("after a success: %q", h.State)
+	}
+}
+
+// Two connections on one vendor site (one memConnector): after an unknown
+// outcome, each finds only its own record and creates its own, once.
+func TestSharedSiteDeliveryKeys(t *testing.T) {
+	rig := newCourierRig(t, true, "Jira", "JSM")
+	site := newMem()
+	rig.mems["Jira"], rig.mems["JSM"] = site, site
+	keys := rig.report(t, 1)
+	// The retry waits an hour, so the other connection goes first.
+	co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Hour, Max: time.Hour, Rand: func(n int64) int64 { return n - 1 }}})
+	// The first delivery (either connection) is created, but its answer is
+	// lost: it becomes uncertain.
+	site.fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Retryable, Sent: true, Err: errors.New("connection reset")}, createToo: true})
+	first, _ := rig.step(t, co)
+	other := "JSM"
+	if first.Connection == "JSM" {
+		other = "Jira"
+	}
+	// The other connection's first attempt, then the retry of the first.
+	if l, o := rig.step(t, co); l.Connection != other || o.State != queue.StateDelivered {
+		t.Fatalf("second step: %s %+v", l.Connection, o)
+	}
+	rig.clock.Add(2 * time.Hour)
+	l, o := rig.step(t, co)
+	if !l.Uncertain || o.State != queue.StateDelivered {
+		t.Fatalf("retry: uncertain=%v %+v", l.Uncertain, o)
+	}
+	for _, c := range []string{first.Connection, other} {
+		if n := site.count(keys[0], c); n != 1 {
+			t.Errorf("%s: %d records on the shared site, want 1", c, n)
+		}
+	}
+}
+
+// Every death in a run counts, including tickets the store cannot read.
+func TestDrainCountsEveryDeath(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	rig.report(t, 2)
+	co := rig.courier(t, CourierOptions{Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000}})
+	rig.mems["A"].fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Permanent, Status: 400}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if co.Died() != 1 {
+		t.Errorf("Died = %d, want 1", co.Died())
 	}
 }

@@ -1,0 +1,173 @@
+package app
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/ticketray/ticketray/app/delivery"
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/connectors/servicenow/snfake"
+)
+
+// A broken config never stops a report: with no good config yet the
+// ticket waits unrouted; once a config has loaded, the last good one is
+// used while the files are broken. Only commands that read config
+// themselves exit 2.
+func TestReportNeverDependsOnConfig(t *testing.T) {
+	jf := startJira(t)
+	h := newHarness(t)
+	broken := "{\n  \"version\": 1,\n  \"connections\": [\n"
+	cfg := h.writeConfig(broken)
+
+	r := h.mustRun("--config", cfg, "report", "--summary", "before any good config", "--no-system-info")
+	if !strings.Contains(r.stderr, "config.json:4:") || !strings.Contains(r.stderr, "using no connections until it is fixed") {
+		t.Errorf("report with a broken config, no last good: stderr %q", r.stderr)
+	}
+	if got := h.list("--config", cfg); len(got) != 1 || len(got[0].Deliveries) != 0 {
+		t.Fatalf("queue list = %+v, want one unrouted ticket", got)
+	}
+	if r := h.run("--config", cfg, "config", "validate"); r.code != ExitUsage {
+		t.Errorf("config validate on a broken config: exit %d", r.code)
+	}
+
+	// A good config loads (and is kept); the first ticket is routed to it.
+	h.jiraConfig(jf.URL(), jirafake.APIToken)
+	h.mustRun("--config", cfg, "report", "--summary", "with a good config", "--no-system-info")
+
+	// Broken again, in each way the issue names: the last good config is
+	// used, so the new ticket goes to Jira too.
+	for name, body := range map[string]string{
+		"syntax error":       broken,
+		"unknown type":       `{"version":1,"connections":[{"name":"Jira","type":"itsm-9000","baseUrl":"https://x.example.com","credentials":{"type":"bearer","token":"t"}}],"polcy":{}}`,
+		"unknown top key":    `{"version":1,"conections":[]}`,
+		"newer version":      `{"version":99}`,
+		"not even an object": `[]`,
+	} {
+		h.writeConfig(body)
+		r := h.mustRun("--config", cfg, "report", "--summary", "while broken: "+name, "--no-system-info")
+		if !strings.Contains(r.stderr, "using the last good configuration") {
+			t.Errorf("%s: stderr %q", name, r.stderr)
+		}
+	}
+	h.mustRun("--config", cfg, "drain", "--timeout", "30s")
+	got := h.list("--config", cfg)
+	if len(got) != 7 {
+		t.Fatalf("%d tickets, want 7", len(got))
+	}
+	for _, e := range got {
+		if len(e.Deliveries) != 1 || e.Deliveries[0].State != "delivered" {
+			t.Errorf("%q: deliveries %+v", e.Summary, e.Deliveries)
+		}
+		var sj entryJSON
+		if err := json.Unmarshal([]byte(h.mustRun("--config", cfg, "queue", "show", e.ID, "--json").stdout), &sj); err != nil || sj.Ticket == nil {
+			t.Fatalf("queue show %s: %v", e.ID, err)
+		}
+		if jf.Count(connectors.DeliveryKey(sj.Ticket.IdempotencyKey, "Jira")) != 1 {
+			t.Errorf("%q is not in Jira exactly once", e.Summary)
+		}
+	}
+}
+
+// A drop-in without its signature while IT's public key is installed is
+// refused as a whole; the report is saved all the same.
+func TestUnsignedDropInDoesNotStopReports(t *testing.T) {
+	h := newHarness(t)
+	managed := filepath.Join(h.dir, "managed")
+	if err := os.MkdirAll(filepath.Join(managed, "config.d"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.env["TICKETRAY_MANAGED_DIR"] = managed
+	h.mustRun("config", "keygen", "--out", filepath.Join(h.dir, "it"))
+	pub, err := os.ReadFile(filepath.Join(h.dir, "it.pub"))
+	if err != nil {
+		t.Fatalf("keygen wrote no public key: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(managed, "config.pub"), pub, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(managed, "config.d", "10-extra.json"), []byte(`{"categories":["Network"]}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := h.mustRun("report", "--summary", "unsigned drop-in", "--no-system-info")
+	if !strings.Contains(r.stderr, "10-extra.json") || !strings.Contains(r.stderr, "using no connections") {
+		t.Errorf("stderr %q", r.stderr)
+	}
+	if got := h.list(); len(got) != 1 {
+		t.Errorf("%d tickets saved, want 1", len(got))
+	}
+}
+
+// One good ServiceNow connection and one Jira connection without
+// projectKey: drain delivers every ServiceNow ticket, reports Jira as
+// misconfigured with the located reason, and exits 1 because Jira's
+// deliveries are left; connections list shows it red.
+func TestDrainWithOneMisconfiguredConnection(t *testing.T) {
+	sn := snfake.Start()
+	t.Cleanup(sn.Close)
+	h := newHarness(t)
+	h.env["SN_PASSWORD"] = snfake.Password
+	cfg := h.writeConfig(fmt.Sprintf(`{"version":1,"connections":[
+  {"name":"ServiceNow","type":"servicenow","baseUrl":%q,"credentials":{"type":"basic","username":%q,"password":"env:SN_PASSWORD"}},
+  {"name":"Jira","type":"jira","baseUrl":"https://acme.atlassian.net","credentials":{"type":"bearer","token":"t"},"options":{"issueType":"Task"}}
+]}`, sn.URL(), snfake.Username))
+	var keys []string
+	for i := 0; i < 3; i++ {
+		r := h.mustRun("--config", cfg, "report", "--summary", fmt.Sprint("ticket ", i), "--no-system-info", "--json")
+		var rc Receipt
+		if err := json.Unmarshal([]byte(r.stdout), &rc); err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, rc.IdempotencyKey)
+	}
+	r := h.run("--config", cfg, "drain", "--timeout", "30s")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "Jira: 3 deliveries left (misconfigured:") ||
+		!strings.Contains(r.stderr, "options.projectKey") || !strings.Contains(r.stderr, "config.json:3:") {
+		t.Errorf("drain: exit %d\n%s", r.code, r.stderr)
+	}
+	for _, k := range keys {
+		if n := sn.Count(connectors.DeliveryKey(k, "ServiceNow")); n != 1 {
+			t.Errorf("ServiceNow holds %d copies of %s", n, k)
+		}
+	}
+	var sum delivery.Summary
+	r = h.run("--config", cfg, "drain", "--timeout", "30s", "--json")
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil || sum.Left["Jira"] != 3 || sum.Left["ServiceNow"] != 0 || sum.Misconfigured["Jira"] == "" {
+		t.Errorf("drain --json: %v %+v", err, sum)
+	}
+	var conns []ConnectionStatus
+	if err := json.Unmarshal([]byte(h.mustRun("--config", cfg, "connections", "list", "--json").stdout), &conns); err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) != 2 || conns[0].State != delivery.Healthy || conns[1].State != delivery.Misconfigured || !strings.Contains(conns[1].LastError, "projectKey") {
+		t.Errorf("connections list = %+v", conns)
+	}
+}
+
+// A connection whose tickets die on 401 is failing (red) in connections
+// list, with how many tickets died.
+func TestRejectedCredentialsAreFailing(t *testing.T) {
+	jf := startJira(t)
+	h := newHarness(t)
+	cfg := h.jiraConfig(jf.URL(), "wrong-token")
+	for i := 0; i < 3; i++ {
+		h.mustRun("--config", cfg, "report", "--summary", "x", "--no-system-info")
+	}
+	if r := h.run("--config", cfg, "drain", "--timeout", "30s"); r.code != ExitFailure || !strings.Contains(r.stderr, "3 deliveries died during this run") {
+		t.Errorf("drain: exit %d\n%s", r.code, r.stderr)
+	}
+	var conns []ConnectionStatus
+	if err := json.Unmarshal([]byte(h.mustRun("--config", cfg, "connections", "list", "--json").stdout), &conns); err != nil {
+		t.Fatal(err)
+	}
+	if len(conns) != 1 || conns[0].State != delivery.Failing || conns[0].Dead != 3 || !strings.HasPrefix(conns[0].LastError, "credentials rejected (HTTP 401)") {
+		t.Errorf("connections list = %+v", conns)
+	}
+	if out := h.mustRun("--config", cfg, "connections", "list").stdout; !strings.Contains(out, "failing") || !strings.Contains(out, "3 tickets dead") {
+		t.Errorf("connections list:\n%s", out)
+	}
+}
