@@ -229,6 +229,12 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 	if mineOnly {
 		entries = Mine(entries, DefaultUser())
 	}
+	// What the storage check found (a rebuilt index, unreadable tickets, a
+	// full disk) goes to stderr in both forms, for the help desk to see.
+	problems, _ := svc.Store.Check(c.ctx)
+	for _, p := range problems {
+		fmt.Fprintf(c.env.Stderr, "ticketray: storage problem: %s\n", ts(p))
+	}
 	if asJSON {
 		out := make([]entryJSON, 0, len(entries))
 		for _, e := range entries {

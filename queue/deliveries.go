@@ -52,49 +52,9 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	expires := now.Add(o.TTL)
 	var ids []int64
 	uncertain := map[int64]bool{} // an earlier attempt may have reached the vendor
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.reclaimOrphans(ctx, tx, o.Connection); err != nil {
-			return err
-		}
-		q := `SELECT id, ever_sent OR state = 'in_flight' FROM deliveries
-			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
-		args := []any{ms(now), ms(now)}
-		if o.Connection != "" {
-			q += " AND connection = ?"
-			args = append(args, o.Connection)
-		}
-		q += " ORDER BY next_attempt_at, id LIMIT ?"
-		args = append(args, o.Limit)
-		rows, err := tx.QueryContext(ctx, q, args...)
-		if err != nil {
-			return err
-		}
-		for rows.Next() {
-			var id int64
-			var before bool
-			if err := rows.Scan(&id, &before); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-			uncertain[id] = before
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return err
-		}
-		for _, id := range ids {
-			var attempt int
-			if err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
-				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`, token, ms(expires), ms(now), id).Scan(&attempt); err != nil {
-				return err
-			}
-			// History shows when each attempt started, not only how it ended.
-			if err := s.addEvent(ctx, tx, id, now, StateInFlight, attempt, ""); err != nil {
-				return err
-			}
-		}
-		return nil
+	err = s.repairing(ctx, func() error {
+		ids, uncertain = nil, map[int64]bool{}
+		return s.inTx(ctx, func(tx *sql.Tx) error { return s.claim(ctx, tx, o, token, now, expires, &ids, uncertain) })
 	})
 	if err != nil {
 		return nil, s.wrap("lease in", err)
@@ -135,6 +95,52 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 		leases = append(leases, l)
 	}
 	return leases, nil
+}
+
+// claim marks the due deliveries in flight under token, inside tx.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, o LeaseOptions, token string, now, expires time.Time, out *[]int64, uncertain map[int64]bool) error {
+	if err := s.reclaimOrphans(ctx, tx, o.Connection); err != nil {
+		return err
+	}
+	q := `SELECT id, ever_sent OR state = 'in_flight' FROM deliveries
+			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
+	args := []any{ms(now), ms(now)}
+	if o.Connection != "" {
+		q += " AND connection = ?"
+		args = append(args, o.Connection)
+	}
+	q += " ORDER BY next_attempt_at, id LIMIT ?"
+	args = append(args, o.Limit)
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id int64
+		var before bool
+		if err := rows.Scan(&id, &before); err != nil {
+			rows.Close()
+			return err
+		}
+		*out = append(*out, id)
+		uncertain[id] = before
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, id := range *out {
+		var attempt int
+		if err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
+				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`, token, ms(expires), ms(now), id).Scan(&attempt); err != nil {
+			return err
+		}
+		// History shows when each attempt started, not only how it ended.
+		if err := s.addEvent(ctx, tx, id, now, StateInFlight, attempt, ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Offline is an Outcome state: the connection is unreachable, so the

@@ -21,6 +21,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"modernc.org/sqlite"
@@ -68,6 +69,11 @@ type Store struct {
 	path string
 	now  func() time.Time
 	keys *keyset
+
+	check    checker            // storage checks and the problems they found
+	stopBG   context.CancelFunc // stops the background check
+	bg       sync.WaitGroup
+	readOnly error // why the store could only be opened for reading (ErrDiskFull), or nil
 }
 
 // Open opens or creates the queue at path. A wrong key, a corrupt file or
@@ -107,6 +113,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		removeNewSidecars(abs, before)
 		return nil, err
 	}
+	s.startCheck()
 	return s, nil
 }
 
@@ -327,8 +334,14 @@ func (s *Store) migrate(ctx context.Context, from int, files []string) error {
 // Path is the absolute path of the queue file.
 func (s *Store) Path() string { return s.path }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close stops the background check and closes the database.
+func (s *Store) Close() error {
+	if s.stopBG != nil {
+		s.stopBG()
+	}
+	s.bg.Wait()
+	return s.db.Close()
+}
 
 // inTx runs fn in an immediate transaction, rolling back on error.
 func (s *Store) inTx(ctx context.Context, fn func(*sql.Tx) error) error {

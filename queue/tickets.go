@@ -86,7 +86,15 @@ func (s *Store) Enqueue(ctx context.Context, createdAt time.Time, payload []byte
 	}
 	id := u.String()
 	now := ms(s.now())
-	err = s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.repairing(ctx, func() error { return s.enqueueTx(ctx, id, createdAt, now, payload, targets) })
+	if err != nil {
+		return "", s.wrap("enqueue in", err)
+	}
+	return id, nil
+}
+
+func (s *Store) enqueueTx(ctx context.Context, id string, createdAt time.Time, now int64, payload []byte, targets []Target) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
@@ -108,10 +116,6 @@ func (s *Store) Enqueue(ctx context.Context, createdAt time.Time, payload []byte
 		}
 		return nil
 	})
-	if err != nil {
-		return "", s.wrap("enqueue in", err)
-	}
-	return id, nil
 }
 
 func checkTarget(t Target) error {
@@ -366,7 +370,14 @@ func (s *Store) AssignOrphans(ctx context.Context, targets []Target) (int, error
 	}
 	now := ms(s.now())
 	var n int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// A damaged deliveries index makes routed tickets look orphaned and the
+	// insert then fails on deliveries_one_create: rebuild and try again.
+	err := s.repairing(ctx, func() error { return s.assignTx(ctx, targets, now, &n) })
+	return n, s.wrapIf("assign deliveries in", err)
+}
+
+func (s *Store) assignTx(ctx context.Context, targets []Target, now int64, n *int) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT id FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries) ORDER BY created_at, rowid")
 		if err != nil {
 			return err
@@ -392,8 +403,7 @@ func (s *Store) AssignOrphans(ctx context.Context, targets []Target) (int, error
 				}
 			}
 		}
-		n = len(ids)
+		*n = len(ids)
 		return nil
 	})
-	return n, s.wrapIf("assign deliveries in", err)
 }

@@ -1,0 +1,308 @@
+package queue
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// Open's quick_check proves the file's structure, not that each index
+// matches its table: one flipped byte in an index leaves quick_check happy
+// while queries through that index see rows that are not there (and a
+// UNIQUE constraint then fails on every insert). A full integrity_check
+// runs in the background after Open, and again when a statement fails in a
+// way that contradicts the tables; indexes of sound tables are rebuilt.
+
+// checker holds what the storage checks found.
+type checker struct {
+	mu       sync.Mutex // one check at a time
+	done     chan struct{}
+	pmu      sync.Mutex
+	problems map[string]string // by kind, so a later check replaces an earlier finding
+}
+
+// Problems lists the storage problems found so far, in plain words for
+// the help desk: damaged indexes (and whether they were rebuilt), damage to
+// the tables, tickets that cannot be read, a full disk. Empty when all is
+// well. It never blocks; see Check.
+func (s *Store) Problems() []string {
+	s.check.pmu.Lock()
+	defer s.check.pmu.Unlock()
+	keys := make([]string, 0, len(s.check.problems))
+	for k := range s.check.problems {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := make([]string, len(keys))
+	for i, k := range keys {
+		out[i] = s.check.problems[k]
+	}
+	return out
+}
+
+// Check waits for the background check that Open started (or until ctx
+// ends) and returns Problems.
+func (s *Store) Check(ctx context.Context) ([]string, error) {
+	select {
+	case <-s.check.done:
+	case <-ctx.Done():
+		return s.Problems(), ctx.Err()
+	}
+	return s.Problems(), nil
+}
+
+func (s *Store) setProblem(kind, msg string) {
+	s.check.pmu.Lock()
+	defer s.check.pmu.Unlock()
+	if s.check.problems == nil {
+		s.check.problems = map[string]string{}
+	}
+	if msg == "" {
+		delete(s.check.problems, kind)
+		return
+	}
+	s.check.problems[kind] = msg
+}
+
+func (s *Store) hasProblem(kind string) bool {
+	s.check.pmu.Lock()
+	defer s.check.pmu.Unlock()
+	_, ok := s.check.problems[kind]
+	return ok
+}
+
+// backgroundCheck lets tests keep Open from checking, to reach the checks
+// that failing statements start.
+var backgroundCheck = true
+
+// startCheck runs the first full check in the background; Close stops it.
+func (s *Store) startCheck() {
+	ctx, cancel := context.WithCancel(context.Background())
+	s.stopBG = cancel
+	s.check.done = make(chan struct{})
+	if !backgroundCheck {
+		close(s.check.done)
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer close(s.check.done)
+		s.checkStorage(ctx)
+	}()
+}
+
+// needsCheck reports whether err is one that damage to an index causes:
+// a constraint that the table contents contradict, or SQLite noticing an
+// index entry without its row.
+func needsCheck(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	switch se.Code() {
+	case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CORRUPT_INDEX:
+		return true
+	}
+	return se.Code()&0xff == sqlite3.SQLITE_CORRUPT
+}
+
+// repairing runs fn; if it fails in a way index damage explains, it checks
+// the file, rebuilds what it can, and runs fn once more if anything was
+// rebuilt.
+func (s *Store) repairing(ctx context.Context, fn func() error) error {
+	err := fn()
+	if err == nil || !needsCheck(err) {
+		return err
+	}
+	if rebuilt, _ := s.checkStorage(ctx); rebuilt {
+		return fn()
+	}
+	return err
+}
+
+var (
+	reIndex = regexp.MustCompile(`\bindex (\S+)`)
+	reTree  = regexp.MustCompile(`(?:^Tree|On tree page|\btree) (\d+)\b`)
+)
+
+// damage is what an integrity_check found, by object.
+type damage struct {
+	indexes map[string]string // damaged index -> its table
+	tables  map[string]bool   // damaged tables (or "" for damage not tied to one)
+	lines   int
+}
+
+// checkStorage runs integrity_check, rebuilds the damaged indexes of sound
+// tables, and counts unreadable tickets, recording what it found in
+// Problems. rebuilt reports whether any index was rebuilt.
+func (s *Store) checkStorage(ctx context.Context) (rebuilt bool, err error) {
+	s.check.mu.Lock()
+	defer s.check.mu.Unlock()
+	d, err := s.integrity(ctx)
+	if err != nil {
+		return false, err
+	}
+	if len(d.indexes) > 0 && s.readOnly == nil {
+		var names []string
+		for name, table := range d.indexes {
+			if d.tables[table] || d.tables[""] {
+				continue // an index of a damaged table cannot be rebuilt from it
+			}
+			if _, err := s.db.ExecContext(ctx, "REINDEX "+quoteIdent(name)); err != nil {
+				s.setProblem("index "+name, fmt.Sprintf("index %s is damaged and could not be rebuilt (%v)", name, err))
+				continue
+			}
+			names = append(names, name)
+		}
+		if len(names) > 0 {
+			rebuilt = true
+			if d, err = s.integrity(ctx); err != nil {
+				return rebuilt, err
+			}
+			for _, name := range names {
+				if _, still := d.indexes[name]; !still {
+					s.setProblem("index "+name, fmt.Sprintf("index %s was damaged and has been rebuilt", name))
+				}
+			}
+		}
+	}
+	for name := range d.indexes {
+		if !s.hasProblem("index " + name) {
+			s.setProblem("index "+name, fmt.Sprintf("index %s is damaged", name))
+		}
+	}
+	switch {
+	case len(d.tables) > 0:
+		var names []string
+		for t := range d.tables {
+			if t != "" {
+				names = append(names, t)
+			}
+		}
+		sort.Strings(names)
+		where := "the queue file"
+		if len(names) > 0 {
+			where = "table " + strings.Join(names, ", ")
+		}
+		s.setProblem("file", fmt.Sprintf("the queue file is damaged (%s: %d problems found); readable tickets are still delivered, and 'ticketray queue recover' can copy them into a new queue", where, d.lines))
+	default:
+		s.setProblem("file", "")
+	}
+	if n, err := s.countUnreadable(ctx); err == nil {
+		msg := ""
+		if n == 1 {
+			msg = "1 ticket is unreadable (it fails authentication: damaged, or sealed by a key this queue no longer has)"
+		} else if n > 1 {
+			msg = fmt.Sprintf("%d tickets are unreadable (they fail authentication: damaged, or sealed by a key this queue no longer has)", n)
+		}
+		s.setProblem("unreadable", msg)
+	} else if ctx.Err() == nil {
+		s.setProblem("unreadable", fmt.Sprintf("some tickets cannot be read (%v)", err))
+	}
+	return rebuilt, nil
+}
+
+// integrity runs PRAGMA integrity_check and sorts its findings by object.
+func (s *Store) integrity(ctx context.Context) (damage, error) {
+	d := damage{indexes: map[string]string{}, tables: map[string]bool{}}
+	type object struct{ name, typ, table string }
+	byRoot := map[int64]object{}
+	byName := map[string]object{}
+	rows, err := s.db.QueryContext(ctx, "SELECT name, type, tbl_name, rootpage FROM sqlite_schema WHERE rootpage > 0")
+	if err != nil {
+		return d, s.wrap("check", err)
+	}
+	for rows.Next() {
+		var o object
+		var root int64
+		if err := rows.Scan(&o.name, &o.typ, &o.table, &root); err != nil {
+			rows.Close()
+			return d, s.wrap("check", err)
+		}
+		byRoot[root], byName[o.name] = o, o
+	}
+	rows.Close()
+	rows, err = s.db.QueryContext(ctx, "PRAGMA integrity_check(200)")
+	if err != nil {
+		return d, s.wrap("check", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			return d, s.wrap("check", err)
+		}
+		if line == "ok" {
+			continue
+		}
+		d.lines++
+		var o object
+		var found bool
+		if m := reIndex.FindStringSubmatch(line); m != nil {
+			o, found = byName[m[1]]
+		} else if m := reTree.FindStringSubmatch(line); m != nil {
+			root, _ := strconv.ParseInt(m[1], 10, 64)
+			o, found = byRoot[root]
+		}
+		switch {
+		case strings.Contains(line, "never used"):
+			// A page lost from the free list wastes space; nothing is lost.
+		case found && o.typ == "index":
+			d.indexes[o.name] = o.table
+		case found:
+			d.tables[o.name] = true
+		default:
+			d.tables[""] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return d, s.wrap("check", err)
+	}
+	return d, nil
+}
+
+// countUnreadable counts the tickets whose payload fails authentication.
+func (s *Store) countUnreadable(ctx context.Context) (int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT id, dek_id, payload FROM tickets")
+	if err != nil {
+		return 0, err
+	}
+	type sealed struct {
+		id   string
+		dek  int64
+		blob []byte
+	}
+	var all []sealed
+	for rows.Next() {
+		var r sealed
+		if err := rows.Scan(&r.id, &r.dek, &r.blob); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		all = append(all, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range all {
+		if _, err := s.open(ctx, "tickets", r.id, r.dek, r.blob); errors.Is(err, ErrTampered) {
+			n++
+		} else if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }

@@ -1,0 +1,163 @@
+package queue
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// damageIndexEntry flips one byte in a cell of index's root page, so that
+// the index loses an entry of a row that is still there, while the file's
+// structure stays sound: quick_check passes, integrity_check does not, and
+// a routed ticket looks orphaned.
+func damageIndexEntry(t *testing.T, path, index string) {
+	t.Helper()
+	pageSize, root := pageOf(t, path, index)
+	orig, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Cells sit at the end of the page; try bytes from the end backwards.
+	for off := pageSize - 1; off > pageSize/2; off-- {
+		b := slices.Clone(orig)
+		b[(root-1)*pageSize+off] ^= 0x01
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		raw := rawDB(t, path)
+		var quick, full string
+		raw.QueryRow("PRAGMA quick_check").Scan(&quick)
+		raw.QueryRow("PRAGMA integrity_check(1)").Scan(&full)
+		var orphans int64
+		raw.QueryRow("SELECT COUNT(*) FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries)").Scan(&orphans)
+		raw.Close()
+		if quick == "ok" && strings.Contains(full, "missing from index "+index) && orphans > 0 {
+			t.Logf("flipped byte %d of page %d: %s", off, root, full)
+			return
+		}
+	}
+	t.Fatalf("no single-byte flip in %s's root page damaged it the way the field report says", index)
+}
+
+func drainAll(t *testing.T, s *Store, conn string) (delivered int32) {
+	t.Helper()
+	var n atomic.Int32
+	d := NewDispatcher(s, DispatchOptions{Connections: []string{conn}, Handler: handlerFunc(func(context.Context, Lease) Outcome {
+		n.Add(1)
+		return Outcome{State: StateDelivered, RemoteNumber: "N"}
+	})})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.Run(ctx, true); err != nil {
+		t.Fatalf("drain: %v", err)
+	}
+	return n.Load()
+}
+
+// TestDamagedIndexRebuilt: one flipped byte in the deliveries_ticket index
+// no longer stops delivery: the background check after Open, or the first
+// statement the damage makes fail, rebuilds the index, and Problems says
+// so.
+func TestDamagedIndexRebuilt(t *testing.T) {
+	const rebuilt = "index deliveries_ticket was damaged and has been rebuilt"
+	tests := []struct {
+		name       string
+		background bool
+		// act is what the app does first after Open.
+		act func(t *testing.T, s *Store)
+	}{
+		{"found by the background check", true, func(t *testing.T, s *Store) {
+			problems, err := s.Check(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Contains(problems, rebuilt) {
+				t.Errorf("Check = %q, want %q", problems, rebuilt)
+			}
+		}},
+		{"found by a failing assign", false, func(t *testing.T, s *Store) {
+			if got := s.Problems(); len(got) != 0 {
+				t.Fatalf("problems before anything ran: %q", got)
+			}
+			// Exactly what the courier does at start: with the damage, this
+			// failed with "UNIQUE constraint failed" on every run.
+			n, err := s.AssignOrphans(context.Background(), []Target{{"zendesk", ActionCreate}})
+			if err != nil {
+				t.Fatalf("AssignOrphans = %v", err)
+			}
+			if n != 0 {
+				t.Errorf("AssignOrphans routed %d tickets, want 0 (every ticket has its delivery)", n)
+			}
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			backgroundCheck = tt.background
+			t.Cleanup(func() { backgroundCheck = true })
+			path := dbPath(t)
+			want := makeQueue(t, path, 40)
+			damageIndexEntry(t, path, "deliveries_ticket")
+
+			s := openStore(t, path, Options{KEK: fastKEK("pw")})
+			tt.act(t, s)
+			if got := s.Problems(); !slices.Equal(got, []string{rebuilt}) {
+				t.Errorf("Problems = %q, want [%q]", got, rebuilt)
+			}
+			raw := rawDB(t, path)
+			var full string
+			raw.QueryRow("PRAGMA integrity_check").Scan(&full)
+			if full != "ok" {
+				t.Errorf("integrity_check after the rebuild = %q", full)
+			}
+			if _, err := s.AssignOrphans(context.Background(), []Target{{"zendesk", ActionCreate}}); err != nil {
+				t.Errorf("AssignOrphans after the rebuild = %v", err)
+			}
+			if got := drainAll(t, s, "zendesk"); int(got) != len(want) {
+				t.Errorf("delivered %d, want %d", got, len(want))
+			}
+			if got := queryInt(t, raw, "SELECT COUNT(*) FROM deliveries WHERE state = 'delivered'"); int(got) != len(want) {
+				t.Errorf("%d deliveries delivered, want %d (one each, none twice)", got, len(want))
+			}
+		})
+	}
+}
+
+// TestProblemsUnreadableTickets: tickets that fail authentication are
+// counted in Problems, and the readable ones are still delivered.
+func TestProblemsUnreadableTickets(t *testing.T) {
+	tests := []struct {
+		name    string
+		damaged int
+		want    []string
+	}{
+		{"none", 0, nil},
+		{"one", 1, []string{"1 ticket is unreadable (it fails authentication: damaged, or sealed by a key this queue no longer has)"}},
+		{"three", 3, []string{"3 tickets are unreadable (they fail authentication: damaged, or sealed by a key this queue no longer has)"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := dbPath(t)
+			all := makeQueue(t, path, 6)
+			raw := rawDB(t, path)
+			for _, id := range all[:tt.damaged] {
+				setTicketBlob(t, raw, id, flip(ticketBlob(t, raw, id), 40))
+			}
+			raw.Close()
+			s := openStore(t, path, Options{KEK: fastKEK("pw")})
+			got, err := s.Check(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("Check = %q, want %q", got, tt.want)
+			}
+			if n := drainAll(t, s, "zendesk"); int(n) != len(all)-tt.damaged {
+				t.Errorf("delivered %d, want %d", n, len(all)-tt.damaged)
+			}
+		})
+	}
+}
