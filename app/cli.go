@@ -201,6 +201,22 @@ func (c *cli) exit(err error) int {
 	return ExitFailure
 }
 
+// configInForce is the config for a command that needs config but no
+// queue (diagnose, skills): the layered config or, when the files are
+// broken, the built-in default, with the problem on stderr. Only commands
+// that read or change config themselves exit 2 for a config problem.
+func (c *cli) configInForce() *config.Config {
+	l, err := LoadLayered(c.options(), false)
+	if err != nil {
+		fmt.Fprintf(c.env.Stderr, "ticketray: warning: %v\n  using the built-in defaults until it is fixed\n", err)
+		return config.Default()
+	}
+	for _, p := range l.Warnings {
+		fmt.Fprintf(c.env.Stderr, "ticketray: warning: %s\n", p)
+	}
+	return l.Config
+}
+
 // open opens the service for a command that needs the queue.
 func (c *cli) open() (*Service, error) {
 	return Open(c.ctx, Options{ConfigPath: c.config, DBPath: c.db, Getenv: c.env.Getenv,

@@ -77,21 +77,6 @@ func (c *cli) report(args []string) error {
 	if skills != "" && noSkills {
 		return usagef("--skills and --no-skills cannot be used together")
 	}
-	var toRun []*diagnostics.Skill
-	if skills != "" {
-		// Resolve the ids before anything runs or is stored.
-		cfg, err := LoadConfig(c.config)
-		if err != nil {
-			return err
-		}
-		cat, err := catalog(cfg)
-		if err != nil {
-			return err
-		}
-		if toRun, err = cat.Resolve(strings.Split(skills, ",")); err != nil {
-			return usagef("--skills: %v", err)
-		}
-	}
 	def := DefaultUser()
 	d.User = connectors.User{ID: or(userID, def.ID), Name: or(name, def.Name), Email: email}
 	for _, path := range attach {
@@ -102,11 +87,24 @@ func (c *cli) report(args []string) error {
 		d.Attachments = append(d.Attachments, a)
 	}
 
+	// The config in force, even when the files are broken (the last good
+	// one, else none): a report never depends on config.
 	svc, err := c.open()
 	if err != nil {
 		return err
 	}
 	defer svc.Close()
+	var toRun []*diagnostics.Skill
+	if skills != "" {
+		// Resolve the ids before anything runs or is stored.
+		cat, err := catalog(svc.Config)
+		if err != nil {
+			return err
+		}
+		if toRun, err = cat.Resolve(strings.Split(skills, ",")); err != nil {
+			return usagef("--skills: %v", err)
+		}
+	}
 	if d.Category != "" && len(svc.Config.Categories) > 0 && !containsFold(svc.Config.Categories, d.Category) {
 		return usagef("--category %q is not one of the configured categories: %s", d.Category, strings.Join(svc.Config.Categories, ", "))
 	}

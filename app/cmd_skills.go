@@ -80,10 +80,7 @@ type skillJSON struct {
 }
 
 func (c *cli) skillsList(asJSON bool) error {
-	cfg, err := LoadConfig(c.config)
-	if err != nil {
-		return err
-	}
+	cfg := c.configInForce()
 	cat, err := catalog(cfg)
 	if err != nil {
 		return err
@@ -155,10 +152,7 @@ func needsText(n diagnostics.Needs, goos string) string {
 }
 
 func (c *cli) skillsRun(id string, asJSON, dry, yes bool) error {
-	cfg, err := LoadConfig(c.config)
-	if err != nil {
-		return err
-	}
+	cfg := c.configInForce()
 	cat, err := catalog(cfg)
 	if err != nil {
 		return err

@@ -21,8 +21,8 @@ import (
 
 	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
-	"github.com/ticketray/ticketray/queue"
 	"github.com/ticketray/ticketray/diagnostics"
+	"github.com/ticketray/ticketray/queue"
 )
 
 // ConnectionStatus is one configured connection with its health as the

@@ -399,7 +399,6 @@ func TestPolicyMaxAttempts(t *testing.T) {
 	}
 }
 
-
 // A connection that cannot be built, or that the validator rejects, waits
 // as misconfigured; every other connection delivers, and drain returns.
 func TestConnectionsFailAlone(t *testing.T) {

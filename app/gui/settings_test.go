@@ -16,8 +16,8 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
-	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 )
 
