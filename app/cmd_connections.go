@@ -84,6 +84,9 @@ func (c *cli) drain(args []string) error {
 		if sum.Died > 0 {
 			fmt.Fprintf(c.env.Stderr, "%d deliveries died during this run\n", sum.Died)
 		}
+		for _, p := range sum.Storage {
+			fmt.Fprintf(c.env.Stderr, "queue storage: %s\n", p)
+		}
 	}
 	switch {
 	case sum.LeftTotal > 0 && sum.Stopped:

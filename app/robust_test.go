@@ -171,3 +171,25 @@ func TestRejectedCredentialsAreFailing(t *testing.T) {
 		t.Errorf("connections list:\n%s", out)
 	}
 }
+
+// Commands that need config but do not read it themselves keep working
+// with a broken config file: report --skills, diagnose, skills list.
+func TestBrokenConfigKeepsCommandsWorking(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.writeConfig(`{"version":1,"skills":[`)
+	r := h.mustRun("--config", cfg, "report", "--summary", "disk is full", "--skills", "disk-space", "--no-system-info", "--json")
+	if !strings.Contains(r.stderr, "skill disk-space:") || !strings.Contains(r.stderr, "config.json:1:") {
+		t.Errorf("report --skills: stderr %q", r.stderr)
+	}
+	if r := h.mustRun("--config", cfg, "diagnose", "--json"); !strings.Contains(r.stdout, `"skillResults"`) {
+		t.Errorf("diagnose: %q", r.stdout)
+	}
+	if r := h.mustRun("--config", cfg, "skills", "list"); !strings.Contains(r.stdout, "disk-space") {
+		t.Errorf("skills list: %q", r.stdout)
+	}
+	for _, args := range [][]string{{"config", "validate"}, {"config", "show"}, {"connections", "test"}} {
+		if r := h.run(append([]string{"--config", cfg}, args...)...); r.code != ExitUsage {
+			t.Errorf("%v on a broken config: exit %d, want %d", args, r.code, ExitUsage)
+		}
+	}
+}

@@ -117,6 +117,10 @@ type Summary struct {
 	Misconfigured map[string]string `json:"misconfigured"`
 	// Stopped is set when ctx ended before the queue was drained.
 	Stopped bool `json:"stopped"`
+	// Storage lists what the queue's own checks found (damaged indexes
+	// and whether they were rebuilt, unreadable tickets), for the help
+	// desk; empty when all is well.
+	Storage []string `json:"storage"`
 }
 
 // Drain delivers with the config in force until nothing is left to do for
@@ -137,7 +141,7 @@ func (s *Supervisor) Drain(ctx context.Context) (Summary, error) {
 	if err != nil {
 		return Summary{}, err
 	}
-	sum := Summary{Left: left, Died: c.Died(), Misconfigured: c.Misconfigured(), Stopped: stopped}
+	sum := Summary{Left: left, Died: c.Died(), Misconfigured: c.Misconfigured(), Stopped: stopped, Storage: s.o.Store.Problems()}
 	for _, n := range left {
 		sum.LeftTotal += n
 	}
@@ -169,8 +173,17 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	var bg sync.WaitGroup
 	defer bg.Wait()
-	bg.Add(1)
+	bg.Add(2)
 	go func() { defer bg.Done(); s.purge(ctx) }()
+	go func() {
+		defer bg.Done()
+		// The queue checks itself in the background after open; tell the
+		// log what it found (a damaged index rebuilt, unreadable tickets).
+		probs, _ := s.o.Store.Check(ctx)
+		for _, p := range probs {
+			s.log.Warn("queue storage problem", "problem", p)
+		}
+	}()
 
 	l := s.Config()
 	restart := time.Second

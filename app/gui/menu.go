@@ -19,6 +19,9 @@ type status struct {
 	// failing (red).
 	ConfigProblem string
 	Broken        []string
+	// Storage is what the queue's own checks found (a damaged index,
+	// unreadable tickets): the help desk must hear of it.
+	Storage []string
 }
 
 // line is the tray menu's status line.
@@ -39,6 +42,9 @@ func (s status) line(now time.Time) string {
 	if len(s.Broken) > 0 {
 		l += ", not delivering to " + strings.Join(s.Broken, ", ")
 	}
+	if len(s.Storage) > 0 {
+		l = "Queue problem: " + clip(s.Storage[0], 90) + " — tell IT · " + l
+	}
 	if s.ConfigProblem != "" {
 		l = "Configuration problem: " + clip(s.ConfigProblem, 90) + " — tell IT · " + l
 	}
@@ -56,7 +62,7 @@ func (s status) queueItem() string {
 // icon names the tray icon for the state.
 func (s status) icon() string {
 	switch {
-	case s.Err != nil || s.Dead > 0 || s.ConfigProblem != "" || len(s.Broken) > 0:
+	case s.Err != nil || s.Dead > 0 || s.ConfigProblem != "" || len(s.Broken) > 0 || len(s.Storage) > 0:
 		return "attention"
 	case s.Waiting > 0:
 		return "offline"

@@ -16,6 +16,27 @@ func TestStatusLabels(t *testing.T) {
 		icon      string
 	}{
 		{
+			name:      "config problem",
+			s:         status{Waiting: 2, ConfigProblem: "/etc/ticketray/config.json:3:5: unknown key \"conections\""},
+			line:      "Configuration problem: /etc/ticketray/config.json:3:5: unknown key \"conections\" — tell IT · 2 queued",
+			queueItem: "Help desk queue (2 waiting)",
+			icon:      "attention",
+		},
+		{
+			name:      "a connection not delivering",
+			s:         status{Broken: []string{"Jira"}},
+			line:      "0 queued, not delivering to Jira",
+			queueItem: "Help desk queue",
+			icon:      "attention",
+		},
+		{
+			name:      "storage problem",
+			s:         status{Storage: []string{"index deliveries_ticket was damaged and has been rebuilt"}},
+			line:      "Queue problem: index deliveries_ticket was damaged and has been rebuilt — tell IT · 0 queued",
+			queueItem: "Help desk queue",
+			icon:      "attention",
+		},
+		{
 			name:      "empty queue, nothing sent yet",
 			s:         status{},
 			line:      "0 queued",

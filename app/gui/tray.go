@@ -159,6 +159,7 @@ func readStatus(ctx context.Context, svc *app.Service) status {
 	s.Err = err
 	s.Waiting = counts[queue.StatePending] + counts[queue.StateInFlight] + counts[queue.StateRetry] + counts[queue.Unrouted]
 	s.Dead = counts[queue.StateDead]
+	s.Storage = svc.Store.Problems()
 	if hs, err := svc.Store.Health(ctx); err == nil {
 		for _, h := range hs {
 			s.Offline = s.Offline || h.State == delivery.Down
