@@ -320,11 +320,19 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 	}
 	// The vendor sees a key per delivery, so two connections on one site
 	// never take each other's tickets for their own.
-	t.IdempotencyKey = connectors.DeliveryKey(t.IdempotencyKey, l.Connection)
+	ticketKey := t.IdempotencyKey
+	t.IdempotencyKey = connectors.DeliveryKey(ticketKey, l.Connection)
 	// An earlier attempt may have reached the vendor: find before create,
 	// so a ticket is never created twice.
 	if l.Uncertain {
 		r, err := g.Find(ctx, t.IdempotencyKey)
+		if errors.Is(err, connectors.ErrNotFound) {
+			// Versions before per-delivery keys sent the ticket's own key;
+			// a create of theirs in flight at the upgrade carries it. The
+			// find is scoped to this connection, and new creates never
+			// carry that key, so only such a create can match.
+			r, err = g.Find(ctx, ticketKey)
+		}
 		switch {
 		case err == nil:
 			c.setState(cc, Healthy, true, "")

@@ -248,8 +248,9 @@ func TestRetrySchedule(t *testing.T) {
 		t.Fatalf("4th attempt: %+v", o)
 	}
 	// Attempts 2..4 followed failures that may have reached the vendor
-	// (5xx), so each looked the ticket up first.
-	if mem.finds != 3 || mem.creates != 4 {
+	// (5xx), so each looked the ticket up first: by its delivery key, then
+	// by the key versions before per-delivery keys sent.
+	if mem.finds != 6 || mem.creates != 4 {
 		t.Errorf("finds = %d, creates = %d", mem.finds, mem.creates)
 	}
 }
@@ -564,5 +565,27 @@ func TestDrainCountsEveryDeath(t *testing.T) {
 	}
 	if co.Died() != 1 {
 		t.Errorf("Died = %d, want 1", co.Died())
+	}
+}
+
+// A create sent by a version before per-delivery keys, whose outcome was
+// unknown at the upgrade, is found by the ticket's own key: no duplicate.
+func TestUncertainCreateFromBeforePerDeliveryKeys(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	keys := rig.report(t, 1)
+	mem := rig.mems["A"]
+	mem.tickets[keys[0]] = []connectors.Remote{{ID: "77", Number: "INC0000077"}} // the old version's create
+	ls, err := rig.store.Lease(context.Background(), queue.LeaseOptions{Limit: 1})
+	if err != nil || len(ls) != 1 {
+		t.Fatal(err)
+	}
+	// The old process died in flight: the delivery is uncertain.
+	if err := rig.store.Complete(context.Background(), ls[0], queue.Outcome{State: queue.StateRetry, Error: "killed", NextAttemptAt: rig.clock.Now()}); err != nil {
+		t.Fatal(err)
+	}
+	co := rig.courier(t, CourierOptions{})
+	l, o := rig.step(t, co)
+	if !l.Uncertain || o.State != queue.StateDelivered || o.RemoteNumber != "INC0000077" || mem.creates != 0 {
+		t.Errorf("uncertain=%v outcome %+v creates %d", l.Uncertain, o, mem.creates)
 	}
 }
