@@ -72,9 +72,10 @@ func (s *Service) buildConnector(conn connectors.Connection) (connectors.Connect
 	if r, err := s.keyring(); err == nil {
 		ring = r
 	}
-	hc, err := connectors.NewHTTPClient(conn, connectors.ClientOptions{UserAgent: "Ticketray/" + Version, Getenv: s.getenv, Keyring: ring})
+	co := connectors.ClientOptions{UserAgent: "Ticketray/" + Version, Getenv: s.getenv, Keyring: ring}
+	hc, err := connectors.NewHTTPClient(conn, co)
 	if err != nil {
 		return nil, err
 	}
-	return connectors.New(conn, connectors.Deps{HTTP: hc})
+	return connectors.New(conn, connectors.Deps{HTTP: hc, Credential: connectors.CredentialResolver(conn, co)})
 }

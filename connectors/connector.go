@@ -55,6 +55,10 @@ type Deps struct {
 	// HTTP is the client to send requests with: TLS policy, timeout, proxy,
 	// User-Agent and authentication are already applied.
 	HTTP *http.Client
+	// Credential resolves one credentials field of the connection (see
+	// CredentialResolver), for connectors that log in with them to get a
+	// session token. Nil when the builder has none to offer.
+	Credential func(field string) (string, error)
 }
 
 // Factory builds a Connector for a connection of its type.

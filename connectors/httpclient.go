@@ -100,6 +100,27 @@ func NewHTTPClient(c Connection, o ClientOptions) (*http.Client, error) {
 	return client, nil
 }
 
+// CredentialResolver returns a function that resolves one credentials
+// field of c (username, password, apiToken, token, clientSecret,
+// refreshToken) as NewHTTPClient does: for connectors that must exchange
+// the credentials themselves (a login request). Errors name the field and
+// reference, never the value.
+func CredentialResolver(c Connection, o ClientOptions) func(field string) (string, error) {
+	return func(field string) (string, error) {
+		cr := c.Credentials
+		ref := map[string]string{"username": cr.Username, "password": cr.Password, "apiToken": cr.APIToken,
+			"token": cr.Token, "clientSecret": cr.ClientSecret, "refreshToken": cr.RefreshToken}[field]
+		if ref == "" {
+			return "", fmt.Errorf("connection %q: credentials.%s is not set", c.Name, field)
+		}
+		v, err := resolveSecret(ref, o)
+		if err != nil {
+			return "", fmt.Errorf("connection %q: credentials.%s: %w", c.Name, field, err)
+		}
+		return v, nil
+	}
+}
+
 func resolveSecret(ref string, o ClientOptions) (string, error) {
 	getenv := o.Getenv
 	if getenv == nil {
@@ -140,7 +161,10 @@ func (t *policyTransport) RoundTrip(r *http.Request) (*http.Response, error) {
 	if t.userAgent != "" {
 		r.Header.Set("User-Agent", t.userAgent)
 	}
-	if t.auth != nil {
+	// A connector that exchanges the credentials for a session token of its
+	// own (BMC's AR-JWT) sets Authorization itself; static credentials fill
+	// in only where it did not.
+	if t.auth != nil && r.Header.Get("Authorization") == "" {
 		t.auth(r)
 	}
 	return t.next.RoundTrip(r)

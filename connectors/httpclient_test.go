@@ -944,3 +944,43 @@ func TestOAuth2TokenPolicyRefusalStaysPermanent(t *testing.T) {
 		t.Errorf("token policy refusal = {Class %v, Sent %v}, want {permanent, false} (err %v)", e.Class, e.Sent, err)
 	}
 }
+
+// A connector that logs in for a session token sets Authorization itself:
+// the client's static credentials fill in only where it did not, and
+// CredentialResolver hands it the resolved fields.
+func TestSessionAuthorizationWins(t *testing.T) {
+	got := make(chan string, 2)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { got <- r.Header.Get("Authorization") }))
+	defer srv.Close()
+	c := Connection{Name: "B", Type: "bmc_helix", BaseURL: srv.URL, Credentials: Credentials{Type: "basic", Username: "svc", Password: "env:BMC_PW"}}
+	o := ClientOptions{Getenv: func(k string) string { return map[string]string{"BMC_PW": "s3cret"}[k] }}
+	hc, err := NewHTTPClient(c, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, set := range []string{"AR-JWT abc", ""} {
+		req, _ := http.NewRequest("GET", srv.URL, nil)
+		if set != "" {
+			req.Header.Set("Authorization", set)
+		}
+		resp, err := hc.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	if a, b := <-got, <-got; a != "AR-JWT abc" || !strings.HasPrefix(b, "Basic ") {
+		t.Errorf("Authorization sent: %q then %q", a, b)
+	}
+	cred := CredentialResolver(c, o)
+	if pw, err := cred("password"); err != nil || pw != "s3cret" {
+		t.Errorf("password = %q, %v", pw, err)
+	}
+	if _, err := cred("token"); err == nil || strings.Contains(err.Error(), "s3cret") {
+		t.Errorf("an unset field: %v", err)
+	}
+	c.Credentials.Password = "env:NOPE"
+	if _, err := CredentialResolver(c, o)("password"); err == nil || !strings.Contains(err.Error(), "NOPE") {
+		t.Errorf("an unresolved reference: %v", err)
+	}
+}

@@ -54,11 +54,12 @@ type VendorError struct {
 // Build makes the connector for c as the app does: the connection's HTTP
 // client (TLS policy, timeout, credentials), then the registered factory.
 func Build(c connectors.Connection) (connectors.Connector, error) {
-	hc, err := connectors.NewHTTPClient(c, connectors.ClientOptions{UserAgent: "Ticketray/conformance"})
+	co := connectors.ClientOptions{UserAgent: "Ticketray/conformance"}
+	hc, err := connectors.NewHTTPClient(c, co)
 	if err != nil {
 		return nil, fmt.Errorf("build %s connection %q: %w", c.Type, c.Name, err)
 	}
-	cn, err := connectors.New(c, connectors.Deps{HTTP: hc})
+	cn, err := connectors.New(c, connectors.Deps{HTTP: hc, Credential: connectors.CredentialResolver(c, co)})
 	if err != nil {
 		return nil, fmt.Errorf("build %s connection %q: %w", c.Type, c.Name, err)
 	}
