@@ -3,6 +3,9 @@ package app
 import (
 	"database/sql"
 	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -94,4 +97,110 @@ func TestQueueListReportsStorageProblems(t *testing.T) {
 			t.Errorf("%s: listed %d tickets, want the %d reported", st.name, len(ids), len(want))
 		}
 	}
+}
+
+// tinyDisk mounts a 1 MiB tmpfs for the test (Linux, as root).
+func tinyDisk(t *testing.T) string {
+	t.Helper()
+	if runtime.GOOS != "linux" || os.Geteuid() != 0 {
+		t.Skip("mounting a 1 MiB tmpfs to fill needs root on Linux")
+	}
+	dir := t.TempDir()
+	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=1m,mode=0700", "tmpfs", dir).CombinedOutput(); err != nil {
+		t.Fatalf("mount tmpfs: %v: %s", err, out)
+	}
+	t.Cleanup(func() {
+		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
+			t.Errorf("umount %s: %v: %s", dir, err, out)
+		}
+	})
+	return dir
+}
+
+// fill writes a file until dir's disk is full; the returned func frees it.
+func fill(t *testing.T, dir string) func() {
+	t.Helper()
+	name := filepath.Join(dir, "filler")
+	f, err := os.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{64 << 10, 4 << 10, 1} {
+		buf := make([]byte, n)
+		for {
+			if _, err := f.Write(buf); err != nil {
+				break
+			}
+		}
+	}
+	f.Close()
+	return func() {
+		if err := os.Remove(name); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestReportOnFullDisk: on a truly full disk, queue list still shows
+// every earlier ticket (and says the disk is full), report fails with a
+// message naming the full disk, and nothing is lost once space is freed.
+func TestReportOnFullDisk(t *testing.T) {
+	h := newHarness(t)
+	dir := tinyDisk(t)
+	h.env[EnvDBPath] = filepath.Join(dir, "queue.db")
+	var want []string
+	for _, s := range []string{"printer jammed", "VPN down", "no sound"} {
+		want = append(want, strings.TrimSpace(h.mustRun("report", "--summary", s, "--no-system-info").stdout))
+	}
+	free := fill(t, dir)
+
+	steps := []struct {
+		args   []string
+		code   int
+		stderr string
+	}{
+		{[]string{"queue", "list", "--json"}, ExitOK, "storage problem: the disk is full"},
+		{[]string{"queue", "list"}, ExitOK, "storage problem: the disk is full"},
+		{[]string{"report", "--summary", "one more", "--no-system-info"}, ExitFailure, "the ticket was NOT queued: the disk is full (free some space"},
+	}
+	for _, st := range steps {
+		r := h.run(st.args...)
+		t.Logf("%v: exit %d: %s", st.args, r.code, strings.TrimSpace(r.stderr))
+		if r.code != st.code || !strings.Contains(r.stderr, st.stderr) {
+			t.Errorf("%v on a full disk: exit %d, stderr %q; want exit %d and %q", st.args, r.code, r.stderr, st.code, st.stderr)
+		}
+	}
+	var got []string
+	for _, e := range h.list() {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("listed on a full disk: %v, want %v", got, want)
+	}
+	if left := mustReadDir(t, dir); !slices.Equal(left, []string{"filler", "queue.db"}) {
+		t.Errorf("files on the full disk: %v, want no -wal or -shm left behind", left)
+	}
+
+	free()
+	want = append(want, strings.TrimSpace(h.mustRun("report", "--summary", "after freeing space", "--no-system-info").stdout))
+	got = nil
+	for _, e := range h.list() {
+		got = append(got, e.ID)
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("after freeing space: %v, want %v", got, want)
+	}
+}
+
+func mustReadDir(t *testing.T, dir string) []string {
+	t.Helper()
+	es, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range es {
+		out = append(out, e.Name())
+	}
+	return out
 }

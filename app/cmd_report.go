@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/diagnostics"
+	"github.com/ticketray/ticketray/queue"
 )
 
 const reportUsage = `Usage: ticketray report --summary S [flags]
@@ -123,6 +125,9 @@ func (c *cli) report(args []string) error {
 	if err != nil {
 		if connectors.IsValidation(err) {
 			return err
+		}
+		if errors.Is(err, queue.ErrDiskFull) {
+			return fmt.Errorf("the ticket was NOT queued: the disk is full (free some space on the disk that holds %s, then report again; earlier tickets are safe): %w", svc.Store.Path(), err)
 		}
 		return fmt.Errorf("the ticket was NOT queued: %w", err)
 	}

@@ -36,10 +36,15 @@ var (
 	ErrWrongKey  = errors.New("the encryption key does not match this queue")
 	ErrTampered  = errors.New("payload failed authentication (tampered or corrupted)")
 	ErrNotFound  = errors.New("not found")
-	ErrFull      = errors.New("no space left to store the ticket")
+	ErrDiskFull  = errors.New("the disk is full")
 	ErrReadOnly  = errors.New("the queue file is read-only")
 	ErrLeaseLost = errors.New("lease expired or taken over by another worker")
 )
+
+// ErrFull is the old name of ErrDiskFull.
+//
+// Deprecated: use ErrDiskFull.
+var ErrFull = ErrDiskFull
 
 // CorruptError reports a database file that failed its integrity check and
 // was moved aside. The original bytes are kept at MovedTo for inspection.
@@ -111,10 +116,81 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, moveAside(abs, err, opts.Now())
 		}
 		removeNewSidecars(abs, before)
+		if isDiskFull(abs, err) {
+			// Reading needs no space: what was queued stays readable.
+			if ro, rerr := openReadOnly(ctx, abs, opts, keys); rerr == nil {
+				return ro, nil
+			}
+			removeNewSidecars(abs, before)
+			return nil, fmt.Errorf("queue: open %s: %w (free some space on the disk that holds it): %v", abs, ErrDiskFull, err)
+		}
 		return nil, err
 	}
 	s.startCheck()
 	return s, nil
+}
+
+// openReadOnly opens the queue for reading only, on a disk too full to
+// create or grow its -wal and -shm files. Without a -wal or -shm no process
+// has the queue open and the file holds every commit, so it is read as
+// immutable, needing no -shm at all; otherwise only through the existing
+// -shm, or not at all. Every write then fails with ErrDiskFull.
+func openReadOnly(ctx context.Context, path string, opts Options, keys *keyset) (*Store, error) {
+	sc := sidecarsOf(path)
+	db, err := sql.Open("sqlite", dsnReadOnly(path, !sc.wal && !sc.shm))
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: db, path: path, now: opts.Now, keys: keys, readOnly: ErrDiskFull}
+	err = func() error {
+		version, err := s.userVersion(ctx)
+		if err != nil {
+			return err
+		}
+		latest, _, err := migrationFiles()
+		if err != nil {
+			return err
+		}
+		if version == 0 || version > latest {
+			return fmt.Errorf("queue: %s: schema version %d cannot be read without migrating", path, version)
+		}
+		if s.keys == nil {
+			ks, err := s.unlockKeys(ctx, opts.KEK)
+			if err != nil {
+				return err
+			}
+			if ks == nil {
+				return fmt.Errorf("queue: %s has no keys yet", path)
+			}
+			s.keys = ks
+		}
+		return s.refreshKeys(ctx, s.keys)
+	}()
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	s.setProblem("disk", "the disk is full: the queue is open read-only, so nothing new can be queued or delivered until some space is freed")
+	s.startCheck()
+	return s, nil
+}
+
+// isDiskFull reports whether err means the disk holding path has no space:
+// SQLite says so, or fails to size its -shm file (the usual first failure
+// on a full disk), or fails to write while the disk has no space left.
+func isDiskFull(path string, err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return errors.Is(err, ErrDiskFull)
+	}
+	switch {
+	case se.Code()&0xff == sqlite3.SQLITE_FULL, se.Code() == sqlite3.SQLITE_IOERR_SHMSIZE:
+		return true
+	case se.Code()&0xff == sqlite3.SQLITE_IOERR, se.Code()&0xff == sqlite3.SQLITE_CANTOPEN:
+		free, ok := freeBytes(filepath.Dir(path))
+		return ok && free < 64<<10
+	}
+	return false
 }
 
 // proveKey checks src against an existing queue's wrapped data keys on a
@@ -197,18 +273,24 @@ func sidecarsOf(path string) sidecars {
 }
 
 // removeNewSidecars deletes the -wal and -shm files a failed open created,
-// when they are still empty: an empty -wal holds no commit, and a -shm in
-// use by a live process is never empty.
+// when nothing can be in them: an empty -wal holds no commit, and a -shm
+// in use by a live process is never smaller than one wal-index page.
 func removeNewSidecars(path string, before sidecars) {
 	now := sidecarsOf(path)
 	empty := func(p string) bool {
 		st, err := os.Lstat(p)
 		return err == nil && st.Size() == 0
 	}
+	// A -shm in use holds at least one 32 KiB wal-index page; a failed
+	// open on a full disk leaves a few bytes.
+	small := func(p string) bool {
+		st, err := os.Lstat(p)
+		return err == nil && st.Size() < 32<<10
+	}
 	if now.wal && !before.wal && !empty(path+"-wal") {
 		return
 	}
-	if now.shm && !before.shm && !empty(path+"-shm") {
+	if now.shm && !before.shm && !small(path+"-shm") {
 		return
 	}
 	if now.wal && !before.wal {
@@ -372,9 +454,15 @@ func (s *Store) wrap(op string, err error) error {
 	if errors.As(err, &se) {
 		switch se.Code() & 0xff {
 		case sqlite3.SQLITE_FULL:
-			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrFull, err)
+			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrDiskFull, err)
 		case sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM:
+			if s.readOnly != nil {
+				return fmt.Errorf("queue: %s %s: %w (the queue is open read-only until some space is freed)", op, s.path, s.readOnly)
+			}
 			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrReadOnly, err)
+		}
+		if se.Code() == sqlite3.SQLITE_IOERR_SHMSIZE {
+			return fmt.Errorf("queue: %s %s: %w: %v", op, s.path, ErrDiskFull, err)
 		}
 	}
 	return fmt.Errorf("queue: %s %s: %w", op, s.path, err)
