@@ -193,3 +193,25 @@ func TestBrokenConfigKeepsCommandsWorking(t *testing.T) {
 		}
 	}
 }
+
+// A keyring that could not be opened is tried again (after a short
+// pause), not cached as failed for the life of the process.
+func TestKeyringTriedAgain(t *testing.T) {
+	env := map[string]string{EnvKeyringBackend: "file", "XDG_DATA_HOME": t.TempDir()}
+	svc := &Service{getenv: func(k string) string { return env[k] }, ring: &lazyKeyring{}}
+	if _, err := svc.keyring(); err == nil {
+		t.Fatal("the file keyring opened without its password")
+	}
+	env[EnvKeyringPassword] = "now it is set"
+	if _, err := svc.keyring(); err == nil {
+		t.Fatal("tried again at once: a failing keyring would be probed on every call")
+	}
+	svc.ring.failedAt = svc.ring.failedAt.Add(-keyringRetry) // the pause has passed
+	ring, err := svc.keyring()
+	if err != nil || ring == nil {
+		t.Fatalf("not tried again: %v", err)
+	}
+	if again, _ := svc.keyring(); again != ring {
+		t.Error("an open keyring is not kept")
+	}
+}
