@@ -18,7 +18,7 @@ BUILD_PKGS := gcc libgl1-mesa-dev libxcursor-dev libxrandr-dev libxinerama-dev l
 TEST_PKGS  := xvfb xauth dbus-x11 gnome-keyring x11-utils imagemagick
 
 # Packages that link no GUI: these also run under the race detector.
-CORE_PKGS  := ./queue/... ./connectors/... ./diagnostics/... ./app ./app/config/... ./app/procenv/...
+CORE_PKGS  := ./queue/... ./connectors/... ./diagnostics/... ./app ./app/config/... ./app/delivery/... ./app/procenv/...
 
 .PHONY: all build run test deps deps-test vet fmt-check clean icons smoke
 
