@@ -41,6 +41,10 @@ type reportForm struct {
 	preview    *widget.Button
 	submit     *widget.Button
 	status     *widget.Label
+	// configLine says the config files are broken (hidden when they are
+	// not): the report is still saved, and sent once IT fixes them.
+	configLine *widget.Label
+	configBox  *fyne.Container
 	content    fyne.CanvasObject
 	previewFn  func(string) // shows the system-info preview; a dialog in the app
 
@@ -102,6 +106,11 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.submit.Importance = widget.HighImportance
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
+	f.configLine = widget.NewLabel("")
+	f.configLine.Wrapping = fyne.TextWrapWord
+	f.configLine.Importance = widget.WarningImportance
+	f.configBox = container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, f.configLine)
+	f.configBox.Hide()
 	f.attachBtn = widget.NewButtonWithIcon("Attach file…", theme.MailAttachmentIcon(), f.pickAttachment)
 	f.attachBox = container.NewVBox()
 
@@ -127,7 +136,7 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 		f.status,
 		container.NewHBox(layoutSpacer(), f.submit),
 	)
-	f.content = container.NewBorder(container.NewVBox(top, widget.NewLabelWithStyle("Description", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})), bottom, nil, nil, f.descr)
+	f.content = container.NewBorder(container.NewVBox(f.configBox, top, widget.NewLabelWithStyle("Description", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})), bottom, nil, nil, f.descr)
 	return f
 }
 
@@ -363,6 +372,24 @@ func focus(w fyne.Focusable) {
 			win.Canvas().Focus(w)
 		}
 	}
+}
+
+// setConfigProblem shows why the config files are not in force (see
+// app.Service.ConfigProblem) above the form, or hides the line for "".
+func (f *reportForm) setConfigProblem(problem string) {
+	if problem == "" {
+		f.configLine.SetText("")
+		f.configBox.Hide()
+	} else {
+		f.configLine.SetText(configProblemLine(problem))
+		f.configBox.Show()
+	}
+	f.content.Refresh() // the form above the description moves
+}
+
+// configProblemLine is the report window's line about a broken config.
+func configProblemLine(problem string) string {
+	return "Configuration problem: " + clip(problem, 300) + " — tell IT. Your report is still saved and sent once it is fixed."
 }
 
 // setCategories replaces the categories offered (a config reload); a

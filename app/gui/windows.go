@@ -67,13 +67,17 @@ type ui struct {
 	mineView  *queueView // my tickets, once opened
 	locks     lockInfo   // settings IT pushed and locked
 	last      status     // the latest status shown
-	onWake    func()     // a ticket was saved or retried: tell the courier
-	onQuit    func()     // Quit was chosen
+	// configProblem is why the config files are not in force ("" when
+	// they are): shown in the report form and the main window's status.
+	configProblem string
+	onWake        func() // a ticket was saved or retried: tell the courier
+	onQuit        func() // Quit was chosen
 }
 
 func newUI(a fyne.App, svc *app.Service) *ui {
 	t := &ui{a: a, svc: svc, windows: map[string]*trayWindow{}, locks: newConfigLocks(svc.Loaded), onWake: func() {}, onQuit: a.Quit}
 	t.form = newReportForm(svc, svc.Config.Categories, app.DefaultUser(), svc.SystemInfo)
+	t.setConfigProblem(svc.ConfigProblem())
 	if skills, err := svc.SuggestedSkills(); err == nil {
 		names := make([]string, len(skills))
 		for i, sk := range skills {
@@ -237,9 +241,17 @@ func showText(title, text string, parent fyne.Window) {
 	d.Show()
 }
 
+// setConfigProblem shows (or, for "", clears) why the config files are
+// not in force. It runs on the UI thread.
+func (t *ui) setConfigProblem(problem string) {
+	t.configProblem = problem
+	t.form.setConfigProblem(problem)
+}
+
 // applyStatus shows the queue status in the main window. It runs on the
 // UI thread.
 func (t *ui) applyStatus(s status) {
+	s.ConfigProblem = t.configProblem
 	t.last = s
 	if t.main != nil {
 		t.main.setStatus(s, time.Now())
@@ -291,13 +303,19 @@ func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 	}
 }
 
-// watchConfig keeps the report form's categories as IT's config says
+// watchConfig keeps the report form's categories as IT's config says,
+// and its configuration problem line as the files are broken or fixed
 // (the tray process reloads delivery).
 func (t *ui) watchConfig(ctx context.Context) {
 	t.svc.WatchConfig(ctx, config.WatchOptions{}, func(l *config.Loaded, err error) {
-		if err == nil {
-			fyne.Do(func() { t.form.setCategories(l.Config.Categories) })
-		}
+		problem := app.ProblemLine(err)
+		fyne.Do(func() {
+			t.setConfigProblem(problem)
+			t.applyStatus(t.last)
+			if err == nil {
+				t.form.setCategories(l.Config.Categories)
+			}
+		})
 	})
 }
 
