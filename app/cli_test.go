@@ -147,7 +147,7 @@ func TestReportListShow(t *testing.T) {
 	os.WriteFile(att, []byte("error 42\n"), 0o600)
 	cfg := h.writeConfig(`{"version":1,"categories":["Network","Hardware"],"connections":[
 		{"name":"SN","type":"servicenow","baseUrl":"https://acme.service-now.com","credentials":{"type":"basic","username":"svc","password":"env:SN_PW"}},
-		{"name":"Jira","type":"jira","baseUrl":"http://127.0.0.1:8080","credentials":{"type":"api_token","username":"a@b.c","apiToken":"keyring:jira"}},
+		{"name":"Jira","type":"jira","baseUrl":"http://127.0.0.1:8080","credentials":{"type":"api_token","username":"a@b.c","apiToken":"keyring:jira"},"options":{"projectKey":"IT","issueType":"Task"}},
 		{"name":"Off","type":"zendesk","baseUrl":"https://x.zendesk.com","enabled":false,"credentials":{"type":"bearer","token":"t"}}]}`)
 	r := h.mustRun("--config", cfg, "report", "--summary", "VPN drops every hour", "--description", "since Monday",
 		"--category", "network", "--priority", "high", "--user-email", "alice@example.com", "--attach", att, "--no-system-info")

@@ -62,7 +62,7 @@ func (c *cli) drain(args []string) error {
 	defer svc.Close()
 	ctx, cancel := context.WithTimeout(c.ctx, *timeout)
 	defer cancel()
-	sum, err := svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelWarn)}).Drain(ctx)
+	sum, err := svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelError)}).Drain(ctx)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/ticketray/ticketray/connectors"
@@ -135,11 +136,7 @@ func (c *cli) report(args []string) error {
 		return json.NewEncoder(c.env.Stdout).Encode(r)
 	}
 	fmt.Fprintln(c.env.Stdout, r.ID)
-	if len(r.Connections) == 0 {
-		fmt.Fprintln(c.env.Stderr, "Saved. No connection is configured yet, so it waits in the queue.")
-	} else {
-		fmt.Fprintf(c.env.Stderr, "Saved — will be sent to %s when online.\n", strings.Join(r.Connections, ", "))
-	}
+	fmt.Fprintln(c.env.Stderr, savedLine(r.Connections, svc.Loaded.Misconfigured()))
 	return nil
 }
 
@@ -179,4 +176,28 @@ func containsFold(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// savedLine tells the reporter where a saved ticket goes: the connections
+// that will send it, and those that wait for IT to fix their config.
+func savedLine(conns, misconfigured []string) string {
+	if len(conns) == 0 {
+		return "Saved. No connection is configured yet, so it waits in the queue."
+	}
+	var ok, wait []string
+	for _, c := range conns {
+		if slices.Contains(misconfigured, c) {
+			wait = append(wait, c)
+		} else {
+			ok = append(ok, c)
+		}
+	}
+	line := "Saved"
+	if len(ok) > 0 {
+		line += " — will be sent to " + strings.Join(ok, ", ") + " when online"
+	}
+	if len(wait) > 0 {
+		line += "; " + strings.Join(wait, ", ") + " waits until IT fixes its configuration (see 'ticketray connections list')"
+	}
+	return line + "."
 }

@@ -215,3 +215,19 @@ func TestKeyringTriedAgain(t *testing.T) {
 		t.Error("an open keyring is not kept")
 	}
 }
+
+func TestSavedLine(t *testing.T) {
+	for _, tt := range []struct {
+		conns, mis []string
+		want       string
+	}{
+		{nil, nil, "Saved. No connection is configured yet, so it waits in the queue."},
+		{[]string{"SN", "Jira"}, nil, "Saved — will be sent to SN, Jira when online."},
+		{[]string{"SN", "Jira"}, []string{"Jira"}, "Saved — will be sent to SN when online; Jira waits until IT fixes its configuration (see 'ticketray connections list')."},
+		{[]string{"Jira"}, []string{"Jira"}, "Saved; Jira waits until IT fixes its configuration (see 'ticketray connections list')."},
+	} {
+		if got := savedLine(tt.conns, tt.mis); got != tt.want {
+			t.Errorf("savedLine(%v, %v) = %q, want %q", tt.conns, tt.mis, got, tt.want)
+		}
+	}
+}
