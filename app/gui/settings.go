@@ -33,8 +33,12 @@ type connRow struct {
 	conn  connectors.Connection
 	light *canvas.Circle
 	state *widget.Label
-	test  *widget.Button
-	lock  *widget.Icon
+	// problem is why the connection does not deliver and how many of its
+	// tickets died, on lines of its own so none of it is cut off (hidden
+	// when nothing is wrong).
+	problem *widget.Label
+	test    *widget.Button
+	lock    *widget.Icon
 }
 
 // settingsView is the settings window: the connections with their health
@@ -124,6 +128,9 @@ func newSettingsView(b settingsBackend, conns []connectors.Connection, locks loc
 func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 	r := &connRow{conn: c, light: canvas.NewCircle(lightGrey), state: widget.NewLabel("…")}
 	r.state.Truncation = fyne.TextTruncateEllipsis
+	r.problem = widget.NewLabel("")
+	r.problem.Wrapping = fyne.TextWrapWord
+	r.problem.Hide()
 	r.test = widget.NewButton("Test", func() { v.test(r) })
 	r.lock = widget.NewIcon(lockIcon)
 	if !isLocked(v.locks, "connections."+c.Name) {
@@ -131,7 +138,10 @@ func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 	}
 	light := container.NewCenter(container.NewGridWrap(fyne.NewSize(14, 14), r.light))
 	name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
-	v.connBox.Add(container.NewBorder(nil, nil, container.NewHBox(light, name, r.lock), r.test, r.state))
+	// The name, light and Test stay on the first line; a problem wraps
+	// under the state.
+	v.connBox.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewHBox(light, name, r.lock)), container.NewVBox(r.test),
+		container.NewVBox(r.state, r.problem)))
 	v.connBox.Add(widget.NewSeparator())
 	return r
 }
@@ -167,23 +177,51 @@ func (v *settingsView) applyHealth(st []app.ConnectionStatus) {
 		r.light.FillColor = healthLight(s.State)
 		r.light.Refresh()
 		r.state.SetText(healthLine(s, time.Now()))
+		r.problem.Importance = widget.WarningImportance
+		if delivery.Red(s.State) {
+			r.problem.Importance = widget.DangerImportance
+		}
+		if p := problemLine(s); p != "" {
+			r.problem.SetText(p)
+			r.problem.Show()
+		} else {
+			r.problem.SetText("")
+			r.problem.Hide()
+		}
 	}
+	v.connBox.Refresh() // rows grow or shrink with their problem lines
 }
 
-// healthLine is a connection's state, queue depth and last success or
-// error, on one line.
+// healthLine is a connection's state, queue depth and last success, on
+// one line.
 func healthLine(s app.ConnectionStatus, now time.Time) string {
 	parts := []string{healthWords(s.State), fmt.Sprintf("%d queued", s.QueueDepth)}
 	if s.LastSuccess != nil {
 		parts = append(parts, "last sent "+ago(now.Sub(*s.LastSuccess)))
 	}
+	return strings.Join(parts, " · ")
+}
+
+// problemLine is why a connection does not deliver (the vendor's words, or
+// the config's problem for a misconfigured one) and, when its tickets
+// died, how many: app.ConnectionStatus.Problem, as `connections list`
+// says it. "" when nothing is wrong.
+func problemLine(s app.ConnectionStatus) string {
 	// A healthy connection's error is news only if it came after the last
 	// success (a vendor that answers but refuses, as with a bad password).
 	recent := s.LastErrorAt != nil && (s.LastSuccess == nil || s.LastErrorAt.After(*s.LastSuccess))
-	if s.LastError != "" && (s.State != delivery.Healthy || recent) {
-		parts = append(parts, "last error: "+clip(s.LastError, 80))
+	if s.State == delivery.Healthy && !recent {
+		s.LastError = ""
 	}
-	return strings.Join(parts, " · ")
+	s.LastError = clip(s.LastError, 300)
+	p := s.Problem()
+	switch {
+	case p == "" || s.LastError == "":
+		return p // nothing, or only the dead tickets
+	case s.State == delivery.Misconfigured:
+		return "Problem: " + p
+	}
+	return "Last error: " + p
 }
 
 // test runs the same checks as `connections test NAME` and shows the

@@ -95,14 +95,15 @@ func newTestSettings(t *testing.T, b *fakeSettings, locks lockInfo) (*settingsVi
 func TestSettingsHealthLights(t *testing.T) {
 	v, _, _, _ := newTestSettings(t, sampleSettings(), nil)
 	want := []struct {
-		light any
-		state string
+		light   any
+		state   string
+		problem string // "" means hidden
 	}{
-		{lightGreen, "healthy · 0 queued · last sent 3 min ago"},
-		{lightAmber, "degraded: failures, retrying · 2 queued · last error: 503 Service Unavailable"},
-		{lightRed, "down: not reachable · 1 queued · last error: dial tcp: lookup acme.zendesk.com: no such host"},
-		{lightRedAmber, "resting after repeated failures · 4 queued · last error: 500 Internal Server Error"},
-		{lightGrey, "unknown: nothing sent yet · 0 queued"},
+		{lightGreen, "healthy · 0 queued · last sent 3 min ago", ""},
+		{lightAmber, "degraded: failures, retrying · 2 queued", "Last error: 503 Service Unavailable"},
+		{lightRed, "down: not reachable · 1 queued", "Last error: dial tcp: lookup acme.zendesk.com: no such host"},
+		{lightRedAmber, "resting after repeated failures · 4 queued", "Last error: 500 Internal Server Error"},
+		{lightGrey, "unknown: nothing sent yet · 0 queued", ""},
 	}
 	for i, w := range want {
 		r := v.rows[i]
@@ -112,6 +113,82 @@ func TestSettingsHealthLights(t *testing.T) {
 		if r.state.Text != w.state {
 			t.Errorf("%s: state %q, want %q", r.conn.Name, r.state.Text, w.state)
 		}
+		if got := problemText(r); got != w.problem {
+			t.Errorf("%s: problem %q, want %q", r.conn.Name, got, w.problem)
+		}
+	}
+}
+
+// problemText is a row's problem line as shown ("" when hidden).
+func problemText(r *connRow) string {
+	if !r.problem.Visible() {
+		return ""
+	}
+	return r.problem.Text
+}
+
+// Red connections say why in full, in red, with how many tickets died:
+// a vendor that refuses (failing), a connection the config cannot build
+// (misconfigured), and a healthy one whose old tickets died.
+func TestSettingsRedConnections(t *testing.T) {
+	ago := time.Now().Add(-2 * time.Hour)
+	conns := []connectors.Connection{
+		{Name: "ServiceNow", Type: "servicenow"},
+		{Name: "Zendesk", Type: "zendesk"},
+		{Name: "Jira", Type: "jira"},
+		{Name: "Freshservice", Type: "freshservice"},
+	}
+	b := &fakeSettings{status: []app.ConnectionStatus{
+		{Name: "ServiceNow", State: delivery.Failing, QueueDepth: 2, Dead: 3, LastSuccess: &ago, LastErrorAt: &ago,
+			LastError: "refused by ServiceNow: 401 Unauthorized: User Not Authenticated (check the connection's credentials)"},
+		{Name: "Zendesk", State: delivery.Misconfigured, QueueDepth: 4,
+			LastError: "baseUrl: must be https (http is allowed for loopback hosts only); credentials.apiToken: env:ZD_TOKEN is not set"},
+		{Name: "Jira", State: delivery.Misconfigured, QueueDepth: 1, Dead: 1, LastError: "options.projectKey: required"},
+		{Name: "Freshservice", State: delivery.Healthy, QueueDepth: 0, Dead: 2, LastSuccess: &ago},
+	}}
+	loop := newLoop(t)
+	v := newSettingsView(b, conns, nil)
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	loop.waitFor(t, "the connections' health", func() bool { return v.rows[0].state.Text != "…" })
+	want := []struct {
+		light      any
+		state      string
+		problem    string
+		importance widget.Importance
+	}{
+		{lightRed, "failing: the help desk refuses the tickets · 2 queued · last sent 2 h ago",
+			"Last error: refused by ServiceNow: 401 Unauthorized: User Not Authenticated (check the connection's credentials) — 3 tickets dead", widget.DangerImportance},
+		{lightRed, "misconfigured: not delivering — tell IT · 4 queued",
+			"Problem: baseUrl: must be https (http is allowed for loopback hosts only); credentials.apiToken: env:ZD_TOKEN is not set", widget.DangerImportance},
+		{lightRed, "misconfigured: not delivering — tell IT · 1 queued", "Problem: options.projectKey: required — 1 tickets dead", widget.DangerImportance},
+		{lightGreen, "healthy · 0 queued · last sent 2 h ago", "2 tickets dead", widget.WarningImportance},
+	}
+	for i, w := range want {
+		r := v.rows[i]
+		if r.light.FillColor != w.light {
+			t.Errorf("%s: light %v, want %v", r.conn.Name, r.light.FillColor, w.light)
+		}
+		if r.state.Text != w.state {
+			t.Errorf("%s: state %q\n  want %q", r.conn.Name, r.state.Text, w.state)
+		}
+		if got := problemText(r); got != w.problem || r.problem.Importance != w.importance {
+			t.Errorf("%s: problem %q (importance %v)\n  want %q (%v)", r.conn.Name, got, r.problem.Importance, w.problem, w.importance)
+		}
+	}
+	// As the next frame would: wrapped lines know their height once they
+	// have a width.
+	v.content.Refresh()
+	test.AssertImageMatches(t, "settings_problems.png", w.Canvas().Capture())
+
+	// Fixed: the lines go.
+	b.mu.Lock()
+	b.status = []app.ConnectionStatus{{Name: "ServiceNow", State: delivery.Healthy, LastSuccess: &ago}}
+	b.mu.Unlock()
+	v.reload()
+	loop.waitFor(t, "the reload", func() bool { return v.bg.pending == 0 && !v.refresh.Disabled() })
+	if got := problemText(v.rows[0]); got != "" {
+		t.Errorf("ServiceNow after the fix: problem %q", got)
 	}
 }
 
