@@ -397,10 +397,16 @@ func (s *Store) assignTx(ctx context.Context, targets []Target, now int64, n *in
 		}
 		for _, id := range ids {
 			for _, t := range targets {
-				if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at)
-					VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, t.Connection, t.Action, now, now, now); err != nil {
+				// A ticket salvaged without its deliveries may have been sent.
+				if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at, ever_sent)
+					VALUES (?, ?, ?, 'pending', ?, ?, ?, EXISTS (SELECT 1 FROM tickets_uncertain WHERE ticket_id = ?))`, id, t.Connection, t.Action, now, now, now, id); err != nil {
 					return err
 				}
+			}
+		}
+		if len(ids) > 0 {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM tickets_uncertain WHERE ticket_id IN (SELECT ticket_id FROM deliveries)"); err != nil {
+				return err
 			}
 		}
 		*n = len(ids)
