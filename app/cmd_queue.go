@@ -19,18 +19,25 @@ const queueUsage = `Usage:
   ticketray queue retry ID | --all-dead
   ticketray queue purge [--delivered] [--older-than DURATION]
   ticketray queue delete ID --yes
+  ticketray queue recover FILE [--json]
 
 An ID may be shortened to any unique prefix of 8 characters or more.
 'pending' means work is left: pending, in flight or waiting to retry.
 --mine keeps the tickets you reported (your OS account is the requester).
 purge removes only tickets delivered everywhere, longer ago than
 --older-than (default 30d; units h, m, s or d).
+recover copies every ticket it can read from FILE (a damaged queue, or one
+moved aside as corrupt: queue.db.corrupt-…) into the queue, with the same
+key, ids, deliveries and history. Tickets already in the queue are skipped,
+so running it twice adds nothing. It exits 0 when everything in FILE was
+read, 1 when some of it could not be (the unreadable ticket ids are listed
+where known). FILE itself is never changed.
 `
 
 func (c *cli) queueCmd(args []string) error {
 	usage := func() string { return queueUsage }
 	if len(args) == 0 {
-		return usagef("queue needs a subcommand: list, show, retry, purge or delete\n%s", queueUsage)
+		return usagef("queue needs a subcommand: list, show, retry, purge, delete or recover\n%s", queueUsage)
 	}
 	sub, args := args[0], args[1:]
 	fs := c.flags("queue "+sub, usage)
@@ -134,10 +141,20 @@ func (c *cli) queueCmd(args []string) error {
 		}
 		fmt.Fprintln(c.env.Stdout, "deleted")
 		return nil
+	case "recover":
+		asJSON := fs.Bool("json", false, "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("queue recover needs exactly one FILE: the damaged or moved-aside queue")
+		}
+		return c.queueRecover(pos[0], *asJSON)
 	case "--help", "-h", "help":
 		return errHelp{usage}
 	}
-	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete)", sub)
+	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete, recover)", sub)
 }
 
 // parseAge is time.ParseDuration plus a "d" (day) unit.
@@ -377,4 +394,66 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ts(ev.State), ev.Attempt, ts(ev.Detail))
 		}
 	}
+}
+
+// recoverJSON is `queue recover --json`.
+type recoverJSON struct {
+	File              string   `json:"file"`
+	Complete          bool     `json:"complete"`
+	Recovered         int      `json:"recovered"`
+	AlreadyPresent    int      `json:"alreadyPresent"`
+	Unreadable        int      `json:"unreadable"`
+	RecoveredIDs      []string `json:"recoveredIds"`
+	AlreadyPresentIDs []string `json:"alreadyPresentIds"`
+	UnreadableIDs     []string `json:"unreadableIds"`
+	WithoutDeliveries []string `json:"withoutDeliveries"`
+	Problems          []string `json:"problems"`
+}
+
+func (c *cli) queueRecover(file string, asJSON bool) error {
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	res, err := svc.Recover(c.ctx, file)
+	if err != nil {
+		return err
+	}
+	nonNil := func(s []string) []string {
+		if s == nil {
+			return []string{}
+		}
+		return s
+	}
+	j := recoverJSON{File: file, Complete: res.Complete(), Recovered: len(res.Recovered), AlreadyPresent: len(res.Present), Unreadable: len(res.Unreadable),
+		RecoveredIDs: nonNil(res.Recovered), AlreadyPresentIDs: nonNil(res.Present), UnreadableIDs: nonNil(res.Unreadable),
+		WithoutDeliveries: nonNil(res.WithoutDeliveries), Problems: nonNil(res.Problems)}
+	if asJSON {
+		if err := writeJSON(c.env.Stdout, j); err != nil {
+			return err
+		}
+	} else {
+		w := c.env.Stdout
+		fmt.Fprintf(w, "%d tickets recovered from %s\n", j.Recovered, ts(file))
+		if j.AlreadyPresent > 0 {
+			fmt.Fprintf(w, "%d were already in the queue and were left as they are\n", j.AlreadyPresent)
+		}
+		if n := len(res.WithoutDeliveries); n > 0 {
+			fmt.Fprintf(w, "%d came without their deliveries: they go to the configured connections, each first looked up by its key\n", n)
+		}
+		if j.Unreadable > 0 {
+			fmt.Fprintf(w, "%d could not be read:\n", j.Unreadable)
+			for _, id := range res.Unreadable {
+				fmt.Fprintf(w, "  %s\n", ts(id))
+			}
+		}
+		for _, p := range res.Problems {
+			fmt.Fprintf(w, "could not read: %s\n", ts(p))
+		}
+	}
+	if !res.Complete() {
+		return fmt.Errorf("queue recover: part of %s could not be read (%d unreadable tickets, %d damaged stretches); everything readable was recovered", file, len(res.Unreadable), len(res.Problems))
+	}
+	return nil
 }
