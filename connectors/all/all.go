@@ -4,6 +4,7 @@
 package all
 
 import (
+	_ "github.com/ticketray/ticketray/connectors/bmchelix"   // "bmc_helix"
 	_ "github.com/ticketray/ticketray/connectors/jira"       // "jira"
 	_ "github.com/ticketray/ticketray/connectors/jsm"        // "jsm"
 	_ "github.com/ticketray/ticketray/connectors/servicenow" // "servicenow"
