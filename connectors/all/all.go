@@ -8,4 +8,5 @@ import (
 	_ "github.com/ticketray/ticketray/connectors/jira"       // "jira"
 	_ "github.com/ticketray/ticketray/connectors/jsm"        // "jsm"
 	_ "github.com/ticketray/ticketray/connectors/servicenow" // "servicenow"
+	_ "github.com/ticketray/ticketray/connectors/zendesk"    // "zendesk"
 )

@@ -1,0 +1,400 @@
+// Package zdfake is a fake Zendesk Support account for tests: the Ticketing
+// API's create, list by external_id, show and update of tickets, file
+// uploads and the current user, in Zendesk's wire format, behind the
+// shared fault injector.
+//
+// It enforces what Zendesk documents and what real accounts answer:
+//   - authentication: Basic "<email>/token:<api token>" or an OAuth
+//     "Bearer" token; a password (Basic without "/token") is refused, as
+//     accounts have password access to the API turned off; a bad
+//     credential gets 401 {"error":"Couldn't authenticate you"} (an OAuth
+//     token gets {"error":"invalid_token",…});
+//   - Accept: application/json on every request and Content-Type:
+//     application/json on a ticket POST or PUT, else 400 in text/plain;
+//   - every request and JSON response is validated against the embedded
+//     Support API OpenAPI document (.json suffixes stripped first);
+//     mismatches are answered 400 and listed in Violations;
+//   - the Idempotency-Key header on ticket creation: the first request
+//     answers x-idempotency-lookup: miss; the same key with the same body
+//     within KeyLifetime replays the first answer (hit); the same key with
+//     another body is 400 IdempotentRequestError; after KeyLifetime the key
+//     is forgotten and creates again (the clock is injectable);
+//   - uploads: POST /api/v2/uploads?filename= with the raw file gives a
+//     token valid for an hour, consumed by comment.uploads;
+//   - error bodies in Zendesk's shapes: RecordInvalid with details,
+//     RecordNotFound, InvalidEndpoint, 403 {"error":{"title","message"}};
+//   - X-Rate-Limit and X-Rate-Limit-Remaining on every answer, and with
+//     WithRateLimit a 429 with Retry-After and a text/plain body.
+//
+// It is stricter than Zendesk in one place, on purpose: a ticket POST must
+// carry external_id, else 422. Zendesk does not require it, but Ticketray
+// finds its tickets by it.
+package zdfake
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+)
+
+// Credentials the fake accepts.
+const (
+	// Email is the agent whose API token is APIToken.
+	Email    = "ticketray-agent@example.com"
+	APIToken = "zdfake-api-token-0123456789abcdef" // deliberately distinctive, so tests can search for it
+	// OAuthToken is an OAuth access token of the same agent.
+	OAuthToken = "zdfake-oauth-access-token-fedcba9876543210"
+	// EndUserOAuthToken is an OAuth token of an end user (Alice): it
+	// authenticates, but the Tickets API refuses it (403).
+	EndUserOAuthToken = "zdfake-end-user-oauth-token-0011223344"
+)
+
+// Seeded records.
+const (
+	AgentID    int64 = 361000000001
+	AliceID    int64 = 361000000002
+	AliceEmail       = "alice@example.com"
+
+	SupportGroupID int64 = 360000000101
+	NetworkGroupID int64 = 360000000102
+	DefaultBrandID int64 = 360000000201
+	ITBrandID      int64 = 360000000202
+)
+
+// KeyLifetime is how long Zendesk keeps an Idempotency-Key (about two
+// hours, per its Ticketing API introduction).
+const KeyLifetime = 2 * time.Hour
+
+// UploadLifetime is how long an upload token can be used (60 minutes).
+const UploadLifetime = time.Hour
+
+// DefaultRateLimit is X-Rate-Limit's value when WithRateLimit is not used
+// (the Team plan's 200 requests a minute).
+const DefaultRateLimit = 200
+
+// Ticket is a ticket as the fake stores it.
+type Ticket struct {
+	ID          int64
+	Subject     string
+	Description string // the first comment's body
+	Priority    string
+	Status      string
+	Type        string
+	Tags        []string
+	ExternalID  string
+	RequesterID int64
+	SubmitterID int64
+	GroupID     int64 // 0 for none
+	BrandID     int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
+	Comments    []Comment
+}
+
+// Comment is a ticket comment.
+type Comment struct {
+	ID          int64
+	AuthorID    int64
+	Body        string
+	Public      bool
+	Attachments []Attachment
+	CreatedAt   time.Time
+}
+
+// Attachment is an uploaded file.
+type Attachment struct {
+	ID          int64
+	FileName    string
+	ContentType string
+	Data        []byte
+}
+
+// User is a Zendesk user.
+type User struct {
+	ID    int64
+	Name  string
+	Email string
+	Role  string // end-user, agent, admin
+}
+
+type upload struct {
+	token   string
+	files   []Attachment
+	expires time.Time
+}
+
+type idemEntry struct {
+	bodyHash string
+	status   int
+	header   http.Header
+	body     []byte
+	expires  time.Time
+}
+
+// Request is a request as the fake's handler received it (after the
+// validator and the fault injector).
+type Request struct {
+	Method, Path, RawQuery string
+	Header                 http.Header
+	Body                   []byte
+}
+
+// Fake is a fake Zendesk Support account. It is safe for concurrent use.
+type Fake struct {
+	// Faults schedules failures in front of the vendor handler (after
+	// spec validation).
+	Faults *fake.Injector
+	fake.Server
+
+	handler   http.Handler
+	validator *jirafake.Validator
+
+	mu        sync.Mutex
+	now       func() time.Time
+	nextID    int64
+	tickets   []*Ticket
+	users     []*User
+	groups    map[int64]string
+	brands    map[int64]string
+	uploads   map[string]*upload
+	keys      map[string]*idemEntry
+	requests  []Request
+	rateLimit int
+	rlWindow  time.Time
+	rlCount   int
+}
+
+// Option configures a Fake.
+type Option func(*Fake)
+
+// WithClock sets the clock for timestamps, idempotency keys, upload
+// tokens and the rate-limit window.
+func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
+
+// WithRateLimit allows n requests per clock minute; the next get 429 with
+// Retry-After (seconds to the next minute) and a text/plain body.
+func WithRateLimit(n int) Option { return func(f *Fake) { f.rateLimit = n } }
+
+// New returns a fake with the seeded agent, Alice (an end user), two
+// groups (Support, Network) and two brands (Default, IT). Start it with
+// StartAt, or serve Handler yourself.
+func New(opts ...Option) *Fake {
+	f := &Fake{
+		Faults:  &fake.Injector{},
+		now:     time.Now,
+		nextID:  1,
+		groups:  map[int64]string{SupportGroupID: "Support", NetworkGroupID: "Network"},
+		brands:  map[int64]string{DefaultBrandID: "Default", ITBrandID: "IT"},
+		uploads: map[string]*upload{},
+		keys:    map[string]*idemEntry{},
+		users: []*User{
+			{ID: AgentID, Name: "Ticketray Agent", Email: Email, Role: "agent"},
+			{ID: AliceID, Name: "Alice Example", Email: AliceEmail, Role: "end-user"},
+		},
+	}
+	for _, o := range opts {
+		o(f)
+	}
+	f.Faults.Now = f.now
+	spec, err := supportSpec()
+	if err != nil {
+		panic("zdfake: " + err.Error()) // the embedded spec: only a broken build fails here
+	}
+	f.validator = jirafake.NewValidator(spec, validationError, nil)
+	f.handler = readBody(stripJSON(f.validator.Wrap(f.Faults.Wrap(http.HandlerFunc(f.serve)))))
+	return f
+}
+
+// Start returns a new fake serving on a fresh loopback port.
+func Start(opts ...Option) *Fake {
+	f := New(opts...)
+	if err := f.StartAt(""); err != nil {
+		panic(err) // a loopback listener: only a broken test machine fails here
+	}
+	return f
+}
+
+// StartAt serves the fake on addr, reserved earlier with fake.Reserve (or
+// a new port for ""). A closed fake may be started again; its data is kept.
+func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.handler) }
+
+// Handler is the fake's HTTP handler: validation, faults, then Zendesk.
+func (f *Fake) Handler() http.Handler { return f.handler }
+
+// Violations lists requests (and fake responses) that broke the Support
+// API spec or a rule Zendesk states only in prose, oldest first.
+func (f *Fake) Violations() []string { return f.validator.Violations() }
+
+// Count returns how many tickets carry the external id (the delivery's
+// idempotency key).
+func (f *Fake) Count(externalID string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, t := range f.tickets {
+		if t.ExternalID == externalID {
+			n++
+		}
+	}
+	return n
+}
+
+// GroupsOf lists the group_id ("" for none) of each ticket carrying the
+// external id, oldest first: where the connection that created it placed
+// it.
+func (f *Fake) GroupsOf(externalID string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, t := range f.tickets {
+		if t.ExternalID == externalID {
+			g := ""
+			if t.GroupID != 0 {
+				g = strconv.FormatInt(t.GroupID, 10)
+			}
+			out = append(out, g)
+		}
+	}
+	return out
+}
+
+// Tickets returns a copy of every ticket, oldest first.
+func (f *Fake) Tickets() []Ticket {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Ticket, len(f.tickets))
+	for i, t := range f.tickets {
+		out[i] = cloneTicket(t)
+	}
+	return out
+}
+
+// Ticket returns a copy of the ticket with id, and whether it exists.
+func (f *Fake) Ticket(id int64) (Ticket, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.ticket(id); t != nil {
+		return cloneTicket(t), true
+	}
+	return Ticket{}, false
+}
+
+// SetStatus changes a ticket's status as an agent would (solved, closed,
+// …) and reports whether it exists.
+func (f *Fake) SetStatus(id int64, status string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.ticket(id)
+	if t == nil {
+		return false
+	}
+	t.Status, t.UpdatedAt = status, f.now().UTC()
+	return true
+}
+
+// User returns the user with the email, and whether there is one.
+func (f *Fake) User(email string) (User, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if u := f.userByEmail(email); u != nil {
+		return *u, true
+	}
+	return User{}, false
+}
+
+// Requests returns a copy of every request the vendor handler received.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Request, len(f.requests))
+	for i, r := range f.requests {
+		r.Header = r.Header.Clone()
+		r.Body = slices.Clone(r.Body)
+		out[i] = r
+	}
+	return out
+}
+
+func cloneTicket(t *Ticket) Ticket {
+	c := *t
+	c.Tags = slices.Clone(t.Tags)
+	c.Comments = make([]Comment, len(t.Comments))
+	for i, cm := range t.Comments {
+		cm.Attachments = slices.Clone(cm.Attachments)
+		c.Comments[i] = cm
+	}
+	return c
+}
+
+// ticket returns the ticket with id, or nil. The caller holds f.mu.
+func (f *Fake) ticket(id int64) *Ticket {
+	for _, t := range f.tickets {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// userByEmail returns the user with email, or nil. The caller holds f.mu.
+func (f *Fake) userByEmail(email string) *User {
+	for _, u := range f.users {
+		if u.Email != "" && equalFold(u.Email, email) {
+			return u
+		}
+	}
+	return nil
+}
+
+func (f *Fake) user(id int64) *User {
+	for _, u := range f.users {
+		if u.ID == id {
+			return u
+		}
+	}
+	return nil
+}
+
+// id returns a new record id. The caller holds f.mu.
+func (f *Fake) id() int64 {
+	n := f.nextID
+	f.nextID++
+	return n
+}
+
+// readBody reads the request body before the validator and the fault
+// injector see the request: net/http notices that a client went away only
+// once the body has been read, so a Hang fault on a POST would otherwise
+// outlive the client's timeout.
+func readBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+		if err != nil {
+			writeText(w, http.StatusBadRequest, "Bad Request")
+			return
+		}
+		if len(b) > maxBody {
+			writeText(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		next.ServeHTTP(w, r)
+	})
+}
+
+func newToken() string {
+	var b [16]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic("zdfake: crypto/rand: " + err.Error())
+	}
+	return hex.EncodeToString(b[:])
+}
