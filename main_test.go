@@ -335,7 +335,8 @@ drain:
 			break drain
 		}
 	}
-	assertNoFyneError(t, "quitting", withoutPrefsRace(stderr[n:]))
+	assertNoFyneError(t, "quitting", withoutPrefsRace(t, stderr[n:]))
+	assertNoFynePreferences(t, cmd.Env)
 	t.Logf("stderr:\n%s", strings.Join(stderr, "\n"))
 }
 

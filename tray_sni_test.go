@@ -112,7 +112,8 @@ func TestTrayHosted(t *testing.T) {
 	if p.waitErr != nil {
 		t.Errorf("after Quit: %v\nstderr:\n%s", p.waitErr, strings.Join(p.stderr, "\n"))
 	}
-	assertNoFyneError(t, "running", withoutPrefsRace(p.stderr))
+	assertNoFyneError(t, "running", withoutPrefsRace(t, p.stderr))
+	assertNoFynePreferences(t, env)
 }
 
 // waitUntil re-checks cond (a state in another process) until it holds.

@@ -36,6 +36,7 @@ var icons = map[string]fyne.Resource{
 // windows instead: see tray.go and child.go for why there are two.
 func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	a := fyneapp.NewWithID(AppID)
+	keepPreferencesInMemory(a)
 	a.SetIcon(fyne.NewStaticResource("icon.png", assets.Icon))
 	if env.Getenv(EnvWindowsProcess) == "1" {
 		return runWindows(ctx, a, svc, env, os.Stdin, os.Stdout)
@@ -48,6 +49,43 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	}
 	return runTray(ctx, a, svc, env, windows, tray)
 }
+
+// keepPreferencesInMemory stops Fyne from ever writing its preferences
+// file: Ticketray keeps nothing there (only Fyne's file dialog remembers
+// its last folder, now for the life of the windows process).
+//
+// Fyne rewrites the file when the app stops, truncating it first, while
+// its own watcher (and the other Ticketray process's, which shares AppID)
+// may read it at that moment and log "Preferences load error: EOF"
+// (fyne-io/fyne#2936). The ID stays: without one Fyne logs an error
+// whenever UniqueID is asked for (the file dialog, the icon cache), and
+// notifications use it. Replacing the preferences store through Fyne's
+// provider hook is its public way to keep them elsewhere; Fyne saves
+// only its own file-backed store, at a change or at stop, so with this
+// no Ticketray process writes the file.
+func keepPreferencesInMemory(a fyne.App) { a.SetCloudProvider(memoryPreferences{}) }
+
+// memoryPreferences provides Fyne's preferences from memory (see
+// keepPreferencesInMemory).
+type memoryPreferences struct{}
+
+var _ fyne.CloudProviderPreferences = memoryPreferences{}
+
+func (memoryPreferences) ProviderName() string { return "memory" }
+func (memoryPreferences) ProviderDescription() string {
+	return "Preferences kept in memory, never written"
+}
+func (memoryPreferences) ProviderIcon() fyne.Resource { return nil }
+func (memoryPreferences) Setup(fyne.App) error        { return nil }
+func (memoryPreferences) Cleanup(fyne.App)            {}
+
+// CloudPreferences keeps the values Fyne loaded at start and any set
+// since, in memory: Fyne's store saves only while it is the app's own.
+func (memoryPreferences) CloudPreferences(a fyne.App) fyne.Preferences {
+	return inMemoryPreferences{a.Preferences()}
+}
+
+type inMemoryPreferences struct{ fyne.Preferences }
 
 // brandName is IT's name for the app, or Ticketray.
 func brandName(svc *app.Service) string {
