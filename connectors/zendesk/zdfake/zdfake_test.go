@@ -264,8 +264,10 @@ func TestFindByExternalID(t *testing.T) {
 	}
 	got := do(t, f, call{method: "GET", path: "/api/v2/tickets?external_id=a"})
 	var out struct {
-		Tickets []struct{ ExternalID string `json:"external_id"` }
-		Count   int
+		Tickets []struct {
+			ExternalID string `json:"external_id"`
+		}
+		Count int
 	}
 	if err := json.Unmarshal([]byte(got.body), &out); err != nil || out.Count != 2 || len(out.Tickets) != 2 || out.Tickets[0].ExternalID != "a" {
 		t.Errorf("list = %d %s", got.status, got.body)
