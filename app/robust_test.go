@@ -1,6 +1,7 @@
 package app
 
 import (
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -229,5 +230,42 @@ func TestSavedLine(t *testing.T) {
 		if got := savedLine(tt.conns, tt.mis); got != tt.want {
 			t.Errorf("savedLine(%v, %v) = %q, want %q", tt.conns, tt.mis, got, tt.want)
 		}
+	}
+}
+
+// A ticket damaged on disk dies during the drain (the store marks it); the
+// drain counts it and exits 1, and every readable ticket is delivered.
+func TestDrainCountsDamagedTickets(t *testing.T) {
+	jf := startJira(t)
+	h := newHarness(t)
+	cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		ids = append(ids, strings.TrimSpace(h.mustRun("--config", cfg, "report", "--summary", fmt.Sprint("ticket ", i), "--no-system-info").stdout))
+	}
+	db, err := sql.Open("sqlite", h.env[EnvDBPath])
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Flip the last byte of one sealed payload: it fails authentication.
+	var payload []byte
+	if err := db.QueryRow("SELECT payload FROM tickets WHERE id = ?", ids[1]).Scan(&payload); err != nil {
+		t.Fatal(err)
+	}
+	payload[len(payload)-1] ^= 1
+	if _, err := db.Exec("UPDATE tickets SET payload = ? WHERE id = ?", payload, ids[1]); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	r := h.run("--config", cfg, "drain", "--timeout", "30s", "--json")
+	var sum delivery.Summary
+	if err := json.Unmarshal([]byte(r.stdout), &sum); err != nil {
+		t.Fatalf("drain --json: %v\n%s", err, r.stdout)
+	}
+	if r.code != ExitFailure || sum.Died != 1 || sum.LeftTotal != 0 {
+		t.Errorf("drain: exit %d, summary %+v\n%s", r.code, sum, r.stderr)
+	}
+	if n := len(jf.Issues()); n != 2 {
+		t.Errorf("Jira holds %d issues, want the 2 readable tickets", n)
 	}
 }
