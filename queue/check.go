@@ -270,39 +270,32 @@ func (s *Store) integrity(ctx context.Context) (damage, error) {
 	return d, nil
 }
 
-// countUnreadable counts the tickets whose payload fails authentication.
+// countUnreadable counts the tickets whose payload fails authentication,
+// one row at a time (payloads with attachments can be large).
 func (s *Store) countUnreadable(ctx context.Context) (int, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT id, dek_id, payload FROM tickets")
 	if err != nil {
 		return 0, err
 	}
-	type sealed struct {
-		id   string
-		dek  int64
-		blob []byte
-	}
-	var all []sealed
-	for rows.Next() {
-		var r sealed
-		if err := rows.Scan(&r.id, &r.dek, &r.blob); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		all = append(all, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return 0, err
-	}
+	defer rows.Close()
 	n := 0
-	for _, r := range all {
-		if _, err := s.open(ctx, "tickets", r.id, r.dek, r.blob); errors.Is(err, ErrTampered) {
+	for rows.Next() {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var id string
+		var dek int64
+		var blob []byte
+		if err := rows.Scan(&id, &dek, &blob); err != nil {
+			return n, err
+		}
+		if _, err := s.open(ctx, "tickets", id, dek, blob); errors.Is(err, ErrTampered) {
 			n++
 		} else if err != nil {
 			return n, err
 		}
 	}
-	return n, nil
+	return n, rows.Err()
 }
 
 func quoteIdent(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
