@@ -4,9 +4,10 @@
 package all
 
 import (
-	_ "github.com/ticketray/ticketray/connectors/bmchelix"   // "bmc_helix"
-	_ "github.com/ticketray/ticketray/connectors/jira"       // "jira"
-	_ "github.com/ticketray/ticketray/connectors/jsm"        // "jsm"
-	_ "github.com/ticketray/ticketray/connectors/servicenow" // "servicenow"
-	_ "github.com/ticketray/ticketray/connectors/zendesk"    // "zendesk"
+	_ "github.com/ticketray/ticketray/connectors/bmchelix"     // "bmc_helix"
+	_ "github.com/ticketray/ticketray/connectors/freshservice" // "freshservice"
+	_ "github.com/ticketray/ticketray/connectors/jira"         // "jira"
+	_ "github.com/ticketray/ticketray/connectors/jsm"          // "jsm"
+	_ "github.com/ticketray/ticketray/connectors/servicenow"   // "servicenow"
+	_ "github.com/ticketray/ticketray/connectors/zendesk"      // "zendesk"
 )

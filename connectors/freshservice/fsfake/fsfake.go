@@ -1,0 +1,839 @@
+// Package fsfake is a Freshservice API v2 server for tests. It speaks
+// Freshservice's wire format for what Ticketray uses: create a ticket (JSON,
+// or multipart/form-data with attachments[]), view and list tickets, the
+// filter API (GET /api/v2/tickets/filter?query="…"), private notes (JSON or
+// multipart), and the ticket form fields. It authenticates as Freshservice
+// does (Basic auth, the agent's API key as the user name, any password),
+// rate-limits per minute with Freshservice's headers and a Retry-After in
+// seconds, and validates JSON requests against Freshworks' own (partial)
+// Swagger, recording what does not match in Violations. Faults are
+// injected in front of the vendor handler.
+//
+// Freshness: the fake's filter sees a ticket as soon as it is created. A
+// real account's filter index may lag (unverified); see the connector's
+// package doc.
+package fsfake
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"math"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
+)
+
+// Credentials and account data every fake starts with.
+const (
+	// APIKey is the agent's API key the fake accepts as the Basic user
+	// name. The password is ignored, as Freshservice ignores it ("X" by
+	// convention).
+	APIKey = "fsfake-agent-api-key-3f9a1c"
+	// PrimaryWorkspaceID is the account's primary workspace: tickets
+	// created without workspace_id land there, and a filter query without
+	// a workspace_id condition sees only it.
+	PrimaryWorkspaceID int64 = 2
+	// ITWorkspaceID is a second workspace.
+	ITWorkspaceID int64 = 3
+	// ServiceDeskGroupID and NetworkGroupID are agent groups.
+	ServiceDeskGroupID int64 = 14000000101
+	NetworkGroupID     int64 = 14000000102
+	// ExternalIDField is a single-line text custom field the fake knows
+	// when started WithTicketrayField.
+	ExternalIDField = "ticketray_id"
+)
+
+// maxAttachments is Freshservice's limit on a ticket's attachments
+// together (the spec: "cannot exceed 15MB").
+const maxAttachments = 15 << 20
+
+// maxBody bounds a request body.
+const maxBody = 32 << 20
+
+// Ticket is a stored ticket.
+type Ticket struct {
+	ID           int64
+	Subject      string
+	Description  string // HTML
+	Email        string
+	RequesterID  int64
+	Status       int
+	Priority     int
+	Urgency      int
+	Impact       int
+	Source       int
+	Category     string
+	Tags         []string
+	CustomFields map[string]any
+	WorkspaceID  int64
+	GroupID      int64 // 0: none
+	Attachments  []Attachment
+	Notes        []Note
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// Attachment is a stored file.
+type Attachment struct {
+	ID          int64
+	Name        string
+	ContentType string
+	Data        []byte
+}
+
+// Note is a note on a ticket.
+type Note struct {
+	Body        string
+	Private     bool
+	Attachments []Attachment
+}
+
+// Request is a request the fake received.
+type Request struct {
+	Method, Path string
+	Query        map[string][]string
+	Header       http.Header
+	Body         []byte
+}
+
+// Option configures a Fake.
+type Option func(*Fake)
+
+// WithRateLimit allows n requests a minute (Freshservice's minute-level
+// limits); the next ones get 429 with Retry-After until the minute ends.
+func WithRateLimit(n int) Option { return func(f *Fake) { f.rateLimit = n } }
+
+// WithClock sets the fake's clock.
+func WithClock(now func() time.Time) Option { return func(f *Fake) { f.now = now } }
+
+// WithCustomField defines a ticket custom field of a Freshservice field
+// type: custom_text, custom_number, custom_checkbox, custom_dropdown or
+// custom_date.
+func WithCustomField(name, fieldType string) Option {
+	return func(f *Fake) { f.fields[name] = fieldType }
+}
+
+// WithTicketrayField defines ExternalIDField as a single-line text field.
+func WithTicketrayField() Option { return WithCustomField(ExternalIDField, "custom_text") }
+
+// Fake is a Freshservice account.
+type Fake struct {
+	fake.Server
+	Faults *fake.Injector
+
+	mu         sync.Mutex
+	tickets    []*Ticket
+	nextID     int64
+	nextAttID  int64
+	requesters map[string]int64
+	fields     map[string]string
+	requests   []Request
+	violations []string
+	rateLimit  int
+	rlWindow   time.Time
+	rlCount    int
+	now        func() time.Time
+}
+
+// New returns a fake that is not serving yet (see StartAt).
+func New(opts ...Option) *Fake {
+	f := &Fake{Faults: &fake.Injector{}, nextID: 0, nextAttID: 14000000000, requesters: map[string]int64{},
+		fields: map[string]string{}, now: time.Now}
+	for _, o := range opts {
+		o(f)
+	}
+	return f
+}
+
+// Start returns a fake serving on a new loopback port.
+func Start(opts ...Option) *Fake {
+	f := New(opts...)
+	if err := f.StartAt(""); err != nil {
+		panic(err)
+	}
+	return f
+}
+
+// StartAt serves on addr (from fake.Reserve), or a new port for "". The
+// fake keeps its tickets across Close and StartAt.
+func (f *Fake) StartAt(addr string) error { return f.Serve(addr, f.Handler()) }
+
+// Handler is the fake's HTTP handler, faults first.
+func (f *Fake) Handler() http.Handler { return f.Faults.Wrap(http.HandlerFunc(f.serve)) }
+
+// Count is how many tickets carry the idempotency key: as a tag or as the
+// value of a custom field.
+func (f *Fake) Count(key string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, t := range f.tickets {
+		if carries(t, key) {
+			n++
+		}
+	}
+	return n
+}
+
+func carries(t *Ticket, key string) bool {
+	if slices.Contains(t.Tags, key) {
+		return true
+	}
+	for _, v := range t.CustomFields {
+		if s, ok := v.(string); ok && s == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Place names where a ticket lives: its workspace and group.
+func Place(workspaceID, groupID int64) string {
+	return fmt.Sprintf("workspace %d, group %d", workspaceID, groupID)
+}
+
+// Places lists where each ticket carrying key lives (see Place).
+func (f *Fake) Places(key string) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for _, t := range f.tickets {
+		if carries(t, key) {
+			out = append(out, Place(t.WorkspaceID, t.GroupID))
+		}
+	}
+	return out
+}
+
+// Ticket returns a copy of the ticket with the id, or nil.
+func (f *Fake) Ticket(id int64) *Ticket {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if t := f.find(id); t != nil {
+		c := *t
+		c.Tags = slices.Clone(t.Tags)
+		c.CustomFields = maps.Clone(t.CustomFields)
+		c.Attachments = slices.Clone(t.Attachments)
+		c.Notes = slices.Clone(t.Notes)
+		return &c
+	}
+	return nil
+}
+
+// SetStatus changes a ticket's status, as an agent would.
+func (f *Fake) SetStatus(id int64, status int) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.find(id)
+	if t == nil {
+		return false
+	}
+	t.Status, t.UpdatedAt = status, f.now().UTC()
+	return true
+}
+
+// Requests returns the requests received, oldest first.
+func (f *Fake) Requests() []Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.requests)
+}
+
+// Violations lists requests that broke the spec or Freshservice's rules
+// the fake enforces (the answer was 400), oldest first.
+func (f *Fake) Violations() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.violations)
+}
+
+func (f *Fake) find(id int64) *Ticket {
+	for _, t := range f.tickets {
+		if t.ID == id {
+			return t
+		}
+	}
+	return nil
+}
+
+// Error answers. Freshservice's v2 errors are {"code","message"} for
+// authentication and access, and {"description","errors":[{field,message,
+// code}]} for validation (the Freshworks v2 convention; codes from the
+// Freshworks-published spec). The message texts of invalid_credentials
+// and access_denied are Freshworks' own as clients report them; the others
+// are the fake's wording in that format.
+const (
+	msgLoginRequired = "You have to be logged in to perform this action."
+	msgAccessDenied  = "You are not authorized to perform this action."
+	msgNotFound      = "The requested resource could not be found."
+	msgValidation    = "Validation failed"
+	msgRateLimit     = "You have exceeded the limit of requests per minute"
+)
+
+// FieldError is one entry of a validation error body.
+type FieldError struct {
+	Field   string `json:"field"`
+	Message string `json:"message"`
+	Code    string `json:"code"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeCode(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]string{"code": code, "message": msg})
+}
+
+func writeInvalid(w http.ResponseWriter, errs ...FieldError) {
+	writeJSON(w, http.StatusBadRequest, map[string]any{"description": msgValidation, "errors": errs})
+}
+
+func (f *Fake) violation(format string, args ...any) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.violations = append(f.violations, fmt.Sprintf(format, args...))
+}
+
+func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	f.mu.Lock()
+	f.requests = append(f.requests, Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header.Clone(), Body: slices.Clone(body)})
+	f.mu.Unlock()
+	if err != nil || len(body) > maxBody {
+		writeInvalid(w, FieldError{"", "The request body could not be read", "invalid_json"})
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	// Freshservice v2 takes the API key as the Basic user name; the
+	// password is ignored.
+	user, _, ok := r.BasicAuth()
+	if !ok || subtle.ConstantTimeCompare([]byte(user), []byte(APIKey)) != 1 {
+		writeCode(w, http.StatusUnauthorized, "invalid_credentials", msgLoginRequired)
+		return
+	}
+	if f.rateLimited(w) {
+		return
+	}
+	if r.Method == http.MethodPost || r.Method == http.MethodPut {
+		mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+		if mt != "application/json" && mt != "multipart/form-data" {
+			writeCode(w, http.StatusUnsupportedMediaType, "invalid_content_type",
+				"Content-Type header is set to "+strconvQuote(mt)+". It should be set to application/json")
+			f.violation("%s %s: Content-Type %q", r.Method, r.URL.Path, mt)
+			return
+		}
+	}
+	if v := f.validate(r); v != "" {
+		f.violation("%s", v)
+		writeInvalid(w, FieldError{"", v, "invalid_value"})
+		return
+	}
+	r.Body = io.NopCloser(bytes.NewReader(body))
+
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	rest, ok := strings.CutPrefix(path, "/api/v2/")
+	if !ok {
+		writeCode(w, http.StatusNotFound, "not_found", msgNotFound)
+		return
+	}
+	parts := strings.Split(rest, "/")
+	switch {
+	case rest == "tickets" && r.Method == http.MethodPost:
+		f.create(w, r, body)
+	case rest == "tickets" && r.Method == http.MethodGet:
+		f.list(w, r)
+	case rest == "tickets/filter" && r.Method == http.MethodGet:
+		f.filter(w, r)
+	case rest == "ticket_form_fields" && r.Method == http.MethodGet:
+		f.formFields(w)
+	case len(parts) == 2 && parts[0] == "tickets" && r.Method == http.MethodGet:
+		f.get(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "tickets" && parts[2] == "notes" && r.Method == http.MethodPost:
+		f.note(w, r, parts[1], body)
+	default:
+		writeCode(w, http.StatusNotFound, "not_found", msgNotFound)
+	}
+}
+
+func strconvQuote(s string) string {
+	if s == "" {
+		return "nothing"
+	}
+	return s
+}
+
+// rateLimited counts the request in the current minute and sets
+// Freshservice's rate-limit headers.
+func (f *Fake) rateLimited(w http.ResponseWriter) bool {
+	f.mu.Lock()
+	if f.rateLimit <= 0 {
+		f.mu.Unlock()
+		return false
+	}
+	now := f.now().UTC()
+	window := now.Truncate(time.Minute)
+	if !window.Equal(f.rlWindow) {
+		f.rlWindow, f.rlCount = window, 0
+	}
+	f.rlCount++
+	used, limit := f.rlCount, f.rateLimit
+	f.mu.Unlock()
+
+	h := w.Header()
+	h.Set("X-RateLimit-Total", strconv.Itoa(limit))
+	h.Set("X-RateLimit-Remaining", strconv.Itoa(max(limit-used, 0)))
+	h.Set("X-RateLimit-Used-CurrentRequest", "1")
+	if used <= limit {
+		return false
+	}
+	h.Set("Retry-After", strconv.Itoa(int(math.Ceil(window.Add(time.Minute).Sub(now).Seconds()))))
+	writeCode(w, http.StatusTooManyRequests, "rate_limit_exceeded", msgRateLimit)
+	return true
+}
+
+// ticketInput is a create request, from JSON or multipart.
+type ticketInput struct {
+	fields       map[string]any // top-level JSON values (numbers as float64)
+	tags         []string
+	customFields map[string]any
+	attachments  []Attachment
+}
+
+// createFields are the fields a create request may carry (Freshservice's
+// create ticket parameters). Any other is invalid_field.
+var createFields = []string{"subject", "description", "email", "requester_id", "phone", "name", "status", "priority",
+	"urgency", "impact", "source", "type", "category", "sub_category", "item_category", "group_id", "responder_id",
+	"department_id", "workspace_id", "tags", "custom_fields", "cc_emails", "due_by", "fr_due_by"}
+
+func (f *Fake) create(w http.ResponseWriter, r *http.Request, body []byte) {
+	in, errs := f.decodeCreate(r, body)
+	if len(errs) == 0 {
+		errs = f.checkCreate(in)
+	}
+	if len(errs) > 0 {
+		f.violation("POST /api/v2/tickets: %+v", errs)
+		writeInvalid(w, errs...)
+		return
+	}
+	now := f.now().UTC().Truncate(time.Second)
+	num := func(k string, def int) int {
+		if v, ok := in.fields[k].(float64); ok {
+			return int(v)
+		}
+		return def
+	}
+	str := func(k string) string { s, _ := in.fields[k].(string); return s }
+
+	f.mu.Lock()
+	f.nextID++
+	t := &Ticket{ID: f.nextID, Subject: str("subject"), Description: str("description"), Email: str("email"),
+		Status: num("status", 2), Priority: num("priority", 1), Urgency: num("urgency", 1), Impact: num("impact", 1),
+		Source: num("source", 2), Category: str("category"), Tags: in.tags, CustomFields: map[string]any{},
+		WorkspaceID: int64(num("workspace_id", int(PrimaryWorkspaceID))), GroupID: int64(num("group_id", 0)),
+		CreatedAt: now, UpdatedAt: now}
+	for name := range f.fields {
+		t.CustomFields[name] = nil
+	}
+	maps.Copy(t.CustomFields, in.customFields)
+	if t.Email != "" {
+		id, ok := f.requesters[strings.ToLower(t.Email)]
+		if !ok { // Freshservice adds a requester for an unknown email
+			id = 14000000500 + int64(len(f.requesters))
+			f.requesters[strings.ToLower(t.Email)] = id
+		}
+		t.RequesterID = id
+	}
+	for _, a := range in.attachments {
+		f.nextAttID++
+		a.ID = f.nextAttID
+		t.Attachments = append(t.Attachments, a)
+	}
+	f.tickets = append(f.tickets, t)
+	out := f.render(t, r, true)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"ticket": out})
+}
+
+// decodeCreate reads a JSON or multipart create request.
+func (f *Fake) decodeCreate(r *http.Request, body []byte) (ticketInput, []FieldError) {
+	in := ticketInput{fields: map[string]any{}, customFields: map[string]any{}}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		if err := json.Unmarshal(body, &in.fields); err != nil || in.fields == nil {
+			return in, []FieldError{{"", "Request body has invalid json format", "invalid_json"}}
+		}
+		var errs []FieldError
+		if raw, ok := in.fields["tags"]; ok {
+			list, ok := raw.([]any)
+			for _, v := range list {
+				s, isStr := v.(string)
+				ok = ok && isStr
+				in.tags = append(in.tags, s)
+			}
+			if !ok {
+				errs = append(errs, FieldError{"tags", "It should be a/an Array of Strings", "datatype_mismatch"})
+			}
+		}
+		if raw, ok := in.fields["custom_fields"]; ok {
+			m, ok := raw.(map[string]any)
+			if !ok {
+				errs = append(errs, FieldError{"custom_fields", "It should be a/an key/value pair", "datatype_mismatch"})
+			}
+			in.customFields = m
+		}
+		delete(in.fields, "tags")
+		delete(in.fields, "custom_fields")
+		return in, errs
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	var errs []FieldError
+	total := 0
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return in, []FieldError{{"", "The multipart body could not be read", "invalid_value"}}
+		}
+		data, _ := io.ReadAll(p)
+		name := p.FormName()
+		switch {
+		case name == "attachments[]":
+			if p.FileName() == "" {
+				errs = append(errs, FieldError{"attachments", "It should be a/an Array of Files", "datatype_mismatch"})
+				continue
+			}
+			total += len(data)
+			ct := p.Header.Get("Content-Type")
+			in.attachments = append(in.attachments, Attachment{Name: p.FileName(), ContentType: ct, Data: data})
+		case name == "tags[]":
+			in.tags = append(in.tags, string(data))
+		case strings.HasPrefix(name, "custom_fields[") && strings.HasSuffix(name, "]"):
+			in.customFields[name[len("custom_fields["):len(name)-1]] = string(data)
+		case slices.Contains([]string{"status", "priority", "urgency", "impact", "source", "group_id", "workspace_id",
+			"requester_id", "responder_id", "department_id"}, name):
+			n, err := strconv.ParseFloat(string(data), 64)
+			if err != nil {
+				errs = append(errs, FieldError{name, "It should be a/an Integer", "datatype_mismatch"})
+				continue
+			}
+			in.fields[name] = n
+		case slices.Contains(createFields, name):
+			in.fields[name] = string(data)
+		default:
+			errs = append(errs, FieldError{name, "Unexpected/invalid field in request", "invalid_field"})
+		}
+	}
+	if total > maxAttachments {
+		errs = append(errs, FieldError{"attachments", "The total size of the attachments cannot exceed 15MB", "invalid_value"})
+	}
+	return in, errs
+}
+
+// checkCreate applies Freshservice's create rules.
+func (f *Fake) checkCreate(in ticketInput) []FieldError {
+	var errs []FieldError
+	for k := range in.fields {
+		if !slices.Contains(createFields, k) {
+			errs = append(errs, FieldError{k, "Unexpected/invalid field in request", "invalid_field"})
+		}
+	}
+	if s, _ := in.fields["subject"].(string); strings.TrimSpace(s) == "" {
+		errs = append(errs, FieldError{"subject", "It should not be blank as this is a mandatory field", "missing_field"})
+	}
+	if s, _ := in.fields["description"].(string); strings.TrimSpace(s) == "" {
+		errs = append(errs, FieldError{"description", "It should not be blank as this is a mandatory field", "missing_field"})
+	}
+	_, hasEmail := in.fields["email"]
+	_, hasReq := in.fields["requester_id"]
+	_, hasPhone := in.fields["phone"]
+	if !hasEmail && !hasReq && !hasPhone {
+		errs = append(errs, FieldError{"requester_id", "Please fill at least 1 of requester_id, phone, email fields", "missing_field"})
+	}
+	if e, ok := in.fields["email"].(string); hasEmail && (!ok || !strings.Contains(e, "@")) {
+		errs = append(errs, FieldError{"email", "It should be in the 'valid email address' format", "invalid_value"})
+	}
+	for _, rule := range []struct {
+		name     string
+		lo, hi   int
+		required bool
+	}{{"status", 2, 5, true}, {"priority", 1, 4, true}, {"urgency", 1, 3, false}, {"impact", 1, 3, false}, {"source", 1, 10, false}} {
+		v, ok := in.fields[rule.name]
+		if !ok {
+			if rule.required {
+				errs = append(errs, FieldError{rule.name, "It should not be blank as this is a mandatory field", "missing_field"})
+			}
+			continue
+		}
+		n, isNum := v.(float64)
+		if !isNum || n != math.Trunc(n) {
+			errs = append(errs, FieldError{rule.name, "It should be a/an Integer", "datatype_mismatch"})
+			continue
+		}
+		if int(n) < rule.lo || int(n) > rule.hi {
+			errs = append(errs, FieldError{rule.name, fmt.Sprintf("It should be one of these values: '%s'", rangeList(rule.lo, rule.hi)), "invalid_value"})
+		}
+	}
+	if v, ok := in.fields["workspace_id"]; ok {
+		if n, _ := v.(float64); int64(n) != PrimaryWorkspaceID && int64(n) != ITWorkspaceID {
+			errs = append(errs, FieldError{"workspace_id", "There is no workspace matching the given workspace_id", "invalid_value"})
+		}
+	}
+	if v, ok := in.fields["group_id"]; ok {
+		if n, _ := v.(float64); int64(n) != ServiceDeskGroupID && int64(n) != NetworkGroupID {
+			errs = append(errs, FieldError{"group_id", "There is no group matching the given group_id", "invalid_value"})
+		}
+	}
+	for k, v := range in.customFields {
+		if _, ok := f.fields[k]; !ok {
+			errs = append(errs, FieldError{k, "Unexpected/invalid field in request", "invalid_field"})
+			continue
+		}
+		if _, ok := v.(string); !ok && v != nil {
+			errs = append(errs, FieldError{k, "It should be a/an String", "datatype_mismatch"})
+		}
+	}
+	for _, tag := range in.tags {
+		if strings.TrimSpace(tag) == "" || len(tag) > 255 || strings.Contains(tag, ",") {
+			errs = append(errs, FieldError{"tags", "It should not contain elements that are blank, longer than 255 characters or hold a comma", "invalid_value"})
+			break
+		}
+	}
+	return errs
+}
+
+func rangeList(lo, hi int) string {
+	var s []string
+	for i := lo; i <= hi; i++ {
+		s = append(s, strconv.Itoa(i))
+	}
+	return strings.Join(s, ",")
+}
+
+// render is a ticket as the API returns it. View includes tags and
+// attachments; list and filter answers leave tags out (Freshservice
+// embeds them only on request). The caller holds f.mu.
+func (f *Fake) render(t *Ticket, r *http.Request, view bool) map[string]any {
+	var group any
+	if t.GroupID != 0 {
+		group = t.GroupID
+	}
+	var category any
+	if t.Category != "" {
+		category = t.Category
+	}
+	out := map[string]any{
+		"id": t.ID, "subject": t.Subject, "description": t.Description, "description_text": stripTags(t.Description),
+		"status": t.Status, "priority": t.Priority, "urgency": t.Urgency, "impact": t.Impact, "source": t.Source,
+		"type": "Incident", "category": category, "group_id": group, "requester_id": t.RequesterID,
+		"workspace_id": t.WorkspaceID, "custom_fields": maps.Clone(t.CustomFields),
+		"created_at": t.CreatedAt.Format(time.RFC3339), "updated_at": t.UpdatedAt.Format(time.RFC3339),
+		"spam": false, "is_escalated": false, "fr_escalated": false,
+	}
+	if view {
+		out["tags"] = append([]string{}, t.Tags...)
+		atts := []map[string]any{}
+		base := "http://" + r.Host
+		for _, a := range t.Attachments {
+			atts = append(atts, map[string]any{"id": a.ID, "name": a.Name, "content_type": a.ContentType, "size": len(a.Data),
+				"attachment_url": fmt.Sprintf("%s/helpdesk/attachments/%d", base, a.ID)})
+		}
+		out["attachments"] = atts
+	}
+	return out
+}
+
+func stripTags(s string) string {
+	var b strings.Builder
+	in := false
+	for _, r := range s {
+		switch {
+		case r == '<':
+			in = true
+		case r == '>':
+			in = false
+		case !in:
+			b.WriteRune(r)
+		}
+	}
+	return strings.TrimSpace(b.String())
+}
+
+func (f *Fake) get(w http.ResponseWriter, r *http.Request, idText string) {
+	id, err := strconv.ParseInt(idText, 10, 64)
+	f.mu.Lock()
+	var t *Ticket
+	if err == nil {
+		t = f.find(id)
+	}
+	var out map[string]any
+	if t != nil {
+		out = f.render(t, r, true)
+	}
+	f.mu.Unlock()
+	if t == nil {
+		writeCode(w, http.StatusNotFound, "not_found", msgNotFound)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ticket": out})
+}
+
+func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	perPage, page := intParam(q.Get("per_page"), 30), intParam(q.Get("page"), 1)
+	if perPage < 1 || perPage > 100 || page < 1 {
+		writeInvalid(w, FieldError{"per_page", "It should be a Positive Integer less than or equal to 100", "invalid_value"})
+		return
+	}
+	f.mu.Lock()
+	var out []map[string]any
+	for i := len(f.tickets) - 1; i >= 0; i-- { // newest first
+		if t := f.tickets[i]; t.WorkspaceID == PrimaryWorkspaceID {
+			out = append(out, f.render(t, r, false))
+		}
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"tickets": pageOf(out, page, perPage)})
+}
+
+func pageOf(list []map[string]any, page, perPage int) []map[string]any {
+	start := min((page-1)*perPage, len(list))
+	end := min(start+perPage, len(list))
+	if list == nil {
+		return []map[string]any{}
+	}
+	return list[start:end]
+}
+
+func intParam(s string, def int) int {
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return -1
+	}
+	return n
+}
+
+func (f *Fake) formFields(w http.ResponseWriter) {
+	f.mu.Lock()
+	fields := []map[string]any{
+		{"id": 1, "name": "requester", "label": "Requester", "field_type": "default_requester", "default_field": true},
+		{"id": 2, "name": "subject", "label": "Subject", "field_type": "default_subject", "default_field": true},
+		{"id": 3, "name": "status", "label": "Status", "field_type": "default_status", "default_field": true},
+		{"id": 4, "name": "priority", "label": "Priority", "field_type": "default_priority", "default_field": true},
+		{"id": 5, "name": "category", "label": "Category", "field_type": "default_category", "default_field": true},
+	}
+	for i, name := range slices.Sorted(maps.Keys(f.fields)) {
+		fields = append(fields, map[string]any{"id": 100 + i, "name": name, "label": name, "field_type": f.fields[name], "default_field": false})
+	}
+	f.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"ticket_fields": fields})
+}
+
+func (f *Fake) note(w http.ResponseWriter, r *http.Request, idText string, body []byte) {
+	var n Note
+	n.Private = true // Freshservice's default
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+		total := 0
+		for {
+			p, err := mr.NextPart()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				writeInvalid(w, FieldError{"", "The multipart body could not be read", "invalid_value"})
+				return
+			}
+			data, _ := io.ReadAll(p)
+			switch p.FormName() {
+			case "body":
+				n.Body = string(data)
+			case "private":
+				n.Private = string(data) == "true"
+			case "attachments[]":
+				if p.FileName() == "" {
+					writeInvalid(w, FieldError{"attachments", "It should be a/an Array of Files", "datatype_mismatch"})
+					return
+				}
+				total += len(data)
+				n.Attachments = append(n.Attachments, Attachment{Name: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
+			default:
+				f.violation("POST notes: unexpected part %q", p.FormName())
+				writeInvalid(w, FieldError{p.FormName(), "Unexpected/invalid field in request", "invalid_field"})
+				return
+			}
+		}
+		if total > maxAttachments {
+			writeInvalid(w, FieldError{"attachments", "The total size of the attachments cannot exceed 15MB", "invalid_value"})
+			return
+		}
+	} else {
+		var in struct {
+			Body    *string `json:"body"`
+			Private *bool   `json:"private"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			writeInvalid(w, FieldError{"", "Request body has invalid json format", "invalid_json"})
+			return
+		}
+		if in.Body != nil {
+			n.Body = *in.Body
+		}
+		if in.Private != nil {
+			n.Private = *in.Private
+		}
+	}
+	if strings.TrimSpace(n.Body) == "" {
+		f.violation("POST notes: no body")
+		writeInvalid(w, FieldError{"body", "It should not be blank as this is a mandatory field", "missing_field"})
+		return
+	}
+	id, err := strconv.ParseInt(idText, 10, 64)
+	f.mu.Lock()
+	var t *Ticket
+	if err == nil {
+		t = f.find(id)
+	}
+	if t == nil {
+		f.mu.Unlock()
+		writeCode(w, http.StatusNotFound, "not_found", msgNotFound)
+		return
+	}
+	for i := range n.Attachments {
+		f.nextAttID++
+		n.Attachments[i].ID = f.nextAttID
+	}
+	t.Notes = append(t.Notes, n)
+	t.UpdatedAt = f.now().UTC().Truncate(time.Second)
+	noteID, at := 14000900000+int64(len(t.Notes)), t.UpdatedAt.Format(time.RFC3339)
+	f.mu.Unlock()
+	writeJSON(w, http.StatusCreated, map[string]any{"conversation": map[string]any{
+		"id": noteID, "body": n.Body, "body_text": stripTags(n.Body), "private": n.Private, "incoming": false,
+		"ticket_id": id, "user_id": 14000000001, "created_at": at, "updated_at": at,
+	}})
+}
