@@ -8,6 +8,7 @@ import (
 	_ "github.com/ticketray/ticketray/connectors/freshservice" // "freshservice"
 	_ "github.com/ticketray/ticketray/connectors/jira"         // "jira"
 	_ "github.com/ticketray/ticketray/connectors/jsm"          // "jsm"
+	_ "github.com/ticketray/ticketray/connectors/salesforce"   // "salesforce"
 	_ "github.com/ticketray/ticketray/connectors/servicenow"   // "servicenow"
 	_ "github.com/ticketray/ticketray/connectors/zendesk"      // "zendesk"
 )
