@@ -333,7 +333,6 @@ func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, er
 	err := c.call(ctx, op, http.MethodGet, incidentFrm, url.Values{
 		"q":      {q},
 		"fields": {"values(" + strings.Join([]string{fieldNumber, c.refField, fieldCompany, fieldSubmit}, ",") + ")"},
-		"sort":   {fieldSubmit + ".asc"},
 	}, body{}, &out)
 	if err != nil {
 		return connectors.Remote{}, err
