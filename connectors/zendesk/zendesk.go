@@ -381,15 +381,17 @@ func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connector
 	return c.attach(ctx, r, []connectors.Attachment{a})
 }
 
-// attach uploads files (one upload token for all of them) and adds them
-// to the ticket in one private comment.
+// attach uploads each file (a token each) and adds them to the ticket in
+// one private comment. Separate tokens rather than one token for several
+// files: comment.uploads takes a list, and the upload operation then needs
+// no parameter beyond filename.
 func (c *Connector) attach(ctx context.Context, r connectors.Remote, files []connectors.Attachment) error {
 	const op = "attach"
 	id, err := ticketID(op, r)
 	if err != nil {
 		return err
 	}
-	token := ""
+	tokens := make([]string, 0, len(files))
 	names := make([]string, 0, len(files))
 	for _, a := range files {
 		if a.Filename == "" || strings.ContainsAny(a.Filename, "/\\") {
@@ -399,16 +401,12 @@ func (c *Connector) attach(ctx context.Context, r connectors.Remote, files []con
 		if ct == "" {
 			ct = "application/octet-stream"
 		}
-		q := url.Values{"filename": {a.Filename}}
-		if token != "" {
-			q.Set("token", token) // more files under the same token
-		}
 		var out struct {
 			Upload struct {
 				Token string `json:"token"`
 			} `json:"upload"`
 		}
-		err := c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: uploadsPath, Query: q,
+		err := c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: uploadsPath, Query: url.Values{"filename": {a.Filename}},
 			Header: http.Header{"Content-Type": {ct}}, Body: bytes.NewReader(a.Data)}, &out)
 		if err != nil {
 			return err
@@ -416,14 +414,14 @@ func (c *Connector) attach(ctx context.Context, r connectors.Remote, files []con
 		if out.Upload.Token == "" {
 			return &connectors.Error{Op: op, Class: connectors.Retryable, Err: errors.New("the upload response carries no token")}
 		}
-		token = out.Upload.Token
+		tokens = append(tokens, out.Upload.Token)
 		names = append(names, a.Filename)
 	}
-	if token == "" {
+	if len(tokens) == 0 {
 		return nil
 	}
 	body := "Attached by Ticketray: " + strings.Join(names, ", ")
-	return c.update(ctx, op, id, map[string]any{"body": body, "public": false, "uploads": []string{token}})
+	return c.update(ctx, op, id, map[string]any{"body": body, "public": false, "uploads": tokens})
 }
 
 // update adds a comment to ticket id.
