@@ -7,7 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/bmchelix"
@@ -507,5 +509,53 @@ func TestFakeIsStrict(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 401 {
 		t.Errorf("login with a wrong password = %d, want 401", resp.StatusCode)
+	}
+}
+
+// TestFindOldest: when an earlier version left two incidents with one
+// key, Find returns the first one created.
+func TestFindOldest(t *testing.T) {
+	f := startFake(t)
+	conn := connection(f.URL())
+	c := build(t, conn)
+	tk := conformance.Delivery(conformance.Ticket(), conn)
+	first, err := c.Create(ctx, tk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Create(ctx, tk); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := c.Find(ctx, tk.IdempotencyKey); err != nil || got.Number != first.Number {
+		t.Errorf("Find = %+v, %v; want the first incident %s", got, err, first.Number)
+	}
+}
+
+// TestRateLimitAndTokenTTL: the fake's rate limit answers 429 with
+// Retry-After, which the connector honours; its tokens expire with its
+// clock, and the connector logs in again.
+func TestRateLimitAndTokenTTL(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 30, 0, time.UTC)
+	var mu sync.Mutex
+	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	f := startFake(t, bmcfake.WithClock(clock), bmcfake.WithRateLimit(1), bmcfake.WithTokenTTL(time.Minute))
+	conn := connection(f.URL())
+	c := build(t, conn)
+	r, err := c.Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Status(ctx, r)
+	if e := wantClass(t, err, connectors.Retryable, http.StatusTooManyRequests); e.RetryAfter != 30*time.Second {
+		t.Errorf("RetryAfter = %v, want 30s", e.RetryAfter)
+	}
+	mu.Lock()
+	now = now.Add(2 * time.Minute) // a new window; the token has expired
+	mu.Unlock()
+	if _, err := c.Status(ctx, r); err != nil {
+		t.Fatalf("Status in the next minute: %v", err)
+	}
+	if n := f.Logins(); n != 2 {
+		t.Errorf("logins = %d, want 2", n)
 	}
 }
