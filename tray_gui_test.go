@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"image"
 	"image/png"
@@ -177,7 +178,9 @@ func envValue(env []string, key string) string {
 
 // queueRig is a temporary config and queue with tickets in every state:
 // delivered to a fake ServiceNow, refused (dead) by it under a wrong
-// password, and waiting for a Jira that does not answer.
+// password (failing), waiting for a Jira that does not answer, and
+// waiting for a Zendesk the config cannot build (misconfigured: plain
+// http to a remote host, and its token's variable unset).
 func queueRig(t *testing.T) []string {
 	t.Helper()
 	sn := snfake.New()
@@ -204,7 +207,9 @@ func queueRig(t *testing.T) []string {
 		 "credentials": {"type": "basic", "username": %[2]q, "password": "env:SN_OLD_PASSWORD"}},
 		{"name": "Jira", "type": "jira", "baseUrl": "http://%[3]s", "timeoutMs": 1000,
 		 "credentials": {"type": "api_token", "username": %[4]q, "apiToken": "env:JIRA_TOKEN"},
-		 "options": {"projectKey": %[5]q, "issueType": "Task"}}]}`, addr, snfake.Username, closed, jirafake.Email, jirafake.ProjectKey)
+		 "options": {"projectKey": %[5]q, "issueType": "Task"}},
+		{"name": "Zendesk", "type": "zendesk", "baseUrl": "http://acme.zendesk.example", "timeoutMs": 1000,
+		 "credentials": {"type": "api_token", "username": "it@example.com", "apiToken": "env:ZD_TOKEN"}}]}`, addr, snfake.Username, closed, jirafake.Email, jirafake.ProjectKey)
 	if err := os.WriteFile(cfg, []byte(body), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -250,6 +255,19 @@ func TestTrayWindows(t *testing.T) {
 	}
 	env := queueRig(t)
 	cfg := configOf(env)
+	// The settings screenshot shows a red light of each kind.
+	r := run(t, env, "--config", cfg, "connections", "list", "--json")
+	var conns []struct{ Name, State string }
+	if err := json.Unmarshal([]byte(r.stdout), &conns); err != nil {
+		t.Fatalf("connections list --json: %v\n%s%s", err, r.stdout, r.stderr)
+	}
+	states := map[string]string{}
+	for _, c := range conns {
+		states[c.Name] = c.State
+	}
+	if states["ServiceNow (old account)"] != "failing" || states["Zendesk"] != "misconfigured" {
+		t.Errorf("connection states %v, want ServiceNow (old account) failing and Zendesk misconfigured", states)
+	}
 	for _, w := range []string{"queue", "settings", "report", "main", "diagnostics"} {
 		t.Run(w, func(t *testing.T) {
 			p := startTray(t, append(env, "TICKETRAY_OPEN="+w), "--config", cfg)
@@ -358,5 +376,36 @@ func screenshotAs(t *testing.T, name string) image.Image {
 		if time.Now().After(deadline) {
 			t.Fatalf("screenshot %s: %d colour(s), still changing after 20 s", path, n)
 		}
+	}
+}
+
+func TestWithoutPrefsRace(t *testing.T) {
+	const (
+		head  = "2026/12/06 16:00:00 Fyne error:  Preferences load error:"
+		cause = "2026/12/06 16:00:00   Cause: EOF"
+		at    = "2026/12/06 16:00:00   At: /root/go/pkg/mod/fyne.io/fyne/v2@v2.7.1/app/preferences.go:97"
+		other = "2026/12/06 16:00:00 Fyne error:  Window creation error"
+	)
+	tests := []struct {
+		name string
+		in   []string
+		want []string
+	}{
+		{"whole report", []string{"a", head, cause, at, "b"}, []string{"a", "b"}},
+		{"interleaved with the other process", []string{head, "ticketray: ready", cause, "x", at}, []string{"ticketray: ready", "x"}},
+		{"two processes at once", []string{head, head, cause, at, cause, at}, nil},
+		{"cut off after the header", []string{"a", head}, []string{"a"}},
+		{"cut off after the cause", []string{head, cause}, nil},
+		{"another Fyne error stays", []string{other, "2026/12/06 16:00:00   Cause: GLX", head, cause, at},
+			[]string{other, "2026/12/06 16:00:00   Cause: GLX"}},
+		{"a cause without a header stays", []string{cause}, []string{cause}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := withoutPrefsRace(t, tt.in)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
 	}
 }
