@@ -131,7 +131,7 @@ func (s *Store) repairing(ctx context.Context, fn func() error) error {
 
 var (
 	reIndex = regexp.MustCompile(`\bindex (\S+)`)
-	reTree  = regexp.MustCompile(`(?:^Tree|On tree page|\btree) (\d+)\b`)
+	reTree  = regexp.MustCompile(`(?mi)(?:^tree|on tree page) (\d+)\b`) // a message may follow "*** in database main ***\n"
 )
 
 // damage is what an integrity_check found, by object.
@@ -211,10 +211,35 @@ func (s *Store) checkStorage(ctx context.Context) (rebuilt bool, err error) {
 	return rebuilt, nil
 }
 
+// object is a table or index of the schema.
+type object struct{ name, typ, table string }
+
+// add files one integrity_check message under the object it names (by
+// name, or by the root page of its b-tree).
+func (d *damage) add(line string, byRoot map[int64]object, byName map[string]object) {
+	var o object
+	var found bool
+	if m := reIndex.FindStringSubmatch(line); m != nil {
+		o, found = byName[m[1]]
+	} else if m := reTree.FindStringSubmatch(line); m != nil {
+		root, _ := strconv.ParseInt(m[1], 10, 64)
+		o, found = byRoot[root]
+	}
+	switch {
+	case strings.Contains(line, "never used"):
+		// A page lost from the free list wastes space; nothing is lost.
+	case found && o.typ == "index":
+		d.indexes[o.name] = o.table
+	case found:
+		d.tables[o.name] = true
+	default:
+		d.tables[""] = true // damage not tied to one object
+	}
+}
+
 // integrity runs PRAGMA integrity_check and sorts its findings by object.
 func (s *Store) integrity(ctx context.Context) (damage, error) {
 	d := damage{indexes: map[string]string{}, tables: map[string]bool{}}
-	type object struct{ name, typ, table string }
 	byRoot := map[int64]object{}
 	byName := map[string]object{}
 	rows, err := s.db.QueryContext(ctx, "SELECT name, type, tbl_name, rootpage FROM sqlite_schema WHERE rootpage > 0")
@@ -245,24 +270,7 @@ func (s *Store) integrity(ctx context.Context) (damage, error) {
 			continue
 		}
 		d.lines++
-		var o object
-		var found bool
-		if m := reIndex.FindStringSubmatch(line); m != nil {
-			o, found = byName[m[1]]
-		} else if m := reTree.FindStringSubmatch(line); m != nil {
-			root, _ := strconv.ParseInt(m[1], 10, 64)
-			o, found = byRoot[root]
-		}
-		switch {
-		case strings.Contains(line, "never used"):
-			// A page lost from the free list wastes space; nothing is lost.
-		case found && o.typ == "index":
-			d.indexes[o.name] = o.table
-		case found:
-			d.tables[o.name] = true
-		default:
-			d.tables[""] = true
-		}
+		d.add(line, byRoot, byName)
 	}
 	if err := rows.Err(); err != nil {
 		return d, s.wrap("check", err)

@@ -161,3 +161,47 @@ func TestProblemsUnreadableTickets(t *testing.T) {
 		})
 	}
 }
+
+// TestDamageClassify: integrity_check's messages are filed under the
+// index or table they are about.
+func TestDamageClassify(t *testing.T) {
+	byName := map[string]object{
+		"tickets":           {"tickets", "table", "tickets"},
+		"deliveries":        {"deliveries", "table", "deliveries"},
+		"deliveries_ticket": {"deliveries_ticket", "index", "deliveries"},
+		"deliveries_due":    {"deliveries_due", "index", "deliveries"},
+	}
+	byRoot := map[int64]object{4: byName["tickets"], 7: byName["deliveries"], 9: byName["deliveries_due"], 10: byName["deliveries_ticket"]}
+	tests := []struct {
+		line    string
+		indexes []string
+		tables  []string
+	}{
+		{"row 39 missing from index deliveries_ticket", []string{"deliveries_ticket"}, nil},
+		{"wrong # of entries in index deliveries_due", []string{"deliveries_due"}, nil},
+		{"non-unique entry in index deliveries_ticket", []string{"deliveries_ticket"}, nil},
+		{"*** in database main ***\nTree 10 page 10: btreeInitPage() returns error code 11", []string{"deliveries_ticket"}, nil},
+		{"*** in database main ***\nOn tree page 9 cell 3: invalid page number 99", []string{"deliveries_due"}, nil},
+		{"Tree 4 page 23 cell 2: Rowid 7 out of order", nil, []string{"tickets"}},
+		{"On tree page 7 cell 0: 2nd reference to page 12", nil, []string{"deliveries"}},
+		{"Page 27 is never used", nil, nil},
+		{"Freelist: size is 3 but should be 2", nil, []string{""}},
+		{"row 3 missing from index some_index_we_do_not_know", nil, []string{""}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.line, func(t *testing.T) {
+			d := damage{indexes: map[string]string{}, tables: map[string]bool{}}
+			d.add(tt.line, byRoot, byName)
+			var indexes, tables []string
+			for n := range d.indexes {
+				indexes = append(indexes, n)
+			}
+			for n := range d.tables {
+				tables = append(tables, n)
+			}
+			if !slices.Equal(indexes, tt.indexes) || !slices.Equal(tables, tt.tables) {
+				t.Errorf("indexes %q tables %q, want %q %q", indexes, tables, tt.indexes, tt.tables)
+			}
+		})
+	}
+}
