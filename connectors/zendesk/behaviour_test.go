@@ -312,6 +312,8 @@ func TestCheck(t *testing.T) {
 		{"expired OAuth token", connectors.Credentials{Type: "bearer", Token: "old"}, nil, "", 401, "OAuth access token"},
 		{"end user's OAuth token", connectors.Credentials{Type: "bearer", Token: zdfake.EndUserOAuthToken}, nil, "", 403, "end user"},
 		{"may not list tickets", tokenCredentials(), &fake.Fault{Kind: fake.Respond, Code: 403, Body: vendorErrors[403].Body}, ticketsPath, 403, "agent role"},
+		{"unclaimed subdomain", tokenCredentials(), &fake.Fault{Kind: fake.Respond, Code: 404, Header: http.Header{"Content-Type": {"text/plain"}}, Body: "There is no help desk configured at this address. This means that the address is available and that you can claim it at http://www.zendesk.com/signup\n"}, "/api/v2/users/me", 404, "There is no help desk configured at this address"},
+		{"redirect to another host", tokenCredentials(), &fake.Fault{Kind: fake.Respond, Code: 301, Header: http.Header{"Location": {"https://www.zendesk.com/app/help-center-closed"}}}, "/api/v2/users/me", 0, "redirects to another host"},
 		{"not a Zendesk account", tokenCredentials(), &fake.Fault{Kind: fake.Respond, Code: 404, Header: http.Header{"Content-Type": {"text/html"}}, Body: "<html>Help Center Closed</html>"}, "/api/v2/users/me", 404, "https://<subdomain>.zendesk.com"},
 	}
 	for _, tt := range tests {

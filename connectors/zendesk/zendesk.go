@@ -472,9 +472,15 @@ func (c *Connector) hint(err error) error {
 	case e.Status == http.StatusForbidden:
 		h = "the account may not list tickets: it needs an agent role that can view and create tickets (and, with a group set, access to that group)"
 	case e.Status == http.StatusNotFound:
-		h = "no Zendesk Support API at baseUrl: it must be https://<subdomain>.zendesk.com, with the subdomain of the agent's browser address"
+		// An unclaimed subdomain answers "There is no help desk configured
+		// at this address…".
+		h = "no Zendesk account answers at baseUrl: it must be https://<subdomain>.zendesk.com, with the subdomain of the agents' browser address"
 	case e.Class == connectors.Offline && isNoSuchHost(e):
 		h = "the host does not exist: check the subdomain in baseUrl"
+	case e.Status == 0 && e.Err != nil && strings.Contains(e.Err.Error(), "refusing redirect to another host"):
+		// A host-mapped or mistyped address that sends the client elsewhere.
+		e.Class = connectors.Permanent
+		h = "baseUrl redirects to another host: use the account's own address, https://<subdomain>.zendesk.com, not a host-mapped help center domain"
 	default:
 		return err
 	}
