@@ -346,7 +346,7 @@ func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, er
 		return connectors.Remote{}, connectors.ErrNotFound
 	}
 	rec := out.Records[0]
-	if got, _ := rec.Fields[c.extField].(string); !strings.EqualFold(got, key) || rec.Origin != c.origin || !isID(rec.ID, "500") {
+	if got, _ := rec.Fields[c.extField].(string); !strings.EqualFold(got, key) || !strings.EqualFold(rec.Origin, c.origin) || !isID(rec.ID, "500") {
 		return connectors.Remote{}, permanent(op, "the org answered with a Case that does not match the query")
 	}
 	return c.remote(rec), nil
