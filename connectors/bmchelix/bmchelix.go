@@ -529,6 +529,7 @@ func (c *Connector) call(ctx context.Context, op, method, form string, q url.Val
 			c.forget(tok)
 			continue
 		}
+		classify(e)
 		return err
 	}
 }
@@ -581,6 +582,7 @@ func (c *Connector) login(ctx context.Context, op string) (string, error) {
 		default:
 			e.Err = errors.New("login failed")
 		}
+		classify(e)
 		return "", e
 	}
 	tok := strings.TrimSpace(string(data))

@@ -559,3 +559,21 @@ func TestRateLimitAndTokenTTL(t *testing.T) {
 		t.Errorf("logins = %d, want 2", n)
 	}
 }
+
+// TestServerErrorClass: a 500 carrying an AR validation error is
+// permanent; one carrying a lost server connection is retried.
+func TestServerErrorClass(t *testing.T) {
+	for _, tc := range []struct {
+		body  string
+		class connectors.Class
+	}{
+		{`[{"messageType":"ERROR","messageText":"Required field cannot be blank.","messageAppendedText":"Impact","messageNumber":326}]`, connectors.Permanent},
+		{vendorErrors[500].Body, connectors.Retryable},
+	} {
+		f := startFake(t)
+		conn := connection(f.URL())
+		f.Faults.Add(http.MethodPost, createPath, faultRespond(500, tc.body))
+		_, err := build(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
+		wantClass(t, err, tc.class, 500)
+	}
+}

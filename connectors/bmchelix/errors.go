@@ -3,8 +3,11 @@ package bmchelix
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/ticketray/ticketray/connectors"
 )
 
 // maxMessage bounds the vendor message kept with a failed delivery.
@@ -63,4 +66,50 @@ func truncateBytes(s string, n int) string {
 		s = s[:len(s)-1]
 	}
 	return s + "…"
+}
+
+// AR System error numbers that decide a 5xx answer's class. The AR REST
+// API answers some errors the server raised while processing the request
+// with 500: a lost database or plug-in connection is worth a retry, but a
+// failed validation or a workflow rule's message fails the same way each
+// time.
+var (
+	// transientAR: the server could not do the work now (90 no network
+	// connection to the AR server, 91 RPC call failed, 92/93 timeouts
+	// during a database update or retrieval, 552 an SQL failure, 9093 the
+	// user's session is busy on another connection).
+	transientAR = map[int]bool{90: true, 91: true, 92: true, 93: true, 552: true, 9093: true}
+	// permanentAR: the request itself is wrong (302 no such entry, 303 no
+	// such form, 306 a value outside the field's limits, 307 a required
+	// field missing, 314 no such field, 326 a required field blank, 1587 a
+	// bad qualification).
+	permanentAR = map[int]bool{302: true, 303: true, 306: true, 307: true, 314: true, 326: true, 1587: true}
+)
+
+// firstARNumber reads the number of the first message vendorMessage
+// rendered ("ERROR (326): …"), or -1.
+func firstARNumber(msg string) int {
+	_, rest, ok := strings.Cut(msg, " (")
+	if !ok {
+		return -1
+	}
+	num, _, ok := strings.Cut(rest, ")")
+	n, err := strconv.Atoi(num)
+	if !ok || err != nil {
+		return -1
+	}
+	return n
+}
+
+// classify refines a 5xx by the AR error it carries: a known request
+// error, or a workflow message (numbers from 10000 are the
+// applications'), is permanent.
+func classify(e *connectors.Error) {
+	if e == nil || e.Status < 500 {
+		return
+	}
+	n := firstARNumber(e.Message)
+	if n >= 0 && !transientAR[n] && (permanentAR[n] || n >= 10000) {
+		e.Class = connectors.Permanent
+	}
 }

@@ -148,3 +148,27 @@ func TestTokenLifetime(t *testing.T) {
 		t.Error("the old token is still cached after a failed login")
 	}
 }
+
+// TestClassify: a 5xx is permanent only when its AR error says the
+// request itself is wrong.
+func TestClassify(t *testing.T) {
+	for _, tc := range []struct {
+		status int
+		body   string
+		want   connectors.Class
+	}{
+		{500, `[{"messageType":"ERROR","messageText":"Required field cannot be blank.","messageAppendedText":"Impact","messageNumber":326}]`, connectors.Permanent},
+		{500, `[{"messageType":"ERROR","messageText":"The Customer is not valid","messageNumber":1291053}]`, connectors.Permanent},
+		{500, `[{"messageType":"ERROR","messageText":"Cannot establish a network connection to the AR System server","messageNumber":90}]`, connectors.Retryable},
+		{500, `[{"messageType":"ERROR","messageText":"User is currently connected from another machine","messageNumber":9093}]`, connectors.Retryable},
+		{500, `[{"messageType":"ERROR","messageText":"Unknown","messageNumber":8999}]`, connectors.Retryable},
+		{503, `<html>Service Unavailable</html>`, connectors.Retryable},
+		{400, `[{"messageType":"ERROR","messageText":"x","messageNumber":90}]`, connectors.Permanent},
+	} {
+		e := &connectors.Error{Status: tc.status, Class: connectors.StatusClass(tc.status), Message: vendorMessage(tc.status, []byte(tc.body))}
+		classify(e)
+		if e.Class != tc.want {
+			t.Errorf("%d %s: class %v, want %v", tc.status, tc.body, e.Class, tc.want)
+		}
+	}
+}
