@@ -540,3 +540,18 @@ func raw(s string) json.RawMessage {
 }
 
 func opts(k, v string) map[string]json.RawMessage { return map[string]json.RawMessage{k: raw(v)} }
+
+// TestCreateWithoutKeyField: an org whose admin has not created the
+// external ID field refuses the upsert; the error says what is missing.
+func TestCreateWithoutKeyField(t *testing.T) {
+	f := startFake(t, sffake.WithoutExternalIDField())
+	c := newConnector(t, connection(f.URL()))
+	_, err := c.Create(context.Background(), ticket())
+	var e *connectors.Error
+	if !errors.As(err, &e) || e.Class != connectors.Permanent || e.Status != http.StatusNotFound || !strings.Contains(err.Error(), "no external ID field Ticketray_Key__c") {
+		t.Errorf("Create = %v; want a permanent 404 naming the missing field", err)
+	}
+	if len(f.Cases()) != 0 {
+		t.Error("a Case was created")
+	}
+}

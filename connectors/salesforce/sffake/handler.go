@@ -357,7 +357,9 @@ func (f *Fake) upsert(w http.ResponseWriter, ver, field, value string, body []by
 	defer f.mu.Unlock()
 	d, ok := f.field(field)
 	if !ok || !d.externalID {
-		writeErr(w, http.StatusNotFound, "NOT_FOUND", "Provided external ID field does not exist or is not accessible: "+field)
+		// The REST API guide's answer for an incorrect external ID field
+		// (dome_upsert): the resource does not exist.
+		writeErr(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 		return
 	}
 	fields, ok := f.checkFields(w, body, d.name)

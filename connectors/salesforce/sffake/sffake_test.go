@@ -66,7 +66,7 @@ func TestWireFormat(t *testing.T) {
 		{"unknown field", "PATCH", "/services/data/v64.0/sobjects/Case/Ticketray_Key__c/k1", "Bearer " + Token, "application/json", `{"Subjekt":"s"}`, 400, "No such column 'Subjekt' on sobject of type Case", false},
 		{"read-only field", "PATCH", "/services/data/v64.0/sobjects/Case/Ticketray_Key__c/k1", "Bearer " + Token, "application/json", `{"CaseNumber":"1"}`, 400, "INVALID_FIELD_FOR_INSERT_UPDATE", false},
 		{"restricted picklist", "PATCH", "/services/data/v64.0/sobjects/Case/Ticketray_Key__c/k1", "Bearer " + Token, "application/json", `{"Subject":"s","Priority":"Urgent","Origin":"Web"}`, 400, "INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST", false},
-		{"unknown external id", "PATCH", "/services/data/v64.0/sobjects/Case/Other__c/k1", "Bearer " + Token, "application/json", `{"Subject":"s"}`, 404, "Provided external ID field does not exist or is not accessible: Other__c", false},
+		{"unknown external id", "PATCH", "/services/data/v64.0/sobjects/Case/Other__c/k1", "Bearer " + Token, "application/json", `{"Subject":"s"}`, 404, `[{"message":"The requested resource does not exist","errorCode":"NOT_FOUND"}]`, false},
 		{"create", "PATCH", "/services/data/v64.0/sobjects/Case/Ticketray_Key__c/k1", "Bearer " + Token, "application/json", `{"Subject":"s","Priority":"High","Origin":"Web"}`, 201, `"created":true`, false},
 		{"update", "PATCH", "/services/data/v64.0/sobjects/Case/Ticketray_Key__c/K1", "Bearer " + Token, "application/json", `{"Subject":"s2","Priority":"High","Origin":"Web"}`, 200, `"created":false`, false},
 		{"malformed query", "GET", "/services/data/v64.0/query?q=" + url.QueryEscape("SELECT Id FROM Case WHERE"), "Bearer " + Token, "", "", 400, "MALFORMED_QUERY", false},
