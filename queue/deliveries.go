@@ -162,7 +162,17 @@ type Outcome struct {
 // the lease expired and another worker took the delivery over.
 func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
 	now := s.now()
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	// A damaged index on the columns updated here fails the update
+	// (SQLITE_CORRUPT_INDEX): rebuild it and record the outcome anyway.
+	err := s.repairing(ctx, func() error { return s.completeTx(ctx, l, o, now) })
+	if errors.Is(err, ErrLeaseLost) {
+		return fmt.Errorf("queue: complete delivery %d: %w", l.ID, err)
+	}
+	return s.wrapIf("complete delivery in", err)
+}
+
+func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Time) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
@@ -216,10 +226,6 @@ func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
 		}
 		return s.addEvent(ctx, tx, l.ID, now, o.State, l.Attempts, detail)
 	})
-	if errors.Is(err, ErrLeaseLost) {
-		return fmt.Errorf("queue: complete delivery %d: %w", l.ID, err)
-	}
-	return s.wrapIf("complete delivery in", err)
 }
 
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at time.Time, state string, attempt int, detail string) error {
@@ -259,7 +265,12 @@ func (s *Store) RetryAllDead(ctx context.Context) (int, error) {
 func (s *Store) retryWhere(ctx context.Context, where string, args ...any) (int, error) {
 	now := s.now()
 	var n int
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err := s.repairing(ctx, func() error { return s.retryTx(ctx, now, &n, where, args...) })
+	return n, s.wrapIf("retry in", err)
+}
+
+func (s *Store) retryTx(ctx context.Context, now time.Time, n *int, where string, args ...any) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, "SELECT id, attempts FROM deliveries WHERE "+where, args...)
 		if err != nil {
 			return err
@@ -283,10 +294,9 @@ func (s *Store) retryWhere(ctx context.Context, where string, args ...any) (int,
 				return err
 			}
 		}
-		n = len(ds)
+		*n = len(ds)
 		return rows.Err()
 	})
-	return n, s.wrapIf("retry in", err)
 }
 
 // Purge deletes tickets whose every delivery was delivered before the
