@@ -52,11 +52,13 @@ import (
 	"maps"
 	"mime/multipart"
 	"net/http"
+	"net/http/httptrace"
 	"net/textproto"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -261,26 +263,7 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	c.mu.Lock()
 	login := c.username
 	c.mu.Unlock()
-	values := map[string]any{
-		"z1D_Action":          "CREATE",
-		"Login_ID":            login,
-		"Description":         truncate(oneLine(t.Summary), maxSummary),
-		"Detailed_Decription": describe(t),
-		"Impact":              impact,
-		"Urgency":             urgency,
-		"Status":              "New",
-		"Reported Source":     "Direct Input",
-		"Service_Type":        c.serviceType,
-		c.refField:            t.IdempotencyKey,
-	}
-	if c.company != "" {
-		values[fieldCompany] = c.company
-	}
-	if len(c.conn.Mappings["category"]) > 0 || c.conn.DefaultCategory != "" {
-		if cat := c.conn.MapCategory(t.Category); cat != "" {
-			values["Categorization Tier 1"] = cat
-		}
-	}
+	values := c.createValues(t, login, urgency, impact)
 	var out entry
 	err = c.call(ctx, op, http.MethodPost, createForm, url.Values{"fields": {"values(" + fieldNumber + ")"}},
 		jsonBody(map[string]any{"values": values}), &out)
@@ -305,6 +288,31 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 		_ = c.Attach(ctx, r, a)
 	}
 	return r, nil
+}
+
+// createValues are the HPD:IncidentInterface_Create values for t.
+func (c *Connector) createValues(t *connectors.Ticket, login, urgency, impact string) map[string]any {
+	values := map[string]any{
+		"z1D_Action":          "CREATE",
+		"Login_ID":            login,
+		"Description":         truncate(oneLine(t.Summary), maxSummary),
+		"Detailed_Decription": describe(t),
+		"Impact":              impact,
+		"Urgency":             urgency,
+		"Status":              "New",
+		"Reported Source":     "Direct Input",
+		"Service_Type":        c.serviceType,
+		c.refField:            t.IdempotencyKey,
+	}
+	if c.company != "" {
+		values[fieldCompany] = c.company
+	}
+	if len(c.conn.Mappings["category"]) > 0 || c.conn.DefaultCategory != "" {
+		if cat := c.conn.MapCategory(t.Category); cat != "" {
+			values["Categorization Tier 1"] = cat
+		}
+	}
+	return values
 }
 
 // extraFiles are the system information as JSON, then the user's files.
@@ -550,7 +558,20 @@ func (c *Connector) login(ctx context.Context, op string) (string, error) {
 	if err != nil {
 		return "", &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
 	}
+	tok, err := c.postLogin(ctx, op, user, pass)
+	if err != nil {
+		return "", err
+	}
+	c.token, c.loggedAt, c.username = tok, c.now(), user
+	return tok, nil
+}
+
+// postLogin exchanges the credentials for a token. Its errors never mark
+// the ticket as sent: only the login was.
+func (c *Connector) postLogin(ctx context.Context, op, user, pass string) (string, error) {
 	form := url.Values{"username": {user}, "password": {pass}}.Encode()
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(httptrace.WroteRequestInfo) { wrote.Store(true) }})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.rest.URL(loginPath, nil).String(), strings.NewReader(form))
 	if err != nil {
 		return "", &connectors.Error{Op: op, Class: connectors.Permanent, Err: fmt.Errorf("login: %w", err)}
@@ -560,8 +581,10 @@ func (c *Connector) login(ctx context.Context, op string) (string, error) {
 	resp, err := c.http.Do(req)
 	if err != nil {
 		e := connectors.TransportError(op, err)
-		e.Sent = false // only the login was sent
-		e.Err = fmt.Errorf("login: %w", e.Err)
+		if !wrote.Load() && e.Class == connectors.Retryable {
+			e.Class = connectors.Offline // a timeout before the login left: nothing reached the server
+		}
+		e.Sent, e.Err = false, fmt.Errorf("login: %w", e.Err)
 		return "", e
 	}
 	defer resp.Body.Close()
@@ -572,26 +595,30 @@ func (c *Connector) login(ctx context.Context, op string) (string, error) {
 		return "", e
 	}
 	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		e := &connectors.Error{Op: op, Class: connectors.StatusClass(resp.StatusCode), Status: resp.StatusCode,
-			Message: vendorMessage(resp.StatusCode, data), RetryAfter: connectors.RetryAfter(resp.Header, c.now())}
-		switch resp.StatusCode {
-		case http.StatusUnauthorized, http.StatusForbidden:
-			e.Err = errors.New("login: the AR server refused the username or password (credentials must be an AR user's login and password)")
-		case http.StatusNotFound, http.StatusMethodNotAllowed:
-			e.Err = errors.New("login: no AR-JWT login at baseUrl: it must be the AR REST server (such as https://<tenant>-restapi.onbmc.com), not Smart IT or the Mid Tier")
-		default:
-			e.Err = errors.New("login failed")
-		}
-		classify(e)
-		return "", e
+		return "", c.loginError(op, resp, data)
 	}
 	tok := strings.TrimSpace(string(data))
 	if !plausibleToken(tok) {
-		return "", &connectors.Error{Op: op, Class: connectors.Permanent, Status: resp.StatusCode,
-			Err: errors.New("login: the answer is not an AR-JWT: baseUrl must be the AR REST server (such as https://<tenant>-restapi.onbmc.com), not Smart IT or the Mid Tier")}
+		return "", &connectors.Error{Op: op, Class: connectors.Permanent, Status: resp.StatusCode, Err: errors.New(
+			"login: the answer is not an AR-JWT: baseUrl must be the AR REST server (such as https://<tenant>-restapi.onbmc.com), not Smart IT or the Mid Tier")}
 	}
-	c.token, c.loggedAt, c.username = tok, c.now(), user
 	return tok, nil
+}
+
+// loginError classifies a refused login and names the likely mistake.
+func (c *Connector) loginError(op string, resp *http.Response, data []byte) *connectors.Error {
+	e := &connectors.Error{Op: op, Class: connectors.StatusClass(resp.StatusCode), Status: resp.StatusCode,
+		Message: vendorMessage(resp.StatusCode, data), RetryAfter: connectors.RetryAfter(resp.Header, c.now())}
+	switch resp.StatusCode {
+	case http.StatusUnauthorized, http.StatusForbidden:
+		e.Err = errors.New("login: the AR server refused the username or password (credentials must be an AR user's login and password)")
+	case http.StatusNotFound, http.StatusMethodNotAllowed:
+		e.Err = errors.New("login: no AR-JWT login at baseUrl: it must be the AR REST server (such as https://<tenant>-restapi.onbmc.com), not Smart IT or the Mid Tier")
+	default:
+		e.Err = errors.New("login failed")
+	}
+	classify(e)
+	return e
 }
 
 // forget drops tok if it is still the cached token.
