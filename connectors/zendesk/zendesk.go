@@ -505,6 +505,14 @@ func (c *Connector) do(ctx context.Context, r rest.Request, out any) error {
 		r.Header.Set("Authorization", c.auth)
 	}
 	_, err := c.rest.Do(ctx, r, out)
+	var e *connectors.Error
+	if errors.As(err, &e) && e.Status == http.StatusConflict {
+		// Zendesk answers 409 when a write collides with a concurrent one
+		// on the same record (or a create under the same Idempotency-Key
+		// is still running): worth retrying, and the create may have
+		// happened, so the retry finds first.
+		e.Class, e.Sent = connectors.Retryable, true
+	}
 	return err
 }
 

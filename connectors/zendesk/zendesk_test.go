@@ -24,7 +24,8 @@ const ticketsPath = "/api/v2/tickets"
 
 // Error bodies in Zendesk's shapes. 400, 403, 404 and 500 are captured
 // responses (zdfake/testdata/samples); 401 is what clients report for a
-// bad API token; 429 bodies are text/plain.
+// bad API token; 429 bodies are text/plain; 409 is Zendesk's shape with
+// the test's own wording (no capture found).
 var vendorErrors = map[int]conformance.VendorError{
 	400: {
 		Body:    mustRead("zdfake/testdata/samples/amplabs-missing-parameter.json"),
@@ -41,6 +42,10 @@ var vendorErrors = map[int]conformance.VendorError{
 	404: {
 		Body:    mustRead("zdfake/testdata/samples/amplabs-resource-not-found.json"),
 		Message: "InvalidEndpoint: Not found",
+	},
+	409: {
+		Body:    `{"error":"UpdateConflict","description":"Unable to update the ticket due to a conflict; please retry"}`,
+		Message: "UpdateConflict: Unable to update the ticket due to a conflict; please retry",
 	},
 	422: {
 		Body:    mustRead("zdfake/testdata/samples/amplabs-record-validation.json"),
@@ -137,7 +142,11 @@ func TestVendorErrorMessages(t *testing.T) {
 			if !errors.As(err, &e) || e.Status != code || e.Message != ve.Message {
 				t.Fatalf("Create error = %#v, want status %d and message %q", err, code, ve.Message)
 			}
-			if want := connectors.StatusClass(code); e.Class != want {
+			want := connectors.StatusClass(code)
+			if code == http.StatusConflict {
+				want = connectors.Retryable
+			}
+			if e.Class != want {
 				t.Errorf("class = %v, want %v", e.Class, want)
 			}
 		})
