@@ -2,6 +2,7 @@ package app
 
 import (
 	"database/sql"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 )
 
 // flipIndexEntry flips one byte of a cell in index's root page of the
@@ -203,4 +206,30 @@ func mustReadDir(t *testing.T, dir string) []string {
 		out = append(out, e.Name())
 	}
 	return out
+}
+
+// TestDrainAfterIndexDamage: the field report's damage (one flipped byte in
+// deliveries_ticket) made every drain exit 1 with "UNIQUE constraint
+// failed"; now drain delivers every ticket, once.
+func TestDrainAfterIndexDamage(t *testing.T) {
+	jf := startJira(t)
+	h := newHarness(t)
+	cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
+	for i := range 30 {
+		h.mustRun("--config", cfg, "report", "--summary", fmt.Sprintf("printer %d jammed", i), "--no-system-info")
+	}
+	flipIndexEntry(t, h.env[EnvDBPath], "deliveries_ticket")
+
+	r := h.run("--config", cfg, "drain", "--timeout", "30s")
+	if r.code != ExitOK {
+		t.Fatalf("drain after the damage: exit %d\n%s", r.code, r.stderr)
+	}
+	if n := len(jf.Issues()); n != 30 {
+		t.Errorf("Jira holds %d issues, want 30", n)
+	}
+	for _, e := range h.list("--config", cfg) {
+		if len(e.Deliveries) != 1 || e.Deliveries[0].State != "delivered" {
+			t.Errorf("ticket %s: deliveries %+v, want one delivered", e.ID, e.Deliveries)
+		}
+	}
 }
