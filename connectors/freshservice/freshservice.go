@@ -41,7 +41,9 @@
 // set. Without a workspace condition the API searches only the primary
 // workspace, which is where a connection without workspaceId creates. With
 // options.externalIdField the key is also written to that custom field
-// (visible on the ticket form) and Find checks it on the match. Two
+// (visible on the ticket form), Find checks it on the match, and when the
+// tag finds nothing (an agent removed it) Find asks for the field too,
+// taking a 400 (not filterable, as documented) for not found. Two
 // connections to one account must differ in workspaceId or groupId, or
 // each may take the other's record for its own; a ticket moved to another
 // group before a retry is not found, and the retry creates a second one.
@@ -497,18 +499,41 @@ func writeFile(w *multipart.Writer, a connectors.Attachment) error {
 	return err
 }
 
-// Find returns the oldest ticket tagged with the key where this
-// connection creates (see the package doc).
+// Find returns the oldest ticket carrying the key where this connection
+// creates (see the package doc): it asks for the tag, and, when
+// options.externalIdField is set and the tag finds nothing (an agent
+// removed it), for the field. An account that cannot filter on that field
+// answers the second query 400, which counts as not found.
 func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, error) {
 	const op = "find"
 	if err := checkKey(key); err != nil {
 		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
 	}
+	queries := []string{c.findQuery("tag", key)}
+	if f := c.cfg.externalIDField; f != "" {
+		queries = append(queries, c.findQuery(f, key))
+	}
+	for i, q := range queries {
+		r, err := c.findBy(ctx, q, key)
+		var e *connectors.Error
+		if i > 0 && errors.As(err, &e) && e.Status == http.StatusBadRequest {
+			return connectors.Remote{}, connectors.ErrNotFound
+		}
+		if !errors.Is(err, connectors.ErrNotFound) {
+			return r, err
+		}
+	}
+	return connectors.Remote{}, connectors.ErrNotFound
+}
+
+// findBy runs one filter query and picks the oldest ticket that is ours.
+func (c *Connector) findBy(ctx context.Context, query, key string) (connectors.Remote, error) {
+	const op = "find"
 	var out struct {
 		Tickets []ticket `json:"tickets"`
 	}
 	if err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: filterPath,
-		Query: url.Values{"query": {c.findQuery(key)}}}, &out); err != nil {
+		Query: url.Values{"query": {query}}}, &out); err != nil {
 		return connectors.Remote{}, err
 	}
 	var best *ticket
@@ -531,9 +556,10 @@ func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, er
 	return connectors.Remote{}, connectors.ErrNotFound
 }
 
-// findQuery is the filter query, in its double quotes.
-func (c *Connector) findQuery(key string) string {
-	q := "tag:'" + key + "'"
+// findQuery is the filter query for field = key, scoped, in its double
+// quotes.
+func (c *Connector) findQuery(field, key string) string {
+	q := field + ":'" + key + "'"
 	if c.cfg.workspaceID > 0 {
 		q += " AND workspace_id:" + strconv.FormatInt(c.cfg.workspaceID, 10)
 	}
@@ -707,7 +733,15 @@ func (c *Connector) do(ctx context.Context, r rest.Request, out any) error {
 		}
 		r.Header.Set("Authorization", c.auth)
 	}
-	_, err := c.rest.Do(ctx, r, out)
+	resp, err := c.rest.Do(ctx, r, out)
+	var e *connectors.Error
+	if resp != nil && errors.As(err, &e) && e.RetryAfter == 0 {
+		// Freshworks' spec types Retry-After as a date-time; the docs and
+		// clients say seconds, which rest reads. Take the other form too.
+		if t, perr := time.Parse(time.RFC3339, strings.TrimSpace(resp.Header.Get("Retry-After"))); perr == nil {
+			e.RetryAfter = min(max(time.Until(t), 0), 24*time.Hour)
+		}
+	}
 	return err
 }
 

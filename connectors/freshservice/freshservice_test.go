@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/conformance"
@@ -662,5 +663,91 @@ func TestRateLimit(t *testing.T) {
 	var e *connectors.Error
 	if !errors.As(err, &e) || e.Class != connectors.Retryable || e.Status != 429 || e.RetryAfter <= 0 || e.RetryAfter > 60e9 {
 		t.Fatalf("Create after the limit = %#v", err)
+	}
+}
+
+// TestFindByExternalIDField: with options.externalIdField, a ticket whose
+// key tag an agent removed is still found through the field where the
+// account can filter on it; where it cannot (Freshservice documents text
+// fields as not filterable, answer 400), Find reports not found.
+func TestFindByExternalIDField(t *testing.T) {
+	tests := []struct {
+		name       string
+		filterable bool
+		removeTag  bool
+		found      bool
+		queries    int
+	}{
+		{"tag present", false, false, true, 1},
+		{"tag removed, field filterable", true, true, true, 2},
+		{"tag removed, field not filterable", false, true, false, 2},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := []fsfake.Option{fsfake.WithTicketrayField()}
+			if tt.filterable {
+				opts = append(opts, fsfake.WithFilterableText())
+			}
+			f := startFake(t, opts...)
+			noViolations(t, f)
+			conn := connection(f.URL())
+			conn.Options = options(map[string]any{"externalIdField": fsfake.ExternalIDField, "groupId": fsfake.ServiceDeskGroupID})
+			c := newConnector(t, conn)
+			tk := conformance.Ticket()
+			r := create(t, c, tk)
+			if tt.removeTag {
+				id, _ := strconv.ParseInt(r.ID, 10, 64)
+				f.SetTags(id, "Ticketray")
+			}
+			got, err := c.Find(context.Background(), tk.IdempotencyKey)
+			switch {
+			case tt.found && (err != nil || got != r):
+				t.Errorf("Find = %+v, %v; want %+v", got, err, r)
+			case !tt.found && !errors.Is(err, connectors.ErrNotFound):
+				t.Errorf("Find = %+v, %v; want ErrNotFound", got, err)
+			}
+			var queries []string
+			for _, req := range f.Requests() {
+				if req.Path == "/api/v2/tickets/filter" {
+					queries = append(queries, req.Query["query"][0])
+				}
+			}
+			if len(queries) != tt.queries {
+				t.Fatalf("filter queries = %q, want %d", queries, tt.queries)
+			}
+			if tt.queries == 2 {
+				want := `"` + fsfake.ExternalIDField + `:'` + tk.IdempotencyKey + `' AND group_id:` + strconv.FormatInt(fsfake.ServiceDeskGroupID, 10) + `"`
+				if queries[1] != want {
+					t.Errorf("second query = %q, want %q", queries[1], want)
+				}
+			}
+		})
+	}
+}
+
+// TestRetryAfterForms: Retry-After in seconds (what Freshservice sends)
+// and as a date-time (how Freshworks' spec types it) both become the
+// wait.
+func TestRetryAfterForms(t *testing.T) {
+	for _, tt := range []struct {
+		name, header string
+		min, max     float64 // seconds
+	}{
+		{"seconds", "30", 30, 30},
+		{"date-time", time.Now().Add(2 * time.Minute).UTC().Format(time.RFC3339), 100, 120},
+		{"garbage", "soon", 0, 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := startFake(t)
+			f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: 429, Header: http.Header{"Retry-After": {tt.header}}, Body: vendorErrors[429].Body})
+			_, err := newConnector(t, connection(f.URL())).Create(context.Background(), conformance.Ticket())
+			var e *connectors.Error
+			if !errors.As(err, &e) || e.Class != connectors.Retryable {
+				t.Fatalf("Create = %v", err)
+			}
+			if s := e.RetryAfter.Seconds(); s < tt.min || s > tt.max {
+				t.Errorf("RetryAfter = %v, want %v to %v s", e.RetryAfter, tt.min, tt.max)
+			}
+		})
 	}
 }

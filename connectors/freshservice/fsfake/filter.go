@@ -51,7 +51,11 @@ func (f *Fake) filter(w http.ResponseWriter, r *http.Request) {
 	}
 	conds, fe := f.parseQuery(inner)
 	if fe != nil {
-		f.violation("filter %q: %s", inner, fe.Message)
+		// A text custom field is well-formed but not filterable: the
+		// account's documented answer, not a malformed request.
+		if fe.Code != "invalid_field" || !strings.HasPrefix(fe.Message, "Custom fields of type") {
+			f.violation("filter %q: %s", inner, fe.Message)
+		}
 		writeInvalid(w, *fe)
 		return
 	}
@@ -117,7 +121,7 @@ func (f *Fake) parseQuery(q string) ([]condition, *FieldError) {
 			if !custom {
 				return nil, &FieldError{name, "Unexpected/invalid field in query", "invalid_field"}
 			}
-			if !slices.Contains(filterableCustom, typ) {
+			if !slices.Contains(filterableCustom, typ) && !(f.filterableText && typ == "custom_text") {
 				return nil, &FieldError{name, "Custom fields of type " + typ + " cannot be filtered", "invalid_field"}
 			}
 			if typ == "custom_dropdown" && !c.isStr {

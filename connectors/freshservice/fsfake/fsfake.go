@@ -124,6 +124,11 @@ func WithCustomField(name, fieldType string) Option {
 	return func(f *Fake) { f.fields[name] = fieldType }
 }
 
+// WithFilterableText lets the filter API query single-line text custom
+// fields, which Freshservice documents as not filterable: for testing a
+// client against an account (or a stand-in) that allows it.
+func WithFilterableText() Option { return func(f *Fake) { f.filterableText = true } }
+
 // WithTicketrayField defines ExternalIDField as a single-line text field.
 func WithTicketrayField() Option { return WithCustomField(ExternalIDField, "custom_text") }
 
@@ -132,18 +137,19 @@ type Fake struct {
 	fake.Server
 	Faults *fake.Injector
 
-	mu         sync.Mutex
-	tickets    []*Ticket
-	nextID     int64
-	nextAttID  int64
-	requesters map[string]int64
-	fields     map[string]string
-	requests   []Request
-	violations []string
-	rateLimit  int
-	rlWindow   time.Time
-	rlCount    int
-	now        func() time.Time
+	mu             sync.Mutex
+	tickets        []*Ticket
+	nextID         int64
+	nextAttID      int64
+	requesters     map[string]int64
+	fields         map[string]string
+	requests       []Request
+	violations     []string
+	rateLimit      int
+	filterableText bool
+	rlWindow       time.Time
+	rlCount        int
+	now            func() time.Time
 }
 
 // New returns a fake that is not serving yet (see StartAt).
@@ -229,6 +235,18 @@ func (f *Fake) Ticket(id int64) *Ticket {
 		return &c
 	}
 	return nil
+}
+
+// SetTags replaces a ticket's tags, as an agent editing them would.
+func (f *Fake) SetTags(id int64, tags ...string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.find(id)
+	if t == nil {
+		return false
+	}
+	t.Tags, t.UpdatedAt = tags, f.now().UTC()
+	return true
 }
 
 // SetStatus changes a ticket's status, as an agent would.
