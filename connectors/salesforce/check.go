@@ -26,12 +26,18 @@ type describeField struct {
 	} `json:"picklistValues"`
 }
 
+// probeKey is the key Check looks for: no Case carries it.
+const probeKey = "ticketray-connection-check"
+
 // Check proves the credentials, the API version and the setup the
-// connector needs, with one describe of Case (no record is written): the
-// user may create and update Cases, the external ID field exists, is an
-// External ID and is writable, and the category field (when set) exists.
-// Its errors say what to fix. The org's API usage (Sforce-Limit-Info) is
-// added to them; Report returns it on success.
+// connector needs, writing nothing. First it runs Find's own query (for a
+// key no Case carries), which proves the token, read access to Case and
+// that the external ID field exists; then it reads the Case describe to
+// tell whether the user may create and edit Cases, the field is an
+// External ID, Unique and writable, the Origin value exists and the
+// category field (when set) is writable. Its errors say what to fix. The
+// org's API usage (Sforce-Limit-Info) is added to them; Report returns it
+// on success.
 func (c *Connector) Check(ctx context.Context) error {
 	_, err := c.Report(ctx)
 	return err
@@ -41,32 +47,51 @@ func (c *Connector) Check(ctx context.Context) error {
 // success: the org's API usage, as Sforce-Limit-Info reports it.
 func (c *Connector) Report(ctx context.Context) (string, error) {
 	const op = "check"
+	if _, err := c.Find(ctx, probeKey); err != nil && !errors.Is(err, connectors.ErrNotFound) {
+		var e *connectors.Error
+		if errors.As(err, &e) && e.Op == "find" {
+			e.Op = op
+		}
+		return "", c.withUsage(c.explainCheck(err))
+	}
 	var d struct {
 		Name       string          `json:"name"`
 		Createable bool            `json:"createable"`
 		Updateable bool            `json:"updateable"`
-		Queryable  bool            `json:"queryable"`
 		Fields     []describeField `json:"fields"`
 	}
 	_, err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: c.data + "/sobjects/Case/describe"}, &d)
-	if err != nil {
+	var e *connectors.Error
+	switch {
+	case errors.As(err, &e) && (e.Status == http.StatusNotFound || e.Status == http.StatusOK):
+		// No describe here (or not one we can read): the query above
+		// already proved what matters most.
+		return c.usageText(), nil
+	case err != nil:
 		return "", c.withUsage(c.explainCheck(err))
+	case d.Name != "Case":
+		return c.usageText(), nil
 	}
-	if d.Name != "Case" {
-		return "", c.withUsage(permanent(op, "the baseUrl does not answer like a Salesforce org's REST API: use the org's My Domain URL, https://<org>.my.salesforce.com"))
+	if problems := c.describeProblems(d.Createable, d.Updateable, d.Fields); len(problems) > 0 {
+		return "", c.withUsage(permanent(op, strings.Join(problems, "; ")))
 	}
+	return c.usageText(), nil
+}
+
+// describeProblems lists what the Case describe shows is missing.
+func (c *Connector) describeProblems(createable, updateable bool, list []describeField) []string {
 	var problems []string
-	if !d.Createable || !d.Updateable || !d.Queryable {
-		problems = append(problems, "the user may not create, edit and read Cases: give the integration user Read, Create and Edit on Case (a permission set)")
+	if !createable || !updateable {
+		problems = append(problems, "the user may not create and edit Cases: give the integration user Read, Create and Edit on Case (a permission set)")
 	}
 	fields := map[string]describeField{}
-	for _, f := range d.Fields {
+	for _, f := range list {
 		fields[strings.ToLower(f.Name)] = f
 	}
 	ext, ok := fields[strings.ToLower(c.extField)]
 	switch {
 	case !ok:
-		problems = append(problems, fmt.Sprintf("Case has no field %s the user can see: create a Text(255) custom field with External ID and Unique set, and grant the user Edit on it (field-level security)", c.extField))
+		problems = append(problems, c.missingField())
 	case !ext.ExternalID:
 		problems = append(problems, fmt.Sprintf("Case.%s is not an External ID: tick External ID (and Unique) on the field", c.extField))
 	case !ext.Createable || !ext.Updateable:
@@ -83,10 +108,11 @@ func (c *Connector) Report(ctx context.Context) (string, error) {
 			problems = append(problems, fmt.Sprintf("Case has no field %s the user can write (options.categoryField)", c.catField))
 		}
 	}
-	if len(problems) > 0 {
-		return "", c.withUsage(permanent(op, strings.Join(problems, "; ")))
-	}
-	return c.usageText(), nil
+	return problems
+}
+
+func (c *Connector) missingField() string {
+	return fmt.Sprintf("Case has no field %s the user can see: create a Text(255) custom field with External ID and Unique set, and grant the user Edit on it (field-level security)", c.extField)
 }
 
 func hasValue(f describeField, v string) bool {
@@ -120,6 +146,10 @@ func (c *Connector) explainCheck(err error) error {
 		hint = "the org's edition or the user's profile does not allow API access (API Enabled permission)"
 	case code == "INSUFFICIENT_ACCESS" || code == "INSUFFICIENT_ACCESS_OR_READONLY":
 		hint = "the user may not read Cases: give the integration user a permission set with Read, Create and Edit on Case"
+	case code == "INVALID_FIELD" && strings.Contains(strings.ToLower(e.Message), strings.ToLower("'"+c.extField+"'")):
+		hint = c.missingField()
+	case code == "INVALID_FIELD" || code == "MALFORMED_QUERY" || code == "INVALID_TYPE":
+		hint = "the org refused the query Ticketray finds Cases with: can the user read Case, its Origin and options.externalIdField?"
 	case code == "REQUEST_LIMIT_EXCEEDED":
 		hint = "the org's daily API request limit is used up; deliveries wait until it frees up"
 	case e.Status == http.StatusNotFound:

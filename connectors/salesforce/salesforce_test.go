@@ -555,3 +555,31 @@ func TestCreateWithoutKeyField(t *testing.T) {
 		t.Error("a Case was created")
 	}
 }
+
+// TestCheckWithoutDescribe: Check rests on Find's query; an endpoint that
+// has no describe (a proxy that only passes the data API) still passes,
+// and a refused describe is reported.
+func TestCheckWithoutDescribe(t *testing.T) {
+	const describe = "/services/data/" + salesforce.DefaultAPIVersion + "/sobjects/Case/describe"
+	for _, tc := range []struct {
+		name string
+		code int
+		body string
+		ok   bool
+	}{
+		{"no describe", 404, vendorErrors[404].Body, true},
+		{"describe refused", 403, `[{"message":"insufficient access rights on object id","errorCode":"INSUFFICIENT_ACCESS","fields":[]}]`, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := startFake(t)
+			f.Faults.Always(http.MethodGet, describe, fake.Fault{Kind: fake.Respond, Code: tc.code, Body: tc.body})
+			err := newConnector(t, connection(f.URL())).Check(context.Background())
+			if (err == nil) != tc.ok {
+				t.Errorf("Check = %v, want ok %v", err, tc.ok)
+			}
+			if !tc.ok && !strings.Contains(err.Error(), "Read, Create and Edit on Case") {
+				t.Errorf("Check = %v, want the permission hint", err)
+			}
+		})
+	}
+}
