@@ -34,8 +34,12 @@ func supportSpec() (*jirafake.Spec, error) {
 }
 
 // validationError renders a request the spec refuses in Zendesk's error
-// shape for an invalid parameter.
+// shapes: an unknown path as Zendesk answers it, anything else as an
+// invalid parameter (the full text is in Violations).
 func validationError(msg string) any {
+	if strings.Contains(msg, "is not an operation") {
+		return map[string]string{"error": "InvalidEndpoint", "description": "Not found"}
+	}
 	return map[string]string{"error": "InvalidValue", "description": msg}
 }
 

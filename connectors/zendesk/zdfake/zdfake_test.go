@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/zendesk/zdfake"
 )
 
@@ -109,7 +110,7 @@ func TestRequests(t *testing.T) {
 		{"create without Content-Type", call{method: "POST", path: "/api/v2/tickets", body: createBody("k3", "x"), header: map[string]string{"Content-Type": "text/plain"}}, 400, "Content-Type", "application/json", 1},
 		{"unknown ticket", call{method: "GET", path: "/api/v2/tickets/999"}, 404, `"error":"RecordNotFound"`, "application/json", 0},
 		{"ticket id not a number", call{method: "GET", path: "/api/v2/tickets/abc"}, 400, `"error":"InvalidValue"`, "application/json", 1},
-		{"not an operation", call{method: "GET", path: "/api/v2/nothing"}, 404, `is not an operation`, "application/json", 1},
+		{"not an operation", call{method: "GET", path: "/api/v2/nothing"}, 404, `{"description":"Not found","error":"InvalidEndpoint"}`, "application/json", 1},
 		{"upload without filename", call{method: "POST", path: "/api/v2/uploads", body: "x", header: map[string]string{"Content-Type": "text/plain"}}, 400, `filename`, "application/json", 1},
 	}
 	for _, tt := range tests {
@@ -278,3 +279,30 @@ func TestFindByExternalID(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestRestart: a fake started on a reserved address can be stopped and
+// started again there, keeping its tickets (for the app's kill tests).
+func TestRestart(t *testing.T) {
+	addr, err := fake.Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := zdfake.New()
+	t.Cleanup(f.Close)
+	if err := f.StartAt(addr); err != nil {
+		t.Fatal(err)
+	}
+	if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody("k", "A")}); got.status != 201 {
+		t.Fatal(got)
+	}
+	f.Close()
+	if f.URL() != "" {
+		t.Errorf("URL after Close = %q", f.URL())
+	}
+	if err := f.StartAt(addr); err != nil {
+		t.Fatal(err)
+	}
+	if f.URL() != "http://"+addr || f.Count("k") != 1 {
+		t.Errorf("after restart: URL %q, %d tickets", f.URL(), f.Count("k"))
+	}
+}
