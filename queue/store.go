@@ -6,6 +6,12 @@
 // acknowledged ticket survives a crash or power loss. The tray app and CLI
 // processes share the file: WAL mode, a busy timeout and immediate
 // transactions serialise writers without failing them.
+//
+// Damage is expected, not fatal: Open proves the key on a read-only
+// connection before anything can write, moves a structurally corrupt file
+// aside (Recover salvages it later), opens read-only on a full disk, and
+// checks the whole file in the background, rebuilding damaged indexes;
+// Problems tells the help desk what it found.
 package queue
 
 import (
