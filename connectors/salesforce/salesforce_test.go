@@ -88,9 +88,10 @@ func TestSharedSite(t *testing.T) {
 	})
 }
 
-// TestConformanceOAuth2 runs the steps that do not swap in bad
-// credentials with the client credentials flow; bad client credentials
-// answer 400 invalid_client at the token endpoint (TestCheckMessages).
+// TestOAuth2Session: with the client credentials flow the connector keeps
+// its own session (Salesforce's tokens carry no expires_in) and renews it
+// once when the org answers 401. Bad client credentials answer 400
+// invalid_client at the token endpoint (TestCheckMessages).
 func TestOAuth2Session(t *testing.T) {
 	f := startFake(t)
 	c := newConnector(t, oauthConnection(f.URL()))
