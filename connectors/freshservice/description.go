@@ -18,8 +18,9 @@ const maxSkillOutput = 4000
 // the user's text is escaped and kept in paragraphs, and the system
 // information and skill results are headings with definition-style lists
 // an agent can read at a glance. skipped names files that did not fit
-// under Freshservice's attachment limit.
-func describe(t *connectors.Ticket, skipped []string) string {
+// under Freshservice's attachment limit; notice, when set, is a line for
+// the agent about how the ticket was delivered.
+func describe(t *connectors.Ticket, skipped []string, notice string) string {
 	var b strings.Builder
 	if d := strings.TrimSpace(t.Description); d != "" {
 		b.WriteString(paragraphs(d))
@@ -90,6 +91,9 @@ func describe(t *connectors.Ticket, skipped []string) string {
 	if len(skipped) > 0 {
 		b.WriteString("<p><em>Not attached (over Freshservice's 15 MB limit for a ticket's attachments): " +
 			html.EscapeString(strings.Join(skipped, ", ")) + "</em></p>\n")
+	}
+	if notice != "" {
+		b.WriteString("<p><em>" + html.EscapeString(notice) + "</em></p>\n")
 	}
 	b.WriteString("<h3>Reported with Ticketray</h3>\n<ul>\n")
 	if who := reporter(t.User); who != "" {

@@ -20,7 +20,11 @@
 //	                 from the priority table (below)
 //	source           options.source, default 2 (Portal)
 //	category         from the category, through Connection.MapCategory;
-//	                 omitted when empty
+//	                 omitted when empty. Categories are the account's
+//	                 dropdown choices: when Freshservice refuses the value
+//	                 (400 naming category) nothing was created, so the
+//	                 create is sent once more without it, and the
+//	                 description says why
 //	workspace_id     options.workspaceId (accounts with workspaces)
 //	group_id         options.groupId
 //	tags             "Ticketray" and the delivery's idempotency key
@@ -350,11 +354,24 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 		return connectors.Remote{}, permanent(op, "the ticket has no reporter email and options.requesterEmail is not set: Freshservice needs a requester")
 	}
 	files, skipped := filesFor(t)
-	l := c.levelsFor(t.Priority)
+	cat := c.conn.MapCategory(t.Category)
+	r, err := c.post(ctx, c.createFields(t, email, cat, describe(t, skipped, "")), files)
+	if cat != "" && rejectedField(err, "category") {
+		// Categories are the account's own choices: a category it does
+		// not have must not cost the report. Nothing was created (400);
+		// send it without one and tell the agent why.
+		notice := "The category " + strconv.Quote(cat) + " is not one of this account's categories; an admin can map it in the connection's mappings.category."
+		r, err = c.post(ctx, c.createFields(t, email, "", describe(t, skipped, notice)), files)
+	}
+	return r, err
+}
 
+// createFields is the create request's fields (see the package doc).
+func (c *Connector) createFields(t *connectors.Ticket, email, category, description string) map[string]any {
+	l := c.levelsFor(t.Priority)
 	fields := map[string]any{
 		"subject":     t.Summary,
-		"description": describe(t, skipped),
+		"description": description,
 		"email":       email,
 		"status":      statusOpen,
 		"priority":    l.priority,
@@ -364,8 +381,8 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	if l.urgency > 0 {
 		fields["urgency"], fields["impact"] = l.urgency, l.impact
 	}
-	if cat := c.conn.MapCategory(t.Category); cat != "" {
-		fields["category"] = cat
+	if category != "" {
+		fields["category"] = category
 	}
 	if c.cfg.workspaceID > 0 {
 		fields["workspace_id"] = c.cfg.workspaceID
@@ -383,7 +400,12 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	if len(custom) > 0 {
 		fields["custom_fields"] = custom
 	}
+	return fields
+}
 
+// post sends a create: JSON, or multipart/form-data with the files.
+func (c *Connector) post(ctx context.Context, fields map[string]any, files []connectors.Attachment) (connectors.Remote, error) {
+	const op = "create"
 	req := rest.Request{Op: op, Method: http.MethodPost, Path: ticketsPath, JSON: fields}
 	if len(files) > 0 {
 		body, ct, err := multipartBody(fields, files)
@@ -402,6 +424,22 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 			Err: errors.New("the response carries no ticket id")}
 	}
 	return c.remote(out.Ticket.ID), nil
+}
+
+// rejectedField reports whether err is a 400 whose validation errors
+// name field (vendorMessage renders each as "field: message (code)").
+func rejectedField(err error, field string) bool {
+	var e *connectors.Error
+	if !errors.As(err, &e) || e.Status != http.StatusBadRequest {
+		return false
+	}
+	msg := strings.TrimPrefix(e.Message, "Validation failed: ")
+	for _, part := range strings.Split(msg, "; ") {
+		if strings.HasPrefix(part, field+": ") {
+			return true
+		}
+	}
+	return false
 }
 
 // levelsFor maps a priority through the connection's table.

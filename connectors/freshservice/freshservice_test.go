@@ -267,7 +267,7 @@ func TestPriorityAndCategoryMapping(t *testing.T) {
 		{"table with a bare priority", mappings("priority", map[string]string{"high": "4", "default": "1,2,3"}), prio(connectors.PriorityHigh),
 			[3]int{4, 1, 1}, "Network"}, // urgency and impact left to the account: the fake's defaults
 		{"table's default row", mappings("priority", map[string]string{"high": "4", "default": "1,2,3"}), prio(connectors.PriorityLow), [3]int{1, 2, 3}, "Network"},
-		{"category mapped", mappings("category", map[string]string{"network": "Network & VPN", "default": "Other"}), nil, [3]int{3, 3, 2}, "Network & VPN"},
+		{"category mapped", mappings("category", map[string]string{"network": "Office Applications", "default": "Other"}), nil, [3]int{3, 3, 2}, "Office Applications"},
 		{"category default row", mappings("category", map[string]string{"hardware": "Hardware", "default": "Other"}), nil, [3]int{3, 3, 2}, "Other"},
 		{"no category: defaultCategory", func(c *connectors.Connection) { c.DefaultCategory = "Software" },
 			func(tk *connectors.Ticket) { tk.Category = "" }, [3]int{3, 3, 2}, "Software"},
@@ -749,5 +749,42 @@ func TestRetryAfterForms(t *testing.T) {
 				t.Errorf("RetryAfter = %v, want %v to %v s", e.RetryAfter, tt.min, tt.max)
 			}
 		})
+	}
+}
+
+// TestUnknownCategory: a category the account does not have (400 on
+// category) does not cost the report: it is created once without a
+// category, and the description tells the agent why. Other 400s are not
+// retried.
+func TestUnknownCategory(t *testing.T) {
+	f := startFake(t)
+	noViolations(t, f)
+	conn := connection(f.URL())
+	conn.Mappings = map[string]map[string]string{"category": {"network": "Networking", "default": "Other"}}
+	tk := conformance.Ticket()
+	got := ticketOf(t, f, create(t, newConnector(t, conn), tk))
+	if got.Category != "" || !strings.Contains(got.Description, "The category &#34;Networking&#34; is not one of this account&#39;s categories") {
+		t.Errorf("category %q, description:\n%s", got.Category, got.Description)
+	}
+	if n := f.Count(tk.IdempotencyKey); n != 1 {
+		t.Errorf("%d tickets carry the key, want 1", n)
+	}
+	posts := 0
+	for _, r := range f.Requests() {
+		if r.Method == http.MethodPost && r.Path == createPath {
+			posts++
+		}
+	}
+	if posts != 2 {
+		t.Errorf("%d creates sent, want 2 (the refused one and the one without a category)", posts)
+	}
+
+	f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: 400, Body: vendorErrors[400].Body})
+	before := len(f.Requests())
+	if _, err := newConnector(t, connection(f.URL())).Create(context.Background(), conformance.Ticket()); connectors.ClassOf(err) != connectors.Permanent {
+		t.Errorf("Create with a priority refused = %v, want permanent", err)
+	}
+	if n := len(f.Faults.Hits()) + len(f.Requests()) - before; n != 1 {
+		t.Errorf("%d requests for a refused priority, want 1", n)
 	}
 }

@@ -31,7 +31,7 @@ func TestDescribeGolden(t *testing.T) {
 		User:      connectors.User{ID: "bob", Name: "Bob & Co", Email: "bob@example.com"},
 		CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CET", 3600)),
 	}
-	got := describe(tk, []string{"dump.bin"})
+	got := describe(tk, []string{"dump.bin"}, "The category \"VPN\" is not one of this account's categories.")
 	golden := filepath.Join("testdata", "description.golden.html")
 	if *update {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -45,10 +45,10 @@ func TestDescribeGolden(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("description differs from %s:\n%s", golden, got)
 	}
-	if bare := describe(&connectors.Ticket{Summary: "s"}, nil); bare != "<h3>Reported with Ticketray</h3>\n<ul>\n</ul>" {
+	if bare := describe(&connectors.Ticket{Summary: "s"}, nil, ""); bare != "<h3>Reported with Ticketray</h3>\n<ul>\n</ul>" {
 		t.Errorf("bare description = %q", bare)
 	}
-	long := describe(&connectors.Ticket{SkillResults: []diagnostics.SkillResult{{SkillID: "x", Output: strings.Repeat("y", maxSkillOutput+5)}}}, nil)
+	long := describe(&connectors.Ticket{SkillResults: []diagnostics.SkillResult{{SkillID: "x", Output: strings.Repeat("y", maxSkillOutput+5)}}}, nil, "")
 	if strings.Contains(long, strings.Repeat("y", maxSkillOutput+1)) || !strings.Contains(long, "(output truncated)") {
 		t.Error("a long skill output was not truncated")
 	}

@@ -54,6 +54,9 @@ const (
 	ExternalIDField = "ticketray_id"
 )
 
+// DefaultCategories are the category choices a fake starts with.
+var DefaultCategories = []string{"Hardware", "Software", "Network", "Office Applications", "Other"}
+
 // maxAttachments is Freshservice's limit on a ticket's attachments
 // together (the spec: "cannot exceed 15MB").
 const maxAttachments = 15 << 20
@@ -129,6 +132,10 @@ func WithCustomField(name, fieldType string) Option {
 // client against an account (or a stand-in) that allows it.
 func WithFilterableText() Option { return func(f *Fake) { f.filterableText = true } }
 
+// WithCategories sets the account's ticket categories (the choices of the
+// category dropdown); DefaultCategories otherwise.
+func WithCategories(names ...string) Option { return func(f *Fake) { f.categories = names } }
+
 // WithTicketrayField defines ExternalIDField as a single-line text field.
 func WithTicketrayField() Option { return WithCustomField(ExternalIDField, "custom_text") }
 
@@ -147,6 +154,7 @@ type Fake struct {
 	violations     []string
 	rateLimit      int
 	filterableText bool
+	categories     []string
 	rlWindow       time.Time
 	rlCount        int
 	now            func() time.Time
@@ -155,7 +163,7 @@ type Fake struct {
 // New returns a fake that is not serving yet (see StartAt).
 func New(opts ...Option) *Fake {
 	f := &Fake{Faults: &fake.Injector{}, nextID: 0, nextAttID: 14000000000, requesters: map[string]int64{},
-		fields: map[string]string{}, now: time.Now}
+		fields: map[string]string{}, categories: DefaultCategories, now: time.Now}
 	for _, o := range opts {
 		o(f)
 	}
@@ -449,7 +457,11 @@ func (f *Fake) create(w http.ResponseWriter, r *http.Request, body []byte) {
 		errs = f.checkCreate(in)
 	}
 	if len(errs) > 0 {
-		f.violation("POST /api/v2/tickets: %+v", errs)
+		// An unknown category is the account's data, not a malformed
+		// request.
+		if slices.ContainsFunc(errs, func(e FieldError) bool { return e.Field != "category" }) {
+			f.violation("POST /api/v2/tickets: %+v", errs)
+		}
 		writeInvalid(w, errs...)
 		return
 	}
@@ -611,6 +623,11 @@ func (f *Fake) checkCreate(in ticketInput) []FieldError {
 		}
 		if int(n) < rule.lo || int(n) > rule.hi {
 			errs = append(errs, FieldError{rule.name, fmt.Sprintf("It should be one of these values: '%s'", rangeList(rule.lo, rule.hi)), "invalid_value"})
+		}
+	}
+	if v, ok := in.fields["category"]; ok {
+		if c, _ := v.(string); !slices.Contains(f.categories, c) {
+			errs = append(errs, FieldError{"category", "It should be one of these values: '" + strings.Join(f.categories, ",") + "'", "invalid_value"})
 		}
 	}
 	if v, ok := in.fields["workspace_id"]; ok {
