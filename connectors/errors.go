@@ -54,7 +54,18 @@ type Error struct {
 	// Sent is set when the request may have reached the vendor, so the
 	// outcome is unknown and a retry must look the ticket up first.
 	Sent bool
-	Err  error
+	// Throttled marks a refusal for load (429, or a vendor's own rate or
+	// API-limit answer such as Salesforce's 403 REQUEST_LIMIT_EXCEEDED): a
+	// wait that spends no attempt, so a long limit never kills a ticket.
+	Throttled bool
+	Err       error
+}
+
+// IsThrottled reports whether err is a vendor's refusal for load: marked
+// Throttled, or any 429.
+func IsThrottled(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && (e.Throttled || e.Status == http.StatusTooManyRequests)
 }
 
 func (e *Error) Error() string {

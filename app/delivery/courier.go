@@ -367,7 +367,9 @@ func (c *Courier) failure(cc *conn, l queue.Lease, err error) queue.Outcome {
 	case connectors.Retryable:
 		c.setState(cc, Degraded, false, err.Error())
 		now = c.o.Now() // the health write may have waited for the disk
-		if l.Attempts > cc.maxRetries {
+		// A vendor that refuses for load asks for a wait, not a verdict:
+		// such refusals never make a ticket dead, however long they last.
+		if l.Attempts > cc.maxRetries && !connectors.IsThrottled(err) {
 			return queue.Outcome{State: queue.StateDead, Error: fmt.Sprintf("gave up after %d attempts: %v", l.Attempts, err)}
 		}
 		var e *connectors.Error

@@ -589,3 +589,33 @@ func TestUncertainCreateFromBeforePerDeliveryKeys(t *testing.T) {
 		t.Errorf("uncertain=%v outcome %+v creates %d", l.Uncertain, o, mem.creates)
 	}
 }
+
+// A vendor that refuses for load (429, Salesforce's 403
+// REQUEST_LIMIT_EXCEEDED) asks for a wait: past maxRetries such refusals
+// still retry, where any other retryable failure would be final.
+func TestThrottlingNeverKillsATicket(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		err  error
+		want string
+	}{
+		{"429", &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 429, RetryAfter: time.Minute}, queue.StateRetry},
+		{"API limit", &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 403, Throttled: true, Message: "REQUEST_LIMIT_EXCEEDED: TotalRequests Limit exceeded."}, queue.StateRetry},
+		{"503", &connectors.Error{Op: "create", Class: connectors.Retryable, Status: 503}, queue.StateDead},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			rig := newCourierRig(t, true, "A")
+			rig.report(t, 1)
+			co := rig.courier(t, CourierOptions{Backoff: connectors.Backoff{Base: time.Second, Max: time.Second, Rand: func(int64) int64 { return 0 }}})
+			var o queue.Outcome
+			for i := 0; i < 4; i++ { // maxRetries 3: the 4th failure is final for the others
+				rig.mems["A"].fail(createStep{err: tt.err})
+				_, o = rig.step(t, co)
+				rig.clock.Add(time.Hour)
+			}
+			if o.State != tt.want {
+				t.Errorf("after 4 refusals: %+v, want %s", o, tt.want)
+			}
+		})
+	}
+}

@@ -128,7 +128,7 @@ func (c *Client) Do(ctx context.Context, r Request, out any) (*http.Response, er
 			h.Del("X-RateLimit-Reset")
 		}
 		e := &connectors.Error{Op: r.Op, Class: connectors.StatusClass(resp.StatusCode), Status: resp.StatusCode,
-			RetryAfter: connectors.RetryAfter(h, c.now()), Sent: resp.StatusCode >= 500}
+			RetryAfter: connectors.RetryAfter(h, c.now()), Sent: resp.StatusCode >= 500, Throttled: resp.StatusCode == http.StatusTooManyRequests}
 		if c.Message != nil {
 			e.Message = c.Message(resp.StatusCode, data)
 		}

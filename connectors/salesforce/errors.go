@@ -92,7 +92,7 @@ func classify(err error) error {
 	}
 	switch code := errorCode(e.Message); {
 	case code == "REQUEST_LIMIT_EXCEEDED":
-		e.Class = connectors.Retryable
+		e.Class, e.Throttled = connectors.Retryable, true
 		if e.RetryAfter == 0 {
 			e.RetryAfter = limitWait
 		}
