@@ -205,7 +205,9 @@ func oauthSource(c Connection, o ClientOptions, tokenClient *http.Client, get fu
 	if o.Keyring != nil {
 		if b, err := o.Keyring.Get(cacheKey); err == nil {
 			var t oauth2.Token
-			if json.Unmarshal(b, &t) == nil {
+			// A token kept without an expiry (from before tokenLifetime)
+			// would be reused for ever: fetch a new one instead.
+			if json.Unmarshal(b, &t) == nil && !t.Expiry.IsZero() {
 				cached = &t
 			}
 		}
@@ -230,6 +232,10 @@ func oauthSource(c Connection, o ClientOptions, tokenClient *http.Client, get fu
 	}
 	return oauth2.ReuseTokenSource(cached, &cachingSource{src: src, store: o.Keyring, key: cacheKey}), nil
 }
+
+// tokenLifetime is how long a token whose server gave no expiry is used
+// before a new one is fetched: shorter than any common session timeout.
+const tokenLifetime = 15 * time.Minute
 
 // cachingSource stores every new token in the keyring.
 type cachingSource struct {
@@ -256,6 +262,12 @@ func (s *cachingSource) Token() (*oauth2.Token, error) {
 			return nil, &Error{Op: "oauth2 token", Class: StatusClass(re.Response.StatusCode), Status: re.Response.StatusCode, Message: re.ErrorCode}
 		}
 		return nil, TransportError("oauth2 token", err)
+	}
+	if t.Expiry.IsZero() {
+		// Some servers (Salesforce's client credentials flow) send no
+		// expires_in; x/oauth2 would then reuse the token for ever, and the
+		// keyring cache across restarts too.
+		t.Expiry = time.Now().Add(tokenLifetime)
 	}
 	if s.store != nil {
 		if b, err := json.Marshal(t); err == nil {

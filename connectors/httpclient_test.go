@@ -559,6 +559,7 @@ type hcTokenServer struct {
 	failStatus   int // answer every request with this status when set
 	lastErrBody  string
 	ua           []string
+	noExpiry     bool // answer without expires_in, as Salesforce does
 }
 
 func newHCTokenServer(t *testing.T, id, secret, refresh string) *hcTokenServer {
@@ -603,6 +604,9 @@ func (ts *hcTokenServer) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	resp := map[string]any{"token_type": "Bearer", "expires_in": 3600}
+	if ts.noExpiry {
+		delete(resp, "expires_in")
+	}
 	switch r.PostForm.Get("grant_type") {
 	case "client_credentials":
 	case "refresh_token":
@@ -982,5 +986,40 @@ func TestSessionAuthorizationWins(t *testing.T) {
 	c.Credentials.Password = "env:NOPE"
 	if _, err := CredentialResolver(c, o)("password"); err == nil || !strings.Contains(err.Error(), "NOPE") {
 		t.Errorf("an unresolved reference: %v", err)
+	}
+}
+
+// A token the server gave no expiry is used for tokenLifetime, not for
+// ever; one cached without an expiry (by an older version) is replaced.
+func TestOAuth2TokenWithoutExpiry(t *testing.T) {
+	ts := newHCTokenServer(t, "ticketray", "cs-SECRET-1", "")
+	ts.noExpiry = true
+	api, _ := hcAPI(t)
+	store := newHCStore()
+	conn := Connection{Name: "sf", BaseURL: api.URL, Credentials: Credentials{Type: "oauth2", ClientID: "ticketray",
+		ClientSecret: "env:SF_SECRET", TokenURL: ts.URL + "/services/oauth2/token"}}
+	opts := ClientOptions{Getenv: hcEnv("SF_SECRET", "cs-SECRET-1"), Keyring: store}
+	get := func() {
+		t.Helper()
+		c, err := NewHTTPClient(conn, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := hcGet(t, c, api.URL+"/services/data"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	get()
+	exp, err := time.Parse(time.RFC3339Nano, cachedToken(t, store, conn.Name)["expiry"].(string))
+	if err != nil || exp.Before(time.Now()) || exp.After(time.Now().Add(tokenLifetime)) {
+		t.Errorf("cached expiry %v (%v), want within %v from now", exp, err, tokenLifetime)
+	}
+	m := cachedToken(t, store, conn.Name)
+	delete(m, "expiry") // as an older version kept it
+	b, _ := json.Marshal(m)
+	store.Set(store.tokenKey(conn.Name), b)
+	get()
+	if calls, _ := ts.stats(); calls != 2 {
+		t.Errorf("token endpoint called %d times, want 2 (the expiry-less cached token replaced)", calls)
 	}
 }
