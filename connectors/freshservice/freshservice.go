@@ -45,15 +45,19 @@
 // set. Without a workspace condition the API searches only the primary
 // workspace, which is where a connection without workspaceId creates. With
 // options.externalIdField the key is also written to that custom field
-// (visible on the ticket form), Find checks it on the match, and when the
-// tag finds nothing (an agent removed it) Find asks for the field too,
-// taking a 400 (not filterable, as documented) for not found. Two
-// connections to one account must differ in workspaceId or groupId, or
-// each may take the other's record for its own; a ticket moved to another
-// group before a retry is not found, and the retry creates a second one.
-// Whether the filter index can lag a create is not documented; a lag
-// longer than the queue's first backoff would let a retry create a
-// duplicate.
+// (visible on the ticket form) and Find checks it on the match; when the
+// tag finds nothing, Find asks the filter for the field too (a 400 there,
+// as Freshservice documents text fields as not filterable, is no answer)
+// and then looks through the tickets updated in the last hour (GET
+// /api/v2/tickets?updated_since=…, up to 300, newest first) for the key
+// in the field. That last step covers the filter's search index lagging a
+// create: Freshworks says its search index may take minutes, and the
+// retry after a lost answer comes sooner. Without the field, a lagging
+// index can hide the ticket from such a retry, which then creates a
+// second one; set externalIdField where that matters. Two connections to
+// one account must differ in workspaceId or groupId, or each may take the
+// other's record for its own; a ticket moved to another group before a
+// retry is not found, and the retry creates a second one.
 //
 // Priority: Freshservice priority is 1 Low … 4 Urgent; urgency and impact
 // are 1 Low … 3 High. A priority table value is "priority" or
@@ -272,6 +276,7 @@ type Connector struct {
 	cfg   config
 	auth  string // the Authorization header, "" when the client sets it
 	table map[string]levels
+	now   func() time.Time
 }
 
 // New builds the connector for a freshservice connection. d.HTTP applies
@@ -300,7 +305,7 @@ func New(c connectors.Connection, d connectors.Deps) (connectors.Connector, erro
 		}
 		table[k] = l
 	}
-	cn := &Connector{conn: c, cfg: cfg, table: table}
+	cn := &Connector{conn: c, cfg: cfg, table: table, now: time.Now}
 	switch c.Credentials.Type {
 	case "api_token":
 		if d.Credential == nil {
@@ -555,13 +560,63 @@ func (c *Connector) Find(ctx context.Context, key string) (connectors.Remote, er
 		r, err := c.findBy(ctx, q, key)
 		var e *connectors.Error
 		if i > 0 && errors.As(err, &e) && e.Status == http.StatusBadRequest {
-			return connectors.Remote{}, connectors.ErrNotFound
+			break // the field is not filterable on this account
 		}
 		if !errors.Is(err, connectors.ErrNotFound) {
 			return r, err
 		}
 	}
+	if c.cfg.externalIDField != "" {
+		return c.findRecent(ctx, key)
+	}
 	return connectors.Remote{}, connectors.ErrNotFound
+}
+
+// Recent tickets are looked through when the filter finds nothing: the
+// filter API answers from a search index that may lag a create by
+// minutes (Freshworks says so of its search APIs), while the ticket list
+// is current.
+const (
+	recentWindow = time.Hour
+	recentPages  = 3
+	recentPage   = 100
+)
+
+// findRecent looks for the key in options.externalIdField among the
+// tickets updated in the last recentWindow, newest first, where this
+// connection creates. It returns the oldest match.
+func (c *Connector) findRecent(ctx context.Context, key string) (connectors.Remote, error) {
+	const op = "find"
+	q := url.Values{
+		"updated_since": {c.now().Add(-recentWindow).UTC().Format(time.RFC3339)},
+		"order_type":    {"desc"},
+		"per_page":      {strconv.Itoa(recentPage)},
+	}
+	if c.cfg.workspaceID > 0 {
+		q.Set("workspace_id", strconv.FormatInt(c.cfg.workspaceID, 10))
+	}
+	var best int64
+	for page := 1; page <= recentPages; page++ {
+		q.Set("page", strconv.Itoa(page))
+		var out struct {
+			Tickets []ticket `json:"tickets"`
+		}
+		if err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: ticketsPath, Query: q}, &out); err != nil {
+			return connectors.Remote{}, err
+		}
+		for _, t := range out.Tickets {
+			if t.CustomFields[c.cfg.externalIDField] == key && c.ours(t, key) && (best == 0 || t.ID < best) {
+				best = t.ID
+			}
+		}
+		if len(out.Tickets) < recentPage {
+			break
+		}
+	}
+	if best == 0 {
+		return connectors.Remote{}, connectors.ErrNotFound
+	}
+	return c.remote(best), nil
 }
 
 // findBy runs one filter query and picks the oldest ticket that is ours.

@@ -666,39 +666,54 @@ func TestRateLimit(t *testing.T) {
 	}
 }
 
-// TestFindByExternalIDField: with options.externalIdField, a ticket whose
-// key tag an agent removed is still found through the field where the
-// account can filter on it; where it cannot (Freshservice documents text
-// fields as not filterable, answer 400), Find reports not found.
-func TestFindByExternalIDField(t *testing.T) {
+// TestFindFallbacks: Find asks the filter for the tag; with
+// options.externalIdField also for the field (a 400, as Freshservice
+// documents text fields not filterable, is no answer) and then looks
+// through the tickets updated in the last hour, which the ticket list
+// serves current while the filter's search index may lag a create.
+func TestFindFallbacks(t *testing.T) {
+	lagging := fsfake.WithIndexLag(time.Minute)
+	twoHoursAgo := fsfake.WithClock(func() time.Time { return time.Now().Add(-2 * time.Hour) })
 	tests := []struct {
-		name       string
-		filterable bool
-		removeTag  bool
-		found      bool
-		queries    int
+		name           string
+		opts           []fsfake.Option
+		field          bool // options.externalIdField
+		removeTag      bool
+		found          bool
+		filters, lists int
 	}{
-		{"tag present", false, false, true, 1},
-		{"tag removed, field filterable", true, true, true, 2},
-		{"tag removed, field not filterable", false, true, false, 2},
+		{name: "tag", field: true, found: true, filters: 1},
+		{name: "tag removed, field filterable", opts: []fsfake.Option{fsfake.WithFilterableText()}, field: true, removeTag: true, found: true, filters: 2},
+		{name: "tag removed, field not filterable: recent tickets", field: true, removeTag: true, found: true, filters: 2, lists: 1},
+		{name: "tag removed, older than the window", opts: []fsfake.Option{twoHoursAgo}, field: true, removeTag: true, filters: 2, lists: 1},
+		{name: "index lag: recent tickets", opts: []fsfake.Option{lagging}, field: true, found: true, filters: 2, lists: 1},
+		// The documented limit of the tag alone: a lagging index hides the
+		// ticket, and the retry would create a second one.
+		{name: "index lag without the field", opts: []fsfake.Option{lagging}, filters: 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			opts := []fsfake.Option{fsfake.WithTicketrayField()}
-			if tt.filterable {
-				opts = append(opts, fsfake.WithFilterableText())
-			}
-			f := startFake(t, opts...)
+			f := startFake(t, append(tt.opts, fsfake.WithTicketrayField())...)
 			noViolations(t, f)
 			conn := connection(f.URL())
-			conn.Options = options(map[string]any{"externalIdField": fsfake.ExternalIDField, "groupId": fsfake.ServiceDeskGroupID})
+			opts := map[string]any{"groupId": fsfake.ServiceDeskGroupID}
+			if tt.field {
+				opts["externalIdField"] = fsfake.ExternalIDField
+			}
+			conn.Options = options(opts)
 			c := newConnector(t, conn)
+			// Another connection's ticket in another group carries a key
+			// too; it must never be taken.
+			other := conn
+			other.Name, other.Options = "Other", options(map[string]any{"groupId": fsfake.NetworkGroupID, "externalIdField": fsfake.ExternalIDField})
+			create(t, newConnector(t, other), conformance.Ticket())
 			tk := conformance.Ticket()
 			r := create(t, c, tk)
 			if tt.removeTag {
 				id, _ := strconv.ParseInt(r.ID, 10, 64)
 				f.SetTags(id, "Ticketray")
 			}
+			before := len(f.Requests())
 			got, err := c.Find(context.Background(), tk.IdempotencyKey)
 			switch {
 			case tt.found && (err != nil || got != r):
@@ -706,19 +721,26 @@ func TestFindByExternalIDField(t *testing.T) {
 			case !tt.found && !errors.Is(err, connectors.ErrNotFound):
 				t.Errorf("Find = %+v, %v; want ErrNotFound", got, err)
 			}
-			var queries []string
-			for _, req := range f.Requests() {
-				if req.Path == "/api/v2/tickets/filter" {
-					queries = append(queries, req.Query["query"][0])
+			var filters []string
+			lists := 0
+			for _, req := range f.Requests()[before:] {
+				switch req.Path {
+				case "/api/v2/tickets/filter":
+					filters = append(filters, req.Query["query"][0])
+				case "/api/v2/tickets":
+					lists++
+					if req.Query["order_type"][0] != "desc" || req.Query["updated_since"][0] == "" {
+						t.Errorf("list query = %v", req.Query)
+					}
 				}
 			}
-			if len(queries) != tt.queries {
-				t.Fatalf("filter queries = %q, want %d", queries, tt.queries)
+			if len(filters) != tt.filters || lists != tt.lists {
+				t.Fatalf("filter queries %q and %d lists; want %d and %d", filters, lists, tt.filters, tt.lists)
 			}
-			if tt.queries == 2 {
+			if tt.filters == 2 {
 				want := `"` + fsfake.ExternalIDField + `:'` + tk.IdempotencyKey + `' AND group_id:` + strconv.FormatInt(fsfake.ServiceDeskGroupID, 10) + `"`
-				if queries[1] != want {
-					t.Errorf("second query = %q, want %q", queries[1], want)
+				if filters[1] != want {
+					t.Errorf("second query = %q, want %q", filters[1], want)
 				}
 			}
 		})

@@ -65,9 +65,10 @@ func (f *Fake) filter(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f.mu.Lock()
+	indexed := f.now().Add(-f.indexLag)
 	var matched []map[string]any
 	for i := len(f.tickets) - 1; i >= 0; i-- { // newest first
-		if t := f.tickets[i]; f.matches(t, conds) {
+		if t := f.tickets[i]; f.matches(t, conds) && (f.indexLag == 0 || !t.CreatedAt.After(indexed)) {
 			matched = append(matched, f.render(t, r, false))
 		}
 	}

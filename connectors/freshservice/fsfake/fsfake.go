@@ -136,6 +136,11 @@ func WithFilterableText() Option { return func(f *Fake) { f.filterableText = tru
 // category dropdown); DefaultCategories otherwise.
 func WithCategories(names ...string) Option { return func(f *Fake) { f.categories = names } }
 
+// WithIndexLag makes the filter API miss tickets created less than d ago
+// (by the fake's clock), as a search index that lags the database would.
+// View and list stay current.
+func WithIndexLag(d time.Duration) Option { return func(f *Fake) { f.indexLag = d } }
+
 // WithTicketrayField defines ExternalIDField as a single-line text field.
 func WithTicketrayField() Option { return WithCustomField(ExternalIDField, "custom_text") }
 
@@ -155,6 +160,7 @@ type Fake struct {
 	rateLimit      int
 	filterableText bool
 	categories     []string
+	indexLag       time.Duration
 	rlWindow       time.Time
 	rlCount        int
 	now            func() time.Time
@@ -734,6 +740,10 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request, idText string) {
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": out})
 }
 
+// list is GET /api/v2/tickets: the primary workspace's tickets (or
+// workspace_id's), updated_since filtering, order_type (default desc,
+// newest first), per_page up to 100. It reads the database, not the
+// search index, so it is current even WithIndexLag.
 func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	perPage, page := intParam(q.Get("per_page"), 30), intParam(q.Get("page"), 1)
@@ -741,14 +751,41 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request) {
 		writeInvalid(w, FieldError{"per_page", "It should be a Positive Integer less than or equal to 100", "invalid_value"})
 		return
 	}
+	var since time.Time
+	if v := q.Get("updated_since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			f.violation("list: updated_since %q is not a UTC date-time", v)
+			writeInvalid(w, FieldError{"updated_since", "It should be in the 'valid date-time' format", "invalid_value"})
+			return
+		}
+		since = t
+	}
+	workspace := PrimaryWorkspaceID
+	if v := q.Get("workspace_id"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			writeInvalid(w, FieldError{"workspace_id", "It should be a/an Integer", "datatype_mismatch"})
+			return
+		}
+		workspace = n
+	}
+	order := q.Get("order_type")
+	if order != "" && order != "asc" && order != "desc" {
+		writeInvalid(w, FieldError{"order_type", "It should be one of these values: 'asc,desc'", "invalid_value"})
+		return
+	}
 	f.mu.Lock()
 	var out []map[string]any
-	for i := len(f.tickets) - 1; i >= 0; i-- { // newest first
-		if t := f.tickets[i]; t.WorkspaceID == PrimaryWorkspaceID {
+	for _, t := range f.tickets { // oldest first
+		if t.WorkspaceID == workspace && !t.UpdatedAt.Before(since) {
 			out = append(out, f.render(t, r, false))
 		}
 	}
 	f.mu.Unlock()
+	if order != "asc" {
+		slices.Reverse(out)
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"tickets": pageOf(out, page, perPage)})
 }
 

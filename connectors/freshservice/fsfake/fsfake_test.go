@@ -316,3 +316,44 @@ func TestHangEndsWhenClientGivesUp(t *testing.T) {
 		t.Fatal("Close is still waiting for the hung handler")
 	}
 }
+
+// TestListAndIndexLag: the list is current and honours updated_since,
+// workspace_id and order_type; the filter lags WithIndexLag.
+func TestListAndIndexLag(t *testing.T) {
+	f := start(t, fsfake.WithIndexLag(time.Minute))
+	for _, body := range []string{validTicket, strings.Replace(validTicket, `"source":2`, `"source":2,"workspace_id":3`, 1), validTicket} {
+		if a := call(t, f, "POST", "/api/v2/tickets", "application/json", []byte(body), true); a.status != 201 {
+			t.Fatalf("create: %v", a.body)
+		}
+	}
+	ids := func(a answer) (out []float64) {
+		for _, tk := range a.body["tickets"].([]any) {
+			out = append(out, tk.(map[string]any)["id"].(float64))
+		}
+		return out
+	}
+	since := url.QueryEscape(time.Now().Add(-time.Hour).UTC().Format(time.RFC3339))
+	future := url.QueryEscape(time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	for _, tt := range []struct {
+		query string
+		want  []float64
+	}{
+		{"", []float64{3, 1}},
+		{"?order_type=asc", []float64{1, 3}},
+		{"?workspace_id=3", []float64{2}},
+		{"?updated_since=" + since + "&per_page=1", []float64{3}},
+		{"?updated_since=" + since + "&per_page=1&page=2", []float64{1}},
+		{"?updated_since=" + future, nil},
+	} {
+		a := call(t, f, "GET", "/api/v2/tickets"+tt.query, "", nil, true)
+		if got := ids(a); a.status != 200 || len(got) != len(tt.want) || (len(got) > 0 && got[0] != tt.want[0]) {
+			t.Errorf("list%s = %d %v, want %v", tt.query, a.status, got, tt.want)
+		}
+	}
+	if a := call(t, f, "GET", "/api/v2/tickets?updated_since=yesterday", "", nil, true); a.status != 400 {
+		t.Errorf("bad updated_since: %d", a.status)
+	}
+	if a := call(t, f, "GET", "/api/v2/tickets/filter?query="+url.QueryEscape(`"tag:'k1'"`), "", nil, true); a.status != 200 || len(ids(a)) != 0 {
+		t.Errorf("the lagging filter found %v", a.body)
+	}
+}
