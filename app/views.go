@@ -173,8 +173,16 @@ func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection
 		return r
 	}
 	start := time.Now()
-	err = vc.Check(ctx)
+	detail := ""
+	if rep, ok := vc.(connectors.Reporter); ok {
+		detail, err = rep.Report(ctx)
+	} else {
+		err = vc.Check(ctx)
+	}
 	ch := TestCheck{Name: "auth", OK: err == nil, Ms: time.Since(start).Milliseconds(), Detail: "credentials accepted; permission to create confirmed where the API tells"}
+	if detail != "" {
+		ch.Detail += "; " + detail
+	}
 	if err != nil {
 		ch.Detail = err.Error()
 	}

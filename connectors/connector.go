@@ -50,6 +50,14 @@ type Connector interface {
 	Check(ctx context.Context) error
 }
 
+// Reporter is implemented by connectors whose check learns something worth
+// showing when it passes (Salesforce: the org's API usage from
+// Sforce-Limit-Info). `connections test` calls Report instead of Check
+// when a connector has it.
+type Reporter interface {
+	Report(ctx context.Context) (string, error)
+}
+
 // Deps are what a factory may use besides the connection's config.
 type Deps struct {
 	// HTTP is the client to send requests with: TLS policy, timeout, proxy,

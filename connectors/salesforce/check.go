@@ -38,6 +38,8 @@ const probeKey = "ticketray-connection-check"
 // category field (when set) is writable. Its errors say what to fix. The
 // org's API usage (Sforce-Limit-Info) is added to them; Report returns it
 // on success.
+var _ connectors.Reporter = (*Connector)(nil)
+
 func (c *Connector) Check(ctx context.Context) error {
 	_, err := c.Report(ctx)
 	return err
