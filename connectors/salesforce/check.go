@@ -26,6 +26,8 @@ type describeField struct {
 	} `json:"picklistValues"`
 }
 
+var _ connectors.Reporter = (*Connector)(nil)
+
 // probeKey is the key Check looks for: no Case carries it.
 const probeKey = "ticketray-connection-check"
 
@@ -38,8 +40,6 @@ const probeKey = "ticketray-connection-check"
 // category field (when set) is writable. Its errors say what to fix. The
 // org's API usage (Sforce-Limit-Info) is added to them; Report returns it
 // on success.
-var _ connectors.Reporter = (*Connector)(nil)
-
 func (c *Connector) Check(ctx context.Context) error {
 	_, err := c.Report(ctx)
 	return err
