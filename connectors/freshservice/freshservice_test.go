@@ -810,3 +810,32 @@ func TestUnknownCategory(t *testing.T) {
 		t.Errorf("%d requests for a refused priority, want 1", n)
 	}
 }
+
+// TestCustomFieldTypes: options.customFields values of each type reach
+// the account in the JSON and in the multipart create, in forms the
+// fields' types accept.
+func TestCustomFieldTypes(t *testing.T) {
+	for _, multipart := range []bool{false, true} {
+		t.Run(map[bool]string{false: "JSON", true: "multipart"}[multipart], func(t *testing.T) {
+			f := startFake(t, fsfake.WithCustomField("site", "custom_dropdown"), fsfake.WithCustomField("floor", "custom_number"),
+				fsfake.WithCustomField("vip", "custom_checkbox"), fsfake.WithCustomField("since", "custom_date"))
+			noViolations(t, f)
+			conn := connection(f.URL())
+			conn.Options = options(map[string]any{"customFields": map[string]any{"site": "Berlin", "floor": 3, "vip": true, "since": "2026-01-31"}})
+			tk := conformance.Ticket()
+			if !multipart {
+				tk.SystemInfo = nil
+			}
+			got := ticketOf(t, f, create(t, newConnector(t, conn), tk)).CustomFields
+			want := map[string]any{"site": "Berlin", "floor": float64(3), "vip": true, "since": "2026-01-31"}
+			if multipart {
+				want = map[string]any{"site": "Berlin", "floor": "3", "vip": "true", "since": "2026-01-31"}
+			}
+			for k, v := range want {
+				if got[k] != v {
+					t.Errorf("%s = %#v, want %#v", k, got[k], v)
+				}
+			}
+		})
+	}
+}

@@ -449,6 +449,7 @@ type ticketInput struct {
 	tags         []string
 	customFields map[string]any
 	attachments  []Attachment
+	multipart    bool
 }
 
 // createFields are the fields a create request may carry (Freshservice's
@@ -541,6 +542,7 @@ func (f *Fake) decodeCreate(r *http.Request, body []byte) (ticketInput, []FieldE
 		delete(in.fields, "custom_fields")
 		return in, errs
 	}
+	in.multipart = true
 	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
 	var errs []FieldError
 	total := 0
@@ -646,19 +648,50 @@ func (f *Fake) checkCreate(in ticketInput) []FieldError {
 			errs = append(errs, FieldError{"group_id", "There is no group matching the given group_id", "invalid_value"})
 		}
 	}
-	for k, v := range in.customFields {
-		if _, ok := f.fields[k]; !ok {
-			errs = append(errs, FieldError{k, "Unexpected/invalid field in request", "invalid_field"})
-			continue
-		}
-		if _, ok := v.(string); !ok && v != nil {
-			errs = append(errs, FieldError{k, "It should be a/an String", "datatype_mismatch"})
-		}
-	}
+	errs = append(errs, f.checkCustomFields(in)...)
 	for _, tag := range in.tags {
 		if strings.TrimSpace(tag) == "" || len(tag) > 255 || strings.Contains(tag, ",") {
 			errs = append(errs, FieldError{"tags", "It should not contain elements that are blank, longer than 255 characters or hold a comma", "invalid_value"})
 			break
+		}
+	}
+	return errs
+}
+
+// checkCustomFields checks each custom field value against its field's
+// type. A multipart form carries every value as text, which must then
+// parse as the type.
+func (f *Fake) checkCustomFields(in ticketInput) []FieldError {
+	var errs []FieldError
+	for _, k := range slices.Sorted(maps.Keys(in.customFields)) {
+		v := in.customFields[k]
+		typ, ok := f.fields[k]
+		if !ok {
+			errs = append(errs, FieldError{k, "Unexpected/invalid field in request", "invalid_field"})
+			continue
+		}
+		if v == nil {
+			continue
+		}
+		text, isText := v.(string)
+		var good bool
+		var want string
+		switch typ {
+		case "custom_number":
+			_, isNum := v.(float64)
+			_, err := strconv.ParseInt(text, 10, 64)
+			good, want = isNum || (in.multipart && isText && err == nil), "Integer"
+		case "custom_checkbox":
+			_, isBool := v.(bool)
+			good, want = isBool || (in.multipart && (text == "true" || text == "false")), "Boolean"
+		case "custom_date":
+			_, err := time.Parse("2006-01-02", text)
+			good, want = isText && err == nil, "date in the format yyyy-mm-dd"
+		default:
+			good, want = isText, "String"
+		}
+		if !good {
+			errs = append(errs, FieldError{k, "It should be a/an " + want, "datatype_mismatch"})
 		}
 	}
 	return errs

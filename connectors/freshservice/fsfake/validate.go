@@ -49,12 +49,29 @@ func spec() (routers.Router, error) {
 		// The spec names api.freshservice.com; the real host is the
 		// account's own domain, and the fake is on loopback.
 		doc.Servers = openapi3.Servers{{URL: "/"}}
+		if err := patchSpec(doc); err != nil {
+			specErr = fmt.Errorf("fsfake: patch the Freshservice spec: %w", err)
+			return
+		}
 		specRouter, specErr = gorillamux.NewRouter(doc)
 		if specErr != nil {
 			specErr = fmt.Errorf("fsfake: route the Freshservice spec: %w", specErr)
 		}
 	})
 	return specRouter, specErr
+}
+
+// patchSpec corrects the one schema that contradicts the API: the spec
+// types every custom field value as a string, but a number field takes a
+// number and a checkbox true or false (the fake checks each value against
+// its field's type itself).
+func patchSpec(doc *openapi3.T) error {
+	t := doc.Components.Schemas["ticket"]
+	if t == nil || t.Value == nil || t.Value.Properties["custom_fields"] == nil || t.Value.Properties["custom_fields"].Value == nil {
+		return errors.New("the ticket schema has no custom_fields")
+	}
+	t.Value.Properties["custom_fields"].Value.AdditionalProperties = openapi3.AdditionalProperties{Schema: openapi3.NewSchemaRef("", &openapi3.Schema{})}
+	return nil
 }
 
 // validate checks r against the spec where the spec covers it: a JSON
