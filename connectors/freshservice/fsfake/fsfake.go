@@ -57,6 +57,60 @@ const (
 // DefaultCategories are the category choices a fake starts with.
 var DefaultCategories = []string{"Hardware", "Software", "Network", "Office Applications", "Other"}
 
+// decodeNote reads a JSON note ({"body","private"}) or a multipart one
+// (body, private, attachments[]). A note is private unless it says
+// otherwise, as in Freshservice.
+func decodeNote(r *http.Request, body []byte) (Note, *FieldError) {
+	n := Note{Private: true}
+	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt != "multipart/form-data" {
+		var in struct {
+			Body    *string `json:"body"`
+			Private *bool   `json:"private"`
+		}
+		if err := json.Unmarshal(body, &in); err != nil {
+			return n, &FieldError{"", "Request body has invalid json format", "invalid_json"}
+		}
+		if in.Body != nil {
+			n.Body = *in.Body
+		}
+		if in.Private != nil {
+			n.Private = *in.Private
+		}
+		return n, nil
+	}
+	mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
+	total := 0
+	for {
+		p, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, &FieldError{"", "The multipart body could not be read", "invalid_json"}
+		}
+		data, _ := io.ReadAll(p)
+		switch p.FormName() {
+		case "body":
+			n.Body = string(data)
+		case "private":
+			n.Private = string(data) == "true"
+		case "attachments[]":
+			if p.FileName() == "" {
+				return n, &FieldError{"attachments", "It should be a/an Array of Files", "datatype_mismatch"}
+			}
+			total += len(data)
+			n.Attachments = append(n.Attachments, Attachment{Name: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
+		default:
+			return n, &FieldError{p.FormName(), "Unexpected/invalid field in request", "invalid_field"}
+		}
+	}
+	if total > maxAttachments {
+		return n, &FieldError{"attachments", "The total size of the attachments cannot exceed 15MB", "invalid_value"}
+	}
+	return n, nil
+}
+
 // maxAttachments is Freshservice's limit on a ticket's attachments
 // together (the spec: "cannot exceed 15MB").
 const maxAttachments = 15 << 20
@@ -859,63 +913,15 @@ func (f *Fake) formFields(w http.ResponseWriter) {
 }
 
 func (f *Fake) note(w http.ResponseWriter, r *http.Request, idText string, body []byte) {
-	var n Note
-	n.Private = true // Freshservice's default
-	mt, params, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "multipart/form-data" {
-		mr := multipart.NewReader(bytes.NewReader(body), params["boundary"])
-		total := 0
-		for {
-			p, err := mr.NextPart()
-			if err == io.EOF {
-				break
-			}
-			if err != nil {
-				writeInvalid(w, FieldError{"", "The multipart body could not be read", "invalid_value"})
-				return
-			}
-			data, _ := io.ReadAll(p)
-			switch p.FormName() {
-			case "body":
-				n.Body = string(data)
-			case "private":
-				n.Private = string(data) == "true"
-			case "attachments[]":
-				if p.FileName() == "" {
-					writeInvalid(w, FieldError{"attachments", "It should be a/an Array of Files", "datatype_mismatch"})
-					return
-				}
-				total += len(data)
-				n.Attachments = append(n.Attachments, Attachment{Name: p.FileName(), ContentType: p.Header.Get("Content-Type"), Data: data})
-			default:
-				f.violation("POST notes: unexpected part %q", p.FormName())
-				writeInvalid(w, FieldError{p.FormName(), "Unexpected/invalid field in request", "invalid_field"})
-				return
-			}
-		}
-		if total > maxAttachments {
-			writeInvalid(w, FieldError{"attachments", "The total size of the attachments cannot exceed 15MB", "invalid_value"})
-			return
-		}
-	} else {
-		var in struct {
-			Body    *string `json:"body"`
-			Private *bool   `json:"private"`
-		}
-		if err := json.Unmarshal(body, &in); err != nil {
-			writeInvalid(w, FieldError{"", "Request body has invalid json format", "invalid_json"})
-			return
-		}
-		if in.Body != nil {
-			n.Body = *in.Body
-		}
-		if in.Private != nil {
-			n.Private = *in.Private
-		}
+	n, fe := decodeNote(r, body)
+	if fe == nil && strings.TrimSpace(n.Body) == "" {
+		fe = &FieldError{"body", "It should not be blank as this is a mandatory field", "missing_field"}
 	}
-	if strings.TrimSpace(n.Body) == "" {
-		f.violation("POST notes: no body")
-		writeInvalid(w, FieldError{"body", "It should not be blank as this is a mandatory field", "missing_field"})
+	if fe != nil {
+		if fe.Code != "invalid_value" || fe.Field != "attachments" { // an oversized file is data, not a malformed request
+			f.violation("POST notes: %s: %s", fe.Field, fe.Message)
+		}
+		writeInvalid(w, *fe)
 		return
 	}
 	id, err := strconv.ParseInt(idText, 10, 64)
