@@ -751,8 +751,10 @@ func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connector
 func notesPath(id int64) string { return ticketsPath + "/" + strconv.FormatInt(id, 10) + "/notes" }
 
 // Check lists one ticket (proving the domain, the API key and read access
-// to tickets) and, with options.externalIdField, that the account has that
-// ticket field. Failures carry a hint for the usual setup mistakes.
+// to tickets), runs Find's filter query for a key no ticket has (proving
+// the filter API takes this connection's scope), and, with
+// options.externalIdField, checks that the account has that ticket field.
+// Failures carry a hint for the usual setup mistakes.
 func (c *Connector) Check(ctx context.Context) error {
 	var out struct {
 		Tickets *[]json.RawMessage `json:"tickets"`
@@ -760,6 +762,16 @@ func (c *Connector) Check(ctx context.Context) error {
 	err := c.do(ctx, rest.Request{Op: "check", Method: http.MethodGet, Path: ticketsPath, Query: url.Values{"per_page": {"1"}}}, &out)
 	if err == nil && out.Tickets == nil {
 		err = &connectors.Error{Op: "check", Class: connectors.Permanent}
+	}
+	if err == nil {
+		var found struct {
+			Tickets *[]json.RawMessage `json:"tickets"`
+		}
+		err = c.do(ctx, rest.Request{Op: "check", Method: http.MethodGet, Path: filterPath,
+			Query: url.Values{"query": {c.findQuery("tag", connectors.NewKey())}}}, &found)
+		if err == nil && found.Tickets == nil {
+			err = &connectors.Error{Op: "check", Class: connectors.Permanent}
+		}
 	}
 	if err != nil {
 		return withHint(err, c.conn.BaseURL)
@@ -800,6 +812,8 @@ func withHint(err error, baseURL string) error {
 		hint = "Freshservice refused the API key: credentials.apiToken must be the agent's API key (Profile Settings → View API Key), not the password or an OAuth token; with basic credentials the key goes in username"
 	case e.Status == http.StatusForbidden:
 		hint = "the agent may not use the API or view tickets here: give the agent a role that can view and create tickets (and access to the workspace or group set in options)"
+	case e.Status == http.StatusBadRequest:
+		hint = "Freshservice refused the ticket filter for this connection's scope: check options.workspaceId and groupId"
 	case e.Status == http.StatusNotFound, e.Status == 0 && e.Class == connectors.Permanent, e.Message == "" && e.Status < 500 && e.Status != http.StatusTooManyRequests:
 		hint = "no Freshservice API v2 answered at " + baseURL + ": baseUrl must be the account's own domain (https://<your-domain>.freshservice.com); custom CNAMEs do not work with API v2"
 	}

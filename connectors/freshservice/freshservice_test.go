@@ -470,13 +470,14 @@ func TestAttachmentLimit(t *testing.T) {
 
 func TestCheck(t *testing.T) {
 	tests := []struct {
-		name   string
-		opts   []fsfake.Option
-		conn   func(*connectors.Connection, *fsfake.Fake)
-		fault  *fake.Fault
-		class  connectors.Class
-		status int
-		hint   string // in the error's Message; "" means Check succeeds
+		name      string
+		opts      []fsfake.Option
+		conn      func(*connectors.Connection, *fsfake.Fake)
+		fault     *fake.Fault
+		faultPath string // default: the ticket list
+		class     connectors.Class
+		status    int
+		hint      string // in the error's Message; "" means Check succeeds
 	}{
 		{name: "ok"},
 		{name: "external-id field present", opts: []fsfake.Option{fsfake.WithTicketrayField()},
@@ -490,6 +491,11 @@ func TestCheck(t *testing.T) {
 		}, class: connectors.Permanent, status: 401, hint: "the key goes in username"},
 		{name: "no permission", fault: &fake.Fault{Kind: fake.Respond, Code: 403, Body: `{"code":"access_denied","message":"You are not authorized to perform this action."}`},
 			class: connectors.Permanent, status: 403, hint: "role that can view and create tickets"},
+		{name: "no permission to filter", fault: &fake.Fault{Kind: fake.Respond, Code: 403, Body: `{"code":"access_denied","message":"You are not authorized to perform this action."}`},
+			faultPath: "/api/v2/tickets/filter", class: connectors.Permanent, status: 403, hint: "role that can view and create tickets"},
+		{name: "a workspace the filter refuses", conn: opt("workspaceId", 99),
+			fault:     &fake.Fault{Kind: fake.Respond, Code: 400, Body: `{"description":"Validation failed","errors":[{"field":"workspace_id","message":"There is no workspace matching the given workspace_id","code":"invalid_value"}]}`},
+			faultPath: "/api/v2/tickets/filter", class: connectors.Permanent, status: 400, hint: "check options.workspaceId and groupId"},
 		{name: "not a Freshservice domain", fault: &fake.Fault{Kind: fake.Respond, Code: 404, Body: "<html>Page not found</html>"},
 			class: connectors.Permanent, status: 404, hint: "custom CNAMEs do not work"},
 		{name: "a sign-in page", fault: &fake.Fault{Kind: fake.Respond, Code: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"redirect":"/login"}`},
@@ -510,7 +516,11 @@ func TestCheck(t *testing.T) {
 				tt.conn(&conn, f)
 			}
 			if tt.fault != nil {
-				f.Faults.Add(http.MethodGet, "/api/v2/tickets", *tt.fault)
+				path := "/api/v2/tickets"
+				if tt.faultPath != "" {
+					path = tt.faultPath
+				}
+				f.Faults.Add(http.MethodGet, path, *tt.fault)
 			}
 			err := newConnector(t, conn).Check(context.Background())
 			if tt.hint == "" {
@@ -654,7 +664,7 @@ func TestVendorErrorMessages(t *testing.T) {
 // TestRateLimit: the fake's own 429 (Freshservice's headers, Retry-After
 // in seconds) reaches the connector as a retryable error with the wait.
 func TestRateLimit(t *testing.T) {
-	f := startFake(t, fsfake.WithRateLimit(1))
+	f := startFake(t, fsfake.WithRateLimit(2)) // Check sends two requests
 	c := newConnector(t, connection(f.URL()))
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatal(err)
