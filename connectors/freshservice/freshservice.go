@@ -814,8 +814,12 @@ func withHint(err error, baseURL string) error {
 		hint = "the agent may not use the API or view tickets here: give the agent a role that can view and create tickets (and access to the workspace or group set in options)"
 	case e.Status == http.StatusBadRequest:
 		hint = "Freshservice refused the ticket filter for this connection's scope: check options.workspaceId and groupId"
-	case e.Status == http.StatusNotFound, e.Status == 0 && e.Class == connectors.Permanent, e.Message == "" && e.Status < 500 && e.Status != http.StatusTooManyRequests:
+	case e.Status == http.StatusNotFound, e.Status == 0 && e.Class == connectors.Permanent, e.Status > 0 && e.Status < 300,
+		e.Message == "" && e.Status > 0 && e.Status < 500 && e.Status != http.StatusTooManyRequests:
 		hint = "no Freshservice API v2 answered at " + baseURL + ": baseUrl must be the account's own domain (https://<your-domain>.freshservice.com); custom CNAMEs do not work with API v2"
+		if e.Status < 300 { // a page that is not the API: retrying will not help
+			e.Class, e.Sent = connectors.Permanent, false
+		}
 	}
 	if hint == "" {
 		return err

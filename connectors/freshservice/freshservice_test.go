@@ -500,6 +500,10 @@ func TestCheck(t *testing.T) {
 			class: connectors.Permanent, status: 404, hint: "custom CNAMEs do not work"},
 		{name: "a sign-in page", fault: &fake.Fault{Kind: fake.Respond, Code: 200, Header: http.Header{"Content-Type": {"application/json"}}, Body: `{"redirect":"/login"}`},
 			class: connectors.Permanent, hint: "baseUrl must be the account's own domain"},
+		{name: "an HTML page", fault: &fake.Fault{Kind: fake.Respond, Code: 200, Header: http.Header{"Content-Type": {"text/html"}}, Body: "<html>Sign in</html>"},
+			class: connectors.Permanent, status: 200, hint: "baseUrl must be the account's own domain"},
+		{name: "timeout", conn: func(c *connectors.Connection, _ *fsfake.Fake) { c.TimeoutMs = 200 }, fault: &fake.Fault{Kind: fake.Hang},
+			class: connectors.Retryable, status: 0, hint: ""},
 		{name: "unreachable", conn: func(c *connectors.Connection, _ *fsfake.Fake) {
 			addr, err := fake.Reserve()
 			if err != nil {
@@ -523,7 +527,7 @@ func TestCheck(t *testing.T) {
 				f.Faults.Add(http.MethodGet, path, *tt.fault)
 			}
 			err := newConnector(t, conn).Check(context.Background())
-			if tt.hint == "" {
+			if tt.hint == "" && tt.fault == nil {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
 				}
@@ -533,7 +537,7 @@ func TestCheck(t *testing.T) {
 			if !errors.As(err, &e) {
 				t.Fatalf("Check = %v, want *connectors.Error", err)
 			}
-			if e.Class != tt.class || e.Status != tt.status || !strings.Contains(e.Message, tt.hint) {
+			if e.Class != tt.class || e.Status != tt.status || !strings.Contains(e.Message, tt.hint) || (tt.hint == "" && e.Message != "") {
 				t.Errorf("Check = class %v, status %d, message %q; want %v, %d, containing %q", e.Class, e.Status, e.Message, tt.class, tt.status, tt.hint)
 			}
 		})
