@@ -674,7 +674,8 @@ func (c *Connector) ours(t ticket, key string) bool {
 		return false
 	}
 	if f := c.cfg.externalIDField; f != "" {
-		if v, ok := t.CustomFields[f]; ok && v != key {
+		// Empty is fine: the ticket may predate the option.
+		if v := t.CustomFields[f]; v != nil && v != "" && v != key {
 			return false
 		}
 	}

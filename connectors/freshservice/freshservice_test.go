@@ -853,3 +853,19 @@ func TestCustomFieldTypes(t *testing.T) {
 		})
 	}
 }
+
+// TestFindTicketFromBeforeTheField: a ticket created before
+// options.externalIdField was set (tag only, the field empty) is still
+// the connection's own.
+func TestFindTicketFromBeforeTheField(t *testing.T) {
+	f := startFake(t, fsfake.WithTicketrayField())
+	noViolations(t, f)
+	before := connection(f.URL())
+	tk := conformance.Ticket()
+	r := create(t, newConnector(t, before), tk)
+	after := before
+	after.Options = options(map[string]any{"externalIdField": fsfake.ExternalIDField})
+	if got, err := newConnector(t, after).Find(context.Background(), tk.IdempotencyKey); err != nil || got != r {
+		t.Errorf("Find = %+v, %v; want %+v", got, err, r)
+	}
+}
