@@ -90,7 +90,7 @@ func (c *Connection) Validate() []FieldError {
 		add("options."+OptionRateLimit, "%v", err)
 	}
 	errs = append(errs, c.mappingErrors()...)
-	errs = append(errs, c.Credentials.validate()...)
+	errs = append(errs, c.Credentials.validate(drv.TokenOnly)...)
 	if registered && drv.Validate != nil {
 		errs = append(errs, drv.Validate(*c)...)
 	}
@@ -116,7 +116,10 @@ func (c *Connection) mappingErrors() []FieldError {
 	return errs
 }
 
-func (cr *Credentials) validate() []FieldError {
+// validate checks the fields each credentials type needs; with tokenOnly
+// an api_token needs no username (the vendor authenticates by the token
+// alone).
+func (cr *Credentials) validate(tokenOnly bool) []FieldError {
 	var errs []FieldError
 	add := func(field, format string, args ...any) {
 		errs = append(errs, FieldError{"credentials." + field, fmt.Sprintf(format, args...)})
@@ -131,7 +134,9 @@ func (cr *Credentials) validate() []FieldError {
 		need("username", cr.Username)
 		need("password", cr.Password)
 	case "api_token":
-		need("username", cr.Username)
+		if !tokenOnly {
+			need("username", cr.Username)
+		}
 		need("apiToken", cr.APIToken)
 	case "bearer":
 		need("token", cr.Token)

@@ -88,6 +88,9 @@ type Driver struct {
 	// accepts in a mapping table of kind ("priority", "category",
 	// "status"); see CheckMappingRow.
 	CheckMapping func(kind, value string) error
+	// TokenOnly says the vendor's api_token credentials need no username
+	// (Freshservice authenticates by the API key alone).
+	TokenOnly bool
 }
 
 var (

@@ -98,7 +98,7 @@ import (
 )
 
 func init() {
-	connectors.Register("freshservice", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register("freshservice", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, TokenOnly: true})
 }
 
 var _ connectors.Connector = (*Connector)(nil)

@@ -104,9 +104,8 @@ func connection(url string) connectors.Connection {
 		Name:    "Freshservice test",
 		Type:    "freshservice",
 		BaseURL: url,
-		// The shared validator wants a username for api_token; Freshservice
-		// ignores it.
-		Credentials: connectors.Credentials{Type: "api_token", Username: "it@example.com", APIToken: fsfake.APIKey},
+		// Freshservice authenticates by the API key alone: no username.
+		Credentials: connectors.Credentials{Type: "api_token", APIToken: fsfake.APIKey},
 	}
 }
 
