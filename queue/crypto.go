@@ -223,9 +223,15 @@ func (s *Store) loadKeys(ctx context.Context, src KEKSource) error {
 		return err
 	}
 	if ks == nil {
-		if err := s.initKeys(ctx, src); err != nil {
+		// The keys made here are used as they are: deriving the KEK again
+		// (Argon2id for a passphrase) would double the cost of the first
+		// open and its peak memory.
+		if ks, err = s.initKeys(ctx, src); err != nil {
 			return err
 		}
+	}
+	if ks == nil {
+		// Another process created the keys first.
 		if ks, err = s.unlockKeys(ctx, src); err != nil {
 			return err
 		}
@@ -279,10 +285,13 @@ func newKeyset(dbID string, kek []byte) (*keyset, error) {
 	return &keyset{dbID: dbID, kek: aead, deks: map[int64]cipher.AEAD{}, raw: map[int64][]byte{}}, nil
 }
 
-// initKeys creates the queue's identity, KEK and first DEK. It runs in an
+// initKeys creates the queue's identity, KEK and first DEK, and returns
+// them; nil when another process created them first. It runs in an
 // immediate transaction so two processes creating the same file agree.
-func (s *Store) initKeys(ctx context.Context, src KEKSource) error {
+func (s *Store) initKeys(ctx context.Context, src KEKSource) (*keyset, error) {
+	var made *keyset
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		made = nil
 		meta, err := s.meta(ctx, tx)
 		if err != nil || meta["db_id"] != "" {
 			return err
@@ -305,13 +314,16 @@ func (s *Store) initKeys(ctx context.Context, src KEKSource) error {
 				return err
 			}
 		}
-		_, err = ks.addDEK(ctx, tx, s.now())
-		return err
+		if _, err = ks.addDEK(ctx, tx, s.now()); err != nil {
+			return err
+		}
+		made = ks
+		return nil
 	})
 	if err != nil {
-		return s.wrap("create keys", err)
+		return nil, s.wrap("create keys", err)
 	}
-	return nil
+	return made, nil
 }
 
 type querier interface {
@@ -419,7 +431,7 @@ func (s *Store) refreshKeys(ctx context.Context, ks *keyset) error {
 // write transaction, so a rotation by another process is never undercut.
 func (s *Store) ensureActive(ctx context.Context, tx *sql.Tx) error {
 	var newest int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) FROM deks").Scan(&newest); err != nil {
+	if err := s.queryRow(ctx, tx, "SELECT COALESCE(MAX(id), 0) FROM deks").Scan(&newest); err != nil {
 		return err
 	}
 	s.keys.mu.RLock()

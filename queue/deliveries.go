@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 )
 
@@ -36,6 +37,11 @@ type LeaseOptions struct {
 
 // Lease claims due deliveries: pending or retry ones whose time has come,
 // and in-flight ones whose lease has expired. Each claim spends an attempt.
+//
+// Its cost does not grow with the backlog: for a connection it walks
+// deliveries_ready and deliveries_leased in due order and stops at Limit,
+// and reads each claimed delivery and its ticket by primary key, all in
+// one transaction (one commit).
 func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	if o.Limit <= 0 {
 		o.Limit = 1
@@ -50,37 +56,20 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	token := leaseToken(hex.EncodeToString(raw))
 	now := s.now()
 	expires := now.Add(o.TTL)
-	var ids []int64
-	uncertain := map[int64]bool{} // an earlier attempt may have reached the vendor
+	var leases []claimed
 	err = s.repairing(ctx, func() error {
-		ids, uncertain = nil, map[int64]bool{}
-		return s.inTx(ctx, func(tx *sql.Tx) error { return s.claim(ctx, tx, o, token, now, expires, &ids, uncertain) })
+		leases = nil
+		return s.inTx(ctx, func(tx *sql.Tx) error { return s.claim(ctx, tx, o, token, now, expires, &leases) })
 	})
 	if err != nil {
 		return nil, s.wrap("lease in", err)
 	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	ds, err := s.deliveries(ctx, "WHERE id IN ("+placeholders(len(ids))+") AND lease_token = ? ORDER BY next_attempt_at, id", append(args, token)...)
-	if err != nil {
-		return nil, s.wrap("lease in", err)
-	}
-	leases := make([]Lease, 0, len(ds))
-	for _, d := range ds {
-		l := Lease{Delivery: d, Token: token, Expires: expires, Uncertain: uncertain[d.ID]}
-		it, err := s.items(ctx, "SELECT id, created_at, dek_id, payload FROM tickets WHERE id = ?", d.TicketID)
-		if err != nil {
-			return nil, s.wrap("lease in", err)
-		}
-		if len(it) == 1 && it[0].Err != nil {
+	out := make([]Lease, 0, len(leases))
+	for _, l := range leases {
+		if l.Err != nil {
 			// A payload that fails authentication can never be delivered.
-			reason := it[0].Err.Error()
-			if err := s.Complete(ctx, l, Outcome{State: StateDead, Error: reason}); err != nil {
+			reason := l.Err.Error()
+			if err := s.Complete(ctx, l.Lease, Outcome{State: StateDead, Error: reason}); err != nil {
 				return nil, err
 			}
 			if o.OnDead != nil {
@@ -89,56 +78,122 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 			}
 			continue
 		}
-		if len(it) == 1 {
-			l.Payload = it[0].Payload
-		}
-		leases = append(leases, l)
+		out = append(out, l.Lease)
 	}
-	return leases, nil
+	return out, nil
 }
 
-// claim marks the due deliveries in flight under token, inside tx.
-func (s *Store) claim(ctx context.Context, tx *sql.Tx, o LeaseOptions, token string, now, expires time.Time, out *[]int64, uncertain map[int64]bool) error {
-	if err := s.reclaimOrphans(ctx, tx, o.Connection); err != nil {
-		return err
+// due is a delivery Lease may claim.
+type due struct {
+	id, next  int64
+	uncertain bool // an earlier attempt may have reached the vendor
+}
+
+// dueWork returns at most o.Limit due deliveries, in due order.
+func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now time.Time) ([]due, error) {
+	ready := `SELECT id, next_attempt_at, ever_sent FROM deliveries
+		WHERE connection = ? AND state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+	leased := `SELECT id, next_attempt_at, 1 FROM deliveries
+		WHERE connection = ? AND state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
+	args := []any{o.Connection, ms(now), o.Limit}
+	if o.Connection == "" {
+		// Every connection (tests, tools): not the dispatcher's hot path.
+		ready = `SELECT id, next_attempt_at, ever_sent FROM deliveries
+			WHERE state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
+		leased = `SELECT id, next_attempt_at, 1 FROM deliveries
+			WHERE state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
+		args = args[1:]
 	}
-	q := `SELECT id, ever_sent OR state = 'in_flight' FROM deliveries
-			WHERE ((state IN ('pending', 'retry') AND next_attempt_at <= ?) OR (state = 'in_flight' AND lease_expires_at <= ?))`
-	args := []any{ms(now), ms(now)}
-	if o.Connection != "" {
-		q += " AND connection = ?"
-		args = append(args, o.Connection)
+	var a, b []due
+	for _, q := range []struct {
+		sql string
+		out *[]due
+	}{{ready, &a}, {leased, &b}} {
+		rows, err := s.query(ctx, tx, q.sql, args...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var d due
+			if err := rows.Scan(&d.id, &d.next, &d.uncertain); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			*q.out = append(*q.out, d)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
 	}
-	q += " ORDER BY next_attempt_at, id LIMIT ?"
-	args = append(args, o.Limit)
-	rows, err := tx.QueryContext(ctx, q, args...)
+	// Merge the two, each in due order, by (next_attempt_at, id).
+	out := make([]due, 0, o.Limit)
+	for len(out) < o.Limit && (len(a) > 0 || len(b) > 0) {
+		if len(b) == 0 || (len(a) > 0 && (a[0].next < b[0].next || a[0].next == b[0].next && a[0].id < b[0].id)) {
+			out, a = append(out, a[0]), a[1:]
+		} else {
+			out, b = append(out, b[0]), b[1:]
+		}
+	}
+	return out, nil
+}
+
+// claimed is a lease made inside the transaction; Err is set when its
+// payload fails authentication, for Lease to mark it dead afterwards.
+type claimed struct {
+	Lease
+	Err error
+}
+
+// claim marks the due deliveries in flight under token, inside tx, and
+// reads each with its ticket.
+func (s *Store) claim(ctx context.Context, tx *sql.Tx, o LeaseOptions, token string, now, expires time.Time, out *[]claimed) error {
+	work, err := s.dueWork(ctx, tx, o, now)
 	if err != nil {
 		return err
 	}
-	for rows.Next() {
-		var id int64
-		var before bool
-		if err := rows.Scan(&id, &before); err != nil {
-			rows.Close()
+	if len(work) == 0 {
+		// Nothing due: the only work there can be is a lease held by a
+		// process that died (a crashed tray app's, found before expiry).
+		n, err := s.reclaimOrphans(ctx, tx, o.Connection)
+		if err != nil || n == 0 {
 			return err
 		}
-		*out = append(*out, id)
-		uncertain[id] = before
+		if work, err = s.dueWork(ctx, tx, o, now); err != nil {
+			return err
+		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	for _, id := range *out {
-		var attempt int
-		if err := tx.QueryRowContext(ctx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
-				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING attempts`, token, ms(expires), ms(now), id).Scan(&attempt); err != nil {
+	for _, w := range work {
+		d, blob, dek, err := scanDelivery(s.queryRow(ctx, tx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
+				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING `+deliveryCols, token, ms(expires), ms(now), w.id))
+		if err != nil {
+			return err
+		}
+		if err := s.openError(ctx, &d, blob, dek); err != nil {
 			return err
 		}
 		// History shows when each attempt started, not only how it ended.
-		if err := s.addEvent(ctx, tx, id, now, StateInFlight, attempt, ""); err != nil {
+		if err := s.addEvent(ctx, tx, d.ID, now, StateInFlight, d.Attempts, ""); err != nil {
 			return err
 		}
+		l := claimed{Lease: Lease{Delivery: d, Token: token, Expires: expires, Uncertain: w.uncertain}}
+		var pdek int64
+		var payload []byte
+		err = s.queryRow(ctx, tx, "SELECT dek_id, payload FROM tickets WHERE id = ?", d.TicketID).Scan(&pdek, &payload)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return err
+		default:
+			p, err := s.open(ctx, "tickets", d.TicketID, pdek, payload)
+			if errors.Is(err, ErrTampered) {
+				l.Err = fmt.Errorf("ticket %s: %w", d.TicketID, err)
+			} else if err != nil {
+				return err
+			}
+			l.Payload = p
+		}
+		*out = append(*out, l)
 	}
 	return nil
 }
@@ -179,7 +234,7 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		var errDek any
 		var errBlob []byte
 		if o.Error != "" {
-			dek, blob, err := s.keys.seal("deliveries", fmt.Sprint(l.ID), []byte(o.Error))
+			dek, blob, err := s.keys.seal("deliveries", strconv.FormatInt(l.ID, 10), []byte(o.Error))
 			if err != nil {
 				return err
 			}
@@ -213,7 +268,7 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		}
 		q += ", lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND state = 'in_flight' AND lease_token = ?"
 		args = append(args, ms(now), l.ID, l.Token)
-		res, err := tx.ExecContext(ctx, q, args...)
+		res, err := s.exec(ctx, tx, q, args...)
 		if err != nil {
 			return err
 		}
@@ -229,21 +284,21 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 }
 
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at time.Time, state string, attempt int, detail string) error {
-	var id int64
-	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(id), 0) + 1 FROM events").Scan(&id); err != nil {
+	if detail == "" {
+		// No sealed detail, so no id needed up front: SQLite gives MAX+1.
+		_, err := s.exec(ctx, tx, "INSERT INTO events (delivery_id, at, state, attempt) VALUES (?, ?, ?, ?)", deliveryID, ms(at), state, attempt)
 		return err
 	}
-	var dek any
-	var blob []byte
-	if detail != "" {
-		d, b, err := s.keys.seal("events", fmt.Sprint(id), []byte(detail))
-		if err != nil {
-			return err
-		}
-		dek, blob = d, b
+	var id int64
+	if err := s.queryRow(ctx, tx, "SELECT COALESCE(MAX(id), 0) + 1 FROM events").Scan(&id); err != nil {
+		return err
 	}
-	_, err := tx.ExecContext(ctx, "INSERT INTO events (id, delivery_id, at, state, attempt, detail, dek_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		id, deliveryID, ms(at), state, attempt, blob, dek)
+	d, blob, err := s.keys.seal("events", strconv.FormatInt(id, 10), []byte(detail))
+	if err != nil {
+		return err
+	}
+	_, err = s.exec(ctx, tx, "INSERT INTO events (id, delivery_id, at, state, attempt, detail, dek_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+		id, deliveryID, ms(at), state, attempt, blob, d)
 	return err
 }
 

@@ -55,21 +55,10 @@ func (s *Store) SetHealth(ctx context.Context, conn, state string, success bool,
 // recorded ones when none are named), with their queue depth. A
 // connection never seen has State "" and its depth.
 func (s *Store) Health(ctx context.Context, conns ...string) ([]Health, error) {
-	depth := map[string]int{}
-	rows, err := s.db.QueryContext(ctx, "SELECT connection, COUNT(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'retry') GROUP BY connection")
+	depth, err := s.left(ctx)
 	if err != nil {
 		return nil, s.wrap("health", err)
 	}
-	for rows.Next() {
-		var c string
-		var n int
-		if err := rows.Scan(&c, &n); err != nil {
-			rows.Close()
-			return nil, s.wrap("health", err)
-		}
-		depth[c] = n
-	}
-	rows.Close()
 	if len(conns) == 0 {
 		r, err := s.db.QueryContext(ctx, "SELECT connection FROM connection_health ORDER BY connection")
 		if err != nil {
@@ -118,34 +107,28 @@ func (s *Store) Health(ctx context.Context, conns ...string) ([]Health, error) {
 // becomes due, or an in-flight lease expires; ok is false when there is
 // nothing left to do for it.
 func (s *Store) NextDue(ctx context.Context, conn string) (at time.Time, ok bool, err error) {
-	var v sql.NullInt64
-	err = s.db.QueryRowContext(ctx, `SELECT MIN(t) FROM (
-		SELECT MIN(next_attempt_at) AS t FROM deliveries WHERE connection = ? AND state IN ('pending', 'retry')
-		UNION ALL SELECT MIN(lease_expires_at) FROM deliveries WHERE connection = ? AND state = 'in_flight')`, conn, conn).Scan(&v)
+	// Two scalar subqueries, each one step down its partial index.
+	var ready, leased sql.NullInt64
+	err = s.queryRow(ctx, nil, `SELECT
+		(SELECT MIN(next_attempt_at) FROM deliveries WHERE connection = ? AND state IN ('pending', 'retry')),
+		(SELECT MIN(lease_expires_at) FROM deliveries WHERE connection = ? AND state = 'in_flight')`, conn, conn).Scan(&ready, &leased)
 	if err != nil {
 		return time.Time{}, false, s.wrap("next due", err)
 	}
-	if !v.Valid {
+	switch {
+	case !ready.Valid && !leased.Valid:
 		return time.Time{}, false, nil
+	case !leased.Valid || ready.Valid && ready.Int64 <= leased.Int64:
+		return fromMs(ready.Int64), true, nil
 	}
-	return fromMs(v.Int64), true, nil
+	return fromMs(leased.Int64), true, nil
 }
 
 // Left counts the deliveries with work left, by connection.
 func (s *Store) Left(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT connection, COUNT(*) FROM deliveries WHERE state IN ('pending', 'in_flight', 'retry') GROUP BY connection")
+	m, err := s.left(ctx)
 	if err != nil {
 		return nil, s.wrap("count", err)
 	}
-	defer rows.Close()
-	m := map[string]int{}
-	for rows.Next() {
-		var c string
-		var n int
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, s.wrap("count", err)
-		}
-		m[c] = n
-	}
-	return m, rows.Err()
+	return m, nil
 }

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 )
 
@@ -16,9 +17,14 @@ import (
 // waiting for it to expire, so a crashed tray app's deliveries resume as
 // soon as it restarts. A reused pid only means waiting for the expiry.
 func leaseToken(random string) string {
-	host, _ := os.Hostname()
-	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), random)
+	return fmt.Sprintf("%s/%d/%s", hostname(), os.Getpid(), random)
 }
+
+// hostname is looked up once: os.Hostname reads a file on some systems.
+var hostname = sync.OnceValue(func() string {
+	h, _ := os.Hostname()
+	return h
+})
 
 // ownerGone reports whether token belongs to a process on this host that
 // no longer exists.
@@ -27,7 +33,7 @@ func ownerGone(token string) bool {
 	if len(parts) != 3 {
 		return false
 	}
-	if host, _ := os.Hostname(); parts[0] != host {
+	if parts[0] != hostname() {
 		return false
 	}
 	pid, err := strconv.Atoi(parts[1])
@@ -46,17 +52,20 @@ func processGone(pid int) bool {
 	return errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH)
 }
 
-// reclaimOrphans expires the leases of dead local processes.
-func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) error {
+// reclaimOrphans expires the unexpired leases of dead local processes (of
+// conn, or of every connection for ""), inside tx, and returns how many.
+// It reads in-flight rows only (deliveries_leased), never the backlog; it
+// runs at Open and when a Lease finds nothing due, not on every lease.
+func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) (int, error) {
 	q := "SELECT id, lease_token FROM deliveries WHERE state = 'in_flight' AND lease_expires_at > ?"
 	args := []any{ms(s.now())}
 	if conn != "" {
-		q += " AND connection = ?"
-		args = append(args, conn)
+		q = "SELECT id, lease_token FROM deliveries WHERE connection = ? AND state = 'in_flight' AND lease_expires_at > ?"
+		args = []any{conn, ms(s.now())}
 	}
-	rows, err := tx.QueryContext(ctx, q, args...)
+	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	var orphans []int64
 	for rows.Next() {
@@ -64,17 +73,20 @@ func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) err
 		var token sql.NullString
 		if err := rows.Scan(&id, &token); err != nil {
 			rows.Close()
-			return err
+			return 0, err
 		}
 		if token.Valid && ownerGone(token.String) {
 			orphans = append(orphans, id)
 		}
 	}
 	rows.Close()
+	if err := rows.Err(); err != nil {
+		return 0, err
+	}
 	for _, id := range orphans {
-		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET lease_expires_at = ? WHERE id = ?", ms(s.now()), id); err != nil {
-			return err
+		if _, err := s.exec(ctx, tx, "UPDATE deliveries SET lease_expires_at = ? WHERE id = ?", ms(s.now()), id); err != nil {
+			return 0, err
 		}
 	}
-	return rows.Err()
+	return len(orphans), nil
 }

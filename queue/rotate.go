@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 )
 
 // RotateResult reports what a rotation did.
@@ -56,19 +57,20 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 	s.keys.mu.RUnlock()
 
 	for _, t := range sealedColumns {
-		if err := s.reseal(ctx, t.table, t.key, t.blob, t.dek, res.DEK, &res); err != nil {
+		if err := s.reseal(ctx, t.table, t.key, t.blob, t.dek, t.walk, t.intKey, res.DEK, &res); err != nil {
 			return res, s.wrap("rotate keys in", err)
 		}
 	}
 	// Keys still sealing a skipped (tampered) blob stay, so nothing readable
 	// is lost; the rest are deleted (and zeroed by secure_delete).
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		// Each NOT EXISTS is one step down a dek index (migration 0005).
 		_, err := tx.ExecContext(ctx, `DELETE FROM deks WHERE id < ?
-			AND id NOT IN (SELECT dek_id FROM tickets)
-			AND id NOT IN (SELECT error_dek_id FROM deliveries WHERE error_dek_id IS NOT NULL)
-			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)
-			AND id NOT IN (SELECT error_dek_id FROM connection_health WHERE error_dek_id IS NOT NULL)
-			AND id NOT IN (SELECT dek_id FROM settings)`, res.DEK)
+			AND NOT EXISTS (SELECT 1 FROM tickets WHERE dek_id = deks.id)
+			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE error_dek_id = deks.id)
+			AND NOT EXISTS (SELECT 1 FROM events WHERE dek_id = deks.id)
+			AND NOT EXISTS (SELECT 1 FROM connection_health WHERE error_dek_id = deks.id)
+			AND NOT EXISTS (SELECT 1 FROM settings WHERE dek_id = deks.id)`, res.DEK)
 		if err != nil {
 			return err
 		}
@@ -82,36 +84,58 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 }
 
 // sealedColumns lists every encrypted column: its table, the column whose
-// text value is the row key in the AAD, the blob and its DEK id.
-var sealedColumns = []struct{ table, key, blob, dek string }{
-	{"tickets", "id", "payload", "dek_id"},
-	{"deliveries", "id", "last_error", "error_dek_id"},
-	{"events", "id", "detail", "dek_id"},
-	{"connection_health", "connection", "last_error", "error_dek_id"},
-	{"settings", "name", "value", "dek_id"},
+// text value is the row key in the AAD, the blob and its DEK id, and how a
+// rotation walks the table in key order (intKey: the key is the rowid).
+var sealedColumns = []struct {
+	table, key, blob, dek string
+	intKey                bool
+	walk                  string // INDEXED BY / NOT INDEXED: the key's own order, never a dek index and a sort
+}{
+	{"tickets", "id", "payload", "dek_id", false, "INDEXED BY sqlite_autoindex_tickets_1"},
+	{"deliveries", "id", "last_error", "error_dek_id", true, "NOT INDEXED"},
+	{"events", "id", "detail", "dek_id", true, "NOT INDEXED"},
+	{"connection_health", "connection", "last_error", "error_dek_id", false, ""},
+	{"settings", "name", "value", "dek_id", false, ""},
 }
 
 // reseal re-encrypts, batch by batch, every blob of table sealed by a key
-// older than active. Row keys must match those used when sealing.
-func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, active int64, res *RotateResult) error {
-	var after string // key cursor, so skipped rows are not read again
+// older than active. Row keys must match those used when sealing. Each
+// batch continues from the last key of the one before along the primary
+// key, so a rotation reads each row once: linear in the rows, whatever
+// their number.
+func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol, walk string, intKey bool, active int64, res *RotateResult) error {
+	var after any = "" // key cursor, so skipped rows are not read again
+	if intKey {
+		after = int64(0)
+	}
+	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s %s WHERE %s > ? AND %s IS NOT NULL AND %s < ? ORDER BY %s LIMIT ?",
+		key, dekCol, blobCol, table, walk, key, dekCol, dekCol, key)
+	upd := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ?", table, blobCol, dekCol, key)
 	for {
 		type row struct {
+			key  any
 			id   string
 			dek  int64
 			blob []byte
 		}
 		var batch []row
 		err := s.inTx(ctx, func(tx *sql.Tx) error {
-			q := fmt.Sprintf("SELECT CAST(%s AS TEXT), %s, %s FROM %s WHERE %s IS NOT NULL AND %s < ? AND CAST(%s AS TEXT) > ? ORDER BY CAST(%s AS TEXT) LIMIT ?",
-				key, dekCol, blobCol, table, dekCol, dekCol, key, key)
-			rows, err := tx.QueryContext(ctx, q, active, after, rotateBatch)
+			batch = batch[:0]
+			rows, err := s.query(ctx, tx, q, after, active, rotateBatch)
 			if err != nil {
 				return err
 			}
 			for rows.Next() {
 				var r row
-				if err := rows.Scan(&r.id, &r.dek, &r.blob); err != nil {
+				if intKey {
+					var n int64
+					err = rows.Scan(&n, &r.dek, &r.blob)
+					r.key, r.id = n, strconv.FormatInt(n, 10)
+				} else {
+					err = rows.Scan(&r.id, &r.dek, &r.blob)
+					r.key = r.id
+				}
+				if err != nil {
 					rows.Close()
 					return err
 				}
@@ -121,8 +145,10 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, 
 			if err := rows.Err(); err != nil {
 				return err
 			}
+			s.keys.mu.RLock()
+			aead := s.keys.deks[active]
+			s.keys.mu.RUnlock()
 			for _, r := range batch {
-				after = r.id
 				plain, err := s.open(ctx, table, r.id, r.dek, r.blob)
 				if errors.Is(err, ErrTampered) {
 					res.Skipped = append(res.Skipped, table+" "+r.id)
@@ -131,14 +157,11 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, 
 				if err != nil {
 					return err
 				}
-				s.keys.mu.RLock()
-				aead := s.keys.deks[active]
-				s.keys.mu.RUnlock()
 				blob, err := seal(aead, plain, s.keys.rowAAD(table, r.id, active))
 				if err != nil {
 					return err
 				}
-				if _, err := tx.ExecContext(ctx, fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ?", table, blobCol, dekCol, key), blob, active, r.id); err != nil {
+				if _, err := s.exec(ctx, tx, upd, blob, active, r.key); err != nil {
 					return err
 				}
 				res.Reencrypted++
@@ -151,6 +174,7 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, 
 		if len(batch) == 0 {
 			return nil
 		}
+		after = batch[len(batch)-1].key
 		if afterRotateBatch != nil {
 			if err := afterRotateBatch(); err != nil {
 				return err

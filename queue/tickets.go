@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -78,40 +79,72 @@ type Event struct {
 // Enqueue stores a sealed payload and one pending delivery per target, and
 // returns the new ticket's id once the transaction is durable on disk.
 func (s *Store) Enqueue(ctx context.Context, createdAt time.Time, payload []byte, targets []Target) (string, error) {
-	// Random (v4), not time-ordered: staff type short prefixes of these,
-	// and v7's prefix is the same for every ticket within a minute.
-	u, err := uuid.NewRandom()
+	ids, err := s.enqueue(ctx, []NewTicket{{CreatedAt: createdAt, Payload: payload, Targets: targets}})
 	if err != nil {
-		return "", fmt.Errorf("queue: enqueue: %w", err)
+		return "", err
 	}
-	id := u.String()
-	now := ms(s.now())
-	err = s.repairing(ctx, func() error { return s.enqueueTx(ctx, id, createdAt, now, payload, targets) })
-	if err != nil {
-		return "", s.wrap("enqueue in", err)
-	}
-	return id, nil
+	return ids[0], nil
 }
 
-func (s *Store) enqueueTx(ctx context.Context, id string, createdAt time.Time, now int64, payload []byte, targets []Target) error {
+// NewTicket is one ticket for EnqueueBatch.
+type NewTicket struct {
+	CreatedAt time.Time
+	Payload   []byte
+	Targets   []Target
+}
+
+// EnqueueBatch stores many tickets, each as Enqueue would, in one
+// transaction: all of them are durable when it returns, or none is. It is
+// for imports (tickets salvaged or moved from another queue) and for
+// filling a queue in tests and benchmarks: one fsync for the lot instead
+// of one per ticket. It returns the new ids in the order of ts.
+func (s *Store) EnqueueBatch(ctx context.Context, ts []NewTicket) ([]string, error) {
+	if len(ts) == 0 {
+		return nil, nil
+	}
+	return s.enqueue(ctx, ts)
+}
+
+func (s *Store) enqueue(ctx context.Context, ts []NewTicket) ([]string, error) {
+	ids := make([]string, len(ts))
+	for i := range ts {
+		// Random (v4), not time-ordered: staff type short prefixes of these,
+		// and v7's prefix is the same for every ticket within a minute.
+		u, err := uuid.NewRandom()
+		if err != nil {
+			return nil, fmt.Errorf("queue: enqueue: %w", err)
+		}
+		ids[i] = u.String()
+	}
+	now := ms(s.now())
+	err := s.repairing(ctx, func() error { return s.enqueueTx(ctx, ids, ts, now) })
+	if err != nil {
+		return nil, s.wrap("enqueue in", err)
+	}
+	return ids, nil
+}
+
+func (s *Store) enqueueTx(ctx context.Context, ids []string, ts []NewTicket, now int64) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
-		dek, blob, err := s.keys.seal("tickets", id, payload)
-		if err != nil {
-			return err
-		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO tickets (id, created_at, dek_id, payload) VALUES (?, ?, ?, ?)", id, ms(createdAt), dek, blob); err != nil {
-			return err
-		}
-		for _, t := range targets {
-			if err := checkTarget(t); err != nil {
+		for i, t := range ts {
+			dek, blob, err := s.keys.seal("tickets", ids[i], t.Payload)
+			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at)
-				VALUES (?, ?, ?, 'pending', ?, ?, ?)`, id, t.Connection, t.Action, now, now, now); err != nil {
+			if _, err := s.exec(ctx, tx, "INSERT INTO tickets (id, created_at, dek_id, payload) VALUES (?, ?, ?, ?)", ids[i], ms(t.CreatedAt), dek, blob); err != nil {
 				return err
+			}
+			for _, target := range t.Targets {
+				if err := checkTarget(target); err != nil {
+					return err
+				}
+				if _, err := s.exec(ctx, tx, `INSERT INTO deliveries (ticket_id, connection, action, state, next_attempt_at, created_at, updated_at)
+					VALUES (?, ?, ?, 'pending', ?, ?, ?)`, ids[i], target.Connection, target.Action, now, now, now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
@@ -230,20 +263,10 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]De
 	var errBlobs [][]byte
 	var errDeks []int64
 	for rows.Next() {
-		var d Delivery
-		var next, lease, updated, delivered, dek int64
-		var blob []byte
-		if err := rows.Scan(&d.ID, &d.TicketID, &d.Connection, &d.Action, &d.State, &d.Attempts, &next, &lease,
-			&d.RemoteID, &d.RemoteNumber, &d.RemoteURL, &blob, &dek, &updated, &delivered); err != nil {
+		d, blob, dek, err := scanDelivery(rows)
+		if err != nil {
 			rows.Close()
 			return nil, err
-		}
-		d.NextAttemptAt, d.UpdatedAt = fromMs(next), fromMs(updated)
-		if lease != 0 {
-			d.LeaseExpires = fromMs(lease)
-		}
-		if delivered != 0 {
-			d.DeliveredAt = fromMs(delivered)
 		}
 		out = append(out, d)
 		errBlobs = append(errBlobs, blob)
@@ -254,20 +277,46 @@ func (s *Store) deliveries(ctx context.Context, where string, args ...any) ([]De
 		return nil, err
 	}
 	for i := range out {
-		if errBlobs[i] == nil {
-			continue
-		}
-		msg, err := s.open(ctx, "deliveries", fmt.Sprint(out[i].ID), errDeks[i], errBlobs[i])
-		switch {
-		case errors.Is(err, ErrTampered):
-			out[i].LastError = "(error text failed authentication)"
-		case err != nil:
+		if err := s.openError(ctx, &out[i], errBlobs[i], errDeks[i]); err != nil {
 			return nil, err
-		default:
-			out[i].LastError = string(msg)
 		}
 	}
 	return out, nil
+}
+
+// scanDelivery reads one row of deliveryCols; the sealed last error is
+// returned as it is, for openError.
+func scanDelivery(r interface{ Scan(...any) error }) (d Delivery, errBlob []byte, errDek int64, err error) {
+	var next, lease, updated, delivered int64
+	if err := r.Scan(&d.ID, &d.TicketID, &d.Connection, &d.Action, &d.State, &d.Attempts, &next, &lease,
+		&d.RemoteID, &d.RemoteNumber, &d.RemoteURL, &errBlob, &errDek, &updated, &delivered); err != nil {
+		return Delivery{}, nil, 0, err
+	}
+	d.NextAttemptAt, d.UpdatedAt = fromMs(next), fromMs(updated)
+	if lease != 0 {
+		d.LeaseExpires = fromMs(lease)
+	}
+	if delivered != 0 {
+		d.DeliveredAt = fromMs(delivered)
+	}
+	return d, errBlob, errDek, nil
+}
+
+// openError decrypts a delivery's last error into d.LastError.
+func (s *Store) openError(ctx context.Context, d *Delivery, blob []byte, dek int64) error {
+	if blob == nil {
+		return nil
+	}
+	msg, err := s.open(ctx, "deliveries", strconv.FormatInt(d.ID, 10), dek, blob)
+	switch {
+	case errors.Is(err, ErrTampered):
+		d.LastError = "(error text failed authentication)"
+	case err != nil:
+		return err
+	default:
+		d.LastError = string(msg)
+	}
+	return nil
 }
 
 // Events returns a delivery's history, oldest first.
@@ -332,24 +381,65 @@ func (s *Store) wrapIf(op string, err error) error {
 }
 
 // Counts returns the number of deliveries in each state, and under
-// Unrouted the number of tickets that have none yet.
+// Unrouted the number of tickets that have none yet. It reads the counts
+// that triggers keep (delivery_counts), so its cost does not grow with the
+// queue.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT state, COUNT(*) FROM deliveries GROUP BY state
-		UNION ALL SELECT ?, COUNT(*) FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries)`, Unrouted)
+	byConn, unrouted, err := s.counts(ctx)
 	if err != nil {
 		return nil, s.wrap("count", err)
 	}
-	defer rows.Close()
-	m := map[string]int{}
-	for rows.Next() {
-		var st string
-		var n int
-		if err := rows.Scan(&st, &n); err != nil {
-			return nil, s.wrap("count", err)
+	m := map[string]int{Unrouted: unrouted}
+	for _, states := range byConn {
+		for st, n := range states {
+			m[st] += n
 		}
-		m[st] = n
 	}
-	return m, rows.Err()
+	return m, nil
+}
+
+// counts reads delivery_counts: deliveries by connection and state (only
+// non-zero ones), and the tickets with no delivery.
+func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, error) {
+	rows, err := s.query(ctx, nil, "SELECT connection, state, n FROM delivery_counts WHERE n != 0")
+	if err != nil {
+		return nil, 0, err
+	}
+	defer rows.Close()
+	byConn := map[string]map[string]int{}
+	unrouted := 0
+	for rows.Next() {
+		var c, st string
+		var n int
+		if err := rows.Scan(&c, &st, &n); err != nil {
+			return nil, 0, err
+		}
+		if c == "" && st == Unrouted {
+			unrouted = n
+			continue
+		}
+		if byConn[c] == nil {
+			byConn[c] = map[string]int{}
+		}
+		byConn[c][st] = n
+	}
+	return byConn, unrouted, rows.Err()
+}
+
+// left counts the deliveries with work left (pending, in flight or
+// retrying), by connection; connections with none are left out.
+func (s *Store) left(ctx context.Context) (map[string]int, error) {
+	byConn, _, err := s.counts(ctx)
+	if err != nil {
+		return nil, err
+	}
+	m := map[string]int{}
+	for c, states := range byConn {
+		if n := states[StatePending] + states[StateInFlight] + states[StateRetry]; n != 0 {
+			m[c] = n
+		}
+	}
+	return m, nil
 }
 
 // placeholders returns "?, ?, ?" for n arguments.
