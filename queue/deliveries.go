@@ -255,7 +255,12 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 			st := StateRetry
 			if o.State == Offline {
 				st = StatePending
-				q += ", attempts = attempts - 1" // never reached the vendor: nothing spent, nothing uncertain
+				q += ", attempts = attempts - 1" // never reached the vendor: nothing spent
+				if l.Uncertain {
+					// An earlier attempt may have (its process died in
+					// flight): the next one must still look first.
+					q += ", ever_sent = 1"
+				}
 			} else {
 				q += ", ever_sent = 1"
 			}

@@ -95,3 +95,29 @@ func TestAssignOrphans(t *testing.T) {
 		t.Errorf("second AssignOrphans assigned %d", n)
 	}
 }
+
+// A delivery taken over from a process that died in flight stays
+// uncertain when its next attempt ends offline (nothing was sent this
+// time, but the dead attempt may have reached the vendor).
+func TestOfflineKeepsTakenOverUncertain(t *testing.T) {
+	s, clk := newStore(t)
+	ctx := context.Background()
+	if _, err := s.Enqueue(ctx, clk.Now(), []byte("t"), []Target{{Connection: "A", Action: ActionCreate}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Lease(ctx, LeaseOptions{Limit: 1, TTL: time.Minute}); err != nil { // dies in flight
+		t.Fatal(err)
+	}
+	clk.Advance(2 * time.Minute)
+	ls, err := s.Lease(ctx, LeaseOptions{Limit: 1})
+	if err != nil || len(ls) != 1 || !ls[0].Uncertain {
+		t.Fatalf("takeover: %v %+v", err, ls)
+	}
+	if err := s.Complete(ctx, ls[0], Outcome{State: Offline, Error: "network down"}); err != nil {
+		t.Fatal(err)
+	}
+	ls, err = s.Lease(ctx, LeaseOptions{Limit: 1})
+	if err != nil || len(ls) != 1 || !ls[0].Uncertain {
+		t.Fatalf("after an offline attempt the delivery is no longer uncertain: %v %+v", err, ls)
+	}
+}

@@ -325,6 +325,12 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 	// An earlier attempt may have reached the vendor: find before create,
 	// so a ticket is never created twice.
 	if l.Uncertain {
+		if until := c.settled(ctx, cc, l); until.After(c.o.Now()) {
+			// That attempt may still be under way at the vendor (its
+			// process died a moment ago): a find now could miss a create
+			// that lands later. Wait, spending no attempt.
+			return queue.Outcome{State: queue.Offline, Error: "waiting for an earlier attempt to settle", NextAttemptAt: until}
+		}
 		r, err := g.Find(ctx, t.IdempotencyKey)
 		if errors.Is(err, connectors.ErrNotFound) {
 			// Versions before per-delivery keys sent the ticket's own key;
@@ -351,6 +357,34 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 
 // onDead counts every death the dispatcher records, whatever its cause
 // (the store marks a ticket it cannot read dead itself).
+// settled is when an earlier attempt whose process died in flight can no
+// longer be under way at the vendor: its start plus the connection's
+// timeout. Only such attempts count: one that recorded an outcome was
+// answered, or gave up after the timeout. Zero when there was none or the
+// history cannot be read.
+func (c *Courier) settled(ctx context.Context, cc *conn, l queue.Lease) time.Time {
+	evs, err := c.store.Events(ctx, l.ID)
+	if err != nil {
+		return time.Time{}
+	}
+	var died time.Time
+	// The last in_flight event is this lease's own; an earlier one
+	// followed directly by another in_flight never recorded an outcome.
+	for i := 0; i+1 < len(evs); i++ {
+		if evs[i].State == queue.StateInFlight && evs[i+1].State == queue.StateInFlight {
+			died = evs[i].At
+		}
+	}
+	if died.IsZero() {
+		return time.Time{}
+	}
+	timeout := connectors.DefaultTimeout
+	if cc.cfg.TimeoutMs > 0 {
+		timeout = time.Duration(cc.cfg.TimeoutMs) * time.Millisecond
+	}
+	return died.Add(timeout)
+}
+
 func (c *Courier) onDead(string, string) {
 	c.mu.Lock()
 	c.died++

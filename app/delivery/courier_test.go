@@ -619,3 +619,37 @@ func TestThrottlingNeverKillsATicket(t *testing.T) {
 		})
 	}
 }
+
+// An attempt whose process died in flight may still be under way at the
+// vendor: the next attempt waits until that attempt's timeout has passed
+// (spending nothing) before it finds, so a create that lands late is
+// found, not duplicated.
+func TestDiedAttemptSettlesBeforeFind(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	rig.cfg.Connections[0].TimeoutMs = 10 * 60 * 1000 // longer than a lease
+	keys := rig.report(t, 1)
+	co := rig.courier(t, CourierOptions{})
+	// A process leases the delivery, sends, and dies: no outcome.
+	died, err := rig.store.Lease(context.Background(), queue.LeaseOptions{Limit: 1, TTL: time.Minute})
+	if err != nil || len(died) != 1 {
+		t.Fatal(err)
+	}
+	start := rig.clock.Now()
+	rig.clock.Add(2 * time.Minute) // the lease has expired
+	l, o := rig.step(t, co)
+	if !l.Uncertain || o.State != queue.Offline || !o.NextAttemptAt.Equal(start.Add(10*time.Minute)) {
+		t.Fatalf("within the dead attempt's timeout: uncertain=%v %+v", l.Uncertain, o)
+	}
+	// The vendor finishes the dead process's create late.
+	mem := rig.mems["A"]
+	dk := connectors.DeliveryKey(keys[0], "A")
+	mem.tickets[dk] = []connectors.Remote{{ID: "9", Number: "INC0000009"}}
+	rig.clock.Add(8 * time.Minute)
+	l, o = rig.step(t, co)
+	if !l.Uncertain || o.State != queue.StateDelivered || o.RemoteNumber != "INC0000009" || mem.creates != 0 {
+		t.Fatalf("after the timeout: uncertain=%v %+v, creates %d", l.Uncertain, o, mem.creates)
+	}
+	if l.Attempts != 2 {
+		t.Errorf("attempts = %d, want 2 (the wait spent none)", l.Attempts)
+	}
+}
