@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 )
 
 // Credentials and account data every fake starts with.
@@ -203,6 +204,8 @@ type Fake struct {
 	fake.Server
 	Faults *fake.Injector
 
+	validator *openapi.Validator // records every violation, the spec's and the fake's own
+
 	mu             sync.Mutex
 	tickets        []*Ticket
 	nextID         int64
@@ -210,7 +213,6 @@ type Fake struct {
 	requesters     map[string]int64
 	fields         map[string]string
 	requests       []Request
-	violations     []string
 	rateLimit      int
 	filterableText bool
 	categories     []string
@@ -220,9 +222,15 @@ type Fake struct {
 	now            func() time.Time
 }
 
-// New returns a fake that is not serving yet (see StartAt).
+// New returns a fake that is not serving yet (see StartAt). It panics if
+// the embedded spec cannot be loaded, which is a build defect.
 func New(opts ...Option) *Fake {
-	f := &Fake{Faults: &fake.Injector{}, nextID: 0, nextAttID: 14000000000, requesters: map[string]int64{},
+	s, err := spec()
+	if err != nil {
+		panic("fsfake: " + err.Error())
+	}
+	f := &Fake{Faults: &fake.Injector{}, validator: openapi.NewValidator(s, openapi.Config{}),
+		nextID: 0, nextAttID: 14000000000, requesters: map[string]int64{},
 		fields: map[string]string{}, categories: DefaultCategories, now: time.Now}
 	for _, o := range opts {
 		o(f)
@@ -338,11 +346,7 @@ func (f *Fake) Requests() []Request {
 
 // Violations lists requests that broke the spec or Freshservice's rules
 // the fake enforces (the answer was 400), oldest first.
-func (f *Fake) Violations() []string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.violations)
-}
+func (f *Fake) Violations() []string { return f.validator.Violations() }
 
 func (f *Fake) find(id int64) *Ticket {
 	for _, t := range f.tickets {
@@ -393,11 +397,7 @@ func writeInvalid(w http.ResponseWriter, errs ...FieldError) {
 	writeJSON(w, http.StatusBadRequest, map[string]any{"description": msgValidation, "errors": errs})
 }
 
-func (f *Fake) violation(format string, args ...any) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.violations = append(f.violations, fmt.Sprintf(format, args...))
-}
+func (f *Fake) violation(format string, args ...any) { f.validator.Record(format, args...) }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))

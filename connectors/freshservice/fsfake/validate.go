@@ -2,21 +2,16 @@ package fsfake
 
 import (
 	_ "embed"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"regexp"
 	"strings"
 	"sync"
 
-	"github.com/getkin/kin-openapi/openapi2"
-	"github.com/getkin/kin-openapi/openapi2conv"
 	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
+
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 )
 
 // specJSON is Freshworks' own Swagger 2.0 for Freshservice v2 (MIT, from
@@ -26,40 +21,10 @@ import (
 //go:embed testdata/freshservice-v2.0.1.swagger.json
 var specJSON []byte
 
-var (
-	specOnce   sync.Once
-	specRouter routers.Router
-	specErr    error
-)
-
-// spec returns the router over the converted OpenAPI 3 document, built
-// once per process.
-func spec() (routers.Router, error) {
-	specOnce.Do(func() {
-		var doc2 openapi2.T
-		if err := json.Unmarshal(specJSON, &doc2); err != nil {
-			specErr = fmt.Errorf("fsfake: load the Freshservice spec: %w", err)
-			return
-		}
-		doc, err := openapi2conv.ToV3(&doc2)
-		if err != nil {
-			specErr = fmt.Errorf("fsfake: convert the Freshservice spec: %w", err)
-			return
-		}
-		// The spec names api.freshservice.com; the real host is the
-		// account's own domain, and the fake is on loopback.
-		doc.Servers = openapi3.Servers{{URL: "/"}}
-		if err := patchSpec(doc); err != nil {
-			specErr = fmt.Errorf("fsfake: patch the Freshservice spec: %w", err)
-			return
-		}
-		specRouter, specErr = gorillamux.NewRouter(doc)
-		if specErr != nil {
-			specErr = fmt.Errorf("fsfake: route the Freshservice spec: %w", specErr)
-		}
-	})
-	return specRouter, specErr
-}
+// spec is the converted OpenAPI 3 document, loaded once per process.
+var spec = sync.OnceValues(func() (*openapi.Spec, error) {
+	return openapi.LoadSwagger2("freshservice", specJSON, patchSpec)
+})
 
 // patchSpec corrects the one schema that contradicts the API: the spec
 // types every custom field value as a string, but a number field takes a
@@ -88,46 +53,9 @@ func (f *Fake) validate(r *http.Request) string {
 	if strings.TrimSuffix(r.URL.Path, "/") == "/api/v2/tickets/filter" {
 		return ""
 	}
-	router, err := spec()
-	if err != nil {
-		return err.Error()
+	route, err := f.validator.CheckRequest(r)
+	if route == nil || err == nil {
+		return "" // not an operation of the partial spec, or a match
 	}
-	route, params, err := router.FindRoute(r)
-	if err != nil {
-		return "" // not an operation of the partial spec
-	}
-	in := &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route, Options: &openapi3filter.Options{
-		// The spec declares an API-key scheme; the fake checks Basic
-		// auth itself and answers with Freshservice's own 401.
-		AuthenticationFunc:  openapi3filter.NoopAuthenticationFunc,
-		SkipSettingDefaults: true,
-		MultiError:          true,
-	}}
-	if err := openapi3filter.ValidateRequest(r.Context(), in); err != nil {
-		return fmt.Sprintf("%s %s does not match the Freshservice spec (%s): %s", r.Method, r.URL.Path, route.Operation.OperationID, summarize(err))
-	}
-	return ""
-}
-
-var spaces = regexp.MustCompile(`\s+`)
-
-// summarize shortens a kin-openapi error to one line.
-func summarize(err error) string {
-	var me openapi3.MultiError
-	if errors.As(err, &me) && len(me) > 0 {
-		parts := make([]string, 0, len(me))
-		for _, e := range me {
-			parts = append(parts, summarize(e))
-		}
-		return strings.Join(parts, " | ")
-	}
-	s := err.Error()
-	if i := strings.Index(s, "\nSchema:"); i >= 0 {
-		s = s[:i]
-	}
-	s = strings.TrimSpace(spaces.ReplaceAllString(s, " "))
-	if len(s) > 600 {
-		s = s[:600] + "…"
-	}
-	return s
+	return fmt.Sprintf("%s %s does not match the Freshservice spec (%s): %s", r.Method, r.URL.Path, route.Operation.OperationID, openapi.Summarize(err))
 }

@@ -10,7 +10,6 @@ package jirafake
 import (
 	"bytes"
 	"crypto/subtle"
-	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
@@ -27,13 +26,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 )
-
-// The vendor spec (Apache-2.0, via dichovsky/atlassian-api-client, MIT; see
-// testdata/) is embedded so tests do not depend on files outside the repo.
-//
-//go:embed testdata/jira-platform-v3.swagger-v3.v3.json
-var jiraSpecJSON []byte
 
 // Credentials the fake accepts: Basic auth with Email and APIToken (how a
 // Jira Cloud API token is used), or a bearer token (OAuth 2.0 3LO).
@@ -146,7 +140,7 @@ type Fake struct {
 	Faults *fake.Injector
 	fake.Server
 
-	validator *Validator
+	validator *openapi.Validator
 	routes    http.Handler
 
 	mu          sync.Mutex
@@ -179,7 +173,10 @@ func New() *Fake {
 	for p := range permissionNames {
 		f.permissions[p] = true
 	}
-	f.validator = NewValidator(spec, func(msg string) any { return ErrorCollection(msg) }, nil)
+	f.validator = openapi.NewValidator(spec, openapi.Config{
+		ErrorBody:       func(msg string) any { return ErrorCollection(msg) },
+		LenientDateTime: true,
+	})
 	f.AddProject(Project{ID: ProjectID, Key: ProjectKey, Name: "IT Support",
 		IssueTypes: []string{"Task", "Bug", "Story", "Incident"},
 		Components: []string{"Hardware", "Network", "Software"}})
@@ -210,7 +207,7 @@ func (f *Fake) Handler() http.Handler {
 func (f *Fake) Routes() http.Handler { return f.routes }
 
 // Validator is the site's Jira spec validator.
-func (f *Fake) Validator() *Validator { return f.validator }
+func (f *Fake) Validator() *openapi.Validator { return f.validator }
 
 // Violations lists requests (and fake responses) that broke the Jira spec
 // or contract.
@@ -823,3 +820,14 @@ func (f *Fake) myPermissions(w http.ResponseWriter, r *http.Request) {
 // a new port for ""), for a server that comes up after clients first
 // failed to reach it. A closed fake may be started again; its data is kept.
 func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.Handler()) }
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	w.Write(b)
+}

@@ -361,7 +361,7 @@ func TestSpec(t *testing.T) {
 		t.Error("JiraSpec loaded the spec a second time")
 	}
 	a, b := New(), New()
-	if a.validator.spec != s || b.validator.spec != s {
+	if a.validator.Spec() != s || b.validator.Spec() != s {
 		t.Error("fakes do not share the process's spec")
 	}
 	if s.LoadTime <= 0 || a.SpecLoadTime() != s.LoadTime {

@@ -25,6 +25,7 @@ import (
 	"unicode"
 
 	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 )
 
@@ -66,17 +67,12 @@ const (
 	MsgRequestTypeNotFound = "The request type does not exist or you do not have permission to access it."
 )
 
-var (
-	specOnce sync.Once
-	spec     *jirafake.Spec
-	specErr  error
-)
-
 // Spec returns the embedded servicedeskapi spec, loaded once per process.
-func Spec() (*jirafake.Spec, error) {
-	specOnce.Do(func() { spec, specErr = jirafake.LoadSpec("jsm-servicedesk", specJSON, nil) })
-	return spec, specErr
-}
+func Spec() (*openapi.Spec, error) { return spec() }
+
+var spec = sync.OnceValues(func() (*openapi.Spec, error) {
+	return openapi.LoadSpec("jsm-servicedesk", specJSON, nil)
+})
 
 // ErrorResponse is JSM's error body.
 func ErrorResponse(msg string) map[string]any {
@@ -120,7 +116,7 @@ type Fake struct {
 	fake.Server
 
 	site    *jirafake.Fake
-	jsmV    *jirafake.Validator
+	jsmV    *openapi.Validator
 	handler http.Handler
 
 	mu           sync.Mutex
@@ -142,7 +138,11 @@ func New() *Fake {
 		Faults: &fake.Injector{},
 		site:   site,
 		// One log for both APIs, so violations stay in order.
-		jsmV:         jirafake.NewValidator(s, func(msg string) any { return ErrorResponse(msg) }, site.Validator().Log()),
+		jsmV: openapi.NewValidator(s, openapi.Config{
+			ErrorBody:       func(msg string) any { return ErrorResponse(msg) },
+			Log:             site.Validator().Log(),
+			LenientDateTime: true,
+		}),
 		requestTypes: map[string]*RequestType{},
 	}
 	f.site.AddProject(jirafake.Project{ID: ProjectID, Key: ProjectKey, Name: "IT Help Desk", IssueTypes: []string{"[System] Service request"}})

@@ -2,11 +2,10 @@ package zdfake
 
 import (
 	_ "embed"
-	"net/http"
 	"strings"
 	"sync"
 
-	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 )
 
 // The Support API spec (published by Zendesk; via emberstack/ES.FX, MIT;
@@ -16,21 +15,21 @@ import (
 //go:embed testdata/zendesk-support-oas.yaml
 var supportSpecYAML []byte
 
-var (
-	specOnce sync.Once
-	spec     *jirafake.Spec
-	specErr  error
-)
-
 // supportSpec returns the embedded Support API spec, loaded once per
-// process (about 0.3 s; every fake shares it). It is validated with the
-// same kin-openapi validator jirafake uses: one validator for every
-// vendor fake.
-func supportSpec() (*jirafake.Spec, error) {
-	specOnce.Do(func() {
-		spec, specErr = jirafake.LoadSpec("zendesk-support", supportSpecYAML, nil)
+// process (about 0.3 s; every fake shares it).
+var supportSpec = sync.OnceValues(func() (*openapi.Spec, error) {
+	return openapi.LoadSpec("zendesk-support", supportSpecYAML, nil)
+})
+
+// newValidator checks requests and JSON responses against the Support
+// API spec. LenientDateTime keeps the checks zdfake had on jirafake's
+// validator (Zendesk itself writes offsets as Z).
+func newValidator(spec *openapi.Spec) *openapi.Validator {
+	return openapi.NewValidator(spec, openapi.Config{
+		ErrorBody:       validationError,
+		RewritePath:     stripJSON,
+		LenientDateTime: true,
 	})
-	return spec, specErr
 }
 
 // validationError renders a request the spec refuses in Zendesk's error
@@ -46,13 +45,9 @@ func validationError(msg string) any {
 // stripJSON removes the optional ".json" suffix Zendesk accepts on every
 // path (/api/v2/tickets.json is /api/v2/tickets): the spec's paths have
 // none.
-func stripJSON(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if p, ok := strings.CutSuffix(r.URL.Path, ".json"); ok && strings.HasPrefix(p, "/api/v2/") {
-			r2 := r.Clone(r.Context())
-			r2.URL.Path, r2.URL.RawPath = p, ""
-			r = r2
-		}
-		next.ServeHTTP(w, r)
-	})
+func stripJSON(path string) string {
+	if p, ok := strings.CutSuffix(path, ".json"); ok && strings.HasPrefix(p, "/api/v2/") {
+		return p
+	}
+	return path
 }

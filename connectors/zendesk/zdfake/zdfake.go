@@ -43,7 +43,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors/fake"
-	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/connectors/fake/openapi"
 )
 
 // Credentials the fake accepts.
@@ -156,7 +156,7 @@ type Fake struct {
 	fake.Server
 
 	handler   http.Handler
-	validator *jirafake.Validator
+	validator *openapi.Validator
 
 	mu        sync.Mutex
 	now       func() time.Time
@@ -209,8 +209,8 @@ func New(opts ...Option) *Fake {
 	if err != nil {
 		panic("zdfake: " + err.Error()) // the embedded spec: only a broken build fails here
 	}
-	f.validator = jirafake.NewValidator(spec, validationError, nil)
-	f.handler = readBody(stripJSON(f.validator.Wrap(f.Faults.Wrap(http.HandlerFunc(f.serve)))))
+	f.validator = newValidator(spec)
+	f.handler = readBody(f.validator.Wrap(f.Faults.Wrap(http.HandlerFunc(f.serve))))
 	return f
 }
 
