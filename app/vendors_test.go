@@ -8,6 +8,7 @@ import (
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/bmchelix/bmcfake"
+	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/freshservice/fsfake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 	"github.com/ticketray/ticketray/connectors/jsm/jsmfake"
@@ -26,11 +27,13 @@ type sevenVendors struct {
 	fs   *fsfake.Fake
 	sf   *sffake.Fake
 	bmc  *bmcfake.Fake
-	// counts is each fake's record count for a delivery key, by connection.
+	// counts is each fake's record count for a delivery key, and faults
+	// its fault injector, by connection.
 	counts map[string]func(key string) int
+	faults map[string]*fake.Injector
 }
 
-func startSevenVendors(t *testing.T) (*sevenVendors, string) {
+func startSevenVendors(t testing.TB) (*sevenVendors, string) {
 	t.Helper()
 	v := &sevenVendors{jira: jirafake.New(), jsm: jsmfake.New(), sn: snfake.Start(), zd: zdfake.Start(), fs: fsfake.Start(), sf: sffake.Start(), bmc: bmcfake.Start()}
 	for _, s := range []interface{ Start() error }{v.jira, v.jsm} {
@@ -41,6 +44,8 @@ func startSevenVendors(t *testing.T) (*sevenVendors, string) {
 	for _, c := range []interface{ Close() }{v.jira, v.jsm, v.sn, v.zd, v.fs, v.sf, v.bmc} {
 		t.Cleanup(c.Close)
 	}
+	v.faults = map[string]*fake.Injector{"Jira": v.jira.Faults, "JSM": v.jsm.Faults, "ServiceNow": v.sn.Faults,
+		"Zendesk": v.zd.Faults, "Freshservice": v.fs.Faults, "Salesforce": v.sf.Faults, "BMC Helix": v.bmc.Faults}
 	v.counts = map[string]func(string) int{"Jira": v.jira.Count, "JSM": v.jsm.Count, "ServiceNow": v.sn.Count,
 		"Zendesk": v.zd.Count, "Freshservice": v.fs.Count, "Salesforce": v.sf.Count, "BMC Helix": v.bmc.Count}
 	conns := []map[string]any{
