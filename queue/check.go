@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -293,7 +294,7 @@ func (s *Store) countUnreadable(ctx context.Context) (int, error) {
 		}
 		var id string
 		var dek int64
-		var blob []byte
+		var blob sql.RawBytes // not copied: every payload of the queue passes through here
 		if err := rows.Scan(&id, &dek, &blob); err != nil {
 			return n, err
 		}

@@ -117,15 +117,17 @@ func (s *Store) enqueue(ctx context.Context, ts []NewTicket) ([]string, error) {
 		ids[i] = u.String()
 	}
 	now := ms(s.now())
-	err := s.repairing(ctx, func() error { return s.enqueueTx(ctx, ids, ts, now) })
+	// A user's Submit (one ticket) goes ahead of the drain's writes.
+	urgent := len(ts) == 1
+	err := s.repairing(ctx, func() error { return s.enqueueTx(ctx, urgent, ids, ts, now) })
 	if err != nil {
 		return nil, s.wrap("enqueue in", err)
 	}
 	return ids, nil
 }
 
-func (s *Store) enqueueTx(ctx context.Context, ids []string, ts []NewTicket, now int64) error {
-	return s.inTx(ctx, func(tx *sql.Tx) error {
+func (s *Store) enqueueTx(ctx context.Context, urgent bool, ids []string, ts []NewTicket, now int64) error {
+	return s.inTxAs(ctx, urgent, func(tx *sql.Tx) error {
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
