@@ -100,8 +100,7 @@ const (
 	// AR server's default JWT lifetime is an hour.
 	tokenLifetime = 50 * time.Minute
 	// timeLayout is how the AR REST API renders date-times.
-	timeLayout     = "2006-01-02T15:04:05.000-0700"
-	systemInfoFile = "systeminfo.json"
+	timeLayout = "2006-01-02T15:04:05.000-0700"
 )
 
 // ServiceTypes are the Service_Type values of HPD:Help Desk.
@@ -279,14 +278,7 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	}
 	r := c.remote(number)
 
-	// Best effort: the incident exists. A failed upload must not turn a
-	// delivered ticket into a failed one.
-	for _, a := range extraFiles(t) {
-		if ctx.Err() != nil {
-			break
-		}
-		_ = c.Attach(ctx, r, a)
-	}
+	connectors.AttachEach(ctx, c.Attach, r, connectors.FilesToAttach(t))
 	return r, nil
 }
 
@@ -313,17 +305,6 @@ func (c *Connector) createValues(t *connectors.Ticket, login, urgency, impact st
 		}
 	}
 	return values
-}
-
-// extraFiles are the system information as JSON, then the user's files.
-func extraFiles(t *connectors.Ticket) []connectors.Attachment {
-	var files []connectors.Attachment
-	if t.SystemInfo != nil {
-		if b, err := json.MarshalIndent(t.SystemInfo, "", "  "); err == nil {
-			files = append(files, connectors.Attachment{Filename: systemInfoFile, ContentType: "application/json", SizeBytes: int64(len(b)), Data: b})
-		}
-	}
-	return append(files, t.Attachments...)
 }
 
 // Find returns the oldest incident whose reference field holds the key

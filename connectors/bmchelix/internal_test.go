@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -121,8 +122,8 @@ func TestDescribe(t *testing.T) {
 		t.Errorf("description differs from %s:\n%s", golden, got)
 	}
 
-	long := describe(&connectors.Ticket{Summary: "s", SkillResults: []diagnostics.SkillResult{{SkillID: "big", Output: strings.Repeat("x", maxSkillOutput+10)}}})
-	if strings.Contains(long, strings.Repeat("x", maxSkillOutput+1)) || !strings.Contains(long, "… (output truncated)") {
+	long := describe(&connectors.Ticket{Summary: "s", SkillResults: []diagnostics.SkillResult{{SkillID: "big", Output: strings.Repeat("x", description.MaxSkillOutput+10)}}})
+	if strings.Contains(long, strings.Repeat("x", description.MaxSkillOutput+1)) || !strings.Contains(long, "… (output truncated)") {
 		t.Error("a long skill output is not truncated")
 	}
 	if bare := describe(&connectors.Ticket{Summary: "s"}); bare != "=== Reported with Ticketray ===" {

@@ -94,6 +94,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/connectors/rest"
 )
 
@@ -108,8 +109,7 @@ const (
 	filterPath     = "/api/v2/tickets/filter"
 	formFieldsPath = "/api/v2/ticket_form_fields"
 
-	systemInfoFile = "systeminfo.json"
-	productTag     = "Ticketray"
+	productTag = "Ticketray"
 
 	statusOpen    = 2
 	defaultSource = 2 // Portal
@@ -463,15 +463,8 @@ func (c *Connector) levelsFor(p connectors.Priority) levels {
 // as JSON, then the user's files, as long as they fit Freshservice's
 // limit together; skipped names those that did not.
 func filesFor(t *connectors.Ticket) (files []connectors.Attachment, skipped []string) {
-	var all []connectors.Attachment
-	if t.SystemInfo != nil {
-		if b, err := json.MarshalIndent(t.SystemInfo, "", "  "); err == nil {
-			all = append(all, connectors.Attachment{Filename: systemInfoFile, ContentType: "application/json", SizeBytes: int64(len(b)), Data: b})
-		}
-	}
-	all = append(all, t.Attachments...)
 	total := 0
-	for _, a := range all {
+	for _, a := range connectors.FilesToAttach(t) {
 		if total+len(a.Data) > maxFiles || !plainName(a.Filename) {
 			skipped = append(skipped, a.Filename)
 			continue
@@ -715,7 +708,7 @@ func (c *Connector) Comment(ctx context.Context, r connectors.Remote, text strin
 		return permanent(op, "the comment is empty")
 	}
 	return c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: notesPath(id),
-		JSON: map[string]any{"body": paragraphs(text), "private": true}}, nil)
+		JSON: map[string]any{"body": description.Paragraphs(text), "private": true}}, nil)
 }
 
 // Attach adds a private note carrying the file.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -48,8 +49,8 @@ func TestDescribeGolden(t *testing.T) {
 	if bare := describe(&connectors.Ticket{Summary: "s"}, nil, ""); bare != "<h3>Reported with Ticketray</h3>\n<ul>\n</ul>" {
 		t.Errorf("bare description = %q", bare)
 	}
-	long := describe(&connectors.Ticket{SkillResults: []diagnostics.SkillResult{{SkillID: "x", Output: strings.Repeat("y", maxSkillOutput+5)}}}, nil, "")
-	if strings.Contains(long, strings.Repeat("y", maxSkillOutput+1)) || !strings.Contains(long, "(output truncated)") {
+	long := describe(&connectors.Ticket{SkillResults: []diagnostics.SkillResult{{SkillID: "x", Output: strings.Repeat("y", description.MaxSkillOutput+5)}}}, nil, "")
+	if strings.Contains(long, strings.Repeat("y", description.MaxSkillOutput+1)) || !strings.Contains(long, "(output truncated)") {
 		t.Error("a long skill output was not truncated")
 	}
 }

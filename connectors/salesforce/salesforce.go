@@ -71,7 +71,6 @@ const (
 	DefaultAPIVersion      = "v64.0"
 	DefaultOrigin          = "Ticketray"
 
-	systemInfoFile = "systeminfo.json"
 	// maxComment is CaseComment.CommentBody's length.
 	maxComment = 4000
 	// maxOrigin is Case.Origin's picklist value length.
@@ -286,15 +285,9 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	}
 	r := c.remote(rec)
 	if created {
-		// Best effort: the Case exists. A failed upload must not turn a
-		// delivered ticket into a failed one. An update (the Case was
-		// already there) uploads nothing, so a retry never duplicates files.
-		for _, a := range extraFiles(t) {
-			if ctx.Err() != nil {
-				break
-			}
-			_ = c.Attach(ctx, r, a)
-		}
+		// An update (the Case was already there) uploads nothing, so a
+		// retry never duplicates files.
+		connectors.AttachEach(ctx, c.Attach, r, connectors.FilesToAttach(t))
 	}
 	return r, nil
 }
@@ -313,18 +306,6 @@ func (c *Connector) explainUpsert(err error) error {
 		e.Err = fmt.Errorf("Case has no external ID field %s that the user can see (or apiVersion %s is not available)", c.extField, strings.TrimPrefix(c.data, "/services/data/"))
 	}
 	return err
-}
-
-// extraFiles are the files uploaded after the Case is created: the system
-// information as JSON, then the user's attachments.
-func extraFiles(t *connectors.Ticket) []connectors.Attachment {
-	var files []connectors.Attachment
-	if t.SystemInfo != nil {
-		if b, err := json.MarshalIndent(t.SystemInfo, "", "  "); err == nil {
-			files = append(files, connectors.Attachment{Filename: systemInfoFile, ContentType: "application/json", SizeBytes: int64(len(b)), Data: b})
-		}
-	}
-	return append(files, t.Attachments...)
 }
 
 // Find returns the oldest Case this connection created with the key: its

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -58,7 +59,7 @@ func TestParseLevels(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	long := strings.Repeat("x", maxSkillOutput+10)
+	long := strings.Repeat("x", description.MaxSkillOutput+10)
 	tk := &connectors.Ticket{
 		Summary:     "s",
 		Description: "  It broke.  ",
@@ -90,7 +91,7 @@ func TestDescribe(t *testing.T) {
 			t.Errorf("description lacks %q:\n%s", want, d)
 		}
 	}
-	if strings.Contains(d, strings.Repeat("x", maxSkillOutput+1)) {
+	if strings.Contains(d, strings.Repeat("x", description.MaxSkillOutput+1)) {
 		t.Error("skill output was not truncated")
 	}
 	if strings.Contains(d, "Architecture:") {

@@ -46,7 +46,7 @@ package servicenow
 import (
 	"bytes"
 	"context"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"maps"
@@ -96,7 +96,6 @@ const (
 	attachmentPath = "/api/now/attachment/file"
 
 	correlationDisplay = "Ticketray"
-	systemInfoFile     = "systeminfo.json"
 
 	// timeLayout is how the Table API renders date-times: UTC unless
 	// display values are requested.
@@ -231,27 +230,8 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 	}
 	r := c.remote(out.Result)
 
-	// Best effort: the incident exists. A failed upload must not turn a
-	// delivered ticket into a failed one; its error would hold file names.
-	for _, a := range extraFiles(t) {
-		if ctx.Err() != nil {
-			break
-		}
-		_ = c.Attach(ctx, r, a)
-	}
+	connectors.AttachEach(ctx, c.Attach, r, connectors.FilesToAttach(t))
 	return r, nil
-}
-
-// extraFiles are the files uploaded after the incident is created: the
-// system information as JSON, then the user's attachments.
-func extraFiles(t *connectors.Ticket) []connectors.Attachment {
-	var files []connectors.Attachment
-	if t.SystemInfo != nil {
-		if b, err := json.MarshalIndent(t.SystemInfo, "", "  "); err == nil {
-			files = append(files, connectors.Attachment{Filename: systemInfoFile, ContentType: "application/json", SizeBytes: int64(len(b)), Data: b})
-		}
-	}
-	return append(files, t.Attachments...)
 }
 
 // Find returns the oldest incident whose correlation_id is the key, among

@@ -44,7 +44,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
+
 	"errors"
 	"fmt"
 	"net/http"
@@ -72,8 +72,6 @@ const (
 
 	// Tag is on every ticket Ticketray creates.
 	Tag = "ticketray"
-
-	systemInfoFile = "systeminfo.json"
 
 	// maxKey is the longest Idempotency-Key Zendesk accepts.
 	maxKey = 255
@@ -241,7 +239,7 @@ func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connector
 
 	// Best effort: the ticket exists. A failed upload must not turn a
 	// delivered ticket into a failed one.
-	if files := extraFiles(t); len(files) > 0 && ctx.Err() == nil {
+	if files := connectors.FilesToAttach(t); len(files) > 0 && ctx.Err() == nil {
 		_ = c.attach(ctx, r, files)
 	}
 	return r, nil
@@ -287,18 +285,6 @@ func (c *Connector) newTicket(t *connectors.Ticket) map[string]any {
 func CategoryTag(category string) string {
 	f := strings.FieldsFunc(strings.ToLower(category), func(r rune) bool { return unicode.IsSpace(r) || r == ',' })
 	return strings.Join(f, "_")
-}
-
-// extraFiles are the files uploaded after the ticket is created: the
-// system information as JSON, then the user's attachments.
-func extraFiles(t *connectors.Ticket) []connectors.Attachment {
-	var files []connectors.Attachment
-	if t.SystemInfo != nil {
-		if b, err := json.MarshalIndent(t.SystemInfo, "", "  "); err == nil {
-			files = append(files, connectors.Attachment{Filename: systemInfoFile, ContentType: "application/json", SizeBytes: int64(len(b)), Data: b})
-		}
-	}
-	return append(files, t.Attachments...)
 }
 
 // Find returns the oldest ticket whose external_id is the key, among the
