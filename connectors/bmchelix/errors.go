@@ -5,13 +5,10 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/rest"
 )
-
-// maxMessage bounds the vendor message kept with a failed delivery.
-const maxMessage = 1000
 
 // arStatus is one entry of the AR System REST API's error body, a JSON
 // array such as
@@ -54,18 +51,7 @@ func vendorMessage(_ int, body []byte) string {
 		}
 		parts = append(parts, m)
 	}
-	return truncateBytes(strings.Join(parts, " | "), maxMessage)
-}
-
-func truncateBytes(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) {
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return rest.Truncate(strings.Join(parts, " | "), rest.MaxMessage)
 }
 
 // AR System error numbers that decide a 5xx answer's class. The AR REST

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/description"
+	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -37,8 +38,8 @@ func TestVendorMessage(t *testing.T) {
 		})
 	}
 	long := `[{"messageType":"ERROR","messageText":"` + strings.Repeat("é", 800) + `","messageNumber":1}]`
-	if got := vendorMessage(400, []byte(long)); len(got) > maxMessage+len("…") || !strings.HasSuffix(got, "…") {
-		t.Errorf("a long message is not cut to %d bytes: %d", maxMessage, len(got))
+	if got := vendorMessage(400, []byte(long)); len(got) > rest.MaxMessage+len("…") || !strings.HasSuffix(got, "…") {
+		t.Errorf("a long message is not cut to %d bytes: %d", rest.MaxMessage, len(got))
 	}
 }
 

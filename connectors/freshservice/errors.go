@@ -3,11 +3,9 @@ package freshservice
 import (
 	"encoding/json"
 	"strings"
-	"unicode/utf8"
-)
 
-// maxMessage bounds the vendor message kept with a failed delivery.
-const maxMessage = 1000
+	"github.com/ticketray/ticketray/connectors/rest"
+)
 
 // vendorMessage extracts Freshservice's error text. Freshservice v2
 // answers with one of:
@@ -64,16 +62,5 @@ func vendorMessage(_ int, body []byte) string {
 	case len(parts) > 0:
 		head = strings.Join(parts, "; ")
 	}
-	return truncate(head, maxMessage)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) { // do not split a character
-		s = s[:len(s)-1]
-	}
-	return s + "…"
+	return rest.Truncate(head, rest.MaxMessage)
 }

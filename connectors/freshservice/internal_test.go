@@ -10,6 +10,7 @@ import (
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/description"
+	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -76,8 +77,8 @@ func TestVendorMessage(t *testing.T) {
 			}
 		})
 	}
-	long := `{"message":"` + strings.Repeat("é", maxMessage) + `"}`
-	if got := vendorMessage(500, []byte(long)); len(got) > maxMessage+len("…") || !strings.HasSuffix(got, "…") {
+	long := `{"message":"` + strings.Repeat("é", rest.MaxMessage) + `"}`
+	if got := vendorMessage(500, []byte(long)); len(got) > rest.MaxMessage+len("…") || !strings.HasSuffix(got, "…") {
 		t.Errorf("long message kept %d bytes", len(got))
 	}
 }

@@ -4,17 +4,14 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"path"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/rest"
 )
-
-// maxMessage bounds the vendor message kept with a failed delivery.
-const maxMessage = 1000
 
 // limitWait is how long to wait after 403 REQUEST_LIMIT_EXCEEDED, which
 // carries no Retry-After: the org's allowance is a rolling 24 hours, so
@@ -45,7 +42,7 @@ func vendorMessage(status int, body []byte) string {
 			}
 			parts = append(parts, s)
 		}
-		return truncate(strings.Join(parts, "; "), maxMessage)
+		return rest.Truncate(strings.Join(parts, "; "), rest.MaxMessage)
 	}
 	var urls []string
 	if status == http.StatusMultipleChoices && json.Unmarshal(body, &urls) == nil && len(urls) > 0 {
@@ -53,14 +50,14 @@ func vendorMessage(status int, body []byte) string {
 		for i, u := range urls {
 			ids[i] = path.Base(u)
 		}
-		return truncate("several records match: "+strings.Join(ids, ", "), maxMessage)
+		return rest.Truncate("several records match: "+strings.Join(ids, ", "), rest.MaxMessage)
 	}
 	var oa struct {
 		Error       string `json:"error"`
 		Description string `json:"error_description"`
 	}
 	if json.Unmarshal(body, &oa) == nil && oa.Error != "" {
-		return truncate(strings.TrimSpace(oa.Error+": "+oa.Description), maxMessage)
+		return rest.Truncate(strings.TrimSpace(oa.Error+": "+oa.Description), rest.MaxMessage)
 	}
 	return ""
 }
@@ -104,40 +101,10 @@ func classify(err error) error {
 	return err
 }
 
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) { // do not split a character
-		s = s[:len(s)-1]
-	}
-	return s + "…"
-}
-
 // clip shortens s to at most n runes.
 func clip(s string, n int) string {
 	if utf8.RuneCountInString(s) <= n {
 		return s
 	}
 	return string([]rune(s)[:n])
-}
-
-// redact removes the query (a SOQL query) and any user info from the URL
-// that net/http puts in transport errors, so error text carries no ticket
-// data.
-func redact(err error) error {
-	var e *connectors.Error
-	if !errors.As(err, &e) || e.Err == nil {
-		return err
-	}
-	var ue *url.Error
-	if errors.As(e.Err, &ue) {
-		clean := "request"
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			clean = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-		}
-		e.Err = &url.Error{Op: ue.Op, URL: clean, Err: ue.Err}
-	}
-	return err
 }

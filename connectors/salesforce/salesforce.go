@@ -414,7 +414,7 @@ func (c *Connector) do(ctx context.Context, r rest.Request, out any) (*http.Resp
 			c.mu.Unlock()
 		}
 	}
-	return resp, classify(redact(err))
+	return resp, classify(rest.Redact(err))
 }
 
 // APIUsage is the last Sforce-Limit-Info the org sent ("api-usage=18/5000"),

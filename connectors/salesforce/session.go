@@ -12,6 +12,7 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/rest"
 )
 
 // Salesforce's token endpoint answers the client credentials grant without
@@ -133,7 +134,7 @@ func tokenError(err error) error {
 	if errors.As(err, &re) && re.Response != nil {
 		msg := re.ErrorCode
 		if d := strings.TrimSpace(re.ErrorDescription); d != "" {
-			msg += ": " + truncate(d, 200)
+			msg += ": " + rest.Truncate(d, 200)
 		}
 		return &connectors.Error{Op: "oauth2 token", Class: connectors.StatusClass(re.Response.StatusCode), Status: re.Response.StatusCode, Message: msg}
 	}

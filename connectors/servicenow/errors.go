@@ -2,16 +2,10 @@ package servicenow
 
 import (
 	"encoding/json"
-	"errors"
-	"net/url"
 	"strings"
-	"unicode/utf8"
 
-	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/rest"
 )
-
-// maxMessage bounds the vendor message kept with a failed delivery.
-const maxMessage = 1000
 
 // vendorMessage extracts ServiceNow's error text from
 // {"error":{"message":"…","detail":"…"},"status":"failure"}: "message:
@@ -39,35 +33,5 @@ func vendorMessage(_ int, body []byte) string {
 			msg += ": " + detail
 		}
 	}
-	return truncate(msg, maxMessage)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) { // do not split a character
-		s = s[:len(s)-1]
-	}
-	return s + "…"
-}
-
-// redact removes the query (an email in a user lookup, a file name in an
-// upload) and any user info from the URL that net/http puts in transport
-// errors, so error text carries no ticket data.
-func redact(err error) error {
-	var e *connectors.Error
-	if !errors.As(err, &e) || e.Err == nil {
-		return err
-	}
-	var ue *url.Error
-	if errors.As(e.Err, &ue) {
-		clean := "request"
-		if u, perr := url.Parse(ue.URL); perr == nil {
-			clean = (&url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}).String()
-		}
-		e.Err = &url.Error{Op: ue.Op, URL: clean, Err: ue.Err}
-	}
-	return err
+	return rest.Truncate(msg, rest.MaxMessage)
 }

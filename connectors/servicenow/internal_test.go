@@ -1,15 +1,13 @@
 package servicenow
 
 import (
-	"context"
-	"errors"
-	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/description"
+	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -33,8 +31,8 @@ func TestVendorMessage(t *testing.T) {
 			}
 		})
 	}
-	long := `{"error":{"message":"` + strings.Repeat("é", maxMessage) + `"}}`
-	if got := vendorMessage(500, []byte(long)); len(got) > maxMessage+len("…") || !strings.HasSuffix(got, "…") {
+	long := `{"error":{"message":"` + strings.Repeat("é", rest.MaxMessage) + `"}}`
+	if got := vendorMessage(500, []byte(long)); len(got) > rest.MaxMessage+len("…") || !strings.HasSuffix(got, "…") {
 		t.Errorf("long message kept %d bytes", len(got))
 	}
 }
@@ -101,22 +99,5 @@ func TestDescribe(t *testing.T) {
 	bare := describe(&connectors.Ticket{Summary: "s"})
 	if bare != "--- Reported with Ticketray ---" {
 		t.Errorf("description of a bare ticket = %q", bare)
-	}
-}
-
-func TestRedact(t *testing.T) {
-	inner := context.DeadlineExceeded
-	err := redact(&connectors.Error{Op: "create", Class: connectors.Retryable,
-		Err: &url.Error{Op: "Get", URL: "https://u:p@x.service-now.com/api/now/table/sys_user?sysparm_query=email%3Dbob%40example.com", Err: inner}})
-	text := err.Error()
-	if strings.Contains(text, "bob") || strings.Contains(text, "u:p") || !strings.Contains(text, "https://x.service-now.com/api/now/table/sys_user") {
-		t.Errorf("redacted error = %q", text)
-	}
-	if !errors.Is(err, context.DeadlineExceeded) {
-		t.Error("redact lost the cause")
-	}
-	plain := errors.New("plain")
-	if redact(plain) != plain || redact(nil) != nil {
-		t.Error("redact changed an error it has nothing to do with")
 	}
 }

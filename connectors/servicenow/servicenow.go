@@ -439,7 +439,7 @@ func (c *Connector) do(ctx context.Context, r rest.Request, out any) error {
 		// back the retry of a 500 until the hour is over.
 		e.RetryAfter = 0
 	}
-	return redact(err)
+	return rest.Redact(err)
 }
 
 // checkKey accepts keys that can go into an encoded query as they are

@@ -11,10 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/rest"
 )
-
-// maxMessage bounds the vendor message kept with a failed delivery.
-const maxMessage = 1000
 
 // vendorMessage extracts Zendesk's error text from the shapes its API
 // answers with:
@@ -40,7 +38,7 @@ func vendorMessage(_ int, body []byte) string {
 			return ""
 		}
 		line, _, _ := strings.Cut(b, "\n")
-		return truncate(strings.TrimSpace(line), maxMessage)
+		return rest.Truncate(strings.TrimSpace(line), rest.MaxMessage)
 	}
 	var e struct {
 		Error            json.RawMessage `json:"error"`
@@ -73,7 +71,7 @@ func vendorMessage(_ int, body []byte) string {
 	if d := join(details, "; "); d != "" {
 		msg = join([]string{msg, d}, ": ")
 	}
-	return truncate(msg, maxMessage)
+	return rest.Truncate(msg, rest.MaxMessage)
 }
 
 // join joins the non-blank parts.
@@ -85,17 +83,6 @@ func join(parts []string, sep string) string {
 		}
 	}
 	return strings.Join(keep, sep)
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	s = s[:n]
-	for !utf8.ValidString(s) { // do not split a character
-		s = s[:len(s)-1]
-	}
-	return s + "…"
 }
 
 // isIdempotencyMismatch reports whether Zendesk refused a create because

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/ticketray/ticketray/connectors/rest"
 )
 
 func TestVendorMessage(t *testing.T) {
@@ -31,7 +33,7 @@ func TestVendorMessage(t *testing.T) {
 		})
 	}
 	long := `{"error":"RecordInvalid","description":"` + strings.Repeat("é", 3000) + `"}`
-	if got := vendorMessage(422, []byte(long)); len(got) > maxMessage+len("…") || !utf8.ValidString(got) {
+	if got := vendorMessage(422, []byte(long)); len(got) > rest.MaxMessage+len("…") || !utf8.ValidString(got) {
 		t.Errorf("a long message is %d bytes (valid UTF-8: %v)", len(got), utf8.ValidString(got))
 	}
 }
