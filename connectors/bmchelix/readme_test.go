@@ -1,41 +1,11 @@
 package bmchelix_test
 
 import (
-	"encoding/json"
-	"os"
-	"strings"
 	"testing"
 
-	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/conformance"
 )
 
-// TestREADMEExample: the config example in README.md's BMC Helix section
-// is a valid bmc_helix connection.
 func TestREADMEExample(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Skipf("README.md: %v", err)
-	}
-	_, section, ok := strings.Cut(string(b), "#### BMC Helix ITSM")
-	if !ok {
-		t.Fatal("README.md has no BMC Helix ITSM section")
-	}
-	_, block, ok := strings.Cut(section, "```json\n")
-	block, _, ok2 := strings.Cut(block, "```")
-	if !ok || !ok2 {
-		t.Fatal("the BMC Helix section has no JSON example")
-	}
-	var cfg struct {
-		Version     int                     `json:"version"`
-		Connections []connectors.Connection `json:"connections"`
-	}
-	if err := json.Unmarshal([]byte(block), &cfg); err != nil {
-		t.Fatalf("the example is not JSON: %v", err)
-	}
-	if cfg.Version != 1 || len(cfg.Connections) != 1 || cfg.Connections[0].Type != "bmc_helix" {
-		t.Fatalf("example = %+v", cfg)
-	}
-	if errs := cfg.Connections[0].Validate(); len(errs) > 0 {
-		t.Errorf("the example fails validation: %v", errs)
-	}
+	conformance.READMEExample(t, "#### BMC Helix ITSM", "bmc_helix")
 }

@@ -396,30 +396,6 @@ func status(err error) int {
 	return 0
 }
 
-// TestREADMEExample: the README's zendesk config example is valid.
 func TestREADMEExample(t *testing.T) {
-	b, err := os.ReadFile("../../README.md")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := string(b)
-	i := strings.Index(s, "#### Zendesk Support")
-	if i < 0 {
-		t.Fatal("README has no Zendesk Support section")
-	}
-	_, block, ok := strings.Cut(s[i:], "```json\n")
-	block, _, ok2 := strings.Cut(block, "```")
-	if !ok || !ok2 {
-		t.Fatal("the Zendesk section has no JSON example")
-	}
-	var cfg struct {
-		Version     int
-		Connections []connectors.Connection
-	}
-	if err := json.Unmarshal([]byte(block), &cfg); err != nil || cfg.Version != 1 || len(cfg.Connections) != 1 {
-		t.Fatalf("example = %+v, %v", cfg, err)
-	}
-	if errs := cfg.Connections[0].Validate(); len(errs) > 0 || cfg.Connections[0].Type != "zendesk" {
-		t.Errorf("example connection: %v", errs)
-	}
+	conformance.READMEExample(t, "#### Zendesk Support", "zendesk")
 }
