@@ -340,10 +340,12 @@ drain:
 	t.Logf("stderr:\n%s", strings.Join(stderr, "\n"))
 }
 
+// assertNoFyneError fails on Fyne's error reports, and on its reports of
+// a widget call off the main thread ("*** Error in Fyne call thread").
 func assertNoFyneError(t *testing.T, when string, lines []string) {
 	t.Helper()
 	for _, l := range lines {
-		if strings.Contains(l, "Fyne error") {
+		if strings.Contains(l, "Fyne error") || strings.Contains(l, "Error in Fyne call thread") {
 			t.Errorf("Fyne error while %s:\n%s", when, strings.Join(lines, "\n"))
 			return
 		}

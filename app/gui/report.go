@@ -301,7 +301,12 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 	case err != nil:
 		f.status.SetText("Not saved — your report is still here. " + err.Error())
 	default:
-		f.status.SetText(fmt.Sprintf("Saved — will be sent when online (ticket %s).", r.ID))
+		if len(r.Connections) == 0 && f.configBox.Visible() {
+			// Nothing to send it to until IT fixes the config.
+			f.status.SetText(fmt.Sprintf("Saved (ticket %s). It is sent once IT fixes the configuration.", r.ID))
+		} else {
+			f.status.SetText(fmt.Sprintf("Saved — will be sent when online (ticket %s).", r.ID))
+		}
 		f.summary.SetText("")
 		f.descr.SetText("")
 		f.setSummaryErr("")

@@ -352,9 +352,15 @@ func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, 
 		fmt.Fprintln(out, ev)
 	}
 	t.onWake = func() { send(evWake) }
+	// Quit once: Fyne runs a fyne.Do that comes after its loop stopped on
+	// the calling goroutine, and a.Quit there closes windows off the main
+	// thread ("Error in Fyne call thread"). The end of input, the context
+	// and the main window's Quit may all ask; only the first does.
+	var quitOnce sync.Once
+	quit := func() { quitOnce.Do(func() { fyne.Do(a.Quit) }) }
 	t.onQuit = func() {
 		send(evQuit)
-		a.Quit()
+		quit()
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -377,7 +383,7 @@ func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, 
 					started.Do(func() { send(evReady) })
 				})
 			}
-			fyne.Do(a.Quit) // the tray process let us go, or is gone
+			quit() // the tray process let us go, or is gone
 		}()
 		go t.watchConfig(ctx)
 		go t.watch(ctx, func(busy bool) {
@@ -390,8 +396,9 @@ func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, 
 	})
 	go func() {
 		<-ctx.Done()
-		fyne.Do(a.Quit)
+		quit()
 	}()
 	a.Run()
+	quitOnce.Do(func() {}) // stopped: the deferred cancel must not quit again
 	return nil
 }
