@@ -644,17 +644,7 @@ func fieldName(s string) bool {
 
 // checkKey accepts keys that fit a character field and a qualification as
 // they are.
-func checkKey(k string) error {
-	if k == "" || len(k) > 100 {
-		return errors.New("the idempotency key must be 1 to 100 characters")
-	}
-	for _, r := range k {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
-			return errors.New("the idempotency key must be letters, digits, - or _")
-		}
-	}
-	return nil
-}
+func checkKey(k string) error { return connectors.CheckKey(k, 100) }
 
 // isNumber reports whether s looks like an Incident Number (INC and
 // digits; some servers use a custom prefix, so letters then digits).

@@ -860,17 +860,7 @@ func ticketID(op string, r connectors.Remote) (int64, error) {
 
 // checkKey accepts keys that fit a tag and a filter query's single
 // quotes as they are.
-func checkKey(k string) error {
-	if k == "" || len(k) > 64 {
-		return errors.New("the idempotency key must be 1 to 64 characters")
-	}
-	for _, r := range k {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
-			return errors.New("the idempotency key must be letters, digits, - or _")
-		}
-	}
-	return nil
-}
+func checkKey(k string) error { return connectors.CheckKey(k, 64) }
 
 func permanent(op, msg string) error {
 	return &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New(msg)}

@@ -427,17 +427,7 @@ func (c *Connector) APIUsage() string {
 
 // checkKey accepts keys that fit in a URL path segment and a SOQL string
 // literal as they are, and in a 255-character text field.
-func checkKey(k string) error {
-	if k == "" || len(k) > 255 {
-		return errors.New("the idempotency key must be 1 to 255 characters")
-	}
-	for _, r := range k {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
-			return errors.New("the idempotency key must be letters, digits, - or _")
-		}
-	}
-	return nil
-}
+func checkKey(k string) error { return connectors.CheckKey(k, 255) }
 
 // isID reports whether s is a 15- or 18-character record id with the
 // object's key prefix (500 for Case).

@@ -444,17 +444,7 @@ func (c *Connector) do(ctx context.Context, r rest.Request, out any) error {
 
 // checkKey accepts keys that can go into an encoded query as they are
 // (no ^, =, spaces) and fit correlation_id (100 characters).
-func checkKey(k string) error {
-	if k == "" || len(k) > 100 {
-		return errors.New("the idempotency key must be 1 to 100 characters")
-	}
-	for _, r := range k {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r == '-' || r == '_') {
-			return errors.New("the idempotency key must be letters, digits, - or _")
-		}
-	}
-	return nil
-}
+func checkKey(k string) error { return connectors.CheckKey(k, 100) }
 
 // isSysID reports whether s is a sys_id: 32 hexadecimal digits.
 func isSysID(s string) bool {
