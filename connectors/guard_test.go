@@ -12,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 // wantCeil is the documented cap for attempt: Base·2^(attempt-1), at most Max.
@@ -219,11 +221,11 @@ func TestGuardPassesResultsThrough(t *testing.T) {
 
 // fakeSleep makes g wait on clock: each wait moves the clock by d and is
 // recorded.
-func fakeSleep(g *Guarded, clock *fakeClock) *[]time.Duration {
+func fakeSleep(g *Guarded, clock *fake.Clock) *[]time.Duration {
 	var waits []time.Duration
 	g.sleep = func(ctx context.Context, d time.Duration) error {
 		waits = append(waits, d)
-		clock.Add(d)
+		clock.Advance(d)
 		return nil
 	}
 	return &waits
@@ -245,12 +247,12 @@ func TestGuardRateLimit(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+			clock := fake.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 			stub := &guardStub{}
 			g := Guard("c", stub, GuardOptions{RatePerSecond: tt.rate, Burst: tt.burst, Now: clock.Now})
 			waits := fakeSleep(g, clock)
 			for _, gap := range tt.gaps {
-				clock.Add(gap)
+				clock.Advance(gap)
 				if err := g.Check(context.Background()); err != nil {
 					t.Fatal(err)
 				}
@@ -279,7 +281,7 @@ func TestGuardRateLimitHonoursContext(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &fakeClock{t: time.Now()} // ctx deadlines are on the wall clock
+			clock := fake.NewClock(time.Now()) // ctx deadlines are on the wall clock
 			stub := &guardStub{}
 			g := Guard("c", stub, GuardOptions{RatePerSecond: 0.01, Burst: 1, Now: clock.Now})
 			ctx, cancel := tt.ctx()
@@ -306,7 +308,7 @@ func TestGuardRateLimitHonoursContext(t *testing.T) {
 			}
 			// The unused turn was given back: after 100s the next call
 			// goes through without waiting.
-			clock.Add(100 * time.Second)
+			clock.Advance(100 * time.Second)
 			slept = 0
 			if err := g.Check(context.Background()); err != nil || slept != 0 {
 				t.Errorf("Check after the refill = %v after %d waits, want through at once", err, slept)
@@ -411,24 +413,6 @@ func TestGuardBreakerOpenFailsFast(t *testing.T) {
 	}
 }
 
-// fakeClock is a clock that moves only when told to.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // TestGuardBreakerHalfOpen walks the breaker through its open window on a
 // fake clock: open until exactly OpenFor has passed, then one trial call
 // whose outcome decides the next state.
@@ -448,7 +432,7 @@ func TestGuardBreakerHalfOpen(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clock := &fakeClock{t: t0}
+			clock := fake.NewClock(t0)
 			stub := &guardStub{}
 			g := fastGuard(stub, GuardOptions{FailuresToTrip: 2, OpenFor: openFor, Now: clock.Now})
 			ctx := context.Background()
@@ -459,7 +443,7 @@ func TestGuardBreakerHalfOpen(t *testing.T) {
 				t.Fatalf("after 2 retryable failures: %q until %v, want open until %v", state, until, t0.Add(openFor))
 			}
 
-			clock.Add(openFor - time.Nanosecond)
+			clock.Advance(openFor - time.Nanosecond)
 			calls := stub.count()
 			err := g.Check(ctx)
 			var e *Error
@@ -467,7 +451,7 @@ func TestGuardBreakerHalfOpen(t *testing.T) {
 				t.Fatalf("a call just before the window ends = %v (inner called %d times); want refused, retry after 1ns", err, stub.count()-calls)
 			}
 
-			clock.Add(time.Nanosecond)
+			clock.Advance(time.Nanosecond)
 			if state, until := g.Breaker(); state != "half-open" || !until.IsZero() {
 				t.Fatalf("when the window ends: %q until %v, want half-open", state, until)
 			}
@@ -496,13 +480,13 @@ func TestGuardBreakerHalfOpen(t *testing.T) {
 // other calls are refused without reaching the vendor.
 func TestGuardBreakerOneTrialAtATime(t *testing.T) {
 	const openFor = time.Minute
-	clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clock := fake.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	stub := &guardStub{}
 	g := fastGuard(stub, GuardOptions{FailuresToTrip: 1, OpenFor: openFor, Now: clock.Now})
 	ctx := context.Background()
 	stub.push(&Error{Class: Retryable, Status: 502})
 	g.Check(ctx)
-	clock.Add(openFor)
+	clock.Advance(openFor)
 
 	entered, release := make(chan struct{}), make(chan struct{})
 	stub.mu.Lock()
@@ -536,7 +520,7 @@ func TestGuardBreakerOneTrialAtATime(t *testing.T) {
 // vendor now, so it does not trip the breaker again.
 func TestGuardBreakerIgnoresLateResults(t *testing.T) {
 	const openFor = time.Minute
-	clock := &fakeClock{t: time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)}
+	clock := fake.NewClock(time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC))
 	stub := &guardStub{}
 	g := fastGuard(stub, GuardOptions{FailuresToTrip: 1, OpenFor: openFor, Now: clock.Now})
 	ctx := context.Background()
@@ -554,7 +538,7 @@ func TestGuardBreakerIgnoresLateResults(t *testing.T) {
 
 	stub.push(&Error{Class: Retryable, Status: 502})
 	g.Check(ctx) // trips
-	clock.Add(openFor)
+	clock.Advance(openFor)
 	if err := g.Check(ctx); err != nil { // the trial succeeds: closed
 		t.Fatalf("trial = %v", err)
 	}

@@ -225,7 +225,7 @@ func TestPriorityTable(t *testing.T) {
 // TestRetryAfterKeyExpired: Zendesk forgets an Idempotency-Key after two
 // hours; a queue offline longer must find before it creates again.
 func TestRetryAfterKeyExpired(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := startFake(t, zdfake.WithClock(clk.Now))
 	conn := connection(f.URL())
 	c := build(t, conn)

@@ -9,9 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/conformance"
@@ -181,24 +179,6 @@ func build(t *testing.T, c connectors.Connection) connectors.Connector {
 		t.Fatal(err)
 	}
 	return cn
-}
-
-// clock is a settable clock for the fake.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 func TestCategoryTag(t *testing.T) {

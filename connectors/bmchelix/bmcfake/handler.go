@@ -16,6 +16,8 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 // maxBody bounds a request body.
@@ -60,10 +62,7 @@ func writeError(w http.ResponseWriter, status int, e arError, appended string) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, _ := json.Marshal(v)
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json", v)
 }
 
 // readBody reads the body before the fault injector sees the request, so

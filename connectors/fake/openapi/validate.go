@@ -3,7 +3,6 @@ package openapi
 import (
 	"bufio"
 	"bytes"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -15,6 +14,7 @@ import (
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 // Log is an ordered list of violations, safe for concurrent use.
@@ -180,14 +180,7 @@ func (v *Validator) Wrap(next http.Handler) http.Handler {
 // refuse records msg and answers it in the vendor's error format.
 func (v *Validator) refuse(w http.ResponseWriter, status int, msg string) {
 	v.Record("%s", msg)
-	b, err := json.Marshal(v.cfg.ErrorBody(msg))
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json;charset=UTF-8", v.cfg.ErrorBody(msg))
 }
 
 var spaces = regexp.MustCompile(`\s+`)

@@ -239,13 +239,7 @@ func New(opts ...Option) *Fake {
 }
 
 // Start returns a fake serving on a new loopback port.
-func Start(opts ...Option) *Fake {
-	f := New(opts...)
-	if err := f.StartAt(""); err != nil {
-		panic(err)
-	}
-	return f
-}
+func Start(opts ...Option) *Fake { return fake.Started(New(opts...)) }
 
 // StartAt serves on addr (from fake.Reserve), or a new port for "". The
 // fake keeps its tickets across Close and StartAt.
@@ -379,14 +373,7 @@ type FieldError struct {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 func writeCode(w http.ResponseWriter, status int, code, msg string) {

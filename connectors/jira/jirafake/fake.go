@@ -822,12 +822,5 @@ func (f *Fake) myPermissions(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) StartAt(addr string) error { return f.Server.Serve(addr, f.Handler()) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }

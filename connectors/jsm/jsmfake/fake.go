@@ -592,14 +592,7 @@ func (f *Fake) getCustomers(w http.ResponseWriter, r *http.Request) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }
 
 // StartAt serves the fake on addr, reserved earlier with fake.Reserve (or

@@ -15,7 +15,6 @@ package sffake
 
 import (
 	"crypto/subtle"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -142,13 +141,7 @@ func New(opts ...Option) *Fake {
 }
 
 // Start returns a fake org serving on a fresh loopback port.
-func Start(opts ...Option) *Fake {
-	f := New(opts...)
-	if err := f.StartAt(""); err != nil {
-		panic(err)
-	}
-	return f
-}
+func Start(opts ...Option) *Fake { return fake.Started(New(opts...)) }
 
 // StartAt serves the fake on addr (from fake.Reserve), or on a fresh port
 // for "". The org keeps its data across Close and StartAt.
@@ -304,14 +297,7 @@ func writeErr(w http.ResponseWriter, status int, code, msg string, fields ...str
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }
 
 func eq(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

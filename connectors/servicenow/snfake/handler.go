@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 // maxBody bounds a request body, like com.glide.attachment.max_size and
@@ -51,14 +53,7 @@ func writeError(w http.ResponseWriter, status int, e apiError) {
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json;charset=UTF-8", v)
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 // maxBody bounds a request body (Zendesk's attachment limit is 50 MB).
@@ -575,14 +577,7 @@ func secureEqual(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a)
 func equalFold(a, b string) bool { return strings.EqualFold(a, b) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, err.Error(), http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.WriteHeader(status)
-	w.Write(b)
+	fake.WriteJSON(w, status, "application/json; charset=utf-8", v)
 }
 
 func writeText(w http.ResponseWriter, status int, msg string) {

@@ -215,13 +215,7 @@ func New(opts ...Option) *Fake {
 }
 
 // Start returns a new fake serving on a fresh loopback port.
-func Start(opts ...Option) *Fake {
-	f := New(opts...)
-	if err := f.StartAt(""); err != nil {
-		panic(err) // a loopback listener: only a broken test machine fails here
-	}
-	return f
-}
+func Start(opts ...Option) *Fake { return fake.Started(New(opts...)) }
 
 // StartAt serves the fake on addr, reserved earlier with fake.Reserve (or
 // a new port for ""). A closed fake may be started again; its data is kept.

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -16,23 +15,6 @@ import (
 )
 
 var tokenAuth = "Basic " + base64.StdEncoding.EncodeToString([]byte(zdfake.Email+"/token:"+zdfake.APIToken))
-
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type call struct {
 	method, path, body string
@@ -134,7 +116,7 @@ func TestRequests(t *testing.T) {
 // first ticket; another body is refused; after KeyLifetime the key creates
 // again.
 func TestIdempotencyKey(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := start(t, zdfake.WithClock(clk.Now))
 	create := func(body string) answer {
 		return do(t, f, call{method: "POST", path: "/api/v2/tickets", body: body, header: map[string]string{"Idempotency-Key": "key-1"}})
@@ -184,7 +166,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 // TestUploads: a token carries files to a comment once, and expires.
 func TestUploads(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)}
+	clk := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := start(t, zdfake.WithClock(clk.Now))
 	if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody("k", "A")}); got.status != 201 {
 		t.Fatal(got)
@@ -237,7 +219,7 @@ func TestUploads(t *testing.T) {
 // TestRateLimit: over the per-minute limit a request gets 429 with
 // Retry-After and a text/plain body, until the next minute.
 func TestRateLimit(t *testing.T) {
-	clk := &clock{t: time.Date(2026, 3, 1, 9, 0, 45, 0, time.UTC)}
+	clk := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 45, 0, time.UTC))
 	f := start(t, zdfake.WithClock(clk.Now), zdfake.WithRateLimit(2))
 	me := call{method: "GET", path: "/api/v2/users/me"}
 	for i := range 2 {
