@@ -105,15 +105,6 @@ func options(kv ...string) map[string]json.RawMessage {
 	return m
 }
 
-func build(t *testing.T, c connectors.Connection) connectors.Connector {
-	t.Helper()
-	cn, err := conformance.Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cn
-}
-
 // lastBody is the JSON "values" of the last POST to path.
 func lastValues(t *testing.T, f *bmcfake.Fake, path string) map[string]any {
 	t.Helper()
@@ -149,7 +140,7 @@ func TestVendorErrorMessages(t *testing.T) {
 	for code, ve := range vendorErrors {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			f := startFake(t)
-			c := build(t, connection(f.URL()))
+			c := conformance.MustBuild(t, connection(f.URL()))
 			f.Faults.Add(http.MethodPost, createPath, faultRespond(code, ve.Body))
 			if code == http.StatusUnauthorized { // the first 401 renews the token
 				f.Faults.Add(http.MethodPost, createPath, faultRespond(code, ve.Body))

@@ -43,7 +43,7 @@ func TestCreateMapping(t *testing.T) {
 			}
 			tk := conformance.Delivery(conformance.Ticket(), conn)
 			tk.Priority = tc.priority
-			r, err := build(t, conn).Create(ctx, tk)
+			r, err := conformance.MustBuild(t, conn).Create(ctx, tk)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -91,7 +91,7 @@ func TestCreateFields(t *testing.T) {
 			}
 			tk := conformance.Delivery(conformance.Ticket(), conn)
 			tk.Summary = tc.summary
-			if _, err := build(t, conn).Create(ctx, tk); err != nil {
+			if _, err := conformance.MustBuild(t, conn).Create(ctx, tk); err != nil {
 				t.Fatal(err)
 			}
 			v := lastValues(t, f, createPath)
@@ -132,7 +132,7 @@ func TestCustomReferenceField(t *testing.T) {
 	f := startFake(t, bmcfake.WithReferenceField("Ticketray Key"))
 	conn := connection(f.URL())
 	conn.Options = options("referenceField", "Ticketray Key")
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	tk := conformance.Delivery(conformance.Ticket(), conn)
 	r, err := c.Create(ctx, tk)
 	if err != nil {
@@ -159,14 +159,14 @@ func TestFindScopedByCompany(t *testing.T) {
 	calbro.Options = options("company", bmcfake.CompanyCalbro)
 	invention.Options = options("company", bmcfake.CompanyInvention)
 	tk := conformance.Delivery(conformance.Ticket(), calbro)
-	r, err := build(t, calbro).Create(ctx, tk)
+	r, err := conformance.MustBuild(t, calbro).Create(ctx, tk)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := build(t, invention).Find(ctx, tk.IdempotencyKey); !errors.Is(err, connectors.ErrNotFound) {
+	if _, err := conformance.MustBuild(t, invention).Find(ctx, tk.IdempotencyKey); !errors.Is(err, connectors.ErrNotFound) {
 		t.Errorf("another company's Find = %v, want ErrNotFound", err)
 	}
-	if got, err := build(t, calbro).Find(ctx, tk.IdempotencyKey); err != nil || got.Number != r.Number {
+	if got, err := conformance.MustBuild(t, calbro).Find(ctx, tk.IdempotencyKey); err != nil || got.Number != r.Number {
 		t.Errorf("own Find = %+v, %v", got, err)
 	}
 	reqs := f.Requests()
@@ -180,7 +180,7 @@ func TestFindScopedByCompany(t *testing.T) {
 // and answered with any incident must not make Find take it.
 func TestFindRejectsAnotherRecord(t *testing.T) {
 	f := startFake(t)
-	c := build(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	f.Faults.Add(http.MethodGet, "/api/arsys/v1/entry/HPD:Help Desk", faultRespond(200,
 		`{"entries":[{"values":{"Incident Number":"INC000000000430","Vendor Ticket Number":null,"Company":"Calbro Services","Submit Date":"2022-06-21T11:08:05.000+0000"}}],"_links":{}}`))
 	_, err := c.Find(ctx, connectors.NewKey())
@@ -193,7 +193,7 @@ func TestFindRejectsAnotherRecord(t *testing.T) {
 func TestToken(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	r, err := c.Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 	if err != nil {
 		t.Fatal(err)
@@ -235,8 +235,8 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 	conn := connection(f.URL())
 	bad := conn
 	bad.Credentials.Password = "Wrong-" + bmcfake.Password
-	_, err1 := build(t, bad).Create(ctx, conformance.Delivery(conformance.Ticket(), bad))
-	c := build(t, conn)
+	_, err1 := conformance.MustBuild(t, bad).Create(ctx, conformance.Delivery(conformance.Ticket(), bad))
+	c := conformance.MustBuild(t, conn)
 	f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.ResetBefore})
 	_, err2 := c.Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 	for _, err := range []error{err1, err2} {
@@ -254,7 +254,7 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 func TestStatusCommentAttach(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	tk := conformance.Delivery(conformance.Ticket(), conn)
 	tk.Attachments = []connectors.Attachment{{Filename: "screen.png", ContentType: "image/png", Data: []byte("\x89PNG..."), SizeBytes: 7}}
 	r, err := c.Create(ctx, tk)
@@ -303,7 +303,7 @@ func TestAttachFailureDoesNotFailCreate(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	f.Faults.Always(http.MethodPost, "/api/arsys/v1/entry/HPD:WorkLog", faultRespond(500, vendorErrors[500].Body))
-	r, err := build(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
+	r, err := conformance.MustBuild(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 	if err != nil || r.Number == "" {
 		t.Fatalf("Create = %+v, %v", r, err)
 	}
@@ -315,7 +315,7 @@ func TestCreateWithoutNumber(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: 201, Body: `{"values":{},"_links":{}}`})
-	_, err := build(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
+	_, err := conformance.MustBuild(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 	if e := wantClass(t, err, connectors.Retryable, 0); !e.Sent {
 		t.Error("the outcome is not marked unknown (Sent)")
 	}
@@ -340,7 +340,7 @@ func TestLoginFailures(t *testing.T) {
 			conn := connection(f.URL())
 			f.Faults.Add(http.MethodPost, "/api/jwt/login", tc.fault)
 			tk := conformance.Delivery(conformance.Ticket(), conn)
-			_, err := build(t, conn).Create(ctx, tk)
+			_, err := conformance.MustBuild(t, conn).Create(ctx, tk)
 			e := wantClass(t, err, tc.class, tc.status)
 			if e.Sent {
 				t.Error("a failed login marks the ticket as possibly sent")
@@ -386,7 +386,7 @@ func TestCheck(t *testing.T) {
 			f := startFake(t)
 			conn := connection(f.URL())
 			tc.setup(f, &conn)
-			err := build(t, conn).Check(ctx)
+			err := conformance.MustBuild(t, conn).Check(ctx)
 			if tc.hint == "" {
 				if err != nil {
 					t.Fatalf("Check = %v", err)
@@ -517,7 +517,7 @@ func TestFakeIsStrict(t *testing.T) {
 func TestFindOldest(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	tk := conformance.Delivery(conformance.Ticket(), conn)
 	first, err := c.Create(ctx, tk)
 	if err != nil {
@@ -540,7 +540,7 @@ func TestRateLimitAndTokenTTL(t *testing.T) {
 	clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 	f := startFake(t, bmcfake.WithClock(clock), bmcfake.WithRateLimit(1), bmcfake.WithTokenTTL(time.Minute))
 	conn := connection(f.URL())
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	r, err := c.Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 	if err != nil {
 		t.Fatal(err)
@@ -573,7 +573,7 @@ func TestServerErrorClass(t *testing.T) {
 		f := startFake(t)
 		conn := connection(f.URL())
 		f.Faults.Add(http.MethodPost, createPath, faultRespond(500, tc.body))
-		_, err := build(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
+		_, err := conformance.MustBuild(t, conn).Create(ctx, conformance.Delivery(conformance.Ticket(), conn))
 		wantClass(t, err, tc.class, 500)
 	}
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/bmchelix/bmcfake"
+	"github.com/ticketray/ticketray/connectors/conformance"
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
@@ -39,7 +40,7 @@ func TestCreateRequestGolden(t *testing.T) {
 		CreatedAt:      time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC),
 		IdempotencyKey: "3f2a9c1d7e5b4a60b1c2d3e4f5a6b7c8",
 	}
-	if _, err := build(t, conn).Create(ctx, tk); err != nil {
+	if _, err := conformance.MustBuild(t, conn).Create(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
 	got, _ := json.MarshalIndent(map[string]any{"values": lastValues(t, f, createPath)}, "", "  ")

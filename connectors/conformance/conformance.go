@@ -130,7 +130,7 @@ func (s *suite) setup(t *testing.T) (Target, connectors.Connector) {
 	t.Helper()
 	tg := s.newTarget(t)
 	checkViolations(t, tg.Violations)
-	return tg, build(t, tg.Connection)
+	return tg, MustBuild(t, tg.Connection)
 }
 
 func (s *suite) validConfig(t *testing.T) {
@@ -197,7 +197,7 @@ func (s *suite) check(t *testing.T) {
 	}
 	bad := tg.Connection
 	bad.Credentials = badCredentials(bad.Credentials)
-	if err := build(t, bad).Check(s.ctx); connectors.ClassOf(err) != connectors.Permanent || status(err) != http.StatusUnauthorized {
+	if err := MustBuild(t, bad).Check(s.ctx); connectors.ClassOf(err) != connectors.Permanent || status(err) != http.StatusUnauthorized {
 		t.Errorf("Check with bad credentials = %v, want a permanent 401", err)
 	}
 }
@@ -207,7 +207,7 @@ func (s *suite) unauthorized(t *testing.T) {
 	bad := tg.Connection
 	bad.Credentials = badCredentials(bad.Credentials)
 	tk := Delivery(Ticket(), bad)
-	_, err := build(t, bad).Create(s.ctx, tk)
+	_, err := MustBuild(t, bad).Create(s.ctx, tk)
 	wantError(t, err, connectors.Permanent, http.StatusUnauthorized, tg.Errors[401].Message)
 	if tg.Count(tk.IdempotencyKey) != 0 {
 		t.Error("a ticket was created with bad credentials")
@@ -252,7 +252,7 @@ func (s *suite) timeout(t *testing.T) {
 	tg, _ := s.setup(t)
 	conn := tg.Connection
 	conn.TimeoutMs = 300
-	c := build(t, conn)
+	c := MustBuild(t, conn)
 	tg.Faults.Add(tg.CreateMethod, tg.CreatePath, fake.Fault{Kind: fake.Hang})
 	_, err := c.Create(s.ctx, Delivery(Ticket(), conn))
 	wantError(t, err, connectors.Retryable, 0, "")
@@ -292,7 +292,7 @@ func (s *suite) offline(t *testing.T) {
 	}
 	conn := tg.Connection
 	conn.BaseURL = "http://" + addr
-	_, err = build(t, conn).Create(s.ctx, Delivery(Ticket(), conn))
+	_, err = MustBuild(t, conn).Create(s.ctx, Delivery(Ticket(), conn))
 	if connectors.ClassOf(err) != connectors.Offline {
 		t.Errorf("Create to a closed port = %v, want offline", err)
 	}
@@ -308,13 +308,24 @@ func retry(ctx context.Context, c connectors.Connector, tk *connectors.Ticket) (
 	return r, err
 }
 
-func build(t *testing.T, c connectors.Connection) connectors.Connector {
+// MustBuild is Build for a test: it fails the test on an error.
+func MustBuild(t testing.TB, c connectors.Connection) connectors.Connector {
 	t.Helper()
 	cn, err := Build(c)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return cn
+}
+
+// MustCreate creates tk through c, failing the test on an error.
+func MustCreate(t testing.TB, c connectors.Connector, tk *connectors.Ticket) connectors.Remote {
+	t.Helper()
+	r, err := c.Create(context.Background(), tk)
+	if err != nil {
+		t.Fatalf("Create: %v", err)
+	}
+	return r
 }
 
 func checkViolations(t *testing.T, violations func() []string) {

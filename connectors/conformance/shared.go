@@ -68,7 +68,7 @@ func sharedUnknownOutcome(t *testing.T, site Site, i, j int) {
 	ctx := context.Background()
 	checkViolations(t, site.Violations)
 	first, second := site.Connections[i], site.Connections[j]
-	c1, c2 := build(t, first.Connection), build(t, second.Connection)
+	c1, c2 := MustBuild(t, first.Connection), MustBuild(t, second.Connection)
 	tk := Ticket()
 	d1, d2 := Delivery(tk, first.Connection), Delivery(tk, second.Connection)
 

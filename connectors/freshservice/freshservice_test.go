@@ -121,24 +121,6 @@ func options(m map[string]any) map[string]json.RawMessage {
 	return out
 }
 
-func newConnector(t *testing.T, c connectors.Connection) connectors.Connector {
-	t.Helper()
-	cn, err := conformance.Build(c)
-	if err != nil {
-		t.Fatalf("build: %v", err)
-	}
-	return cn
-}
-
-func create(t *testing.T, c connectors.Connector, tk *connectors.Ticket) connectors.Remote {
-	t.Helper()
-	r, err := c.Create(context.Background(), tk)
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	return r
-}
-
 func ticketOf(t *testing.T, f *fsfake.Fake, r connectors.Remote) *fsfake.Ticket {
 	t.Helper()
 	id, err := strconv.ParseInt(r.ID, 10, 64)
@@ -179,10 +161,10 @@ func TestRegistered(t *testing.T) {
 func TestCreateFields(t *testing.T) {
 	f := startFake(t)
 	noViolations(t, f)
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	tk := conformance.Ticket()
 	tk.Attachments = []connectors.Attachment{{Filename: "vpn.log", ContentType: "text/plain", Data: []byte("dropped\n"), SizeBytes: 8}}
-	r := create(t, c, tk)
+	r := conformance.MustCreate(t, c, tk)
 
 	if r.Number != "INC-"+r.ID || r.URL != f.URL()+"/a/tickets/"+r.ID {
 		t.Errorf("remote = %+v", r)
@@ -226,7 +208,7 @@ func TestCreateJSON(t *testing.T) {
 		"workspaceId": fsfake.ITWorkspaceID, "groupId": fsfake.NetworkGroupID, "source": 10})
 	tk := conformance.Ticket()
 	tk.SystemInfo = nil
-	r := create(t, newConnector(t, conn), tk)
+	r := conformance.MustCreate(t, conformance.MustBuild(t, conn), tk)
 	got := ticketOf(t, f, r)
 	if got.CustomFields[fsfake.ExternalIDField] != tk.IdempotencyKey || got.CustomFields["site"] != "Berlin" {
 		t.Errorf("custom fields = %v", got.CustomFields)
@@ -287,7 +269,7 @@ func TestPriorityAndCategoryMapping(t *testing.T) {
 			if tt.ticket != nil {
 				tt.ticket(tk)
 			}
-			got := ticketOf(t, f, create(t, newConnector(t, conn), tk))
+			got := ticketOf(t, f, conformance.MustCreate(t, conformance.MustBuild(t, conn), tk))
 			if [3]int{got.Priority, got.Urgency, got.Impact} != tt.want || got.Category != tt.cat {
 				t.Errorf("priority, urgency, impact = %d, %d, %d, category %q; want %v, %q", got.Priority, got.Urgency, got.Impact, got.Category, tt.want, tt.cat)
 			}
@@ -322,7 +304,7 @@ func TestRequester(t *testing.T) {
 			}
 			tk := conformance.Ticket()
 			tk.User.Email = tt.email
-			r, err := newConnector(t, conn).Create(context.Background(), tk)
+			r, err := conformance.MustBuild(t, conn).Create(context.Background(), tk)
 			if !tt.ok {
 				if connectors.ClassOf(err) != connectors.Permanent || err == nil || len(f.Requests()) != 0 {
 					t.Errorf("Create = %v after %d requests; want a permanent error before any request", err, len(f.Requests()))
@@ -360,10 +342,10 @@ func TestFindQuery(t *testing.T) {
 			if tt.opts != nil {
 				conn.Options = options(tt.opts)
 			}
-			c := newConnector(t, conn)
+			c := conformance.MustBuild(t, conn)
 			tk := conformance.Ticket()
-			first := create(t, c, tk)
-			create(t, c, tk) // a duplicate made by hand
+			first := conformance.MustCreate(t, c, tk)
+			conformance.MustCreate(t, c, tk) // a duplicate made by hand
 			got, err := c.Find(context.Background(), tk.IdempotencyKey)
 			if err != nil || got != first {
 				t.Fatalf("Find = %+v, %v; want the oldest %+v", got, err, first)
@@ -400,7 +382,7 @@ func TestFindRejectsForeignTickets(t *testing.T) {
 			conn := connection(f.URL())
 			conn.Options = options(tt.opts)
 			f.Faults.Add(http.MethodGet, "/api/v2/tickets/filter", fake.Fault{Kind: fake.Respond, Code: 200, Body: tt.body})
-			r, err := newConnector(t, conn).Find(context.Background(), key)
+			r, err := conformance.MustBuild(t, conn).Find(context.Background(), key)
 			if err == nil || errors.Is(err, connectors.ErrNotFound) || connectors.ClassOf(err) != connectors.Permanent {
 				t.Errorf("Find = %+v, %v; want a permanent error", r, err)
 			}
@@ -411,9 +393,9 @@ func TestFindRejectsForeignTickets(t *testing.T) {
 func TestStatusCommentAttach(t *testing.T) {
 	f := startFake(t)
 	noViolations(t, f)
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	ctx := context.Background()
-	r := create(t, c, conformance.Ticket())
+	r := conformance.MustCreate(t, c, conformance.Ticket())
 	id, _ := strconv.ParseInt(r.ID, 10, 64)
 	f.SetStatus(id, 4)
 	st, err := c.Status(ctx, r)
@@ -458,7 +440,7 @@ func TestAttachmentLimit(t *testing.T) {
 		{Filename: "dump-1.bin", ContentType: "application/octet-stream", Data: big},
 		{Filename: "dump-2.bin", ContentType: "application/octet-stream", Data: big},
 	}
-	got := ticketOf(t, f, create(t, newConnector(t, connection(f.URL())), tk))
+	got := ticketOf(t, f, conformance.MustCreate(t, conformance.MustBuild(t, connection(f.URL())), tk))
 	if len(got.Attachments) != 2 || got.Attachments[1].Name != "dump-1.bin" {
 		t.Errorf("attachments = %d", len(got.Attachments))
 	}
@@ -525,7 +507,7 @@ func TestCheck(t *testing.T) {
 				}
 				f.Faults.Add(http.MethodGet, path, *tt.fault)
 			}
-			err := newConnector(t, conn).Check(context.Background())
+			err := conformance.MustBuild(t, conn).Check(context.Background())
 			if tt.hint == "" && tt.fault == nil {
 				if err != nil {
 					t.Fatalf("Check: %v", err)
@@ -552,11 +534,11 @@ func TestBasicCredentials(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	conn.Credentials = connectors.Credentials{Type: "basic", Username: fsfake.APIKey, Password: "X"}
-	c := newConnector(t, conn)
+	c := conformance.MustBuild(t, conn)
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatalf("Check: %v", err)
 	}
-	create(t, c, conformance.Ticket())
+	conformance.MustCreate(t, c, conformance.Ticket())
 }
 
 func TestValidate(t *testing.T) {
@@ -636,7 +618,7 @@ func TestErrorsCarryNoSecrets(t *testing.T) {
 			f := startFake(t)
 			conn := connection(f.URL())
 			tt.setup(f, &conn)
-			_, err := newConnector(t, conn).Create(context.Background(), tk)
+			_, err := conformance.MustBuild(t, conn).Create(context.Background(), tk)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -655,7 +637,7 @@ func TestVendorErrorMessages(t *testing.T) {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			f := startFake(t)
 			f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: code, Body: ve.Body})
-			_, err := newConnector(t, connection(f.URL())).Create(context.Background(), conformance.Ticket())
+			_, err := conformance.MustBuild(t, connection(f.URL())).Create(context.Background(), conformance.Ticket())
 			var e *connectors.Error
 			if !errors.As(err, &e) || e.Status != code || e.Message != ve.Message || e.Class != connectors.StatusClass(code) {
 				t.Fatalf("Create error = %#v; want status %d, message %q, class %v", err, code, ve.Message, connectors.StatusClass(code))
@@ -668,7 +650,7 @@ func TestVendorErrorMessages(t *testing.T) {
 // in seconds) reaches the connector as a retryable error with the wait.
 func TestRateLimit(t *testing.T) {
 	f := startFake(t, fsfake.WithRateLimit(2)) // Check sends two requests
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	if err := c.Check(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -714,14 +696,14 @@ func TestFindFallbacks(t *testing.T) {
 				opts["externalIdField"] = fsfake.ExternalIDField
 			}
 			conn.Options = options(opts)
-			c := newConnector(t, conn)
+			c := conformance.MustBuild(t, conn)
 			// Another connection's ticket in another group carries a key
 			// too; it must never be taken.
 			other := conn
 			other.Name, other.Options = "Other", options(map[string]any{"groupId": fsfake.NetworkGroupID, "externalIdField": fsfake.ExternalIDField})
-			create(t, newConnector(t, other), conformance.Ticket())
+			conformance.MustCreate(t, conformance.MustBuild(t, other), conformance.Ticket())
 			tk := conformance.Ticket()
-			r := create(t, c, tk)
+			r := conformance.MustCreate(t, c, tk)
 			if tt.removeTag {
 				id, _ := strconv.ParseInt(r.ID, 10, 64)
 				f.SetTags(id, "Ticketray")
@@ -775,7 +757,7 @@ func TestRetryAfterForms(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			f := startFake(t)
 			f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: 429, Header: http.Header{"Retry-After": {tt.header}}, Body: vendorErrors[429].Body})
-			_, err := newConnector(t, connection(f.URL())).Create(context.Background(), conformance.Ticket())
+			_, err := conformance.MustBuild(t, connection(f.URL())).Create(context.Background(), conformance.Ticket())
 			var e *connectors.Error
 			if !errors.As(err, &e) || e.Class != connectors.Retryable {
 				t.Fatalf("Create = %v", err)
@@ -797,7 +779,7 @@ func TestUnknownCategory(t *testing.T) {
 	conn := connection(f.URL())
 	conn.Mappings = map[string]map[string]string{"category": {"network": "Networking", "default": "Other"}}
 	tk := conformance.Ticket()
-	got := ticketOf(t, f, create(t, newConnector(t, conn), tk))
+	got := ticketOf(t, f, conformance.MustCreate(t, conformance.MustBuild(t, conn), tk))
 	if got.Category != "" || !strings.Contains(got.Description, "The category &#34;Networking&#34; is not one of this account&#39;s categories") {
 		t.Errorf("category %q, description:\n%s", got.Category, got.Description)
 	}
@@ -816,7 +798,7 @@ func TestUnknownCategory(t *testing.T) {
 
 	f.Faults.Add(http.MethodPost, createPath, fake.Fault{Kind: fake.Respond, Code: 400, Body: vendorErrors[400].Body})
 	before := len(f.Requests())
-	if _, err := newConnector(t, connection(f.URL())).Create(context.Background(), conformance.Ticket()); connectors.ClassOf(err) != connectors.Permanent {
+	if _, err := conformance.MustBuild(t, connection(f.URL())).Create(context.Background(), conformance.Ticket()); connectors.ClassOf(err) != connectors.Permanent {
 		t.Errorf("Create with a priority refused = %v, want permanent", err)
 	}
 	if n := len(f.Faults.Hits()) + len(f.Requests()) - before; n != 1 {
@@ -839,7 +821,7 @@ func TestCustomFieldTypes(t *testing.T) {
 			if !multipart {
 				tk.SystemInfo = nil
 			}
-			got := ticketOf(t, f, create(t, newConnector(t, conn), tk)).CustomFields
+			got := ticketOf(t, f, conformance.MustCreate(t, conformance.MustBuild(t, conn), tk)).CustomFields
 			want := map[string]any{"site": "Berlin", "floor": float64(3), "vip": true, "since": "2026-01-31"}
 			if multipart {
 				want = map[string]any{"site": "Berlin", "floor": "3", "vip": "true", "since": "2026-01-31"}
@@ -861,10 +843,10 @@ func TestFindTicketFromBeforeTheField(t *testing.T) {
 	noViolations(t, f)
 	before := connection(f.URL())
 	tk := conformance.Ticket()
-	r := create(t, newConnector(t, before), tk)
+	r := conformance.MustCreate(t, conformance.MustBuild(t, before), tk)
 	after := before
 	after.Options = options(map[string]any{"externalIdField": fsfake.ExternalIDField})
-	if got, err := newConnector(t, after).Find(context.Background(), tk.IdempotencyKey); err != nil || got != r {
+	if got, err := conformance.MustBuild(t, after).Find(context.Background(), tk.IdempotencyKey); err != nil || got != r {
 		t.Errorf("Find = %+v, %v; want %+v", got, err, r)
 	}
 }

@@ -94,7 +94,7 @@ func TestSharedSite(t *testing.T) {
 // invalid_client at the token endpoint (TestCheckMessages).
 func TestOAuth2Session(t *testing.T) {
 	f := startFake(t)
-	c := newConnector(t, oauthConnection(f.URL()))
+	c := conformance.MustBuild(t, oauthConnection(f.URL()))
 	ctx := context.Background()
 	r, err := c.Create(ctx, ticket())
 	if err != nil {
@@ -151,7 +151,7 @@ func TestVendorErrorClasses(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t)
-			c := newConnector(t, connection(f.URL()))
+			c := conformance.MustBuild(t, connection(f.URL()))
 			f.Faults.Add(http.MethodPatch, upsertPath, fake.Fault{Kind: fake.Respond, Code: tc.code, Header: tc.header, Body: tc.body})
 			_, err := c.Create(context.Background(), ticket())
 			var e *connectors.Error
@@ -169,7 +169,7 @@ func TestVendorErrorClasses(t *testing.T) {
 // instead of failing the ticket, and keeps the usage it was told.
 func TestAPILimit(t *testing.T) {
 	f := startFake(t, sffake.WithAPILimit(2))
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	ctx := context.Background()
 	// The upsert and the read fit; the uploads are refused, which does
 	// not fail a Case that exists.
@@ -213,7 +213,7 @@ func TestCreateFields(t *testing.T) {
 			if errs := conn.Validate(); len(errs) > 0 {
 				t.Fatalf("Validate: %v", errs)
 			}
-			c := newConnector(t, conn)
+			c := conformance.MustBuild(t, conn)
 			tk := ticket()
 			tk.Priority = tc.priority
 			r, err := c.Create(context.Background(), tk)
@@ -249,7 +249,7 @@ func TestCreateFields(t *testing.T) {
 
 func TestDescriptionGolden(t *testing.T) {
 	f := startFake(t)
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	if _, err := c.Create(context.Background(), ticket()); err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestDescriptionGolden(t *testing.T) {
 
 func TestDescriptionFitsField(t *testing.T) {
 	f := startFake(t)
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	tk := ticket()
 	tk.Description = strings.Repeat("ü", connectors.MaxDescription)
 	for i := range 5 {
@@ -292,7 +292,7 @@ func TestCreateAgain(t *testing.T) {
 	}{{"200", nil}, {"204", []sffake.Option{sffake.WithUpdateNoContent()}}} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t, tc.opts...)
-			c := newConnector(t, connection(f.URL()))
+			c := conformance.MustBuild(t, connection(f.URL()))
 			tk := ticket()
 			first, err := c.Create(context.Background(), tk)
 			if err != nil {
@@ -314,7 +314,7 @@ func TestCreateDuplicates(t *testing.T) {
 	tk := ticket()
 	a := f.AddCase(map[string]string{salesforce.DefaultExternalIDField: tk.IdempotencyKey, "Origin": "Ticketray"})
 	b := f.AddCase(map[string]string{salesforce.DefaultExternalIDField: tk.IdempotencyKey, "Origin": "Ticketray"})
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	_, err := c.Create(context.Background(), tk)
 	var e *connectors.Error
 	if !errors.As(err, &e) || e.Class != connectors.Permanent || e.Status != 300 ||
@@ -329,7 +329,7 @@ func TestCreateDuplicates(t *testing.T) {
 
 func TestStatusAndComment(t *testing.T) {
 	f := startFake(t)
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	ctx := context.Background()
 	r, err := c.Create(ctx, ticket())
 	if err != nil {
@@ -402,7 +402,7 @@ func TestCheckMessages(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t, tc.opts...)
-			c := newConnector(t, tc.conn(f.URL()))
+			c := conformance.MustBuild(t, tc.conn(f.URL()))
 			info, err := c.(*salesforce.Connector).Report(context.Background())
 			switch {
 			case tc.want == "" && (err != nil || !strings.HasPrefix(info, "API requests in the last 24 hours: ")):
@@ -466,7 +466,7 @@ func TestErrorsKeepTicketTextOut(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	conn.TimeoutMs = 200
-	c := newConnector(t, conn)
+	c := conformance.MustBuild(t, conn)
 	f.Faults.Add(http.MethodGet, "/services/data/", fake.Fault{Kind: fake.Hang})
 	key := connectors.NewKey()
 	_, err := c.Find(context.Background(), key)
@@ -513,15 +513,6 @@ func oauthConnection(url string) connectors.Connection {
 	return c
 }
 
-func newConnector(t *testing.T, c connectors.Connection) connectors.Connector {
-	t.Helper()
-	cn, err := conformance.Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cn
-}
-
 func ticket() *connectors.Ticket {
 	tk := conformance.Ticket()
 	tk.CreatedAt = time.Date(2026, 12, 6, 9, 30, 0, 0, time.UTC)
@@ -546,7 +537,7 @@ func opts(k, v string) map[string]json.RawMessage { return map[string]json.RawMe
 // external ID field refuses the upsert; the error says what is missing.
 func TestCreateWithoutKeyField(t *testing.T) {
 	f := startFake(t, sffake.WithoutExternalIDField())
-	c := newConnector(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	_, err := c.Create(context.Background(), ticket())
 	var e *connectors.Error
 	if !errors.As(err, &e) || e.Class != connectors.Permanent || e.Status != http.StatusNotFound || !strings.Contains(err.Error(), "no external ID field Ticketray_Key__c") {
@@ -574,7 +565,7 @@ func TestCheckWithoutDescribe(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			f := startFake(t)
 			f.Faults.Always(http.MethodGet, describe, fake.Fault{Kind: fake.Respond, Code: tc.code, Body: tc.body})
-			err := newConnector(t, connection(f.URL())).Check(context.Background())
+			err := conformance.MustBuild(t, connection(f.URL())).Check(context.Background())
 			if (err == nil) != tc.ok {
 				t.Errorf("Check = %v, want ok %v", err, tc.ok)
 			}

@@ -147,15 +147,6 @@ func newConnector(t *testing.T, c connectors.Connection) connectors.Connector {
 	return conn
 }
 
-func create(t *testing.T, c connectors.Connector, tk *connectors.Ticket) connectors.Remote {
-	t.Helper()
-	r, err := c.Create(context.Background(), tk)
-	if err != nil {
-		t.Fatalf("Create: %v", err)
-	}
-	return r
-}
-
 func rawOption(s string) json.RawMessage {
 	b, _ := json.Marshal(s)
 	return b
@@ -272,7 +263,7 @@ func TestCreateMapping(t *testing.T) {
 			if tt.ticket != nil {
 				tt.ticket(tk)
 			}
-			r := create(t, newConnector(t, conn), tk)
+			r := conformance.MustCreate(t, newConnector(t, conn), tk)
 			inc := f.Incident(r.ID)
 			if inc == nil {
 				t.Fatalf("the fake has no incident %s", r.ID)
@@ -314,7 +305,7 @@ func TestCreateFields(t *testing.T) {
 	f := startFake(t)
 	c := newConnector(t, connection(f.URL()))
 	tk := conformance.Ticket()
-	r := create(t, c, tk)
+	r := conformance.MustCreate(t, c, tk)
 
 	if r.Number != "INC0010001" {
 		t.Errorf("Number = %q, want INC0010001", r.Number)
@@ -355,7 +346,7 @@ func TestCallerLookupIsCached(t *testing.T) {
 	for range 2 {
 		tk := conformance.Ticket()
 		tk.User.Email = snfake.BobEmail
-		r := create(t, c, tk)
+		r := conformance.MustCreate(t, c, tk)
 		if got := f.Incident(r.ID)["caller_id"]; got != snfake.BobSysID {
 			t.Errorf("caller_id = %q, want Bob %s", got, snfake.BobSysID)
 		}
@@ -364,7 +355,7 @@ func TestCallerLookupIsCached(t *testing.T) {
 	for range 2 {
 		tk := conformance.Ticket()
 		tk.User.Email = "nobody@example.com"
-		create(t, c, tk)
+		conformance.MustCreate(t, c, tk)
 	}
 	if n := f.RequestCount(http.MethodGet, "/api/now/table/sys_user"); n != 2 {
 		t.Errorf("sys_user lookups = %d, want 2 (one per email)", n)
@@ -388,7 +379,7 @@ func TestLookupFailures(t *testing.T) {
 		c := newConnector(t, connection(f.URL()))
 		f.Faults.Add(http.MethodGet, "/api/now/table/sys_user", fake.Fault{Kind: fake.Respond, Code: 403, Body: forbidden})
 		for range 2 {
-			r := create(t, c, conformance.Ticket())
+			r := conformance.MustCreate(t, c, conformance.Ticket())
 			if got := f.Incident(r.ID)["caller_id"]; got != "" {
 				t.Errorf("caller_id = %q, want none", got)
 			}
@@ -411,7 +402,7 @@ func TestLookupFailures(t *testing.T) {
 			t.Errorf("%d incidents created", n)
 		}
 		// Nothing was cached: the next attempt looks up and creates.
-		r := create(t, c, tk)
+		r := conformance.MustCreate(t, c, tk)
 		if got := f.Incident(r.ID)["caller_id"]; got != snfake.AliceSysID {
 			t.Errorf("caller_id = %q, want Alice", got)
 		}
@@ -424,7 +415,7 @@ func TestAttachmentsUploaded(t *testing.T) {
 	tk := conformance.Ticket()
 	png := []byte("\x89PNG\r\n\x1a\nfake")
 	tk.Attachments = []connectors.Attachment{{Filename: "screen shot.png", ContentType: "image/png", SizeBytes: int64(len(png)), Data: png}}
-	r := create(t, c, tk)
+	r := conformance.MustCreate(t, c, tk)
 
 	got := f.Attachments()
 	if len(got) != 2 {
@@ -448,7 +439,7 @@ func TestNoSystemInfoNoAttachment(t *testing.T) {
 	f := startFake(t)
 	tk := conformance.Ticket()
 	tk.SystemInfo = nil
-	create(t, newConnector(t, connection(f.URL())), tk)
+	conformance.MustCreate(t, newConnector(t, connection(f.URL())), tk)
 	if n := len(f.Attachments()); n != 0 {
 		t.Errorf("uploaded %d attachments for a ticket without system info", n)
 	}
@@ -502,7 +493,7 @@ func TestRateLimitRetryAfter(t *testing.T) {
 	now := time.Date(2026, 3, 2, 10, 59, 0, 0, time.UTC)
 	f := startFake(t, snfake.WithRateLimit(2), snfake.WithClock(func() time.Time { return now }))
 	c := newConnector(t, connection(f.URL()))
-	create(t, c, conformance.Ticket()) // the user lookup and the POST
+	conformance.MustCreate(t, c, conformance.Ticket()) // the user lookup and the POST
 	err := c.Check(context.Background())
 	var e *connectors.Error
 	if !errors.As(err, &e) || e.Status != 429 || e.Class != connectors.Retryable {
@@ -561,7 +552,7 @@ func TestStatusAndComment(t *testing.T) {
 	f := startFake(t)
 	c := newConnector(t, connection(f.URL()))
 	ctx := context.Background()
-	r := create(t, c, conformance.Ticket())
+	r := conformance.MustCreate(t, c, conformance.Ticket())
 
 	st, err := c.Status(ctx, r)
 	if err != nil || st.Status != "1" || st.ID != r.ID || st.Number != r.Number || st.URL != r.URL || st.UpdatedAt.IsZero() {
@@ -648,7 +639,7 @@ func TestFindSendsQuery(t *testing.T) {
 
 func TestUserAgentAndAuth(t *testing.T) {
 	f := startFake(t)
-	create(t, newConnector(t, connection(f.URL())), conformance.Ticket())
+	conformance.MustCreate(t, newConnector(t, connection(f.URL())), conformance.Ticket())
 	reqs := f.Requests()
 	if len(reqs) < 3 { // lookup, create, system info
 		t.Fatalf("only %d requests", len(reqs))
@@ -674,7 +665,7 @@ func TestBearerToken(t *testing.T) {
 	if err := c.Check(context.Background()); err != nil {
 		t.Errorf("Check with the bearer token: %v", err)
 	}
-	create(t, c, conformance.Ticket())
+	conformance.MustCreate(t, c, conformance.Ticket())
 }
 
 func TestFakeEnforcesHeaders(t *testing.T) {
@@ -839,7 +830,7 @@ func TestFindScopedByGroup(t *testing.T) {
 			}
 			c := newConnector(t, conn)
 			tk := conformance.Ticket()
-			created := create(t, c, tk)
+			created := conformance.MustCreate(t, c, tk)
 			got, err := c.Find(context.Background(), tk.IdempotencyKey)
 			if err != nil || got.ID != created.ID {
 				t.Fatalf("Find = %+v, %v; want %+v", got, err, created)

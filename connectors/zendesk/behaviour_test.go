@@ -70,7 +70,7 @@ func TestCreateRequest(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	conn.Options = map[string]json.RawMessage{"groupId": json.RawMessage(strconv.FormatInt(zdfake.NetworkGroupID, 10))}
-	r, err := build(t, conn).Create(context.Background(), fixedTicket())
+	r, err := conformance.MustBuild(t, conn).Create(context.Background(), fixedTicket())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func TestCreatedTicket(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	conn.Options = map[string]json.RawMessage{"brandId": json.RawMessage(strconv.FormatInt(zdfake.ITBrandID, 10))}
-	r, err := build(t, conn).Create(context.Background(), fixedTicket())
+	r, err := conformance.MustBuild(t, conn).Create(context.Background(), fixedTicket())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,7 +164,7 @@ func equal(a, b any) bool {
 // TestDescription pins the first comment's text (golden file).
 func TestDescription(t *testing.T) {
 	f := startFake(t)
-	r, err := build(t, connection(f.URL())).Create(context.Background(), fixedTicket())
+	r, err := conformance.MustBuild(t, connection(f.URL())).Create(context.Background(), fixedTicket())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestDescription(t *testing.T) {
 	long := fixedTicket()
 	long.IdempotencyKey = connectors.NewKey()
 	long.Description = strings.Repeat("x", 70000)
-	r, err = build(t, connection(f.URL())).Create(context.Background(), long)
+	r, err = conformance.MustBuild(t, connection(f.URL())).Create(context.Background(), long)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,7 +212,7 @@ func TestPriorityTable(t *testing.T) {
 			}
 			tk := conformance.Delivery(conformance.Ticket(), conn)
 			tk.Priority = tt.prio
-			if _, err := build(t, conn).Create(context.Background(), tk); err != nil {
+			if _, err := conformance.MustBuild(t, conn).Create(context.Background(), tk); err != nil {
 				t.Fatal(err)
 			}
 			if got := f.Tickets()[0].Priority; got != tt.want {
@@ -228,7 +228,7 @@ func TestRetryAfterKeyExpired(t *testing.T) {
 	clk := fake.NewClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
 	f := startFake(t, zdfake.WithClock(clk.Now))
 	conn := connection(f.URL())
-	c := build(t, conn)
+	c := conformance.MustBuild(t, conn)
 	tk := conformance.Delivery(conformance.Ticket(), conn)
 	f.Faults.Add(http.MethodPost, ticketsPath, fake.Fault{Kind: fake.ResetAfter})
 	if _, err := c.Create(context.Background(), tk); connectors.ClassOf(err) != connectors.Retryable {
@@ -254,12 +254,12 @@ func TestIdempotencyMismatch(t *testing.T) {
 	f := startFake(t)
 	conn := connection(f.URL())
 	tk := conformance.Delivery(conformance.Ticket(), conn)
-	first, err := build(t, conn).Create(context.Background(), tk)
+	first, err := conformance.MustBuild(t, conn).Create(context.Background(), tk)
 	if err != nil {
 		t.Fatal(err)
 	}
 	conn.Mappings = map[string]map[string]string{"priority": {"default": "low"}}
-	again, err := build(t, conn).Create(context.Background(), tk)
+	again, err := conformance.MustBuild(t, conn).Create(context.Background(), tk)
 	if err != nil || again.ID != first.ID {
 		t.Errorf("second Create = %+v, %v; want %+v", again, err, first)
 	}
@@ -271,7 +271,7 @@ func TestIdempotencyMismatch(t *testing.T) {
 // TestStatus reads the status an agent set.
 func TestStatus(t *testing.T) {
 	f := startFake(t)
-	c := build(t, connection(f.URL()))
+	c := conformance.MustBuild(t, connection(f.URL()))
 	r, err := c.Create(context.Background(), conformance.Ticket())
 	if err != nil {
 		t.Fatal(err)
@@ -324,7 +324,7 @@ func TestCheck(t *testing.T) {
 			if tt.fault != nil {
 				f.Faults.Add(http.MethodGet, tt.path, *tt.fault)
 			}
-			err := build(t, conn).Check(context.Background())
+			err := conformance.MustBuild(t, conn).Check(context.Background())
 			if tt.hint == "" {
 				if err != nil {
 					t.Errorf("Check = %v", err)

@@ -129,7 +129,7 @@ func TestVendorErrorMessages(t *testing.T) {
 	for code, ve := range vendorErrors {
 		t.Run(strconv.Itoa(code), func(t *testing.T) {
 			f := startFake(t)
-			c := build(t, connection(f.URL()))
+			c := conformance.MustBuild(t, connection(f.URL()))
 			h := http.Header{}
 			if !strings.HasPrefix(ve.Body, "{") {
 				h.Set("Content-Type", "text/plain; charset=utf-8")
@@ -169,16 +169,6 @@ func connection(url string) connectors.Connection {
 		BaseURL:     url,
 		Credentials: tokenCredentials(),
 	}
-}
-
-// build makes the connector as the app does (through the registry).
-func build(t *testing.T, c connectors.Connection) connectors.Connector {
-	t.Helper()
-	cn, err := conformance.Build(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cn
 }
 
 func TestCategoryTag(t *testing.T) {
