@@ -70,7 +70,7 @@ func ticketJSON() []byte {
 // alternating, so that each child's peak RSS is its own.
 func drains() {
 	type result struct {
-		rssKB                   int64
+		rssKB, openKB           int64
 		idleP99, drainP99, took time.Duration
 		submits                 int
 	}
@@ -98,6 +98,8 @@ func drains() {
 				switch f[0] {
 				case "rss_kb":
 					x.rssKB = v
+				case "open_rss_kb":
+					x.openKB = v
 				case "idle_p99_us":
 					x.idleP99 = time.Duration(v) * time.Microsecond
 				case "drain_p99_us":
@@ -116,8 +118,8 @@ func drains() {
 		}
 	}
 	fmt.Fprintln(os.Stderr)
-	fmt.Println("\n| drain through the courier | peak RSS MB | drain s | Submit p99 ms, idle | Submit p99 ms, during drain | during / idle | Submits during drain |")
-	fmt.Println("| --- | --- | --- | --- | --- | --- | --- |")
+	fmt.Println("\n| drain through the courier | peak RSS MB, whole process | peak RSS MB, drain only | drain s | Submit p99 ms, idle | Submit p99 ms, during drain | during / idle | Submits during drain |")
+	fmt.Println("| --- | --- | --- | --- | --- | --- | --- | --- |")
 	med := func(xs []result, f func(result) float64) float64 {
 		v := make([]float64, len(xs))
 		for i, x := range xs {
@@ -128,7 +130,8 @@ func drains() {
 	}
 	for _, n := range []int{*small, *big} {
 		xs := res[n]
-		fmt.Printf("| %d tickets | %.1f | %.2f | %.2f | %.2f | %.2f× | %.0f |\n", n,
+		fmt.Printf("| %d tickets | %.1f | %.1f | %.2f | %.2f | %.2f | %.2f× | %.0f |\n", n,
+			med(xs, func(x result) float64 { return float64(max(x.rssKB, x.openKB)) / 1024 }),
 			med(xs, func(x result) float64 { return float64(x.rssKB) / 1024 }),
 			med(xs, func(x result) float64 { return x.took.Seconds() }),
 			med(xs, func(x result) float64 { return ms(x.idleP99) }),
@@ -136,12 +139,17 @@ func drains() {
 			med(xs, func(x result) float64 { return float64(x.drainP99) / float64(x.idleP99) }),
 			med(xs, func(x result) float64 { return float64(x.submits) }))
 	}
-	rss := make([]float64, *drainRounds)
-	for i := range rss {
-		rss[i] = float64(res[*big][i].rssKB) / float64(res[*small][i].rssKB)
+	ratio := func(f func(result) int64) float64 {
+		rs := make([]float64, *drainRounds)
+		for i := range rs {
+			rs[i] = float64(f(res[*big][i])) / float64(f(res[*small][i]))
+		}
+		sort.Float64s(rs)
+		return rs[len(rs)/2]
 	}
-	sort.Float64s(rss)
-	fmt.Printf("\npeak RSS draining %d / draining %d: %.2f× (median of per-round ratios; target ≤ 1.2×)\n", *big, *small, rss[len(rss)/2])
+	fmt.Printf("\npeak RSS draining %d / draining %d, whole process (open, its background check, drain): %.2f× (median of per-round ratios; target ≤ 1.2×)\n", *big, *small,
+		ratio(func(x result) int64 { return max(x.rssKB, x.openKB) }))
+	fmt.Printf("peak RSS draining %d / draining %d, from the start of the drain: %.2f×\n", *big, *small, ratio(func(x result) int64 { return x.rssKB }))
 	fmt.Printf("Submit p99 during the %d drain / idle: %.2f× (median over rounds; target ≤ 2×)\n", *big,
 		med(res[*big], func(x result) float64 { return float64(x.drainP99) / float64(x.idleP99) }))
 }
@@ -157,6 +165,9 @@ func childDrain() bool {
 	*dir = filepath.Dir(*drainChild)
 	st := openStore(filepath.Base(*drainChild))
 	defer st.Close()
+	opened := peakRSS()
+	// The peak of the drain alone: Linux resets VmHWM on "5" to clear_refs.
+	must(os.WriteFile("/proc/self/clear_refs", []byte("5"), 0))
 	cfg := config.Default()
 	cfg.Connections = []connectors.Connection{{Name: "fake", Type: "servicenow", BaseURL: "https://fake.example.invalid",
 		Credentials: connectors.Credentials{Type: "bearer", Token: "t"}}}
@@ -208,6 +219,7 @@ func childDrain() bool {
 	if len(during) == 0 {
 		during = append(during, 0)
 	}
+	fmt.Printf("open_rss_kb %d\n", opened)
 	fmt.Printf("rss_kb %d\nidle_p99_us %d\ndrain_p99_us %d\ndrain_ms %d\nsubmits %d\n",
 		peakRSS(), p99(idle).Microseconds(), p99(during).Microseconds(), took.Milliseconds(), len(during))
 	return true

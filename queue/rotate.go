@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strconv"
 )
 
 // RotateResult reports what a rotation did.
@@ -57,7 +56,7 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 	s.keys.mu.RUnlock()
 
 	for _, t := range sealedColumns {
-		if err := s.reseal(ctx, t.table, t.key, t.blob, t.dek, t.walk, t.intKey, res.DEK, &res); err != nil {
+		if err := s.reseal(ctx, t.table, t.key, t.blob, t.dek, t.byRowid, res.DEK, &res); err != nil {
 			return res, s.wrap("rotate keys in", err)
 		}
 	}
@@ -85,36 +84,40 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 }
 
 // sealedColumns lists every encrypted column: its table, the column whose
-// text value is the row key in the AAD, the blob and its DEK id, and how a
-// rotation walks the table in key order (intKey: the key is the rowid).
+// text value is the row key in the AAD, the blob and its DEK id, and
+// whether a rotation walks the table by rowid (file order: each page read
+// once, in order) or, for the two small tables keyed by name, by that key.
 var sealedColumns = []struct {
 	table, key, blob, dek string
-	intKey                bool
-	walk                  string // INDEXED BY / NOT INDEXED: the key's own order, never a dek index and a sort
+	byRowid               bool
 }{
-	{"tickets", "id", "payload", "dek_id", false, "INDEXED BY sqlite_autoindex_tickets_1"},
-	{"deliveries", "id", "last_error", "error_dek_id", true, "NOT INDEXED"},
-	{"events", "id", "detail", "dek_id", true, "NOT INDEXED"},
-	{"connection_health", "connection", "last_error", "error_dek_id", false, ""},
-	{"settings", "name", "value", "dek_id", false, ""},
+	{"tickets", "id", "payload", "dek_id", true},
+	{"deliveries", "id", "last_error", "error_dek_id", true},
+	{"events", "id", "detail", "dek_id", true},
+	{"connection_health", "connection", "last_error", "error_dek_id", false},
+	{"settings", "name", "value", "dek_id", false},
 }
 
 // reseal re-encrypts, batch by batch, every blob of table sealed by a key
 // older than active. Row keys must match those used when sealing. Each
-// batch continues from the last key of the one before along the primary
-// key, so a rotation reads each row once: linear in the rows, whatever
-// their number.
-func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol, walk string, intKey bool, active int64, res *RotateResult) error {
-	var after any = "" // key cursor, so skipped rows are not read again
-	if intKey {
-		after = int64(0)
+// batch continues from where the one before ended, along the rowid (NOT
+// INDEXED: never a dek index and a sort), so a rotation reads each row
+// once and each page in file order: linear in the rows, whatever their
+// number.
+func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol string, byRowid bool, active int64, res *RotateResult) error {
+	var after any = "" // cursor, so skipped rows are not read again
+	cursor, walk := key, ""
+	if byRowid {
+		after, cursor, walk = int64(0), "rowid", "NOT INDEXED"
 	}
-	q := fmt.Sprintf("SELECT %s, %s, %s FROM %s %s WHERE %s > ? AND %s IS NOT NULL AND %s < ? ORDER BY %s LIMIT ?",
-		key, dekCol, blobCol, table, walk, key, dekCol, dekCol, key)
-	upd := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ?", table, blobCol, dekCol, key)
+	// The key is read as text: it is the AAD's row key (deliveries and
+	// events are keyed by their integer id, which is their rowid).
+	q := fmt.Sprintf("SELECT %s, CAST(%s AS TEXT), %s, %s FROM %s %s WHERE %s > ? AND %s IS NOT NULL AND %s < ? ORDER BY %s LIMIT ?",
+		cursor, key, dekCol, blobCol, table, walk, cursor, dekCol, dekCol, cursor)
+	upd := fmt.Sprintf("UPDATE %s SET %s = ?, %s = ? WHERE %s = ?", table, blobCol, dekCol, cursor)
 	for {
 		type row struct {
-			key  any
+			cur  any
 			id   string
 			dek  int64
 			blob []byte
@@ -128,13 +131,12 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol, walk st
 			}
 			for rows.Next() {
 				var r row
-				if intKey {
+				if byRowid {
 					var n int64
-					err = rows.Scan(&n, &r.dek, &r.blob)
-					r.key, r.id = n, strconv.FormatInt(n, 10)
+					err = rows.Scan(&n, &r.id, &r.dek, &r.blob)
+					r.cur = n
 				} else {
-					err = rows.Scan(&r.id, &r.dek, &r.blob)
-					r.key = r.id
+					err = rows.Scan(&r.cur, &r.id, &r.dek, &r.blob)
 				}
 				if err != nil {
 					rows.Close()
@@ -162,7 +164,7 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol, walk st
 				if err != nil {
 					return err
 				}
-				if _, err := s.exec(ctx, tx, upd, blob, active, r.key); err != nil {
+				if _, err := s.exec(ctx, tx, upd, blob, active, r.cur); err != nil {
 					return err
 				}
 				res.Reencrypted++
@@ -175,7 +177,7 @@ func (s *Store) reseal(ctx context.Context, table, key, blobCol, dekCol, walk st
 		if len(batch) == 0 {
 			return nil
 		}
-		after = batch[len(batch)-1].key
+		after = batch[len(batch)-1].cur
 		if afterRotateBatch != nil {
 			if err := afterRotateBatch(); err != nil {
 				return err
