@@ -2,8 +2,6 @@ package bmchelix_test
 
 import (
 	"encoding/json"
-	"flag"
-	"os"
 	"testing"
 	"time"
 
@@ -12,13 +10,6 @@ import (
 	"github.com/ticketray/ticketray/connectors/conformance"
 	"github.com/ticketray/ticketray/diagnostics"
 )
-
-// updating reports whether -update (defined in internal_test.go, which
-// shares the test binary) asks to rewrite golden files.
-func updating() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // TestCreateRequestGolden pins the values a create sends, the wire format
 // an AR administrator reviews, in testdata/create-request.golden.json
@@ -45,18 +36,6 @@ func TestCreateRequestGolden(t *testing.T) {
 	}
 	got, _ := json.MarshalIndent(map[string]any{"values": lastValues(t, f, createPath)}, "", "  ")
 	got = append(got, '\n')
-	const golden = "testdata/create-request.golden.json"
-	if updating() {
-		if err := os.WriteFile(golden, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("create request differs from %s:\n%s", golden, got)
-	}
+	conformance.Golden(t, "testdata/create-request.golden.json", got)
 
 }

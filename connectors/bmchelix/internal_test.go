@@ -1,19 +1,17 @@
 package bmchelix
 
 import (
-	"flag"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/conformance"
 	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestVendorMessage(t *testing.T) {
 	for _, tc := range []struct {
@@ -109,19 +107,7 @@ func TestDescribe(t *testing.T) {
 		CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CET", 3600)),
 	}
 	got := describe(tk)
-	const golden = "testdata/description.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("description differs from %s:\n%s", golden, got)
-	}
+	conformance.Golden(t, "testdata/description.golden", []byte(got))
 
 	long := describe(&connectors.Ticket{Summary: "s", SkillResults: []diagnostics.SkillResult{{SkillID: "big", Output: strings.Repeat("x", description.MaxSkillOutput+10)}}})
 	if strings.Contains(long, strings.Repeat("x", description.MaxSkillOutput+1)) || !strings.Contains(long, "… (output truncated)") {

@@ -1,20 +1,16 @@
 package freshservice
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/conformance"
 	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // TestDescribeGolden pins the HTML an agent sees in Freshservice.
 func TestDescribeGolden(t *testing.T) {
@@ -34,19 +30,7 @@ func TestDescribeGolden(t *testing.T) {
 		CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CET", 3600)),
 	}
 	got := describe(tk, []string{"dump.bin"}, "The category \"VPN\" is not one of this account's categories.")
-	golden := filepath.Join("testdata", "description.golden.html")
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("description differs from %s:\n%s", golden, got)
-	}
+	conformance.Golden(t, "testdata/description.golden.html", []byte(got))
 	if bare := describe(&connectors.Ticket{Summary: "s"}, nil, ""); bare != "<h3>Reported with Ticketray</h3>\n<ul>\n</ul>" {
 		t.Errorf("bare description = %q", bare)
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -18,8 +16,6 @@ import (
 	"github.com/ticketray/ticketray/connectors/salesforce/sffake"
 	"github.com/ticketray/ticketray/diagnostics"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 const upsertPath = "/services/data/" + salesforce.DefaultAPIVersion + "/sobjects/Case/" + salesforce.DefaultExternalIDField + "/"
 
@@ -254,19 +250,7 @@ func TestDescriptionGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := f.Cases()[0].Fields["Description"]
-	const golden = "testdata/description.golden"
-	if *update {
-		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(golden)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got != string(want) {
-		t.Errorf("description differs from %s (go test -update):\n%s", golden, got)
-	}
+	conformance.Golden(t, "testdata/description.golden", []byte(got))
 }
 
 func TestDescriptionFitsField(t *testing.T) {

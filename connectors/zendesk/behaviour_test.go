@@ -6,9 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"flag"
 	"net/http"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -21,8 +19,6 @@ import (
 	"github.com/ticketray/ticketray/connectors/zendesk/zdfake"
 	"github.com/ticketray/ticketray/diagnostics"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fixedTicket is a ticket with every field set and nothing random, for
 // golden files.
@@ -48,22 +44,6 @@ func fixedTicket() *connectors.Ticket {
 	}
 }
 
-func golden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs:\n--- got ---\n%s\n--- want ---\n%s", path, got, want)
-	}
-}
-
 // TestCreateRequest pins the create request on the wire: the body (golden
 // file), the Idempotency-Key and API token authentication.
 func TestCreateRequest(t *testing.T) {
@@ -84,7 +64,7 @@ func TestCreateRequest(t *testing.T) {
 	if err := json.Indent(&pretty, create.Body, "", "  "); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "testdata/create-request.golden.json", append(pretty.Bytes(), '\n'))
+	conformance.Golden(t, "testdata/create-request.golden.json", append(pretty.Bytes(), '\n'))
 	if got := create.Header.Get("Idempotency-Key"); got != fixedTicket().IdempotencyKey {
 		t.Errorf("Idempotency-Key = %q", got)
 	}
@@ -170,7 +150,7 @@ func TestDescription(t *testing.T) {
 	}
 	id, _ := strconv.ParseInt(r.ID, 10, 64)
 	tk, _ := f.Ticket(id)
-	golden(t, "testdata/description.golden.txt", []byte(tk.Description+"\n"))
+	conformance.Golden(t, "testdata/description.golden.txt", []byte(tk.Description+"\n"))
 
 	long := fixedTicket()
 	long.IdempotencyKey = connectors.NewKey()
