@@ -3,13 +3,11 @@ package fsfake_test
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/url"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -268,35 +266,12 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestStartAt(t *testing.T) {
-	addr, err := fake.Reserve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := fsfake.New()
-	t.Cleanup(f.Close)
-	if _, err := http.Get("http://" + addr + "/"); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("before start: %v, want connection refused", err)
-	}
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if f.URL() != "http://"+addr {
-		t.Errorf("URL = %q", f.URL())
-	}
-	call(t, f, "POST", "/api/v2/tickets", "application/json", []byte(validTicket), true)
-	f.Close()
-	if f.URL() != "" {
-		t.Error("URL after Close")
-	}
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.StartAt(addr); err == nil {
-		t.Error("StartAt twice succeeded")
-	}
-	if f.Count("k1") != 1 || call(t, f, "GET", "/api/v2/tickets/1", "", nil, true).status != 200 {
-		t.Error("the ticket did not survive a restart")
-	}
+	fake.CheckRestart(t, f, func() {
+		call(t, f, "POST", "/api/v2/tickets", "application/json", []byte(validTicket), true)
+	}, func() bool {
+		return f.Count("k1") == 1 && call(t, f, "GET", "/api/v2/tickets/1", "", nil, true).status == 200
+	})
 }
 
 // TestHangEndsWhenClientGivesUp: a hung create ends when the client

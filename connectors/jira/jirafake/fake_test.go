@@ -331,21 +331,16 @@ func TestCheckADF(t *testing.T) {
 }
 
 func TestStartAtReservedAddress(t *testing.T) {
-	addr, err := fake.Reserve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := New()
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
+	served := func() bool {
+		code, _, _ := f.do(t, call{method: "GET", path: "/rest/api/3/myself"})
+		return code == 200
 	}
-	defer f.Close()
-	if f.URL() != "http://"+addr {
-		t.Errorf("URL = %q, want http://%s", f.URL(), addr)
-	}
-	if code, _, _ := f.do(t, call{method: "GET", path: "/rest/api/3/myself"}); code != 200 {
-		t.Errorf("myself = %d", code)
-	}
+	fake.CheckRestart(t, f, func() {
+		if !served() {
+			t.Error("myself is not served")
+		}
+	}, served)
 }
 
 // TestSpec: the spec is loaded once per process and shared by every fake,

@@ -116,18 +116,16 @@ func TestStatusHistory(t *testing.T) {
 }
 
 func TestStartAtReservedAddress(t *testing.T) {
-	addr, err := fake.Reserve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := New()
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
+	served := func() bool {
+		code, _ := f.do(t, "GET", "/rest/servicedeskapi/servicedesk/10", "", true)
+		return code == 200
 	}
-	defer f.Close()
-	if code, _ := f.do(t, "GET", "/rest/servicedeskapi/servicedesk/10", "", true); code != 200 || f.URL() != "http://"+addr {
-		t.Errorf("servicedesk = %d at %s", code, f.URL())
-	}
+	fake.CheckRestart(t, f, func() {
+		if !served() {
+			t.Error("the service desk is not served")
+		}
+	}, served)
 }
 
 // TestSpec: the JSM spec is loaded once per process and shared, and every

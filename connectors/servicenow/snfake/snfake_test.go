@@ -2,7 +2,6 @@ package snfake_test
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -363,36 +361,12 @@ func TestRateLimit(t *testing.T) {
 }
 
 func TestStartAt(t *testing.T) {
-	addr, err := fake.Reserve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := snfake.New()
-	t.Cleanup(f.Close)
-	if _, err := http.Get("http://" + addr + "/"); !errors.Is(err, syscall.ECONNREFUSED) {
-		t.Fatalf("before start: %v, want connection refused", err)
-	}
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if f.URL() != "http://"+addr {
-		t.Errorf("URL = %q", f.URL())
-	}
-	call(t, f.URL(), "POST", "/api/now/table/incident", incidentBody)
-	f.Close()
-	if f.URL() != "" {
-		t.Error("URL after Close")
-	}
-	// The server comes back with its data.
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.StartAt(addr); err == nil {
-		t.Error("StartAt twice succeeded")
-	}
-	if r := call(t, f.URL(), "GET", "/api/now/table/incident", ""); r.header.Get("X-Total-Count") != "1" {
-		t.Errorf("after restart: %v", r.header)
-	}
+	fake.CheckRestart(t, f, func() {
+		call(t, f.URL(), "POST", "/api/now/table/incident", incidentBody)
+	}, func() bool {
+		return call(t, f.URL(), "GET", "/api/now/table/incident", "").header.Get("X-Total-Count") == "1"
+	})
 }
 
 // TestHangEndsWhenClientGivesUp guards the body read in front of the fault

@@ -265,26 +265,10 @@ func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 // TestRestart: a fake started on a reserved address can be stopped and
 // started again there, keeping its tickets (for the app's kill tests).
 func TestRestart(t *testing.T) {
-	addr, err := fake.Reserve()
-	if err != nil {
-		t.Fatal(err)
-	}
 	f := zdfake.New()
-	t.Cleanup(f.Close)
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody("k", "A")}); got.status != 201 {
-		t.Fatal(got)
-	}
-	f.Close()
-	if f.URL() != "" {
-		t.Errorf("URL after Close = %q", f.URL())
-	}
-	if err := f.StartAt(addr); err != nil {
-		t.Fatal(err)
-	}
-	if f.URL() != "http://"+addr || f.Count("k") != 1 {
-		t.Errorf("after restart: URL %q, %d tickets", f.URL(), f.Count("k"))
-	}
+	fake.CheckRestart(t, f, func() {
+		if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody("k", "A")}); got.status != 201 {
+			t.Fatal(got)
+		}
+	}, func() bool { return f.Count("k") == 1 })
 }

@@ -1,0 +1,51 @@
+package fake
+
+import (
+	"errors"
+	"net/http"
+	"syscall"
+	"testing"
+)
+
+// Restarter is a vendor fake that embeds Server and starts with StartAt.
+type Restarter interface {
+	StartAt(addr string) error
+	URL() string
+	Close()
+}
+
+// CheckRestart checks a fake's life on a reserved address, for the fake's
+// own tests: refused before StartAt, served after, gone after Close, and
+// back with its data after a second StartAt (a third one fails). write
+// stores something through the fake; kept says whether it is still there.
+func CheckRestart(t testing.TB, f Restarter, write func(), kept func() bool) {
+	t.Helper()
+	addr, err := Reserve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.Close)
+	if _, err := http.Get("http://" + addr + "/"); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("before start: %v, want connection refused", err)
+	}
+	if err := f.StartAt(addr); err != nil {
+		t.Fatal(err)
+	}
+	if f.URL() != "http://"+addr {
+		t.Errorf("URL = %q, want http://%s", f.URL(), addr)
+	}
+	write()
+	f.Close()
+	if f.URL() != "" {
+		t.Errorf("URL after Close = %q", f.URL())
+	}
+	if err := f.StartAt(addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.StartAt(addr); err == nil {
+		t.Error("StartAt twice succeeded")
+	}
+	if !kept() {
+		t.Error("the data did not survive a restart")
+	}
+}
