@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // Restarter is a vendor fake that embeds Server and starts with StartAt.
@@ -47,5 +48,22 @@ func CheckRestart(t testing.TB, f Restarter, write func(), kept func() bool) {
 	}
 	if !kept() {
 		t.Error("the data did not survive a restart")
+	}
+}
+
+// CheckHangEnds sends req, which a Hang fault holds, and checks that the
+// hang ends when the client gives up, so f's Close returns: the fake must
+// read the body before the fault injector sees the request.
+func CheckHangEnds(t testing.TB, f interface{ Close() }, req *http.Request) {
+	t.Helper()
+	if _, err := (&http.Client{Timeout: 100 * time.Millisecond}).Do(req); err == nil {
+		t.Fatal("the hung request answered")
+	}
+	closed := make(chan struct{})
+	go func() { f.Close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close is still waiting for the hung handler")
 	}
 }
