@@ -246,11 +246,8 @@ func (e entry) str(field string) string {
 // ticket's attachments as work info.
 func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connectors.Remote, error) {
 	const op = "create"
-	if t == nil || strings.TrimSpace(t.Summary) == "" {
-		return connectors.Remote{}, permanent(op, "the ticket has no summary")
-	}
-	if err := checkKey(t.IdempotencyKey); err != nil {
-		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	if err := connectors.CheckTicket(t, checkKey); err != nil {
+		return connectors.Remote{}, err
 	}
 	urgency, impact, err := parseLevels(c.conn.MapPriority(t.Priority, vendorPriority))
 	if err != nil { // New checked the table; only a missing row gets here

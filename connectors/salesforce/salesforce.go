@@ -230,11 +230,8 @@ func (r *caseRecord) UnmarshalJSON(b []byte) error {
 // now, uploads the system information and the ticket's attachments.
 func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connectors.Remote, error) {
 	const op = "create"
-	if t == nil || strings.TrimSpace(t.Summary) == "" {
-		return connectors.Remote{}, permanent(op, "the ticket has no summary")
-	}
-	if err := checkKey(t.IdempotencyKey); err != nil {
-		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	if err := connectors.CheckTicket(t, checkKey); err != nil {
+		return connectors.Remote{}, err
 	}
 	body := map[string]any{
 		"Subject":     t.Summary,

@@ -180,11 +180,8 @@ type record struct {
 // ticket's attachments.
 func (c *Connector) Create(ctx context.Context, t *connectors.Ticket) (connectors.Remote, error) {
 	const op = "create"
-	if t == nil || strings.TrimSpace(t.Summary) == "" {
-		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("the ticket has no summary")}
-	}
-	if err := checkKey(t.IdempotencyKey); err != nil {
-		return connectors.Remote{}, &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	if err := connectors.CheckTicket(t, checkKey); err != nil {
+		return connectors.Remote{}, err
 	}
 	u, i, err := parseLevels(c.conn.MapPriority(t.Priority, vendorPriority))
 	if err != nil { // New validated the table; only a missing row gets here
