@@ -1,7 +1,9 @@
 package fake
 
 import (
+	"bytes"
 	"encoding/json"
+	"io"
 	"net/http"
 	"sync"
 	"time"
@@ -50,4 +52,21 @@ func (c *Clock) Advance(d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.t = c.t.Add(d)
+}
+
+// ReadBody reads each request's body, at most max+1 bytes, before next
+// sees it: net/http notices that a client went away (and cancels the
+// request's context) only once the body is read, so a Hang fault would
+// otherwise outlive the client's timeout and Close would wait for it.
+// refuse answers a body that failed to read or ran over max (tooLarge) in
+// the vendor's format, and reports whether it did.
+func ReadBody(next http.Handler, max int, refuse func(w http.ResponseWriter, err error, tooLarge bool) bool) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, err := io.ReadAll(io.LimitReader(r.Body, int64(max)+1))
+		if refuse(w, err, len(b) > max) {
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(b))
+		next.ServeHTTP(w, r)
+	})
 }

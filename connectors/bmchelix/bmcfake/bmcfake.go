@@ -140,7 +140,7 @@ func New(opts ...Option) *Fake {
 	for _, o := range opts {
 		o(f)
 	}
-	f.handler = readBody(f.Faults.Wrap(http.HandlerFunc(f.serve)))
+	f.handler = fake.ReadBody(f.Faults.Wrap(http.HandlerFunc(f.serve)), maxBody, refuseBody)
 	return f
 }
 

@@ -65,18 +65,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	fake.WriteJSON(w, status, "application/json", v)
 }
 
-// readBody reads the body before the fault injector sees the request, so
-// a Hang fault notices a client that went away.
-func readBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil || len(b) > maxBody {
-			writeError(w, http.StatusRequestEntityTooLarge, errTooLong, "request body")
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		next.ServeHTTP(w, r)
-	})
+// refuseBody answers a body that failed to read or is over maxBody.
+func refuseBody(w http.ResponseWriter, err error, tooLarge bool) bool {
+	if err != nil || tooLarge {
+		writeError(w, http.StatusRequestEntityTooLarge, errTooLong, "request body")
+		return true
+	}
+	return false
 }
 
 func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {

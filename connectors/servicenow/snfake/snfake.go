@@ -17,11 +17,9 @@
 package snfake
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"net/url"
@@ -153,25 +151,17 @@ func New(opts ...Option) *Fake {
 	for _, o := range opts {
 		o(f)
 	}
-	f.handler = readBody(f.Faults.Wrap(http.HandlerFunc(f.serve)))
+	f.handler = fake.ReadBody(f.Faults.Wrap(http.HandlerFunc(f.serve)), maxBody, refuseBody)
 	return f
 }
 
-// readBody reads the request body before the fault injector sees the
-// request. net/http notices that a client went away (and cancels the
-// request's context) only once the body has been read to the end; without
-// this a Hang fault on a POST would wait forever after the client timed
-// out, and Close would wait for it.
-func readBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			writeError(w, http.StatusBadRequest, errBadJSON)
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		next.ServeHTTP(w, r)
-	})
+// refuseBody answers a body that failed to read; serve answers one over
+// maxBody, after recording it.
+func refuseBody(w http.ResponseWriter, err error, _ bool) bool {
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errBadJSON)
+	}
+	return err != nil
 }
 
 // Start returns a new fake serving on a fresh loopback port.

@@ -32,10 +32,8 @@
 package zdfake
 
 import (
-	"bytes"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -210,7 +208,7 @@ func New(opts ...Option) *Fake {
 		panic("zdfake: " + err.Error()) // the embedded spec: only a broken build fails here
 	}
 	f.validator = newValidator(spec)
-	f.handler = readBody(f.validator.Wrap(f.Faults.Wrap(http.HandlerFunc(f.serve))))
+	f.handler = fake.ReadBody(f.validator.Wrap(f.Faults.Wrap(http.HandlerFunc(f.serve))), maxBody, refuseBody)
 	return f
 }
 
@@ -365,24 +363,17 @@ func (f *Fake) id() int64 {
 	return n
 }
 
-// readBody reads the request body before the validator and the fault
-// injector see the request: net/http notices that a client went away only
-// once the body has been read, so a Hang fault on a POST would otherwise
-// outlive the client's timeout.
-func readBody(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
-		if err != nil {
-			writeText(w, http.StatusBadRequest, "Bad Request")
-			return
-		}
-		if len(b) > maxBody {
-			writeText(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
-			return
-		}
-		r.Body = io.NopCloser(bytes.NewReader(b))
-		next.ServeHTTP(w, r)
-	})
+// refuseBody answers a body that failed to read or is over maxBody.
+func refuseBody(w http.ResponseWriter, err error, tooLarge bool) bool {
+	switch {
+	case err != nil:
+		writeText(w, http.StatusBadRequest, "Bad Request")
+	case tooLarge:
+		writeText(w, http.StatusRequestEntityTooLarge, "Request Entity Too Large")
+	default:
+		return false
+	}
+	return true
 }
 
 func newToken() string {
