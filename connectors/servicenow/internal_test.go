@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/conformance"
 	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/connectors/rest"
 	"github.com/ticketray/ticketray/diagnostics"
@@ -71,6 +72,7 @@ func TestDescribe(t *testing.T) {
 		CreatedAt: time.Date(2026, 3, 2, 9, 0, 0, 0, time.FixedZone("CET", 3600)),
 	}
 	d := describe(tk)
+	conformance.Golden(t, "testdata/description.golden", []byte(d))
 	for _, want := range []string{
 		"It broke.\n\n--- System information ---\n",
 		"OS: windows 11 (build 22631)\n",
