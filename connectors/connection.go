@@ -47,6 +47,11 @@ type Credentials struct {
 	Scopes       []string `json:"scopes,omitempty"`
 	Grant        string   `json:"grant,omitempty"`
 	RefreshToken string   `json:"refreshToken,omitempty"`
+	// AuthURL and RedirectPort are oauth2_user's: the authorization
+	// endpoint (Jira, JSM and ServiceNow have defaults) and the loopback
+	// port of the redirect URI (default DefaultRedirectPort).
+	AuthURL      string `json:"authUrl,omitempty"`
+	RedirectPort int    `json:"redirectPort,omitempty"`
 }
 
 // IsEnabled reports whether the connection takes deliveries (default true).
@@ -91,6 +96,7 @@ func (c *Connection) Validate() []FieldError {
 	}
 	errs = append(errs, c.mappingErrors()...)
 	errs = append(errs, c.Credentials.validate(drv.TokenOnly)...)
+	errs = append(errs, c.oauthUserErrors()...)
 	if registered && drv.Validate != nil {
 		errs = append(errs, drv.Validate(*c)...)
 	}
@@ -156,8 +162,20 @@ func (cr *Credentials) validate(tokenOnly bool) []FieldError {
 				add("tokenUrl", "%v", err)
 			}
 		}
+	case "oauth2_user":
+		need("clientId", cr.ClientID)
+		for _, f := range [][2]string{{"authUrl", cr.AuthURL}, {"tokenUrl", cr.TokenURL}} {
+			if f[1] != "" {
+				if err := CheckBaseURL(f[1]); err != nil {
+					add(f[0], "%v", err)
+				}
+			}
+		}
+		if cr.RedirectPort != 0 && (cr.RedirectPort < 1024 || cr.RedirectPort > 65535) {
+			add("redirectPort", "must be between 1024 and 65535 (absent: %d)", DefaultRedirectPort)
+		}
 	default:
-		add("type", "must be one of basic, api_token, bearer, oauth2")
+		add("type", "must be one of basic, api_token, bearer, oauth2, oauth2_user")
 	}
 	return errs
 }

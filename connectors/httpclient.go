@@ -35,6 +35,9 @@ type ClientOptions struct {
 	// Transport overrides the base transport (tests); nil means a clone of
 	// http.DefaultTransport, which takes the proxy from the environment.
 	Transport http.RoundTripper
+	// Now is the clock oauth2_user grants are refreshed and dated by
+	// (tests); nil means time.Now.
+	Now func() time.Time
 }
 
 // NewHTTPClient builds the client a connection's requests go through:
@@ -92,6 +95,15 @@ func NewHTTPClient(c Connection, o ClientOptions) (*http.Client, error) {
 			return nil, err
 		}
 		client.Transport = &oauth2.Transport{Source: ts, Base: rt}
+		return client, nil
+	case "oauth2_user":
+		// The grant a person signed in with (connections login): refreshed
+		// and rotated in the keyring; none yet asks to sign in.
+		tr, err := userTransport(c, o, rt, &http.Client{Transport: rt, Timeout: timeout, CheckRedirect: checkRedirect}, get)
+		if err != nil {
+			return nil, err
+		}
+		client.Transport = tr
 		return client, nil
 	default:
 		return nil, fmt.Errorf("connection %q: unknown credentials type %q", c.Name, cr.Type)
