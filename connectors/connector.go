@@ -91,6 +91,14 @@ type Driver struct {
 	// TokenOnly says the vendor's api_token credentials need no username
 	// (Freshservice authenticates by the API key alone).
 	TokenOnly bool
+	// StatusRows are the built-in status rows: vendor status (or status
+	// category) → local state; a connection's mappings.status is laid
+	// over them (see Connection.StatusTable).
+	StatusRows map[string]string
+	// LocalStatus, when set, maps an update whose meaning the table alone
+	// cannot give (ServiceNow's On Hold depends on the hold reason); ""
+	// leaves it to the table.
+	LocalStatus func(table map[string]string, u Update) string
 }
 
 var (

@@ -35,6 +35,9 @@ func CheckMappingRow(typ, kind, key, value string) error {
 		if _, err := ParsePriority(k); err != nil {
 			return fmt.Errorf("priority row key %v (or default)", err)
 		}
+	case kind == "status":
+		// Local states are Ticketray's own, the same for every vendor.
+		return checkStatusRow(value)
 	}
 	if drv, ok := lookup(typ); ok && drv.CheckMapping != nil {
 		if err := drv.CheckMapping(kind, value); err != nil {
