@@ -223,6 +223,18 @@ func (g *Grant) AtlassianLifetime(now time.Time) {
 	g.NotAfter = now.Add(atlassianAbsolute)
 }
 
+// ExpiryFrom dates a token's expiry by the clock now (x/oauth2 dates it
+// by the wall clock): expires_in after now, or tokenLifetime when the
+// server sent none.
+func ExpiryFrom(t *oauth2.Token, now time.Time) {
+	switch {
+	case t.ExpiresIn > 0:
+		t.Expiry = now.Add(time.Duration(t.ExpiresIn) * time.Second)
+	case t.Expiry.IsZero():
+		t.Expiry = now.Add(tokenLifetime)
+	}
+}
+
 // RefreshExpiresIn reads refresh_token_expires_in from a token response.
 func RefreshExpiresIn(t *oauth2.Token) time.Duration {
 	var secs float64
@@ -394,9 +406,7 @@ func (s *userSource) Token() (*oauth2.Token, error) {
 	if t.RefreshToken == "" { // not rotated: x/oauth2 keeps it, but be sure
 		t.RefreshToken = s.grant.Token.RefreshToken
 	}
-	if t.Expiry.IsZero() {
-		t.Expiry = s.now().Add(tokenLifetime)
-	}
+	ExpiryFrom(t, s.now())
 	s.grant.Token = t
 	s.grant.Renewed(s.now(), RefreshExpiresIn(t))
 	s.dirty = true

@@ -331,9 +331,7 @@ func (f *flow) complete(ctx context.Context, code string) (*connectors.Grant, er
 		fmt.Fprintln(f.o.Out, "Warning: the server gave no refresh token: you will have to sign in again when the access token expires.")
 	}
 	now := f.o.Now()
-	if tok.Expiry.IsZero() {
-		tok.Expiry = now.Add(15 * time.Minute)
-	}
+	connectors.ExpiryFrom(tok, now)
 	g := &connectors.Grant{Token: tok, Client: connectors.ClientOf(f.conn), SignedInAt: now}
 	if f.u.Atlassian {
 		g.AtlassianLifetime(now)
