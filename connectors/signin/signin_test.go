@@ -164,8 +164,8 @@ func (e *env) options() signin.Options {
 			return ""
 		},
 		Browser: e.b.open, Out: &e.out, Now: e.clock.Now,
-		After:  func(time.Duration) <-chan time.Time { return e.after },
-		Listen: func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") },
+		After:                 func(time.Duration) <-chan time.Time { return e.after },
+		Listen:                func(string) (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") },
 		AtlassianResourcesURL: e.fake.URL() + "/oauth/token/accessible-resources",
 		AtlassianAPIRoot:      e.fake.URL() + "/ex/jira/",
 	}
