@@ -70,7 +70,8 @@ func (s *Store) RotateDEK(ctx context.Context) (RotateResult, error) {
 			AND id NOT IN (SELECT dek_id FROM events WHERE dek_id IS NOT NULL)
 			AND NOT EXISTS (SELECT 1 FROM deliveries WHERE error_dek_id = deks.id)
 			AND NOT EXISTS (SELECT 1 FROM connection_health WHERE error_dek_id = deks.id)
-			AND NOT EXISTS (SELECT 1 FROM settings WHERE dek_id = deks.id)`, res.DEK)
+			AND NOT EXISTS (SELECT 1 FROM settings WHERE dek_id = deks.id)
+			AND NOT EXISTS (SELECT 1 FROM remote_state WHERE dek_id = deks.id)`, res.DEK)
 		if err != nil {
 			return err
 		}
@@ -96,6 +97,7 @@ var sealedColumns = []struct {
 	{"events", "id", "detail", "dek_id", true},
 	{"connection_health", "connection", "last_error", "error_dek_id", false},
 	{"settings", "name", "value", "dek_id", false},
+	{"remote_state", "delivery_id", "detail", "dek_id", true},
 }
 
 // reseal re-encrypts, batch by batch, every blob of table sealed by a key

@@ -169,13 +169,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, err
 	}
 	// Leases of a process that died on this host are taken over now, not
-	// when they expire; Lease looks again only when it finds nothing due.
+	// when they expire; Lease looks again whenever it finds nothing due.
 	// (Outside a transaction: it reads without locking, and writes only
-	// when it found such a lease, each write atomic on its own.)
-	if _, err := s.reclaimOrphans(ctx, nil, ""); err != nil {
-		db.Close()
-		return nil, s.wrap("reclaim leases in", err)
-	}
+	// when it found such a lease, each write atomic on its own.) A failure
+	// here does not fail Open: those leases expire, or a Lease reclaims them.
+	s.reclaimOrphans(ctx, nil, "")
 	s.startCheck()
 	return s, nil
 }
