@@ -36,6 +36,10 @@
 // request: upload tokens differ on every attempt, and a create repeated with
 // another body under the same Idempotency-Key is refused.
 //
+// Status sync (Sync): GET /api/v2/tickets/show_many, 100 ids a request,
+// with the users and last_audits sideloads; see sync.go for the built-in
+// status rows.
+//
 // Credentials: api_token (username = the agent's email; sent as
 // "<email>/token:<apiToken>") or bearer (an OAuth access token).
 package zendesk
@@ -60,7 +64,7 @@ import (
 )
 
 func init() {
-	connectors.Register("zendesk", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register("zendesk", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, StatusRows: statusRows})
 }
 
 var _ connectors.Connector = (*Connector)(nil)

@@ -103,6 +103,14 @@ func (f *Fake) ticketRoutes(w http.ResponseWriter, r *http.Request, who *User, b
 		}
 		return
 	}
+	if r.URL.Path == showManyPath {
+		if r.Method != http.MethodGet {
+			writeJSON(w, http.StatusNotFound, apiError{Error: "InvalidEndpoint", Description: msgNotFound})
+			return
+		}
+		f.showMany(w, r)
+		return
+	}
 	id, err := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/api/v2/tickets/"), 10, 64)
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "InvalidEndpoint", Description: msgNotFound})
@@ -332,6 +340,10 @@ func (f *Fake) newTicket(in *ticketInput, who *User) (*Ticket, int, any) {
 	}
 	t.ID = f.id()
 	t.Comments = []Comment{c}
+	f.audit(t, who.ID, []map[string]any{
+		{"id": f.id(), "type": "Create", "field_name": "status", "value": t.Status},
+		commentEvent(c),
+	})
 	return t, 0, nil
 }
 
@@ -409,16 +421,20 @@ func (f *Fake) update(w http.ResponseWriter, r *http.Request, who *User, t *Tick
 		}
 		c = &cm
 	}
-	if in.Priority != nil {
-		t.Priority = *in.Priority
-	}
-	if in.Status != nil && *in.Status != "" {
-		t.Status = *in.Status
-	}
+	var events []map[string]any
 	if c != nil {
 		t.Comments = append(t.Comments, *c)
+		events = append(events, commentEvent(*c))
 	}
-	t.UpdatedAt = f.now().UTC()
+	if in.Priority != nil && *in.Priority != t.Priority {
+		events = append(events, changeEvent(f.id(), "priority", *in.Priority, t.Priority))
+		t.Priority = *in.Priority
+	}
+	if in.Status != nil && *in.Status != "" && *in.Status != t.Status {
+		events = append(events, changeEvent(f.id(), "status", *in.Status, t.Status))
+		t.Status = *in.Status
+	}
+	f.audit(t, who.ID, events)
 	writeJSON(w, http.StatusOK, map[string]any{"ticket": f.render(r, t)})
 }
 
@@ -508,7 +524,7 @@ func (f *Fake) render(r *http.Request, t *Ticket) map[string]any {
 		"id": t.ID, "url": f.ticketURL(r, t.ID), "external_id": str(t.ExternalID),
 		"subject": t.Subject, "raw_subject": t.Subject, "description": t.Description,
 		"priority": str(t.Priority), "status": t.Status, "type": str(t.Type), "tags": tags,
-		"requester_id": t.RequesterID, "submitter_id": t.SubmitterID, "assignee_id": nil,
+		"requester_id": t.RequesterID, "submitter_id": t.SubmitterID, "assignee_id": nullable(t.AssigneeID),
 		"organization_id": nil, "group_id": nullable(t.GroupID), "brand_id": t.BrandID,
 		"collaborator_ids": []int64{}, "follower_ids": []int64{}, "email_cc_ids": []int64{},
 		"has_incidents": false, "is_public": true, "allow_attachments": true, "allow_channelback": false,

@@ -1,7 +1,9 @@
 // Package zdfake is a fake Zendesk Support account for tests: the Ticketing
-// API's create, list by external_id, show and update of tickets, file
-// uploads and the current user, in Zendesk's wire format, behind the
-// shared fault injector.
+// API's create, list by external_id, show, show_many (with the users and
+// last_audits sideloads) and update of tickets, file uploads and the
+// current user, in Zendesk's wire format, behind the shared fault
+// injector. Tests act as an agent with Act (status, assignee, a public
+// reply or an internal note, in one audit) and SetStatus.
 //
 // It enforces what Zendesk documents and what real accounts answer:
 //   - authentication: Basic "<email>/token:<api token>" or an OAuth
@@ -19,6 +21,7 @@
 //     within KeyLifetime replays the first answer (hit); the same key with
 //     another body is 400 IdempotentRequestError; after KeyLifetime the key
 //     is forgotten and creates again (the clock is injectable);
+//   - show_many takes at most 100 ids; more is 400 and a violation;
 //   - uploads: POST /api/v2/uploads?filename= with the raw file gives a
 //     token valid for an hour, consumed by comment.uploads;
 //   - error bodies in Zendesk's shapes: RecordInvalid with details,
@@ -34,9 +37,12 @@ package zdfake
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
+	"html"
 	"net/http"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -93,9 +99,22 @@ type Ticket struct {
 	SubmitterID int64
 	GroupID     int64 // 0 for none
 	BrandID     int64
+	AssigneeID  int64 // 0 for nobody
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 	Comments    []Comment
+	// Audits are the ticket's updates, oldest first: one per create, API
+	// update or agent action (Act).
+	Audits []Audit
+}
+
+// Audit is one update of a ticket, with its events as Zendesk renders
+// them (Create, Change, Comment).
+type Audit struct {
+	ID        int64
+	AuthorID  int64
+	CreatedAt time.Time
+	Events    []map[string]any
 }
 
 // Comment is a ticket comment.
@@ -289,9 +308,111 @@ func (f *Fake) SetStatus(id int64, status string) bool {
 	if t == nil {
 		return false
 	}
-	t.Status, t.UpdatedAt = status, f.now().UTC()
+	if status != t.Status {
+		f.audit(t, AgentID, []map[string]any{changeEvent(f.id(), "status", status, t.Status)})
+		t.Status = status
+	} else {
+		t.UpdatedAt = f.now().UTC()
+	}
 	return true
 }
+
+// AgentUpdate is what an agent does to a ticket in one submit of the
+// agent workspace: one audit.
+type AgentUpdate struct {
+	Status   string // new, open, pending, hold, solved or closed; "" keeps it
+	Assignee string // an agent's name, found or created; "" keeps the assignee
+	Comment  string // "" for none
+	Public   bool   // the comment is a public reply, not an internal note
+}
+
+// Act updates a ticket as an agent would in the agent workspace: the
+// status, the assignee and a comment in one audit, by the assignee. Like Zendesk it refuses
+// to change a closed ticket.
+func (f *Fake) Act(id int64, u AgentUpdate) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.ticket(id)
+	switch {
+	case t == nil:
+		return fmt.Errorf("zdfake: no ticket %d", id)
+	case t.Status == "closed":
+		return fmt.Errorf("zdfake: ticket %d is closed", id)
+	case u.Status != "" && !slices.Contains(statuses, u.Status):
+		return fmt.Errorf("zdfake: %q is not a ticket status", u.Status)
+	}
+	// The acting agent is the assignee: the one given, else the current
+	// one, else the seeded agent.
+	author := AgentID
+	if u.Assignee != "" {
+		author = f.agentNamed(u.Assignee).ID
+	} else if t.AssigneeID != 0 {
+		author = t.AssigneeID
+	}
+	var events []map[string]any
+	if u.Comment != "" {
+		c := Comment{ID: f.id(), AuthorID: author, Body: u.Comment, Public: u.Public, CreatedAt: f.now().UTC()}
+		t.Comments = append(t.Comments, c)
+		events = append(events, commentEvent(c))
+	}
+	if u.Status != "" && u.Status != t.Status {
+		events = append(events, changeEvent(f.id(), "status", u.Status, t.Status))
+		t.Status = u.Status
+	}
+	if u.Assignee != "" && author != t.AssigneeID {
+		events = append(events, changeEvent(f.id(), "assignee_id", strconv.FormatInt(author, 10), idString(t.AssigneeID)))
+		t.AssigneeID = author
+	}
+	f.audit(t, author, events)
+	return nil
+}
+
+// agentNamed returns the agent with the name, created if there is none.
+// The caller holds f.mu.
+func (f *Fake) agentNamed(name string) *User {
+	for _, u := range f.users {
+		if u.Name == name && u.Role != "end-user" {
+			return u
+		}
+	}
+	u := &User{ID: 361000000000 + f.id(), Name: name, Role: "agent",
+		Email: strings.ToLower(strings.ReplaceAll(name, " ", ".")) + "@agents.example.com"}
+	f.users = append(f.users, u)
+	return u
+}
+
+// audit records an update of t and moves its updated_at. The caller holds
+// f.mu.
+func (f *Fake) audit(t *Ticket, author int64, events []map[string]any) {
+	now := f.now().UTC()
+	t.Audits = append(t.Audits, Audit{ID: f.id(), AuthorID: author, CreatedAt: now, Events: events})
+	t.UpdatedAt = now
+}
+
+func commentEvent(c Comment) map[string]any {
+	return map[string]any{"id": c.ID, "type": "Comment", "author_id": c.AuthorID, "body": c.Body,
+		"html_body":  "<div class=\"zd-comment\"><p>" + html.EscapeString(c.Body) + "</p></div>",
+		"plain_body": c.Body, "public": c.Public, "attachments": []any{}, "audit_id": nil}
+}
+
+func changeEvent(id int64, field, value, previous string) map[string]any {
+	var prev any
+	if previous != "" {
+		prev = previous
+	}
+	return map[string]any{"id": id, "type": "Change", "field_name": field, "value": value, "previous_value": prev}
+}
+
+func idString(id int64) string {
+	if id == 0 {
+		return ""
+	}
+	return strconv.FormatInt(id, 10)
+}
+
+// statuses are Zendesk's ticket statuses (the status categories, with
+// custom statuses on).
+var statuses = []string{"new", "open", "pending", "hold", "solved", "closed"}
 
 // User returns the user with the email, and whether there is one.
 func (f *Fake) User(email string) (User, bool) {
@@ -319,6 +440,7 @@ func (f *Fake) Requests() []Request {
 func cloneTicket(t *Ticket) Ticket {
 	c := *t
 	c.Tags = slices.Clone(t.Tags)
+	c.Audits = slices.Clone(t.Audits)
 	c.Comments = make([]Comment, len(t.Comments))
 	for i, cm := range t.Comments {
 		cm.Attachments = slices.Clone(cm.Attachments)
