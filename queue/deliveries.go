@@ -1,11 +1,13 @@
 package queue
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -126,7 +128,9 @@ func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now tim
 			return nil, err
 		}
 	}
-	// Merge the two, each in due order, by (next_attempt_at, id).
+	// Merge the two by (next_attempt_at, id), the order Lease hands out
+	// work in; expired leases were picked by expiry, so sort them first.
+	slices.SortFunc(b, func(x, y due) int { return cmp.Or(cmp.Compare(x.next, y.next), cmp.Compare(x.id, y.id)) })
 	out := make([]due, 0, o.Limit)
 	for len(out) < o.Limit && (len(a) > 0 || len(b) > 0) {
 		if len(b) == 0 || (len(a) > 0 && (a[0].next < b[0].next || a[0].next == b[0].next && a[0].id < b[0].id)) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -443,9 +442,6 @@ func (s *Store) left(ctx context.Context) (map[string]int, error) {
 	}
 	return m, nil
 }
-
-// placeholders returns "?, ?, ?" for n arguments.
-func placeholders(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // AssignOrphans gives every ticket that has no delivery at all (it was
 // queued while no connection was configured) one pending delivery per
