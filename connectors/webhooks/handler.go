@@ -96,9 +96,10 @@ type Options struct {
 //	verified and applied                     204
 //	Apply failed                             500 (the sender retries)
 //
-// A replay is answered 200 rather than 409 because Jira retries a 409 and
-// Zendesk counts it toward its circuit breaker, while a duplicate needs
-// nothing done. Every refusal is a Stats.Rejected and a log line that names
+// A replay is answered 200 rather than 409: it is usually the sender's
+// retry of a delivery whose answer was lost, which needs nothing done, and
+// an error status would count toward Zendesk's circuit breaker and make
+// senders retry again. Every refusal is a Stats.Rejected and a log line that names
 // the connection, the reason and the sender's address, never the body.
 type Handler struct {
 	o Options
