@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -33,6 +34,8 @@ with status sync; --listen is reserved for them.
 const connectionsUsage = `Usage:
   ticketray connections list [--json]
   ticketray connections test [NAME] [--json]
+  ticketray connections login NAME [--json]
+  ticketray connections logout NAME
 
 list shows each configured connection with its health as last seen by the
 process that delivers (healthy, degraded, down, breaker_open, failing:
@@ -43,6 +46,14 @@ of its tickets died, and its queue depth.
 test validates each connection's config, then checks DNS, TCP and TLS to
 its baseUrl, the credentials and (where the API tells) the permission to
 create tickets, with latencies. Exit 1 if any check fails.
+
+login signs a person in to a connection whose credentials are of type
+oauth2_user: it opens the browser on the help desk's sign-in page (and
+prints the URL), receives the answer on http://127.0.0.1:PORT/callback
+(credentials.redirectPort, default 47613; register that redirect URI with
+the OAuth app) within 5 minutes, and keeps the tokens in the keyring.
+Tickets are then created as that person; list shows who is signed in and
+when the sign-in expires. logout removes the tokens from the keyring.
 `
 
 func (c *cli) drain(args []string) error {
@@ -159,10 +170,70 @@ func (c *cli) connections(args []string) error {
 			name = pos[0]
 		}
 		return c.connectionsTest(name, *asJSON)
+	case "login", "logout":
+		if len(pos) != 1 {
+			return usagef("connections %s takes one connection name", sub)
+		}
+		if sub == "logout" {
+			return c.connectionsLogout(pos[0])
+		}
+		return c.connectionsLogin(pos[0], *asJSON)
 	case "--help", "-h", "help":
 		return errHelp{func() string { return connectionsUsage }}
 	}
-	return usagef("unknown connections subcommand %q (list, test)", sub)
+	return usagef("unknown connections subcommand %q (list, test, login, logout)", sub)
+}
+
+// signInService is a Service for login and logout: the config and the
+// keyring, no queue.
+func (c *cli) signInService() (*Service, error) {
+	loaded, err := config.LoadLayers(c.options().LoadOptions(false))
+	if err != nil {
+		return nil, err
+	}
+	return &Service{Config: loaded.Config, Loaded: loaded, getenv: c.env.Getenv, ring: &lazyKeyring{}}, nil
+}
+
+func (c *cli) connectionsLogin(name string, asJSON bool) error {
+	svc, err := c.signInService()
+	if err != nil {
+		return err
+	}
+	g, err := svc.Login(c.ctx, name, LoginOptions{Out: c.env.Stderr, Browser: loginBrowser})
+	if errors.Is(err, errNoConnection) {
+		return usagef("no connection named %q in the config", name)
+	}
+	if err != nil {
+		return err
+	}
+	j := signInJSON{Name: name, SignedInAs: g.SignedInAs, Site: g.Site}
+	if !g.ExpiresAt.IsZero() {
+		j.GrantExpiresAt = &g.ExpiresAt
+	}
+	if asJSON {
+		return writeJSON(c.env.Stdout, j)
+	}
+	msg := fmt.Sprintf("Signed in to %s", name)
+	if g.SignedInAs != "" {
+		msg += " as " + g.SignedInAs
+	}
+	if j.GrantExpiresAt != nil {
+		msg += "; the sign-in expires " + g.ExpiresAt.Local().Format(time.DateTime) + " unless used"
+	}
+	fmt.Fprintln(c.env.Stderr, msg+".")
+	return nil
+}
+
+func (c *cli) connectionsLogout(name string) error {
+	svc, err := c.signInService()
+	if err != nil {
+		return err
+	}
+	if err := svc.Logout(name); err != nil {
+		return err
+	}
+	fmt.Fprintf(c.env.Stderr, "Signed out of %s: its tokens are removed from this machine's keyring (to end the grant at the help desk too, remove Ticketray's access in your account settings there).\n", name)
+	return nil
 }
 
 func (c *cli) connectionsList(asJSON bool) error {
@@ -195,7 +266,11 @@ func (c *cli) connectionsList(asJSON bool) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%d\t%s\t%s\n", j.Name, j.Type, j.State, j.QueueDepth, succ, problem)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	printSignIns(c.env.Stdout, svc, out)
+	return nil
 }
 
 // testReport is `connections test --json`: one entry per connection.

@@ -45,6 +45,11 @@ type ConnectionStatus struct {
 	// Dead counts the connection's deliveries that died and wait for
 	// staff (queue retry).
 	Dead int `json:"dead"`
+	// SignedInAs and GrantExpiresAt are an oauth2_user connection's
+	// sign-in (connections login): who, and when the grant ends unless it
+	// is used (absent: nobody signed in, or the vendor does not say).
+	SignedInAs     string     `json:"signedInAs,omitempty"`
+	GrantExpiresAt *time.Time `json:"grantExpiresAt,omitempty"`
 }
 
 // Problem is the status in words, as the help desk reads it next to the
@@ -113,6 +118,7 @@ func (s *Service) Connections(ctx context.Context) ([]ConnectionStatus, error) {
 			t := h.LastErrorAt
 			j.LastErrorAt = &t
 		}
+		s.fillSignIn(&j, conn)
 		out[i] = j
 	}
 	return out, nil

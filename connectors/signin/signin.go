@@ -106,6 +106,7 @@ func Login(ctx context.Context, c connectors.Connection, o Options) (*connectors
 	}
 	f := &flow{conn: c, o: o, u: u, http: connectors.PolicyClient(co, 0), done: make(chan result, 1)}
 	f.fill()
+	o = f.o
 	listen := o.Listen
 	if listen == nil {
 		listen = func(addr string) (net.Listener, error) { return net.Listen("tcp", addr) }
