@@ -3,10 +3,11 @@
 // body (constant time), rejects replayed deliveries, parses Jira, Zendesk and
 // ServiceNow payloads into one Event and hands it to an Applier.
 //
-// The package imports nothing from Ticketray. The app supplies the three
-// things it does not own: where a connection's secret comes from
-// (Endpoints), what a verified event changes (Applier) and where the
-// counters go (Stats). See Handler.
+// It imports only the connectors package's types (Event.Update speaks
+// the sync job's connectors.Update). The app supplies the three things it
+// does not own: where a connection's secret comes from (Endpoints), what a
+// verified event changes (Applier) and where the counters go (Stats). See
+// Handler.
 package webhooks
 
 import (

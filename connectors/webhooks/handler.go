@@ -216,7 +216,11 @@ func verifyReason(err error) Reason {
 // error (a header name or a JSON offset), never the body or a signature.
 func (h *Handler) reject(w http.ResponseWriter, r *http.Request, conn string, reason Reason, code int, err error, attrs ...any) {
 	h.o.Stats.Rejected(conn, reason)
-	attrs = append(attrs, "connection", conn, "reason", string(reason), "status", code, "remote", r.RemoteAddr)
+	logged := conn
+	if len(logged) > 80 { // the URL's, whatever its length
+		logged = logged[:80] + "…"
+	}
+	attrs = append(attrs, "connection", logged, "reason", string(reason), "status", code, "remote", r.RemoteAddr)
 	if err != nil {
 		attrs = append(attrs, "err", err.Error())
 	}
