@@ -386,8 +386,16 @@ func (s *userSource) Token() (*oauth2.Token, error) {
 	if s.valid(s.grant.Token) {
 		return s.grant.Token, nil
 	}
-	// Another process (the tray while a CLI drains) may have refreshed.
-	if g, err := LoadGrant(s.store, s.name); err == nil && g != nil && g.Client == s.grant.Client {
+	// Another process (the tray while a CLI drains) may have refreshed,
+	// signed out or signed in afresh: the keyring's grant wins over ours,
+	// which must then never be written back over it.
+	switch g, err := LoadGrant(s.store, s.name); {
+	case err != nil: // the keyring is unreadable for now: go on with ours
+	case g == nil:
+		return nil, signInRequired("oauth2 token", s.name, "signed out on this machine")
+	case g.Client != s.grant.Client:
+		return nil, signInRequired("oauth2 token", s.name, "signed in again for another OAuth client")
+	default:
 		s.grant = g
 	}
 	if s.grant.Revoked {
@@ -399,9 +407,10 @@ func (s *userSource) Token() (*oauth2.Token, error) {
 	if s.grant.Token.RefreshToken == "" {
 		return nil, signInRequired("oauth2 token", s.name, "the sign-in has expired and gave no refresh token")
 	}
-	t, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: s.grant.Token.RefreshToken}).Token()
+	used := s.grant.Token.RefreshToken
+	t, err := s.cfg.TokenSource(s.ctx, &oauth2.Token{RefreshToken: used}).Token()
 	if err != nil {
-		return nil, s.refreshError(err)
+		return nil, s.refreshError(err, used)
 	}
 	if t.RefreshToken == "" { // not rotated: x/oauth2 keeps it, but be sure
 		t.RefreshToken = s.grant.Token.RefreshToken
@@ -430,7 +439,7 @@ func (s *userSource) save() error {
 // is gone (revoked, expired, or an old refresh token reused): it is marked
 // revoked in the keyring, so neither this process nor another one asks the
 // server again, and the call asks for a sign-in.
-func (s *userSource) refreshError(err error) error {
+func (s *userSource) refreshError(err error, used string) error {
 	var re *oauth2.RetrieveError
 	var own *Error
 	switch {
@@ -439,7 +448,11 @@ func (s *userSource) refreshError(err error) error {
 		return own
 	case errors.As(err, &re) && re.ErrorCode == "invalid_grant":
 		s.grant.Revoked = true
-		_ = SaveGrant(s.store, s.name, s.grant) // best effort: the server will say it again
+		// Best effort (the server will say it again), and only over the
+		// grant that was refused: not over a sign-in made meanwhile.
+		if cur, err := LoadGrant(s.store, s.name); err == nil && cur != nil && cur.Token.RefreshToken == used {
+			_ = SaveGrant(s.store, s.name, s.grant)
+		}
 		e := signInRequired("oauth2 token", s.name, "the sign-in was revoked or has expired")
 		if re.Response != nil {
 			e.Status = re.Response.StatusCode

@@ -452,6 +452,28 @@ func TestRevokedGrantAsksToSignInAgain(t *testing.T) {
 	}
 }
 
+// TestLogoutStopsARunningClient: a process that built its client before
+// the logout does not write the grant back at its next refresh.
+func TestLogoutStopsARunningClient(t *testing.T) {
+	e := newEnv(t)
+	e.fake.ExpiresIn = 1
+	c := e.servicenow()
+	if _, err := e.login(c); err != nil {
+		t.Fatal(err)
+	}
+	hc, err := connectors.NewHTTPClient(c, e.clientOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := signin.Logout(e.store, c.Name); err != nil {
+		t.Fatal(err)
+	}
+	_, err = hc.Get(c.BaseURL + "/api/now/ui/user/current_user")
+	if !connectors.IsSignInRequired(err) || e.store.len() != 0 || len(e.fake.Refreshes()) != 0 {
+		t.Errorf("after logout: %v, %d keyring items, %d refreshes", err, e.store.len(), len(e.fake.Refreshes()))
+	}
+}
+
 func TestNotSignedInOrOtherClient(t *testing.T) {
 	e := newEnv(t)
 	c := e.servicenow()
