@@ -36,6 +36,14 @@
 // All values are sent as actual values (choice codes and sys_ids), so
 // sysparm_input_display_value stays at its default, false.
 //
+// Status sync (Sync, in sync.go) reads the incidents a connection created
+// in batches of 100 sys_ids: one incident query for those updated since
+// the last cycle (state, hold reason, the assignee's name), one
+// sys_journal_field query for their additional comments (never work
+// notes) and, for authors not seen before, one sys_user query. The
+// built-in status rows map the state codes; On Hold awaiting the caller is
+// waiting_on_you (LocalStatus).
+//
 // An instance drops a query condition on a field the account cannot read
 // and answers with other records, so Find and the user and group lookups
 // ask for the field they searched by and check it. X-RateLimit-Reset
@@ -62,7 +70,8 @@ import (
 )
 
 func init() {
-	connectors.Register("servicenow", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register("servicenow", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping,
+		StatusRows: statusRows, LocalStatus: LocalStatus})
 }
 
 // Validate is the ServiceNow connection's own config rules beyond its
@@ -118,6 +127,7 @@ type Connector struct {
 
 	callers sync.Map // reporter email → caller sys_id, "" when there is none
 	groups  sync.Map // group name → sys_id, "" when there is none
+	users   sync.Map // user_name → the person's name, for comment authors
 }
 
 // New builds the connector for a servicenow connection. d.HTTP must
@@ -174,6 +184,7 @@ type record struct {
 	AssignmentGroup string `json:"assignment_group"`
 	Email           string `json:"email"`
 	Name            string `json:"name"`
+	UserName        string `json:"user_name"`
 }
 
 // Create creates the incident, then uploads the system information and the

@@ -233,8 +233,11 @@ func (f *Fake) table(name string) *table {
 // render turns a stored row into the Table API's JSON: only the requested
 // fields (sysparm_fields; unknown names ignored), references as
 // {"link","value"} unless sysparm_exclude_reference_link=true, journal
-// fields empty.
-func render(t *table, row map[string]string, r *http.Request, base string) map[string]any {
+// fields empty. With sysparm_display_value=true each field is its display
+// value (a choice's label, a reference's display field); with "all" it is
+// {"display_value","value"} (and "link" for a reference). Date-times
+// display in UTC, the fake users' time zone. The caller holds f.mu.
+func (f *Fake) render(t *table, row map[string]string, r *http.Request, base string) map[string]any {
 	q := r.URL.Query()
 	names := slices.Sorted(maps.Keys(row))
 	if fl := q.Get("sysparm_fields"); fl != "" {
@@ -248,19 +251,52 @@ func render(t *table, row map[string]string, r *http.Request, base string) map[s
 		}
 	}
 	noLinks := q.Get("sysparm_exclude_reference_link") == "true"
+	display := q.Get("sysparm_display_value")
 	out := make(map[string]any, len(names))
 	for _, n := range names {
 		v := row[n]
-		switch {
-		case journalFields[n]:
-			out[n] = ""
-		case t.refs[n] != "" && v != "" && !noLinks:
-			out[n] = map[string]string{"link": base + "/api/now/table/" + t.refs[n] + "/" + v, "value": v}
+		if journalFields[n] {
+			v = ""
+		}
+		link := ""
+		if t.refs[n] != "" && v != "" && !noLinks {
+			link = base + "/api/now/table/" + t.refs[n] + "/" + v
+		}
+		switch display {
+		case "true":
+			out[n] = f.displayValue(t, n, v)
+		case "all":
+			m := map[string]string{"display_value": f.displayValue(t, n, v), "value": v}
+			if link != "" {
+				m["link"] = link
+			}
+			out[n] = m
 		default:
-			out[n] = v
+			if link != "" {
+				out[n] = map[string]string{"link": link, "value": v}
+			} else {
+				out[n] = v
+			}
 		}
 	}
 	return out
+}
+
+// displayValue is field n's display value for the stored value v. The
+// caller holds f.mu.
+func (f *Fake) displayValue(t *table, n, v string) string {
+	if label, ok := choices[n][v]; ok && t == f.tables["incident"] {
+		return label
+	}
+	if ref := t.refs[n]; ref != "" && v != "" {
+		if rt, df := f.tables[ref], displayFields[ref]; rt != nil && df != "" {
+			if row := rt.find(v); row != nil {
+				return row[df]
+			}
+		}
+		return ""
+	}
+	return v
 }
 
 func (f *Fake) list(w http.ResponseWriter, r *http.Request, name, base string) {
@@ -280,7 +316,7 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, name, base string) {
 	page := matched[min(offset, total):min(offset+limit, total)]
 	result := make([]map[string]any, 0, len(page))
 	for _, row := range page {
-		result = append(result, render(t, row, r, base))
+		result = append(result, f.render(t, row, r, base))
 	}
 	f.mu.Unlock()
 
@@ -304,7 +340,7 @@ func (f *Fake) get(w http.ResponseWriter, r *http.Request, name, sysID, base str
 	row := t.find(sysID)
 	var out map[string]any
 	if row != nil {
-		out = render(t, row, r, base)
+		out = f.render(t, row, r, base)
 	}
 	f.mu.Unlock()
 	if row == nil {
@@ -384,7 +420,7 @@ func (f *Fake) insert(w http.ResponseWriter, r *http.Request, name string, body 
 		row["priority"] = Priority(row["urgency"], row["impact"])
 	}
 	t.rows = append(t.rows, row)
-	out := render(t, row, r, base)
+	out := f.render(t, row, r, base)
 	f.mu.Unlock()
 
 	w.Header().Set("Location", base+"/api/now/table/"+name+"/"+sysID)
@@ -400,9 +436,7 @@ func (f *Fake) apply(t *table, row map[string]string, sysID string, fields map[s
 			continue
 		}
 		if journalFields[k] {
-			if strings.TrimSpace(v) != "" {
-				f.journal[sysID] = append(f.journal[sysID], JournalEntry{Field: k, Value: v, CreatedBy: user, CreatedOn: f.now()})
-			}
+			f.addJournal(t, sysID, k, v, user)
 			continue
 		}
 		row[k] = v
@@ -431,7 +465,7 @@ func (f *Fake) modify(w http.ResponseWriter, r *http.Request, name, sysID string
 		row["priority"] = Priority(row["urgency"], row["impact"])
 	}
 	f.touch(row, user)
-	out := render(t, row, r, base)
+	out := f.render(t, row, r, base)
 	f.mu.Unlock()
 	writeJSON(w, http.StatusOK, map[string]any{"result": out})
 }

@@ -4,11 +4,15 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 )
 
 // An encoded query (sysparm_query) as the fake understands it: conditions
 // joined by ^ (AND) with the operators =, !=, LIKE, STARTSWITH, ENDSWITH,
-// ISEMPTY and ISNOTEMPTY, plus ORDERBY<field> and ORDERBYDESC<field>.
+// ISEMPTY, ISNOTEMPTY, IN (a comma-separated list) and, on date-times
+// written as the Table API renders them (yyyy-MM-dd HH:mm:ss, UTC as a
+// plain value in a query is), >, >=, < and <=; plus ORDERBY<field> and
+// ORDERBYDESC<field>.
 //
 // As on an instance with default settings, a condition on a field the
 // table does not have is dropped (the rest of the query still applies).
@@ -27,7 +31,9 @@ type order struct {
 	desc  bool
 }
 
-var operators = []string{"!=", "=", "LIKE", "STARTSWITH", "ENDSWITH", "ISNOTEMPTY", "ISEMPTY"}
+// operators in the order they are tried: longer ones before their
+// prefixes.
+var operators = []string{"!=", ">=", "<=", "=", ">", "<", "LIKE", "STARTSWITH", "ENDSWITH", "ISNOTEMPTY", "ISEMPTY", "IN"}
 
 func parseQuery(s string) (query, error) {
 	var q query
@@ -59,6 +65,9 @@ func parseQuery(s string) (query, error) {
 		if rest[0] == '.' {
 			return q, fmt.Errorf("snfake does not support dot-walking (%s.…)", field)
 		}
+		if strings.HasPrefix(rest, "INSTANCEOF") {
+			return q, fmt.Errorf("snfake does not support INSTANCEOF")
+		}
 		var c cond
 		for _, op := range operators {
 			if v, ok := strings.CutPrefix(rest, op); ok {
@@ -68,6 +77,11 @@ func parseQuery(s string) (query, error) {
 		}
 		if c.op == "" {
 			return q, fmt.Errorf("snfake does not support the operator in %q", part)
+		}
+		if strings.ContainsAny(c.op, "<>") {
+			if _, err := time.Parse(timeLayout, c.value); err != nil {
+				return q, fmt.Errorf("snfake compares only date-times written yyyy-MM-dd HH:mm:ss, not %q", c.value)
+			}
 		}
 		q.conds = append(q.conds, c)
 	}
@@ -120,6 +134,12 @@ func (q query) match(t *table, row map[string]string) bool {
 			ok = v == ""
 		case "ISNOTEMPTY":
 			ok = v != ""
+		case "IN":
+			ok = slices.Contains(strings.Split(c.value, ","), v)
+		case ">", ">=", "<", "<=":
+			// Stored date-times share one layout, so they compare as text.
+			cmp := strings.Compare(v, c.value)
+			ok = v != "" && (c.op == ">" && cmp > 0 || c.op == ">=" && cmp >= 0 || c.op == "<" && cmp < 0 || c.op == "<=" && cmp <= 0)
 		}
 		if !ok {
 			return false

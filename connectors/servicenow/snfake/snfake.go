@@ -1,6 +1,8 @@
 // Package snfake is a fake ServiceNow instance for tests: the Table API
-// (incident, sys_user, sys_user_group) and the Attachment API's raw file
-// upload, in ServiceNow's wire format, behind the shared fault injector.
+// (incident, sys_user, sys_user_group and sys_journal_field, where every
+// comment and work note is kept) and the Attachment API's raw file upload,
+// in ServiceNow's wire format, behind the shared fault injector. Act lets a
+// test work an incident as an agent would.
 //
 // It enforces what the vendor documents: authentication (Basic or Bearer),
 // the Accept header on every request and Content-Type on requests with a
@@ -24,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -66,7 +69,6 @@ type Fake struct {
 	now         func() time.Time
 	tables      map[string]*table
 	nextNumber  int
-	journal     map[string][]JournalEntry // by incident sys_id
 	attachments []Attachment
 	requests    []Request
 	rateLimit   int
@@ -85,12 +87,6 @@ type Attachment struct {
 	Data                                                []byte
 }
 
-// JournalEntry is one work note or comment.
-type JournalEntry struct {
-	Field, Value, CreatedBy string
-	CreatedOn               time.Time
-}
-
 // Request is a request as the fake's handler received it (after the fault
 // injector, so a request answered by a Respond fault is not listed).
 type Request struct {
@@ -102,6 +98,7 @@ type Request struct {
 }
 
 type table struct {
+	name     string
 	defaults map[string]string
 	refs     map[string]string
 	rows     []map[string]string
@@ -135,12 +132,12 @@ func New(opts ...Option) *Fake {
 	f := &Fake{
 		Faults:  &fake.Injector{},
 		now:     time.Now,
-		journal: map[string][]JournalEntry{},
 		rlCount: map[string]int{},
 		tables: map[string]*table{
-			"incident":       {defaults: incidentDefaults, refs: incidentRefs},
-			"sys_user":       {defaults: userDefaults, refs: map[string]string{}},
-			"sys_user_group": {defaults: groupDefaults, refs: groupRefs},
+			"incident":          {name: "incident", defaults: incidentDefaults, refs: incidentRefs},
+			"sys_user":          {name: "sys_user", defaults: userDefaults, refs: map[string]string{}},
+			"sys_user_group":    {name: "sys_user_group", defaults: groupDefaults, refs: groupRefs},
+			"sys_journal_field": {name: "sys_journal_field", defaults: journalDefaults, refs: map[string]string{}},
 		},
 	}
 	f.addUser(SysUser{SysID: IntegrationUserSysID, UserName: Username, Name: "Ticketray Integration"})
@@ -220,36 +217,95 @@ func (f *Fake) GroupsOf(correlationID string) []string {
 	return out
 }
 
-// Update sets fields of an incident as an agent would (state "6" resolves
-// it) and reports whether it exists.
+// Update sets fields of an incident as the admin would (state "6"
+// resolves it) and reports whether it exists.
 func (f *Fake) Update(sysID string, fields map[string]string) bool {
+	return f.Act(sysID, "admin", fields)
+}
+
+// Act works an incident as the agent with user_name by would in the UI:
+// it sets fields (state, hold_reason, assigned_to as a sys_id, …); a
+// journal field ("comments" is an additional comment the caller sees,
+// "work_notes" a work note) adds a sys_journal_field entry written by the
+// agent. The incident's sys_updated_on and sys_updated_by change. It
+// reports whether the incident exists.
+func (f *Fake) Act(sysID, by string, fields map[string]string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	row := f.tables["incident"].find(sysID)
+	t := f.tables["incident"]
+	row := t.find(sysID)
 	if row == nil {
 		return false
 	}
 	for k, v := range fields {
+		if journalFields[k] {
+			f.addJournal(t, sysID, k, v, by)
+			continue
+		}
 		row[k] = v
 	}
 	if s, ok := fields["state"]; ok {
 		row["incident_state"] = s
 	}
-	f.touch(row, "admin")
+	f.touch(row, by)
 	return true
 }
 
+// AddUser adds a sys_user (a fresh sys_id when u has none) and returns its
+// sys_id; a user whose user_name exists is returned as it is.
+func (f *Fake) AddUser(u SysUser) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for _, row := range f.tables["sys_user"].rows {
+		if row["user_name"] == u.UserName {
+			return row["sys_id"]
+		}
+	}
+	if u.SysID == "" {
+		u.SysID = newSysID()
+	}
+	f.addUser(u)
+	return u.SysID
+}
+
 // WorkNotes returns the work notes added to an incident, oldest first.
-func (f *Fake) WorkNotes(sysID string) []string {
+func (f *Fake) WorkNotes(sysID string) []string { return f.journalValues(sysID, "work_notes") }
+
+// Comments returns the additional comments (the caller sees them) added
+// to an incident, oldest first.
+func (f *Fake) Comments(sysID string) []string { return f.journalValues(sysID, "comments") }
+
+func (f *Fake) journalValues(sysID, element string) []string {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []string
-	for _, e := range f.journal[sysID] {
-		if e.Field == "work_notes" {
-			out = append(out, e.Value)
+	for _, row := range f.tables["sys_journal_field"].rows {
+		if row["element_id"] == sysID && row["element"] == element {
+			out = append(out, row["value"])
 		}
 	}
 	return out
+}
+
+// addJournal appends a journal entry for field of the record sysID of t,
+// as a write of a journal field does; a blank value adds nothing. The
+// caller holds f.mu.
+func (f *Fake) addJournal(t *table, sysID, field, value, by string) {
+	if strings.TrimSpace(value) == "" {
+		return
+	}
+	row := maps.Clone(journalDefaults)
+	row["sys_id"], row["name"], row["element_id"], row["element"] = newSysID(), t.name, sysID, field
+	row["value"], row["sys_created_by"], row["sys_created_on"] = value, by, f.timestamp()
+	j := f.tables["sys_journal_field"]
+	j.rows = append(j.rows, row)
+}
+
+// RequestTotal is how many requests the handler received.
+func (f *Fake) RequestTotal() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
 }
 
 // Attachments returns a copy of every uploaded attachment, oldest first.

@@ -97,7 +97,10 @@ func TestInsertIncident(t *testing.T) {
 		t.Fatalf("status %d: %v", r.status, r.body)
 	}
 	inc := result(t, r)
-	if got, want := slices.Sorted(maps.Keys(inc)), sampleKeys(t, "table-post-now-table-tablename-1.json"); !slices.Equal(got, want) {
+	// The sample is from a release before the On Hold state and its
+	// hold_reason field.
+	want := slices.Sorted(slices.Values(append(sampleKeys(t, "table-post-now-table-tablename-1.json"), "hold_reason")))
+	if got := slices.Sorted(maps.Keys(inc)); !slices.Equal(got, want) {
 		t.Errorf("fields differ from the vendor sample:\ngot  %v\nwant %v", got, want)
 	}
 	for k, v := range inc {
@@ -244,6 +247,9 @@ func TestList(t *testing.T) {
 		{"sysparm_query=correlation_id!=a%5EORDERBYDESCshort_description", []string{"n3", "n1"}, "2"},
 		{"sysparm_query=short_descriptionSTARTSWITHn%5Ecorrelation_idISNOTEMPTY&sysparm_no_count=true", []string{"n0", "n1", "n2", "n3"}, ""},
 		{"sysparm_query=correlation_id=zzz", []string{}, "0"},
+		{"sysparm_query=correlation_idINa,c%5EORDERBYDESCshort_description", []string{"n3", "n2", "n0"}, "3"},
+		{"sysparm_query=sys_created_on>=2000-01-01%2000:00:00%5Ecorrelation_id=b", []string{"n1"}, "1"},
+		{"sysparm_query=sys_created_on<2000-01-01%2000:00:00", []string{}, "0"},
 		// An unknown field is dropped from the query, as on an instance.
 		{"sysparm_query=no_such_field=a%5Ecorrelation_id=c", []string{"n3"}, "1"},
 	}
@@ -269,7 +275,8 @@ func TestList(t *testing.T) {
 			}
 		})
 	}
-	for _, q := range []string{"correlation_id=a%5EORcorrelation_id=b", "caller_id.email=x", "correlation_idIN1,2"} {
+	for _, q := range []string{"correlation_id=a%5EORcorrelation_id=b", "caller_id.email=x", "correlation_idNOT%20IN1,2",
+		"sys_updated_on>=2026-03-02T09:00:00Z", "short_description>n1", "sys_class_nameINSTANCEOFtask"} {
 		if r := call(t, f.URL(), "GET", "/api/now/table/incident?sysparm_query="+q, ""); r.status != 400 {
 			t.Errorf("unsupported query %s: status %d", q, r.status)
 		}
@@ -418,5 +425,49 @@ func TestPriorityMatrix(t *testing.T) {
 		if got := snfake.Priority(tt.u, tt.i); got != tt.want {
 			t.Errorf("Priority(%s, %s) = %q, want %q", tt.u, tt.i, got, tt.want)
 		}
+	}
+}
+
+// TestActAndJournal: an agent's work shows in the incident (with display
+// values) and in sys_journal_field, comments apart from work notes.
+func TestActAndJournal(t *testing.T) {
+	now := time.Date(2026, 3, 2, 9, 30, 5, 0, time.UTC)
+	f := start(t, snfake.WithClock(func() time.Time { return now }))
+	id := result(t, call(t, f.URL(), "POST", "/api/now/table/incident", incidentBody))["sys_id"].(string)
+	agent := f.AddUser(snfake.SysUser{UserName: "beth.anglin", Name: "Beth Anglin"})
+	if again := f.AddUser(snfake.SysUser{UserName: "beth.anglin"}); again != agent {
+		t.Errorf("AddUser twice: %s, %s", agent, again)
+	}
+	now = now.Add(time.Minute)
+	if !f.Act(id, "beth.anglin", map[string]string{"state": "3", "hold_reason": "1", "assigned_to": agent, "comments": "Which printer?", "work_notes": "Caller unsure"}) {
+		t.Fatal("Act found no incident")
+	}
+	r := call(t, f.URL(), "GET", "/api/now/table/incident/"+id+"?sysparm_display_value=all&sysparm_exclude_reference_link=true&sysparm_fields=state,hold_reason,assigned_to,sys_updated_on,comments", "")
+	got := result(t, r)
+	for k, want := range map[string]map[string]any{
+		"state":          {"display_value": "On Hold", "value": "3"},
+		"hold_reason":    {"display_value": "Awaiting Caller", "value": "1"},
+		"assigned_to":    {"display_value": "Beth Anglin", "value": agent},
+		"sys_updated_on": {"display_value": "2026-03-02 09:31:05", "value": "2026-03-02 09:31:05"},
+		"comments":       {"display_value": "", "value": ""},
+	} {
+		if !equalJSON(got[k], want) {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	if r := call(t, f.URL(), "GET", "/api/now/table/incident/"+id+"?sysparm_display_value=true&sysparm_fields=assigned_to,urgency", ""); !equalJSON(result(t, r), map[string]any{"assigned_to": "Beth Anglin", "urgency": "2 - Medium"}) {
+		t.Errorf("display values = %v", r.body)
+	}
+	if r := call(t, f.URL(), "GET", "/api/now/table/incident/"+id+"?sysparm_display_value=all&sysparm_fields=assigned_to", ""); result(t, r)["assigned_to"].(map[string]any)["link"] == nil {
+		t.Errorf("a reference with display values lost its link: %v", r.body)
+	}
+	j := call(t, f.URL(), "GET", "/api/now/table/sys_journal_field?sysparm_query=name=incident%5Eelement=comments%5Eelement_idIN"+id+"&sysparm_fields=element,element_id,value,sys_created_by,sys_created_on", "")
+	entries, _ := j.body["result"].([]any)
+	if len(entries) != 1 || !equalJSON(entries[0], map[string]any{"element": "comments", "element_id": id, "value": "Which printer?",
+		"sys_created_by": "beth.anglin", "sys_created_on": "2026-03-02 09:31:05"}) {
+		t.Errorf("journal = %v", j.body)
+	}
+	if c, w := f.Comments(id), f.WorkNotes(id); !slices.Equal(c, []string{"Which printer?"}) || !slices.Equal(w, []string{"first note", "Caller unsure"}) {
+		t.Errorf("comments %q, work notes %q", c, w)
 	}
 }

@@ -45,6 +45,7 @@ var incidentDefaults = map[string]string{
 	"expected_start":           "",
 	"follow_up":                "",
 	"group_list":               "",
+	"hold_reason":              "", // not in the sample (an older release): On Hold came with Helsinki's state model
 	"impact":                   "3",
 	"incident_state":           "1",
 	"knowledge":                "false",
@@ -115,8 +116,39 @@ var incidentRefs = map[string]string{
 }
 
 // journalFields are write-only through the Table API: a write appends a
-// journal entry and a read returns "".
+// sys_journal_field row and a read returns "".
 var journalFields = map[string]bool{"work_notes": true, "comments": true}
+
+// journalDefaults are the fields of sys_journal_field, where the instance
+// keeps each comment and work note: name is the table, element_id the
+// record's sys_id, element the journal field, sys_created_by a user_name.
+var journalDefaults = map[string]string{
+	"element":        "",
+	"element_id":     "",
+	"name":           "",
+	"sys_created_by": "",
+	"sys_created_on": "",
+	"sys_id":         "",
+	"sys_tags":       "",
+	"value":          "",
+}
+
+// choices are the labels of choice fields, the display values of
+// sysparm_display_value (base system, English). A code without a label
+// displays as itself.
+var choices = map[string]map[string]string{
+	"state":          incidentStates,
+	"incident_state": incidentStates,
+	"hold_reason":    {"1": "Awaiting Caller"},
+	"urgency":        {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"},
+	"impact":         {"1": "1 - High", "2": "2 - Medium", "3": "3 - Low"},
+	"priority":       {"1": "1 - Critical", "2": "2 - High", "3": "3 - Moderate", "4": "4 - Low", "5": "5 - Planning"},
+}
+
+var incidentStates = map[string]string{"1": "New", "2": "In Progress", "3": "On Hold", "6": "Resolved", "7": "Closed", "8": "Canceled"}
+
+// displayFields name the field a reference to each table displays.
+var displayFields = map[string]string{"sys_user": "name", "sys_user_group": "name", "incident": "number"}
 
 var userDefaults = map[string]string{
 	"active":         "true",
