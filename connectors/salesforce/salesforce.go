@@ -57,7 +57,7 @@ import (
 )
 
 func init() {
-	connectors.Register("salesforce", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register("salesforce", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, StatusRows: statusRows})
 }
 
 // Option names and defaults.

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"time"
 	"unicode/utf8"
 )
 
@@ -44,12 +43,14 @@ func (f *Fake) fieldDefs() []fieldDef {
 		{name: "Description", label: "Description", kind: "textarea", length: 32000, createable: true, updateable: true, nillable: true},
 		{name: "Priority", label: "Priority", kind: "picklist", length: 40, createable: true, updateable: true, restricted: true, picklist: []string{"High", "Medium", "Low"}, nillable: true},
 		{name: "Origin", label: "Case Origin", kind: "picklist", length: 40, createable: true, updateable: true, restricted: true, picklist: f.origins, nillable: true},
-		{name: "Status", label: "Status", kind: "picklist", length: 40, createable: true, updateable: true, picklist: []string{"New", "Working", "Escalated", "Closed"}, defaultedOn: true},
+		{name: "Status", label: "Status", kind: "picklist", length: 40, createable: true, updateable: true, picklist: f.statusValues(), defaultedOn: true},
 		{name: "Type", label: "Case Type", kind: "picklist", length: 40, createable: true, updateable: true, picklist: []string{"Mechanical", "Electrical", "Electronic", "Structural", "Other"}, nillable: true},
 		{name: "Reason", label: "Case Reason", kind: "picklist", length: 40, createable: true, updateable: true, picklist: []string{"Installation", "Equipment Complexity", "Performance", "Breakdown", "Equipment Design", "Feedback", "Other"}, nillable: true},
 		{name: "SuppliedEmail", label: "Web Email", kind: "email", length: 80, createable: true, updateable: true, nillable: true},
 		{name: "SuppliedName", label: "Web Name", kind: "string", length: 80, createable: true, updateable: true, nillable: true},
 		{name: "IsClosed", label: "Closed", kind: "boolean"},
+		{name: "OwnerId", label: "Owner ID", kind: "reference", length: 18},
+		{name: "CreatedById", label: "Created By ID", kind: "reference", length: 18},
 		{name: "CreatedDate", label: "Created Date", kind: "datetime"},
 		{name: "LastModifiedDate", label: "Last Modified Date", kind: "datetime"},
 		{name: "SystemModstamp", label: "System Modstamp", kind: "datetime"},
@@ -58,6 +59,14 @@ func (f *Fake) fieldDefs() []fieldDef {
 		defs = append(defs, fieldDef{name: ExternalIDField, label: "Ticketray Key", kind: "string", length: 255, externalID: true, unique: true, createable: true, updateable: true, nillable: true})
 	}
 	return append(defs, f.extra...)
+}
+
+func (f *Fake) statusValues() []string {
+	out := make([]string, len(f.statuses))
+	for i, s := range f.statuses {
+		out[i] = s.Value
+	}
+	return out
 }
 
 func (f *Fake) field(name string) (fieldDef, bool) {
@@ -74,6 +83,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	f.record(r, body)
 	if len(body) > maxBody {
 		writeErr(w, http.StatusRequestEntityTooLarge, "JSON_PARSER_ERROR", "Request body too large")
+		return
+	}
+	if status := requestTooLarge(r); status != 0 {
+		http.Error(w, http.StatusText(status), status)
 		return
 	}
 	switch {
@@ -111,6 +124,8 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case len(parts) == 1 && parts[0] == "query":
 		f.only(w, r, []string{"GET"}, func() { f.query(w, r, ver) })
+	case len(parts) == 2 && parts[0] == "query":
+		f.only(w, r, []string{"GET"}, func() { f.queryMore(w, ver, parts[1]) })
 	case len(parts) == 3 && parts[0] == "sobjects" && parts[1] == "Case" && parts[2] == "describe":
 		f.only(w, r, []string{"GET"}, func() { f.describe(w) })
 	case len(parts) == 4 && parts[0] == "sobjects" && parts[1] == "Case":
@@ -124,6 +139,27 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 	default:
 		writeErr(w, http.StatusNotFound, "NOT_FOUND", "The requested resource does not exist")
 	}
+}
+
+// maxRequestLine is the REST API's limit on the URI and headers of a
+// request together: a longer URI is 414 URI Too Long, longer headers 431
+// (Salesforce knowledge article 000386264).
+const maxRequestLine = 16384
+
+func requestTooLarge(r *http.Request) int {
+	n := len(r.RequestURI)
+	if n > maxRequestLine {
+		return http.StatusRequestURITooLong
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	if n > maxRequestLine {
+		return http.StatusRequestHeaderFieldsTooLarge
+	}
+	return 0
 }
 
 func (f *Fake) only(w http.ResponseWriter, r *http.Request, methods []string, h func()) {
@@ -459,66 +495,27 @@ func (f *Fake) query(w http.ResponseWriter, r *http.Request, ver string) {
 		writeErr(w, http.StatusBadRequest, "MALFORMED_QUERY", err.Error())
 		return
 	}
-	if !strings.EqualFold(q.object, "Case") {
-		writeErr(w, http.StatusBadRequest, "INVALID_TYPE", fmt.Sprintf("sObject type '%s' is not supported.", q.object))
-		return
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	check := append(slices.Clone(q.fields), q.orderBy)
-	for _, c := range q.where {
-		check = append(check, c.field)
+	out, err := f.run(q, ver)
+	if err != nil {
+		e, _ := err.(*soqlError)
+		writeErr(w, http.StatusBadRequest, e.code, e.msg)
+		return
 	}
-	for _, n := range check {
-		if _, ok := f.field(n); n != "" && !ok {
-			writeErr(w, http.StatusBadRequest, "INVALID_FIELD", fmt.Sprintf("No such column '%s' on entity 'Case'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.", n))
-			return
-		}
+	writeJSON(w, http.StatusOK, out)
+}
+
+// queryMore is GET /query/<locator>: the next batch of a query's results.
+func (f *Fake) queryMore(w http.ResponseWriter, ver, locator string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out, ok := f.more(ver, locator)
+	if !ok {
+		writeErr(w, http.StatusBadRequest, "INVALID_QUERY_LOCATOR", "invalid query locator")
+		return
 	}
-	var rows []*Case
-	for _, c := range f.cases {
-		ok := true
-		for _, cd := range q.where {
-			d, _ := f.field(cd.field)
-			v := c.Fields[d.name]
-			if d.name == "Id" {
-				v = c.ID
-			}
-			if !strings.EqualFold(v, cd.value) { // text comparison is case-insensitive in SOQL
-				ok = false
-				break
-			}
-		}
-		if ok {
-			rows = append(rows, c)
-		}
-	}
-	if q.orderBy != "" {
-		d, _ := f.field(q.orderBy)
-		key := func(c *Case) string {
-			switch d.name {
-			case "CreatedDate":
-				return c.Created.Format(time.RFC3339Nano) + c.ID
-			case "LastModifiedDate", "SystemModstamp":
-				return c.LastModified.Format(time.RFC3339Nano) + c.ID
-			}
-			return c.Fields[d.name]
-		}
-		slices.SortStableFunc(rows, func(a, b *Case) int {
-			if q.desc {
-				return strings.Compare(key(b), key(a))
-			}
-			return strings.Compare(key(a), key(b))
-		})
-	}
-	if q.limit >= 0 && len(rows) > q.limit {
-		rows = rows[:q.limit]
-	}
-	records := make([]map[string]any, 0, len(rows))
-	for _, c := range rows {
-		records = append(records, f.render(c, ver, q.fields))
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"totalSize": len(records), "done": true, "records": records})
+	writeJSON(w, http.StatusOK, out)
 }
 
 // createComment is POST /sobjects/CaseComment.
@@ -544,9 +541,7 @@ func (f *Fake) createComment(w http.ResponseWriter, body []byte) {
 		writeErr(w, http.StatusBadRequest, "FIELD_INTEGRITY_EXCEPTION", "Parent Case ID: id value of incorrect type: "+*in.ParentID, "ParentId")
 		return
 	}
-	f.seq++
-	id := fmt.Sprintf("00aFK%010dAAA", f.seq)
-	f.comments = append(f.comments, Comment{ID: id, ParentID: *in.ParentID, Body: *in.CommentBody, IsPublished: in.IsPublished != nil && *in.IsPublished})
+	id := f.addComment(f.findCase(*in.ParentID).ID, *in.CommentBody, in.IsPublished != nil && *in.IsPublished, IntegrationUserID)
 	writeJSON(w, http.StatusCreated, map[string]any{"id": id, "success": true, "errors": []any{}})
 }
 

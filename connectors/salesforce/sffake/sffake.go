@@ -38,6 +38,15 @@ const (
 	ExternalIDField = "Ticketray_Key__c"
 	// MaxVersion is the newest API version the fake org serves.
 	MaxVersion = 66
+	// IntegrationUserID and IntegrationUserName are the user the tokens
+	// belong to: the creator and first owner of the Cases Ticketray makes.
+	IntegrationUserID   = "005FK0000000001AAA"
+	IntegrationUserName = "Ticketray Integration"
+	// DefaultBatch is a query's batch size (the REST API's default and
+	// maximum) and DefaultChildBatch a subquery's, beyond which the child
+	// relationship has its own nextRecordsUrl.
+	DefaultBatch      = 2000
+	DefaultChildBatch = 200
 	// DefaultAPILimit is the daily API request allowance reported when
 	// WithAPILimit is not used.
 	DefaultAPILimit = 15000
@@ -55,7 +64,19 @@ type Case struct {
 type Comment struct {
 	ID, ParentID, Body string
 	IsPublished        bool
+	CreatedByID        string
+	Created            time.Time
 }
+
+// CaseStatus is a value of the Case Status picklist (a CaseStatus
+// record): whether it closes the Case.
+type CaseStatus struct {
+	Value    string
+	IsClosed bool
+}
+
+// DefaultStatuses are a new org's Case Status values.
+var DefaultStatuses = []CaseStatus{{"New", false}, {"Working", false}, {"Escalated", false}, {"Closed", true}}
 
 // File is a stored ContentVersion.
 type File struct {
@@ -102,6 +123,18 @@ func WithUpdateNoContent() Option { return func(f *Fake) { f.update204 = true } 
 // flow as an app without a Run As user does.
 func WithoutRunAsUser() Option { return func(f *Fake) { f.noRunAs = true } }
 
+// WithCaseStatuses adds values to the Case Status picklist, as an admin
+// does under Case Statuses (Closed ones set IsClosed).
+func WithCaseStatuses(v ...CaseStatus) Option {
+	return func(f *Fake) { f.statuses = append(f.statuses, v...) }
+}
+
+// WithQueryBatch sets the batch sizes of query results: records per page,
+// and child records per parent before the subquery pages too.
+func WithQueryBatch(records, children int) Option {
+	return func(f *Fake) { f.batch, f.childBatch = records, children }
+}
+
 // WithReadOnlyCases takes Create and Edit on Case away from the user.
 func WithReadOnlyCases() Option { return func(f *Fake) { f.readOnly = true } }
 
@@ -128,12 +161,20 @@ type Fake struct {
 	noRunAs    bool
 	readOnly   bool
 	now        func() time.Time
+	principals map[string]string // user and queue ids → names
+	statuses   []CaseStatus
+	cursors    map[string]cursor // query locators
+	batch      int
+	childBatch int
 }
 
 // New returns a fake org that is not serving yet (see StartAt).
 func New(opts ...Option) *Fake {
 	f := &Fake{Faults: &fake.Injector{}, sessions: map[string]bool{Token: true}, apiLimit: DefaultAPILimit,
-		origins: []string{"Phone", "Email", "Web", "Ticketray"}, now: time.Now}
+		origins: []string{"Phone", "Email", "Web", "Ticketray"}, now: time.Now,
+		principals: map[string]string{IntegrationUserID: IntegrationUserName},
+		statuses:   slices.Clone(DefaultStatuses), cursors: map[string]cursor{},
+		batch: DefaultBatch, childBatch: DefaultChildBatch}
 	for _, o := range opts {
 		o(f)
 	}
@@ -209,19 +250,77 @@ func (f *Fake) Violations() []string {
 	return slices.Clone(f.violations)
 }
 
-// SetStatus sets a Case's Status, as an agent would.
+// SetStatus sets a Case's Status to a value of the picklist, and IsClosed
+// from it, as an agent would; false for an unknown Case or value.
 func (f *Fake) SetStatus(id, status string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, c := range f.cases {
-		if c.ID == id {
-			c.Fields["Status"] = status
-			c.Fields["IsClosed"] = fmt.Sprint(status == "Closed")
-			c.LastModified = f.now().UTC()
-			return true
+	c := f.findCase(id)
+	i := slices.IndexFunc(f.statuses, func(s CaseStatus) bool { return s.Value == status })
+	if c == nil || i < 0 {
+		return false
+	}
+	c.Fields["Status"] = status
+	c.Fields["IsClosed"] = fmt.Sprint(f.statuses[i].IsClosed)
+	c.LastModified = f.now().UTC()
+	return true
+}
+
+// Assign makes the user named name (a new one if the org has none) the
+// Case's owner, as an agent taking it does.
+func (f *Fake) Assign(id, name string) bool { return f.setOwner(id, name, "005") }
+
+// AssignQueue puts the Case in the queue named name (a new one if
+// needed): owned by a queue, not yet by a person.
+func (f *Fake) AssignQueue(id, name string) bool { return f.setOwner(id, name, "00G") }
+
+func (f *Fake) setOwner(id, name, prefix string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.findCase(id)
+	if c == nil {
+		return false
+	}
+	c.Fields["OwnerId"] = f.principal(name, prefix)
+	c.LastModified = f.now().UTC()
+	return true
+}
+
+// principal returns the id of the user or queue named name, adding it if
+// needed; the caller holds f.mu.
+func (f *Fake) principal(name, prefix string) string {
+	for pid, n := range f.principals {
+		if n == name && strings.HasPrefix(pid, prefix) {
+			return pid
 		}
 	}
-	return false
+	f.seq++
+	pid := fmt.Sprintf("%sFK%010dAAA", prefix, f.seq)
+	f.principals[pid] = name
+	return pid
+}
+
+// AddComment adds a CaseComment written by the user named author, public
+// (IsPublished) or private, as an agent does in the Case's Comments list.
+// Like a real org's, it leaves the Case's LastModifiedDate alone (that a
+// comment touches its parent is not documented), so a sync must find
+// comments by their own dates. It returns the comment's id.
+func (f *Fake) AddComment(id, author, body string, public bool) (string, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	c := f.findCase(id)
+	if c == nil {
+		return "", false
+	}
+	return f.addComment(c.ID, body, public, f.principal(author, "005")), true
+}
+
+// addComment stores a CaseComment; the caller holds f.mu.
+func (f *Fake) addComment(parent, body string, public bool, by string) string {
+	f.seq++
+	cid := fmt.Sprintf("00aFK%010dAAA", f.seq)
+	f.comments = append(f.comments, Comment{ID: cid, ParentID: parent, Body: body, IsPublished: public, CreatedByID: by, Created: f.now().UTC()})
+	return cid
 }
 
 // AddCase stores a Case with the fields given (for duplicates an admin
@@ -256,7 +355,8 @@ func (f *Fake) insert(fields map[string]string) *Case {
 	f.seq++
 	now := f.now().UTC()
 	c := &Case{ID: fmt.Sprintf("500FK%010dAAA", f.seq), Fields: map[string]string{
-		"Status": "New", "IsClosed": "false", "CaseNumber": fmt.Sprintf("%08d", 1000+f.seq)}, Created: now, LastModified: now}
+		"Status": "New", "IsClosed": "false", "CaseNumber": fmt.Sprintf("%08d", 1000+f.seq),
+		"OwnerId": IntegrationUserID, "CreatedById": IntegrationUserID}, Created: now, LastModified: now}
 	for k, v := range fields {
 		c.Fields[k] = v
 	}

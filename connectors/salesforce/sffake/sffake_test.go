@@ -16,9 +16,14 @@ func TestParseQuery(t *testing.T) {
 		limit   int
 	}{
 		{"SELECT Id, CaseNumber FROM Case WHERE Ticketray_Key__c = 'abc' AND Origin = 'It\\'s' ORDER BY CreatedDate ASC LIMIT 1",
-			false, []cond{{"Ticketray_Key__c", "abc"}, {"Origin", "It's"}}, 1},
+			false, []cond{{field: "Ticketray_Key__c", op: "=", value: "abc", kind: "str"}, {field: "Origin", op: "=", value: "It's", kind: "str"}}, 1},
 		{"select Id from Case", false, nil, -1},
-		{"SELECT Id FROM Case WHERE Origin = 'a\\\\b'", false, []cond{{"Origin", `a\b`}}, -1},
+		{"SELECT Id FROM Case WHERE Origin = 'a\\\\b'", false, []cond{{field: "Origin", op: "=", value: `a\b`, kind: "str"}}, -1},
+		{"SELECT Id, Owner.Name, (SELECT Id FROM CaseComments WHERE IsPublished = true ORDER BY CreatedDate) FROM Case WHERE Id IN ('500FK0000000001AAA', '500FK0000000002AAA') AND LastModifiedDate >= 2026-12-06T16:00:00Z AND Ticketray_Key__c != null",
+			false, []cond{{field: "Id", op: "IN", values: []string{"500FK0000000001AAA", "500FK0000000002AAA"}}, {field: "LastModifiedDate", op: ">=", value: "2026-12-06T16:00:00Z", kind: "datetime"}, {field: "Ticketray_Key__c", op: "!=", value: "null", kind: "null"}}, -1},
+		{"SELECT Id FROM Case WHERE LastModifiedDate >= 2026-13-06T16:00:00Z", true, nil, 0},
+		{"SELECT Id, (SELECT Id, (SELECT Id FROM X) FROM CaseComments) FROM Case", true, nil, 0},
+		{"SELECT Id FROM Case WHERE Id IN ()", true, nil, 0},
 		{"SELECT FROM Case", true, nil, 0},
 		{"SELECT Id FROM Case WHERE Origin = 'open", true, nil, 0},
 		{"SELECT Id FROM Case WHERE Origin = x", true, nil, 0},
@@ -40,7 +45,7 @@ func TestParseQuery(t *testing.T) {
 			continue
 		}
 		for i := range tc.where {
-			if q.where[i] != tc.where[i] {
+			if g, w := q.where[i], tc.where[i]; g.field != w.field || g.op != w.op || g.value != w.value || g.kind != w.kind || strings.Join(g.values, ",") != strings.Join(w.values, ",") {
 				t.Errorf("parseQuery(%q) where[%d] = %+v, want %+v", tc.soql, i, q.where[i], tc.where[i])
 			}
 		}
