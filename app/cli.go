@@ -64,6 +64,7 @@ func init() {
 		{"drain", "deliver queued tickets until nothing is left", (*cli).drain},
 		{"connections", "list connections with their health, or test them", (*cli).connections},
 		{"serve", "run headless: deliver tickets as they come", (*cli).serve},
+		{"sync", "read the status of delivered tickets back now", (*cli).syncCmd},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},

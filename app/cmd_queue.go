@@ -175,16 +175,24 @@ func parseAge(s string) (time.Duration, error) {
 
 // deliveryJSON is the contract's delivery object.
 type deliveryJSON struct {
-	Connection    string      `json:"connection"`
-	Action        string      `json:"action"`
-	State         string      `json:"state"`
-	Attempts      int         `json:"attempts"`
-	RemoteID      string      `json:"remoteId"`
-	RemoteNumber  string      `json:"remoteNumber"`
-	RemoteURL     string      `json:"remoteUrl"`
-	LastError     string      `json:"lastError"`
-	NextAttemptAt *time.Time  `json:"nextAttemptAt"`
-	History       []eventJSON `json:"history,omitempty"`
+	Connection    string     `json:"connection"`
+	Action        string     `json:"action"`
+	State         string     `json:"state"`
+	Attempts      int        `json:"attempts"`
+	RemoteID      string     `json:"remoteId"`
+	RemoteNumber  string     `json:"remoteNumber"`
+	RemoteURL     string     `json:"remoteUrl"`
+	LastError     string     `json:"lastError"`
+	NextAttemptAt *time.Time `json:"nextAttemptAt"`
+	// What the help desk's side last said (status sync, webhooks): the
+	// vendor's status, the local state it maps to, who works on it, when
+	// it last changed there, and (queue show) the conversation.
+	RemoteStatus    string                     `json:"remoteStatus,omitempty"`
+	Status          string                     `json:"status,omitempty"`
+	Assignee        string                     `json:"assignee,omitempty"`
+	RemoteUpdatedAt *time.Time                 `json:"remoteUpdatedAt,omitempty"`
+	Comments        []connectors.RemoteComment `json:"comments,omitempty"`
+	History         []eventJSON                `json:"history,omitempty"`
 }
 
 type eventJSON struct {
@@ -207,12 +215,19 @@ type entryJSON struct {
 	Ticket     *connectors.Ticket `json:"ticket,omitempty"`
 }
 
-func toDeliveryJSON(d queue.Delivery) deliveryJSON {
+func toDeliveryJSON(d queue.Delivery, r *RemoteView) deliveryJSON {
 	j := deliveryJSON{Connection: d.Connection, Action: d.Action, State: d.State, Attempts: d.Attempts,
 		RemoteID: d.RemoteID, RemoteNumber: d.RemoteNumber, RemoteURL: d.RemoteURL, LastError: d.LastError}
 	if d.State == queue.StatePending || d.State == queue.StateRetry {
 		t := d.NextAttemptAt
 		j.NextAttemptAt = &t
+	}
+	if r != nil {
+		j.RemoteStatus, j.Status, j.Assignee = r.RemoteStatus, r.Status, r.Assignee
+		if !r.RemoteUpdatedAt.IsZero() {
+			t := r.RemoteUpdatedAt
+			j.RemoteUpdatedAt = &t
+		}
 	}
 	return j
 }
@@ -228,7 +243,11 @@ func toEntryJSON(e Entry) entryJSON {
 		j.Requester = &u
 	}
 	for _, d := range e.Deliveries {
-		j.Deliveries = append(j.Deliveries, toDeliveryJSON(d))
+		var r *RemoteView
+		if v, ok := e.Remote[d.ID]; ok {
+			r = &v
+		}
+		j.Deliveries = append(j.Deliveries, toDeliveryJSON(d, r))
 	}
 	return j
 }
@@ -389,7 +408,19 @@ func printEntry(w io.Writer, j entryJSON) {
 		if d.LastError != "" {
 			fmt.Fprintf(w, "\n    last error: %s", ts(d.LastError))
 		}
+		if d.Status != "" {
+			fmt.Fprintf(w, "\n    at the help desk: %s (%s)", ts(d.Status), ts(d.RemoteStatus))
+			if d.Assignee != "" {
+				fmt.Fprintf(w, ", assigned to %s", ts(d.Assignee))
+			}
+			if d.RemoteUpdatedAt != nil {
+				fmt.Fprintf(w, ", updated %s", d.RemoteUpdatedAt.Local().Format(time.DateTime))
+			}
+		}
 		fmt.Fprintln(w)
+		for _, c := range d.Comments {
+			fmt.Fprintf(w, "    %s  %s wrote:\n%s\n", c.CreatedAt.Local().Format(time.DateTime), ts(or(c.Author, "the help desk")), indent(TermSafe(c.Body, true), "      "))
+		}
 		for _, ev := range d.History {
 			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ts(ev.State), ev.Attempt, ts(ev.Detail))
 		}
@@ -456,4 +487,9 @@ func (c *cli) queueRecover(file string, asJSON bool) error {
 		return fmt.Errorf("queue recover: part of %s could not be read (%d unreadable tickets, %d damaged stretches); everything readable was recovered", file, len(res.Unreadable), len(res.Problems))
 	}
 	return nil
+}
+
+// indent prefixes every line of s.
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
 }

@@ -423,6 +423,9 @@ type Entry struct {
 	Ticket     *connectors.Ticket // nil when Err is set
 	Err        error
 	Deliveries []queue.Delivery
+	// Remote is what the help desk's side last said of each delivered
+	// create (a status sync or a webhook), by delivery id.
+	Remote map[int64]RemoteView
 }
 
 func entry(it queue.Item) Entry {
@@ -444,9 +447,14 @@ func (s *Service) List(ctx context.Context, state string) ([]Entry, error) {
 	if err != nil {
 		return nil, err
 	}
+	remote, err := s.remoteViews(ctx)
+	if err != nil {
+		return nil, err
+	}
 	out := make([]Entry, len(items))
 	for i, it := range items {
 		out[i] = entry(it)
+		out[i].Remote = remote.of(out[i].Deliveries)
 	}
 	return out, nil
 }
@@ -457,7 +465,13 @@ func (s *Service) Get(ctx context.Context, id string) (Entry, error) {
 	if err != nil {
 		return Entry{}, err
 	}
-	return entry(it), nil
+	remote, err := s.remoteViews(ctx)
+	if err != nil {
+		return Entry{}, err
+	}
+	e := entry(it)
+	e.Remote = remote.of(e.Deliveries)
+	return e, nil
 }
 
 // WatchConfig reports every change of the config files the service was

@@ -207,6 +207,9 @@ func WriteConnectionTests(w io.Writer, reports ...ConnectionTest) {
 func (s *Service) showJSON(ctx context.Context, e Entry) (entryJSON, error) {
 	j := toEntryJSON(e)
 	for i, d := range e.Deliveries {
+		if r, ok := e.Remote[d.ID]; ok {
+			j.Deliveries[i].Comments = r.Comments
+		}
 		evs, err := s.Store.Events(ctx, d.ID)
 		if err != nil {
 			return entryJSON{}, err

@@ -326,6 +326,22 @@ func (g *Guarded) Status(ctx context.Context, r Remote) (RemoteStatus, error) {
 }
 
 // Comment implements Connector.
+// Sync reads status through the same rate limit and breaker as every
+// other call, when the vendor connector is a Syncer.
+func (g *Guarded) Sync(ctx context.Context, since time.Time, remotes []Remote) ([]Update, error) {
+	sy, ok := g.inner.(Syncer)
+	if !ok {
+		return nil, ErrSyncUnsupported
+	}
+	return call(g, ctx, "sync", func() ([]Update, error) { return sy.Sync(ctx, since, remotes) })
+}
+
+// CanSync reports whether the vendor connector reads status in batches.
+func (g *Guarded) CanSync() bool {
+	_, ok := g.inner.(Syncer)
+	return ok
+}
+
 func (g *Guarded) Comment(ctx context.Context, r Remote, text string) error {
 	_, err := call(g, ctx, "comment", func() (struct{}, error) { return struct{}{}, g.inner.Comment(ctx, r, text) })
 	return err

@@ -2,6 +2,7 @@ package connectors
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -48,6 +49,10 @@ type RemoteComment struct {
 	Body      string    `json:"body"`
 	CreatedAt time.Time `json:"createdAt"`
 }
+
+// ErrSyncUnsupported is Guarded.Sync's answer for a connector that is not
+// a Syncer.
+var ErrSyncUnsupported = errors.New("this connector cannot read status in batches")
 
 // Syncer is implemented by connectors that read many tickets' state in a
 // few batched requests: one incremental query per poll cycle where the

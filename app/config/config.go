@@ -59,6 +59,29 @@ type Policy struct {
 	MaxAttempts int `json:"maxAttempts,omitempty"`
 	// RetentionDays is how long delivered tickets are kept (0: 30 days).
 	RetentionDays int `json:"retentionDays,omitempty"`
+	// SyncInterval is how often delivered tickets' status is read back
+	// while online, as a Go duration ("5m"); "off" never polls (webhooks
+	// only). Empty: every 5 minutes.
+	SyncInterval string `json:"syncInterval,omitempty"`
+}
+
+// DefaultSyncInterval is how often status is polled when the policy says
+// nothing.
+const DefaultSyncInterval = 5 * time.Minute
+
+// SyncEvery is the poll interval, or 0 when polling is off.
+func (p Policy) SyncEvery() time.Duration {
+	switch p.SyncInterval {
+	case "":
+		return DefaultSyncInterval
+	case "off":
+		return 0
+	}
+	d, err := time.ParseDuration(p.SyncInterval)
+	if err != nil {
+		return DefaultSyncInterval // validation refused it; never poll in a loop
+	}
+	return d
 }
 
 // Retention is RetentionDays as a duration, or def when unset.
@@ -481,6 +504,11 @@ func (c *Config) validate(file string) []Problem {
 	}
 	if c.Policy.RetentionDays < 0 || c.Policy.RetentionDays > 3650 {
 		add("policy.retentionDays", "must be between 1 and 3650 (0 or absent: 30 days)")
+	}
+	if v := c.Policy.SyncInterval; v != "" && v != "off" {
+		if d, err := time.ParseDuration(v); err != nil || d < time.Minute || d > 24*time.Hour {
+			add("policy.syncInterval", `must be a duration between 1m and 24h (such as "5m"), or "off"`)
+		}
 	}
 	b := c.Branding
 	if len(b.AppName) > 64 || (b.AppName != "" && strings.TrimSpace(b.AppName) == "") {

@@ -653,3 +653,89 @@ func TestDiedAttemptSettlesBeforeFind(t *testing.T) {
 		t.Errorf("attempts = %d, want 2 (the wait spent none)", l.Attempts)
 	}
 }
+
+// syncConnector is a memConnector that reads status back: the help desk
+// side of each remote ticket, as an agent left it.
+type syncConnector struct {
+	*memConnector
+	mu      sync.Mutex
+	updates map[string]connectors.Update // by remote id
+	calls   int
+	since   []time.Time
+}
+
+func (s *syncConnector) Sync(ctx context.Context, since time.Time, remotes []connectors.Remote) ([]connectors.Update, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.since = append(s.since, since)
+	var out []connectors.Update
+	for _, r := range remotes {
+		if u, ok := s.updates[r.ID]; ok && !u.UpdatedAt.Before(since) {
+			u.Remote = r
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// A sync cycle maps each changed ticket's vendor status to a local state,
+// keeps what the help desk said sealed, reports the notable changes once,
+// and stops asking about a ticket the help desk closed.
+func TestSyncRecordsStatus(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	rig.cfg.Connections[0].Mappings = map[string]map[string]string{"status": {"6": connectors.StateResolved, "7": connectors.StateClosed}}
+	rig.report(t, 3)
+	sc := &syncConnector{memConnector: rig.mems["A"], updates: map[string]connectors.Update{}}
+	co := rig.courier(t, CourierOptions{Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000},
+		Build: func(connectors.Connection) (connectors.Connector, error) { return sc, nil }})
+	ctx := context.Background()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := rig.store.Remotes(ctx, "A", true)
+	if len(open) != 3 {
+		t.Fatalf("%d delivered tickets", len(open))
+	}
+	now := time.Now()
+	sc.updates[open[0].RemoteID] = connectors.Update{Status: "6", Assignee: "Agent Smith", UpdatedAt: now,
+		Comments: []connectors.RemoteComment{{ID: "c1", Body: "Replaced the toner.\nAll good now.", CreatedAt: now}}}
+	sc.updates[open[1].RemoteID] = connectors.Update{Status: "7", UpdatedAt: now} // closed
+	reports, changes := co.Sync(ctx)
+	if len(reports) != 1 || reports[0].Open != 3 || reports[0].Updated != 2 || reports[0].Error != "" || sc.calls != 1 {
+		t.Fatalf("reports %+v, calls %d", reports, sc.calls)
+	}
+	if len(changes) != 2 || changes[0].After != connectors.StateResolved || !changes[0].Notable() || changes[0].Note != "Replaced the toner." ||
+		changes[1].After != connectors.StateClosed || changes[1].Notable() {
+		t.Errorf("changes %+v", changes)
+	}
+	all, _ := rig.store.Remotes(ctx, "A", false)
+	d := ParseRemoteDetail(all[0].Detail)
+	if all[0].Status != connectors.StateResolved || d.RemoteStatus != "6" || d.Assignee != "Agent Smith" || len(d.Comments) != 1 {
+		t.Errorf("recorded %q %+v", all[0].Status, d)
+	}
+	// The next cycle: nothing new is no change and no notification; the
+	// closed ticket is no longer asked about; the query is incremental.
+	reports, changes = co.Sync(ctx)
+	if len(changes) != 0 || reports[0].Open != 2 || reports[0].Updated != 0 {
+		t.Errorf("second cycle: reports %+v, changes %+v", reports, changes)
+	}
+	if len(sc.since) != 2 || !sc.since[0].IsZero() || sc.since[1].IsZero() {
+		t.Errorf("since per cycle: %v (first full, then incremental)", sc.since)
+	}
+}
+
+// A connector that cannot read status back, or a misconfigured one, is
+// skipped with the reason, not failed.
+func TestSyncSkips(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	rig.report(t, 1)
+	co := rig.courier(t, CourierOptions{Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000}})
+	if err := co.Drain(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	reports, _ := co.Sync(context.Background())
+	if len(reports) != 1 || reports[0].Skipped == "" || reports[0].Error != "" {
+		t.Errorf("reports %+v", reports)
+	}
+}

@@ -37,6 +37,12 @@ type Options struct {
 	// deleted (default hourly); RestartAfter bounds the pause before a
 	// courier that failed (the disk) is started again (default 1 min).
 	PurgeEvery, RestartAfter time.Duration
+	// OnStatus is told of every ticket whose local state a sync changed
+	// (the tray notifies the reporter of the notable ones).
+	OnStatus func(Change)
+	// SyncTick, when set, replaces the policy's sync ticker: each receive
+	// is one cycle. Tests drive it.
+	SyncTick <-chan time.Time
 }
 
 // Supervisor owns delivery for one process: see the package comment.
@@ -173,8 +179,9 @@ func (s *Supervisor) Run(ctx context.Context) error {
 	}
 	var bg sync.WaitGroup
 	defer bg.Wait()
-	bg.Add(2)
+	bg.Add(3)
 	go func() { defer bg.Done(); s.purge(ctx) }()
+	go func() { defer bg.Done(); s.syncLoop(ctx) }()
 	go func() {
 		defer bg.Done()
 		// The queue checks itself in the background after open; tell the
@@ -228,6 +235,61 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		}
 		restart = min(2*restart, s.o.RestartAfter)
 	}
+}
+
+// syncLoop reads status back every policy.syncInterval (the config in
+// force decides at each wait); never while no courier runs.
+func (s *Supervisor) syncLoop(ctx context.Context) {
+	for {
+		tick, stop := s.o.SyncTick, func() bool { return false }
+		if tick == nil {
+			every := s.Config().Config.Policy.SyncEvery()
+			if every <= 0 {
+				every = time.Hour // polling is off: look again at the policy later
+			}
+			t := time.NewTimer(every)
+			tick, stop = t.C, t.Stop
+		}
+		select {
+		case <-ctx.Done():
+			stop()
+			return
+		case <-tick:
+		}
+		if s.Config().Config.Policy.SyncEvery() <= 0 {
+			continue
+		}
+		if c := s.Courier(); c != nil {
+			s.syncWith(ctx, c)
+		}
+	}
+}
+
+func (s *Supervisor) syncWith(ctx context.Context, c *Courier) ([]SyncReport, []Change) {
+	reports, changes := c.Sync(ctx)
+	s.log.Debug("status sync", "summary", SyncSummary(reports))
+	for _, ch := range changes {
+		s.log.Info("ticket status changed", "ticket", ch.TicketID, "connection", ch.Connection, "number", ch.RemoteNumber, "from", ch.Before, "to", ch.After)
+		if s.o.OnStatus != nil {
+			s.o.OnStatus(ch)
+		}
+	}
+	return reports, changes
+}
+
+// Sync runs one status-sync cycle now, with the config in force: a courier
+// of its own when none runs (the CLI's `sync`).
+func (s *Supervisor) Sync(ctx context.Context) ([]SyncReport, []Change, error) {
+	c := s.Courier()
+	if c == nil {
+		var err error
+		if c, err = s.newCourier(s.Config()); err != nil {
+			return nil, nil, err
+		}
+		defer c.Close()
+	}
+	reports, changes := s.syncWith(ctx, c)
+	return reports, changes, nil
 }
 
 // purge applies the retention policy of the config in force, hourly.
