@@ -112,3 +112,67 @@ func TestWireFormat(t *testing.T) {
 		t.Errorf("after create and update: %d Cases, %+v", f.Count("k1"), f.Cases())
 	}
 }
+
+// TestQueryWireFormat pins what the sync query gets back and what a real
+// org refuses in a query.
+func TestQueryWireFormat(t *testing.T) {
+	f := Start(WithQueryBatch(2, 1))
+	defer f.Close()
+	a := f.AddCase(map[string]string{ExternalIDField: "k1", "Origin": "Ticketray"})
+	b := f.AddCase(map[string]string{ExternalIDField: "k2", "Origin": "Ticketray"})
+	f.AddCase(map[string]string{ExternalIDField: "k3", "Origin": "Ticketray"})
+	f.Assign(a, "Agent Smith")
+	f.AssignQueue(b, "Tier 1")
+	f.AddComment(a, "Agent Smith", "one", true)
+	f.AddComment(a, "Agent Smith", "two", true)
+	f.AddComment(a, "Agent Smith", "hidden", false)
+	get := func(path string) (int, string) {
+		t.Helper()
+		req, _ := http.NewRequest("GET", f.URL()+path, nil)
+		req.Header.Set("Authorization", "Bearer "+Token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(body)
+	}
+	q := func(soql string) string { return "/services/data/v64.0/query?q=" + url.QueryEscape(soql) }
+	code, body := get(q("SELECT Id, Owner.Name, Owner.Type, (SELECT CommentBody, CreatedBy.Name FROM CaseComments WHERE IsPublished = true ORDER BY CreatedDate) FROM Case WHERE Origin = 'Ticketray' ORDER BY CreatedDate"))
+	for _, want := range []string{`"done":false`, `"nextRecordsUrl":"/services/data/v64.0/query/01g`, `"totalSize":3`,
+		`"Owner":{"Name":"Agent Smith","Type":"User","attributes":{"type":"Name","url":"/services/data/v64.0/sobjects/User/005`,
+		`"Owner":{"Name":"Tier 1","Type":"Queue","attributes":{"type":"Name","url":"/services/data/v64.0/sobjects/Group/00G`,
+		`"CaseComments":{"done":false,"nextRecordsUrl":"/services/data/v64.0/query/01g`, `"CommentBody":"one"`} {
+		if code != 200 || !strings.Contains(body, want) {
+			t.Errorf("query = %d %s; want %s", code, body, want)
+		}
+	}
+	if strings.Contains(body, "hidden") || strings.Contains(body, `"CommentBody":"two"`) {
+		t.Errorf("query = %s; want one comment per batch and no private one", body)
+	}
+	_, first := get(q("SELECT Id, (SELECT Id FROM CaseComments) FROM Case WHERE Id = '" + b + "'"))
+	if !strings.Contains(first, `"CaseComments":null`) {
+		t.Errorf("a Case without comments = %s; want a null relationship", first)
+	}
+	if code, body := get("/services/data/v64.0/query/01gFK0000000099AAA-2"); code != 400 || !strings.Contains(body, "INVALID_QUERY_LOCATOR") {
+		t.Errorf("unknown locator = %d %s", code, body)
+	}
+	for _, tc := range []struct{ soql, want string }{
+		{"SELECT Id FROM Case WHERE IsClosed = 'false'", "must be of type boolean"},
+		{"SELECT Id FROM Case WHERE LastModifiedDate >= '2026-12-06T16:00:00Z'", "must be of type dateTime"},
+		{"SELECT Id FROM Case WHERE Description = 'x'", "can not be filtered"},
+		{"SELECT Id FROM Case WHERE Id IN ('500FK', '" + a + "')", "INVALID_QUERY_FILTER_OPERATOR"},
+		{"SELECT Id, Manager.Name FROM Case", "Didn't understand relationship 'Manager'"},
+		{"SELECT Id, (SELECT Id FROM Comments) FROM Case", "Didn't understand relationship 'Comments'"},
+		{"SELECT Id, (SELECT Body FROM CaseComments) FROM Case", "No such column 'Body' on entity 'CaseComment'"},
+	} {
+		if code, body := get(q(tc.soql)); code != 400 || !strings.Contains(body, tc.want) {
+			t.Errorf("%s = %d %s; want 400 %s", tc.soql, code, body, tc.want)
+		}
+	}
+	long := "SELECT Id FROM Case WHERE Id IN ('" + strings.Repeat(a+"', '", 700) + a + "')"
+	if code, _ := get(q(long)); code != http.StatusRequestURITooLong {
+		t.Errorf("a query of %d characters = %d, want 414", len(long), code)
+	}
+}
