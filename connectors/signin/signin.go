@@ -432,15 +432,15 @@ func idTokenName(t *oauth2.Token) string {
 	if err != nil {
 		return ""
 	}
-	var c struct{ Name, Email, PreferredUsername, Sub string }
-	var m map[string]any
-	if json.Unmarshal(b, &m) != nil {
+	var c struct {
+		Name              string `json:"name"`
+		Email             string `json:"email"`
+		PreferredUsername string `json:"preferred_username"`
+		Sub               string `json:"sub"`
+	}
+	if json.Unmarshal(b, &c) != nil {
 		return ""
 	}
-	c.Name, _ = m["name"].(string)
-	c.Email, _ = m["email"].(string)
-	c.PreferredUsername, _ = m["preferred_username"].(string)
-	c.Sub, _ = m["sub"].(string)
 	return joinName(c.Name, cmpOr(c.Email, cmpOr(c.PreferredUsername, c.Sub)))
 }
 

@@ -261,6 +261,26 @@ func TestLoginServiceNowPKCE(t *testing.T) {
 	}
 }
 
+// TestLoginGeneric: another vendor names its endpoints; the user's name
+// comes from the OpenID Connect id_token.
+func TestLoginGeneric(t *testing.T) {
+	e := newEnv(t)
+	e.fake.OIDC = true
+	c := connectors.Connection{Name: "Zendesk", Type: "zendesk", BaseURL: e.fake.URL(),
+		Credentials: connectors.Credentials{Type: "oauth2_user", ClientID: oauthfake.ClientID, ClientSecret: "env:CLIENT_SECRET",
+			AuthURL: e.fake.URL() + "/authorize", TokenURL: e.fake.URL() + "/oauth/token", Scopes: []string{"read", "write"}}}
+	g, err := e.login(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := oauthfake.UserName + " <" + oauthfake.UserEmail + ">"; g.SignedInAs != want || g.APIBase != "" {
+		t.Errorf("signed in as %q (API base %q), want %q", g.SignedInAs, g.APIBase, want)
+	}
+	if q := mustQuery(t, e.b.authURLs[0]); q.Get("code_challenge") == "" || q.Get("scope") != "read write" {
+		t.Errorf("authorization URL %s", e.b.authURLs[0])
+	}
+}
+
 func TestLoginStateExpired(t *testing.T) {
 	e := newEnv(t)
 	e.b.step = func(b *browser, _, callback string) {

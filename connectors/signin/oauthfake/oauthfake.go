@@ -38,6 +38,8 @@ type Server struct {
 	// RequireSecret refuses token requests without the client secret
 	// (Atlassian); RequirePKCE refuses authorizations without a challenge.
 	RequireSecret, RequirePKCE bool
+	// OIDC adds an id_token naming the user to code exchanges.
+	OIDC bool
 
 	mu        sync.Mutex
 	codes     map[string]*code
@@ -195,7 +197,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		s.exchanges++
-		s.issue(w, &family{})
+		s.issue(w, &family{}, s.OIDC)
 	case "refresh_token":
 		rt := r.PostForm.Get("refresh_token")
 		s.refreshes = append(s.refreshes, rt)
@@ -209,7 +211,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 			f.revoked = true
 			oauthError(w, http.StatusForbidden, "invalid_grant")
 		default:
-			s.issue(w, f)
+			s.issue(w, f, false)
 		}
 	default:
 		oauthError(w, http.StatusBadRequest, "unsupported_grant_type")
@@ -218,13 +220,19 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) {
 
 // issue answers with a new access token and a new refresh token of grant
 // f (the rotation); s.mu is held.
-func (s *Server) issue(w http.ResponseWriter, f *family) {
+func (s *Server) issue(w http.ResponseWriter, f *family, idToken bool) {
 	at, rt := randomToken("at"), randomToken("rt")
 	s.access[at] = true
 	f.current = rt
 	s.refresh[rt] = f
-	writeJSON(w, http.StatusOK, map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": s.ExpiresIn,
-		"refresh_token": rt, "refresh_token_expires_in": 30 * 24 * 3600, "scope": "read:jira-work write:jira-work offline_access"})
+	body := map[string]any{"access_token": at, "token_type": "Bearer", "expires_in": s.ExpiresIn,
+		"refresh_token": rt, "refresh_token_expires_in": 30 * 24 * 3600, "scope": "read:jira-work write:jira-work offline_access"}
+	if idToken {
+		claims, _ := json.Marshal(map[string]string{"sub": "user-1", "name": UserName, "email": UserEmail})
+		enc := base64.RawURLEncoding.EncodeToString
+		body["id_token"] = enc([]byte(`{"alg":"none"}`)) + "." + enc(claims) + "." + enc([]byte("unsigned"))
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 func (s *Server) protected(h http.HandlerFunc) http.HandlerFunc {
