@@ -68,6 +68,11 @@
 //	medium    2,2,2   Medium
 //	low       1,1,1   Low
 //
+// Status sync (Sync, sync.go): one listing of the tickets changed since
+// the last cycle in the connection's workspace, kept to the delivered ids
+// (not to the group: agents move tickets between groups), the assigned
+// agents' names, and one conversations read per changed ticket.
+//
 // Comments are private notes (POST /api/v2/tickets/{id}/notes); Attach
 // adds a private note carrying the file (multipart attachments[]), as
 // Freshservice v2 has no separate upload endpoint.
@@ -91,6 +96,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ticketray/ticketray/connectors"
@@ -99,7 +105,8 @@ import (
 )
 
 func init() {
-	connectors.Register("freshservice", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, TokenOnly: true})
+	connectors.Register("freshservice", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, TokenOnly: true,
+		StatusRows: statusRows, LocalStatus: localStatus})
 }
 
 var _ connectors.Connector = (*Connector)(nil)
@@ -277,6 +284,9 @@ type Connector struct {
 	auth  string // the Authorization header, "" when the client sets it
 	table map[string]levels
 	now   func() time.Time
+
+	mu     sync.Mutex
+	agents map[int64]string // agent id → display name, read by Sync
 }
 
 // New builds the connector for a freshservice connection. d.HTTP applies

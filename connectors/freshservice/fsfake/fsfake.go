@@ -2,7 +2,9 @@
 // Freshservice's wire format for what Ticketray uses: create a ticket (JSON,
 // or multipart/form-data with attachments[]), view and list tickets, the
 // filter API (GET /api/v2/tickets/filter?query="…"), private notes (JSON or
-// multipart), and the ticket form fields. It authenticates as Freshservice
+// multipart), a ticket's conversations (paged, at most 100 a page), agents
+// by id, and the ticket form fields. Tests act as an agent with Act
+// (status, assignee, a public reply, a private note) and SetStatus. It authenticates as Freshservice
 // does (Basic auth, the agent's API key as the user name, any password),
 // rate-limits per minute with Freshservice's headers and a Retry-After in
 // seconds, and validates JSON requests against Freshworks' own (partial)
@@ -136,6 +138,7 @@ type Ticket struct {
 	CustomFields map[string]any
 	WorkspaceID  int64
 	GroupID      int64 // 0: none
+	ResponderID  int64 // the assigned agent, 0: none
 	Attachments  []Attachment
 	Notes        []Note
 	CreatedAt    time.Time
@@ -150,11 +153,16 @@ type Attachment struct {
 	Data        []byte
 }
 
-// Note is a note on a ticket.
+// Note is a conversation on a ticket: a note added through the API, or an
+// agent's reply or note (Act).
 type Note struct {
-	Body        string
+	ID          int64
+	UserID      int64  // the author: an agent
+	Body        string // HTML
 	Private     bool
+	Source      int // 0 email (a reply), 2 note
 	Attachments []Attachment
+	CreatedAt   time.Time
 }
 
 // Request is a request the fake received.
@@ -211,6 +219,8 @@ type Fake struct {
 	nextID         int64
 	nextAttID      int64
 	requesters     map[string]int64
+	agents         []Agent
+	nextNoteID     int64
 	fields         map[string]string
 	requests       []Request
 	rateLimit      int
@@ -231,7 +241,8 @@ func New(opts ...Option) *Fake {
 	}
 	f := &Fake{Faults: &fake.Injector{}, validator: openapi.NewValidator(s, openapi.Config{}),
 		nextID: 0, nextAttID: 14000000000, requesters: map[string]int64{},
-		fields: map[string]string{}, categories: DefaultCategories, now: time.Now}
+		fields: map[string]string{}, categories: DefaultCategories, now: time.Now,
+		agents: []Agent{{ID: APIAgentID, FirstName: "Ticketray", LastName: "Agent", Email: "ticketray-agent@example.com"}}, nextNoteID: 14000900000}
 	for _, o := range opts {
 		o(f)
 	}
@@ -441,6 +452,10 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.formFields(w)
 	case len(parts) == 2 && parts[0] == "tickets" && r.Method == http.MethodGet:
 		f.get(w, r, parts[1])
+	case len(parts) == 3 && parts[0] == "tickets" && parts[2] == "conversations" && r.Method == http.MethodGet:
+		f.conversations(w, r, parts[1])
+	case len(parts) == 2 && parts[0] == "agents" && r.Method == http.MethodGet:
+		f.agent(w, parts[1])
 	case len(parts) == 3 && parts[0] == "tickets" && parts[2] == "notes" && r.Method == http.MethodPost:
 		f.note(w, r, parts[1], body)
 	default:

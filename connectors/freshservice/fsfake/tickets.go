@@ -296,7 +296,7 @@ func (f *Fake) render(t *Ticket, r *http.Request, view bool) map[string]any {
 	out := map[string]any{
 		"id": t.ID, "subject": t.Subject, "description": t.Description, "description_text": stripTags(t.Description),
 		"status": t.Status, "priority": t.Priority, "urgency": t.Urgency, "impact": t.Impact, "source": t.Source,
-		"type": "Incident", "category": category, "group_id": group, "requester_id": t.RequesterID,
+		"type": "Incident", "category": category, "group_id": group, "requester_id": t.RequesterID, "responder_id": nullID(t.ResponderID),
 		"workspace_id": t.WorkspaceID, "custom_fields": maps.Clone(t.CustomFields),
 		"created_at": t.CreatedAt.Format(time.RFC3339), "updated_at": t.UpdatedAt.Format(time.RFC3339),
 		"spam": false, "is_escalated": false, "fr_escalated": false,
@@ -461,12 +461,11 @@ func (f *Fake) note(w http.ResponseWriter, r *http.Request, idText string, body 
 		f.nextAttID++
 		n.Attachments[i].ID = f.nextAttID
 	}
-	t.Notes = append(t.Notes, n)
 	t.UpdatedAt = f.now().UTC().Truncate(time.Second)
-	noteID, at := 14000900000+int64(len(t.Notes)), t.UpdatedAt.Format(time.RFC3339)
+	f.nextNoteID++
+	n.ID, n.UserID, n.Source, n.CreatedAt = f.nextNoteID, APIAgentID, sourceNote, t.UpdatedAt
+	t.Notes = append(t.Notes, n)
+	out := renderConversation(t.ID, n)
 	f.mu.Unlock()
-	writeJSON(w, http.StatusCreated, map[string]any{"conversation": map[string]any{
-		"id": noteID, "body": n.Body, "body_text": stripTags(n.Body), "private": n.Private, "incoming": false,
-		"ticket_id": id, "user_id": 14000000001, "created_at": at, "updated_at": at,
-	}})
+	writeJSON(w, http.StatusCreated, map[string]any{"conversation": out})
 }
