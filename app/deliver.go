@@ -17,6 +17,8 @@ type DeliveryOptions struct {
 	Watch *config.WatchOptions
 	// OnConfig is told of each change the watcher saw (nil err) or refused.
 	OnConfig func(*config.Loaded, error)
+	// OnStatus is told of each ticket whose state a status sync changed.
+	OnStatus func(delivery.Change)
 	// Courier overrides courier settings (tests); Build defaults to the
 	// connector registry.
 	Courier delivery.CourierOptions
@@ -31,7 +33,7 @@ func (s *Service) Supervisor(o DeliveryOptions) *delivery.Supervisor {
 		co.Build = s.buildConnector
 	}
 	do := delivery.Options{Store: s.Store, Config: s.loadedOrDefault(), Logger: o.Logger, Courier: co, OnConfig: o.OnConfig,
-		Problems: connectionProblems}
+		OnStatus: o.OnStatus, Problems: connectionProblems}
 	if o.Watch != nil {
 		w := *o.Watch
 		do.Watch = func(ctx context.Context, on func(*config.Loaded, error)) {
@@ -78,4 +80,20 @@ func (s *Service) buildConnector(conn connectors.Connection) (connectors.Connect
 		return nil, err
 	}
 	return connectors.New(conn, connectors.Deps{HTTP: hc, Credential: connectors.CredentialResolver(conn, co)})
+}
+
+// StatusNotice is the desktop notification for a change of a ticket's
+// state at the help desk, or ok false when the reporter need not hear of
+// it ("INC0010023 was resolved: Replaced the toner.").
+func StatusNotice(ch delivery.Change) (title, body string, ok bool) {
+	if !ch.Notable() {
+		return "", "", false
+	}
+	what := map[string]string{"resolved": "was resolved", "waiting_on_you": "is waiting for your reply"}[ch.After]
+	title = ch.RemoteNumber + " " + what
+	body = title
+	if ch.Note != "" {
+		body += ": " + ch.Note
+	}
+	return title, body, true
 }

@@ -269,3 +269,21 @@ func TestDrainCountsDamagedTickets(t *testing.T) {
 		t.Errorf("Jira holds %d issues, want the 2 readable tickets", n)
 	}
 }
+
+func TestStatusNotice(t *testing.T) {
+	for _, tt := range []struct {
+		ch          delivery.Change
+		title, body string
+		ok          bool
+	}{
+		{delivery.Change{RemoteNumber: "INC0010023", After: "resolved", Note: "Replaced the toner."}, "INC0010023 was resolved", "INC0010023 was resolved: Replaced the toner.", true},
+		{delivery.Change{RemoteNumber: "IT-7", After: "waiting_on_you"}, "IT-7 is waiting for your reply", "IT-7 is waiting for your reply", true},
+		{delivery.Change{RemoteNumber: "IT-7", After: "in_progress"}, "", "", false},
+		{delivery.Change{RemoteNumber: "IT-7", After: "closed"}, "", "", false},
+	} {
+		title, body, ok := StatusNotice(tt.ch)
+		if title != tt.title || body != tt.body || ok != tt.ok {
+			t.Errorf("StatusNotice(%+v) = %q, %q, %v", tt.ch, title, body, ok)
+		}
+	}
+}

@@ -115,7 +115,12 @@ func (h *host) onChild(ev string) {
 // and shown in the status line; the last good config stays in force.
 func (h *host) deliver(ctx context.Context) {
 	logger := slog.New(slog.NewTextHandler(h.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	sup := h.svc.Supervisor(app.DeliveryOptions{Logger: logger, Watch: &config.WatchOptions{}, OnConfig: func(l *config.Loaded, err error) {
+	onStatus := func(ch delivery.Change) {
+		if title, body, ok := app.StatusNotice(ch); ok {
+			h.notify(title, body)
+		}
+	}
+	sup := h.svc.Supervisor(app.DeliveryOptions{Logger: logger, Watch: &config.WatchOptions{}, OnStatus: onStatus, OnConfig: func(l *config.Loaded, err error) {
 		h.mu.Lock()
 		h.configProblem = ""
 		if err != nil {
