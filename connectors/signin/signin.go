@@ -371,9 +371,17 @@ func (f *flow) atlassianSite(ctx context.Context, g *connectors.Grant) error {
 		return fmt.Errorf("connection %q: listing the Atlassian sites the sign-in reaches: %w", f.conn.Name, err)
 	}
 	want := strings.TrimRight(strings.ToLower(f.conn.BaseURL), "/")
+	// baseUrl may already be the gateway (…/ex/jira/{cloudid}, with the
+	// siteUrl option for links): then it names the site by its id.
+	gatewayID, gateway := strings.CutPrefix(strings.TrimRight(f.conn.BaseURL, "/"), f.o.AtlassianAPIRoot)
 	var names []string
 	for _, s := range sites {
-		if strings.TrimRight(strings.ToLower(s.URL), "/") == want && s.ID != "" {
+		switch {
+		case s.ID == "":
+		case gateway && s.ID == gatewayID:
+			g.Site = s.URL // requests already go to the gateway
+			return nil
+		case !gateway && strings.TrimRight(strings.ToLower(s.URL), "/") == want:
 			g.Site, g.APIBase = s.URL, f.o.AtlassianAPIRoot+url.PathEscape(s.ID)
 			return nil
 		}
@@ -392,7 +400,7 @@ func (f *flow) whoAmI(ctx context.Context, g *connectors.Grant) string {
 		var me struct {
 			DisplayName, EmailAddress string
 		}
-		if f.getJSON(ctx, g.Token, g.APIBase+"/rest/api/3/myself", &me) == nil {
+		if f.getJSON(ctx, g.Token, cmpOr(g.APIBase, strings.TrimRight(f.conn.BaseURL, "/"))+"/rest/api/3/myself", &me) == nil {
 			return joinName(me.DisplayName, me.EmailAddress)
 		}
 	case f.conn.Type == "servicenow":

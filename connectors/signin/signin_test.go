@@ -242,6 +242,25 @@ func TestLoginAtlassian(t *testing.T) {
 	}
 }
 
+// TestLoginAtlassianGatewayOrOtherSite: a baseUrl that is already the
+// gateway picks its site by id; a site the account cannot reach fails the
+// sign-in and stores nothing.
+func TestLoginAtlassianGatewayOrOtherSite(t *testing.T) {
+	e := newEnv(t)
+	c := e.jira()
+	c.BaseURL = e.fake.URL() + "/ex/jira/" + oauthfake.CloudID
+	g, err := e.login(c)
+	if err != nil || g.Site != oauthfake.SiteURL || g.APIBase != "" || g.SignedInAs != oauthfake.UserName+" <"+oauthfake.UserEmail+">" {
+		t.Fatalf("gateway baseUrl: %+v, %v", g, err)
+	}
+	e2 := newEnv(t)
+	c = e2.jira()
+	c.BaseURL = "https://elsewhere.atlassian.net"
+	if _, err := e2.login(c); err == nil || !strings.Contains(err.Error(), "cannot reach https://elsewhere.atlassian.net") || e2.store.len() != 0 {
+		t.Errorf("other site: %v, %d keyring items", err, e2.store.len())
+	}
+}
+
 func TestLoginServiceNowPKCE(t *testing.T) {
 	e := newEnv(t)
 	e.fake.RequirePKCE = true
