@@ -34,7 +34,7 @@ import (
 )
 
 func init() {
-	connectors.Register("jira", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register("jira", connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping, StatusRows: StatusRows})
 }
 
 // Validate is the Jira connection's own config rules: the project and the
@@ -76,7 +76,10 @@ type connector struct {
 	projectKey string
 	issueType  string
 	components []string
+	sync       *IssueSync
 }
+
+var _ connectors.Syncer = (*connector)(nil)
 
 // New builds a Jira Cloud connector for c.
 func New(c connectors.Connection, d connectors.Deps) (connectors.Connector, error) {
@@ -93,6 +96,7 @@ func New(c connectors.Connection, d connectors.Deps) (connectors.Connector, erro
 		site:       strings.TrimRight(c.Option("siteUrl", c.BaseURL), "/"),
 		projectKey: c.Option("projectKey", ""),
 		issueType:  c.Option("issueType", "Task"),
+		sync:       &IssueSync{API: api},
 	}
 	if j.projectKey == "" {
 		return nil, fmt.Errorf("jira connection %q: options.projectKey is required", c.Name)
@@ -225,6 +229,15 @@ func (j *connector) Status(ctx context.Context, r connectors.Remote) (connectors
 		st.Number, st.URL = out.Key, j.browseURL(out.Key)
 	}
 	return st, nil
+}
+
+// Sync reads the state of the connection's issues changed since since:
+// one JQL search, `project = <projectKey> AND labels = ticketray AND
+// updated >= "<since>"`, with status (name and category), assignee,
+// updated and the comments, keeping those not restricted to a role or
+// group.
+func (j *connector) Sync(ctx context.Context, since time.Time, remotes []connectors.Remote) ([]connectors.Update, error) {
+	return j.sync.Sync(ctx, SyncScope{Project: j.projectKey, Browse: j.browseURL}, since, remotes)
 }
 
 // ParseTime reads Jira's timestamps (2023-06-24T19:24:50.000+0000, or

@@ -13,6 +13,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"mime"
 	"mime/multipart"
@@ -22,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -93,6 +95,9 @@ type Issue struct {
 	Labels      []string
 	Components  []string
 	Status      string
+	// Assignee is the display name of the agent it is assigned to, ""
+	// for nobody.
+	Assignee string
 	// Fields holds every field of the create request as sent.
 	Fields      map[string]json.RawMessage
 	Comments    []Comment
@@ -105,9 +110,15 @@ type Issue struct {
 type Comment struct {
 	ID   string
 	Body json.RawMessage // ADF as sent
+	// Author is the display name of who wrote it ("" is the connection's
+	// own account, Ticketray Bot).
+	Author string
 	// Public is false for JSM internal comments; Jira comments are public.
-	Public  bool
-	Created time.Time
+	Public bool
+	// Visibility, when set, restricts the comment to a project role (such
+	// as "Administrators"), as Jira's restricted comments are.
+	Visibility string
+	Created    time.Time
 }
 
 // Attachment is a file attached to an issue.
@@ -151,6 +162,18 @@ type Fake struct {
 	nextNum     map[string]int
 	nextChildID int
 	permissions map[string]bool
+	timeZone    *time.Location // the account's, in which JQL reads dates
+	// searchComments caps the comments an issue shows in its comment
+	// field; the comments endpoint pages through the rest.
+	searchComments int
+	requests       atomic.Int64
+	searches       []Search
+}
+
+// Search is a JQL search the site answered.
+type Search struct {
+	JQL    string
+	Fields []string
 }
 
 // New returns a fake with project IT (issue types Task, Bug, Story,
@@ -169,6 +192,10 @@ func New() *Fake {
 		nextNum:     map[string]int{},
 		nextChildID: 20000,
 		permissions: map[string]bool{},
+		timeZone:    time.UTC,
+		// An issue's comment field carries a page of its comments, not
+		// all of them (total says how many there are).
+		searchComments: 100,
 	}
 	for p := range permissionNames {
 		f.permissions[p] = true
@@ -199,8 +226,19 @@ func FieldErrors(errs map[string]string) map[string]any {
 
 // Handler is the whole site: validation, then faults, then Jira.
 func (f *Fake) Handler() http.Handler {
-	return f.validator.Wrap(f.Faults.Wrap(f.routes))
+	return f.Counted(f.validator.Wrap(f.Faults.Wrap(f.routes)))
 }
+
+// Counted counts every request h serves (see Requests).
+func (f *Fake) Counted(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		f.requests.Add(1)
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Requests is how many requests the site has served.
+func (f *Fake) Requests() int { return int(f.requests.Load()) }
 
 // Routes is Jira alone (with its authentication), for a site that serves
 // more than Jira (Jira Service Management) and validates on its own.
@@ -228,6 +266,29 @@ func (f *Fake) SetClock(now func() time.Time) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.now = now
+}
+
+// SetTimeZone sets the account's time zone (its profile's), in which Jira
+// reads the dates of a JQL query and which myself reports.
+func (f *Fake) SetTimeZone(loc *time.Location) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.timeZone = loc
+}
+
+// Searches lists the JQL searches the site received, oldest first.
+func (f *Fake) Searches() []Search {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.searches)
+}
+
+// SetSearchComments sets how many comments an issue's comment field
+// carries at most (100 unless set).
+func (f *Fake) SetSearchComments(n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.searchComments = n
 }
 
 // AddProject adds (or replaces) a project.
@@ -290,6 +351,12 @@ func (f *Fake) SetStatus(idOrKey, status string) bool {
 
 // AddComment stores a comment as the site's other APIs (JSM) do.
 func (f *Fake) AddComment(idOrKey string, body json.RawMessage, public bool) (Comment, bool) {
+	return f.AddAgentComment(idOrKey, Comment{Body: body, Public: public})
+}
+
+// AddAgentComment stores c (its Author, Body, Public and Visibility) as a
+// help desk agent's comment, numbering and dating it.
+func (f *Fake) AddAgentComment(idOrKey string, c Comment) (Comment, bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	is := f.find(idOrKey)
@@ -297,10 +364,39 @@ func (f *Fake) AddComment(idOrKey string, body json.RawMessage, public bool) (Co
 		return Comment{}, false
 	}
 	f.nextChildID++
-	c := Comment{ID: strconv.Itoa(f.nextChildID), Body: slices.Clone(body), Public: public, Created: f.now().UTC()}
+	c.ID, c.Body, c.Created = strconv.Itoa(f.nextChildID), slices.Clone(c.Body), f.now().UTC()
 	is.Comments = append(is.Comments, c)
 	is.Updated = c.Created
 	return c, true
+}
+
+// Assign assigns an issue to the agent with this display name ("" to
+// unassign it), as an agent would.
+func (f *Fake) Assign(idOrKey, displayName string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(idOrKey)
+	if is == nil {
+		return false
+	}
+	is.Assignee = displayName
+	is.Updated = f.now().UTC()
+	return true
+}
+
+// TextDoc is text as an ADF document, one paragraph per line: how an
+// agent's comment typed in Jira is stored.
+func TextDoc(text string) json.RawMessage {
+	var paras []any
+	for _, line := range strings.Split(text, "\n") {
+		p := map[string]any{"type": "paragraph", "content": []any{}}
+		if line != "" {
+			p["content"] = []any{map[string]any{"type": "text", "text": line}}
+		}
+		paras = append(paras, p)
+	}
+	b, _ := json.Marshal(map[string]any{"type": "doc", "version": 1, "content": paras})
+	return b
 }
 
 // Issue returns a copy of one issue.
@@ -389,6 +485,7 @@ func (f *Fake) newRoutes() http.Handler {
 	mux.HandleFunc("POST /rest/api/3/search/jql", f.searchJQL)
 	mux.HandleFunc("GET /rest/api/3/issue/{idOrKey}", f.getIssue)
 	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/comment", f.addComment)
+	mux.HandleFunc("GET /rest/api/3/issue/{idOrKey}/comment", f.getComments)
 	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/attachments", f.addAttachments)
 	mux.HandleFunc("GET /rest/api/3/myself", f.myself)
 	mux.HandleFunc("GET /rest/api/3/mypermissions", f.myPermissions)
@@ -554,7 +651,11 @@ func (f *Fake) searchJQL(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid request payload. Refer to the REST API documentation and try again."))
 		return
 	}
-	q, err := parseJQL(req.JQL)
+	f.mu.Lock()
+	loc, now := f.timeZone, f.now()
+	f.searches = append(f.searches, Search{JQL: req.JQL, Fields: slices.Clone(req.Fields)})
+	f.mu.Unlock()
+	q, err := parseJQL(req.JQL, loc, now)
 	if err != nil {
 		// The shape of a captured JQL error (testdata/samples/amplabs-jql-error.json).
 		writeJSON(w, http.StatusBadRequest, map[string]any{"errorMessages": []string{err.Error()}, "warningMessages": []string{}})
@@ -588,7 +689,7 @@ func (f *Fake) searchJQL(w http.ResponseWriter, r *http.Request) {
 	base := BaseURL(r)
 	issues := []map[string]any{}
 	for i := start; i < len(hits) && i < start+limit; i++ {
-		issues = append(issues, issueBean(base, hits[i], req.Fields))
+		issues = append(issues, f.issueBean(base, hits[i], req.Fields))
 	}
 	f.mu.Unlock()
 
@@ -600,9 +701,15 @@ func (f *Fake) searchJQL(w http.ResponseWriter, r *http.Request) {
 }
 
 // issueBean renders an issue with the requested fields (Jira's "fields"
-// rules: "*all", "*navigable", names, "-name" to exclude; none means id).
-func issueBean(base string, is *Issue, want []string) map[string]any {
+// rules: "*all", "*navigable", names, "-name" to exclude; none means id);
+// f.mu is held.
+func (f *Fake) issueBean(base string, is *Issue, want []string) map[string]any {
+	shown := is.Comments[:min(len(is.Comments), f.searchComments)]
 	all := map[string]any{
+		"comment": map[string]any{
+			"comments": f.commentBeans(base, is, shown), "maxResults": f.searchComments,
+			"total": len(is.Comments), "startAt": 0,
+		},
 		"summary":    is.Summary,
 		"status":     statusBean(base, is.Status),
 		"updated":    jiraTime(is.Updated),
@@ -615,6 +722,11 @@ func issueBean(base string, is *Issue, want []string) map[string]any {
 	}
 	if is.Description != nil {
 		all["description"] = is.Description
+	}
+	// Jira renders an unassigned issue's assignee as null, which the
+	// spec's schema does not allow; the fake leaves the field out.
+	if is.Assignee != "" {
+		all["assignee"] = userBean(base, is.Assignee)
 	}
 	fields := map[string]any{}
 	for _, spec := range want {
@@ -678,7 +790,87 @@ func (f *Fake) getIssue(w http.ResponseWriter, r *http.Request) {
 	if len(want) == 0 {
 		want = []string{"*all"}
 	}
-	writeJSON(w, http.StatusOK, issueBean(BaseURL(r), is, want))
+	writeJSON(w, http.StatusOK, f.issueBean(BaseURL(r), is, want))
+}
+
+// userBean is a user as Jira renders one in an issue or a comment; the
+// account id is derived from the name so one name is one account.
+func userBean(base, displayName string) map[string]any {
+	id := fmt.Sprintf("712020:%08x", crc32.ChecksumIEEE([]byte(displayName)))
+	if displayName == "Ticketray Bot" {
+		id = AccountID
+	}
+	return map[string]any{
+		"accountId": id, "accountType": "atlassian", "active": true, "displayName": displayName, "timeZone": "UTC",
+		"self": base + "/rest/api/3/user?accountId=" + id,
+	}
+}
+
+// commentBeans renders comments as the comment field and the comments
+// endpoint do; f.mu is held.
+func (f *Fake) commentBeans(base string, is *Issue, cs []Comment) []map[string]any {
+	out := []map[string]any{}
+	for _, c := range cs {
+		author := c.Author
+		if author == "" {
+			author = "Ticketray Bot"
+		}
+		b := map[string]any{
+			"id": c.ID, "self": base + "/rest/api/3/issue/" + is.ID + "/comment/" + c.ID,
+			"author": userBean(base, author), "updateAuthor": userBean(base, author),
+			"body": adfBody(c.Body), "created": jiraTime(c.Created), "updated": jiraTime(c.Created),
+			"jsdPublic": c.Public,
+		}
+		if c.Visibility != "" {
+			b["visibility"] = map[string]any{"type": "role", "value": c.Visibility, "identifier": c.Visibility}
+		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// adfBody is a comment body as REST v3 renders it: ADF, even for a comment
+// written as plain text through the servicedeskapi.
+func adfBody(body json.RawMessage) json.RawMessage {
+	var text string
+	if json.Unmarshal(body, &text) == nil {
+		return TextDoc(text)
+	}
+	return body
+}
+
+// getComments is GET /rest/api/3/issue/{idOrKey}/comment: a page of the
+// issue's comments, oldest first unless orderBy is -created.
+func (f *Fake) getComments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	start, _ := strconv.Atoi(q.Get("startAt"))
+	limit := 100
+	if v := q.Get("maxResults"); v != "" {
+		limit, _ = strconv.Atoi(v)
+	}
+	limit = min(max(limit, 0), 100) // Jira's cap for this page
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	is := f.find(r.PathValue("idOrKey"))
+	if is == nil {
+		writeJSON(w, http.StatusNotFound, ErrorCollection(MsgIssueNotFound))
+		return
+	}
+	cs := slices.Clone(is.Comments)
+	if q.Get("orderBy") == "-created" {
+		slices.Reverse(cs)
+	}
+	start = min(max(start, 0), len(cs))
+	end := min(start+limit, len(cs))
+	writeJSON(w, http.StatusOK, map[string]any{
+		"comments": f.commentBeans(BaseURL(r), is, cs[start:end]), "maxResults": limit, "total": len(cs), "startAt": start,
+	})
+}
+
+func (f *Fake) zoneName() string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.timeZone.String()
 }
 
 func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
@@ -777,7 +969,7 @@ func (f *Fake) addAttachments(w http.ResponseWriter, r *http.Request) {
 func (f *Fake) myself(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{
 		"accountId": AccountID, "accountType": "atlassian", "active": true,
-		"displayName": "Ticketray Bot", "emailAddress": Email, "timeZone": "UTC", "locale": "en_US",
+		"displayName": "Ticketray Bot", "emailAddress": Email, "timeZone": f.zoneName(), "locale": "en_US",
 		"self": BaseURL(r) + "/rest/api/3/user?accountId=" + AccountID,
 	})
 }

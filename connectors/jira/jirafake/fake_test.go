@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors/fake"
 )
@@ -292,11 +293,11 @@ func TestParseJQLErrors(t *testing.T) {
 		`labels = ,`:                           "Expecting either a value",
 		`labels = a ORDER BY created sideways`: "Expecting 'ASC' or 'DESC'",
 	} {
-		if _, err := parseJQL(jql); err == nil || !strings.Contains(err.Error(), want) {
+		if _, err := parseJQL(jql, time.UTC, time.Now()); err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("parseJQL(%q) = %v, want %q", jql, err, want)
 		}
 	}
-	q, err := parseJQL(`labels = "say \"hi\""`)
+	q, err := parseJQL(`labels = "say \"hi\""`, time.UTC, time.Now())
 	if err != nil || q.clauses[0].values[0] != `say "hi"` {
 		t.Errorf("escaped quotes = %+v, %v", q, err)
 	}
@@ -384,5 +385,39 @@ func TestSpec(t *testing.T) {
 		if route.Operation.Deprecated != tt.deprecated {
 			t.Errorf("%s %s deprecated = %v, want %v", tt.method, tt.path, route.Operation.Deprecated, tt.deprecated)
 		}
+	}
+}
+
+// TestJQLDates: dates are read in the account's time zone, periods from
+// now, unquoted numbers as epoch milliseconds; other forms are refused.
+func TestJQLDates(t *testing.T) {
+	la := time.FixedZone("America/Los_Angeles", -8*60*60)
+	now := time.Date(2026, 12, 6, 16, 45, 0, 0, time.UTC)
+	is := &Issue{Updated: time.Date(2026, 12, 6, 16, 39, 30, 0, time.UTC)}
+	tests := []struct {
+		jql  string
+		want bool
+	}{
+		{`updated >= "2026/12/06 08:39"`, true},
+		{`updated >= "2026-12-06 08:40"`, false},
+		{`updated >= "2026/12/06 16:39"`, false}, // the UTC wall time, read in LA
+		{`updated > "-6m"`, true},
+		{`updated > -5m`, false},
+		{`updated >= 1796575170000`, true},
+		{`updated < "2026/12/07"`, true},
+		{`created <= "2026/12/06"`, true}, // zero created
+	}
+	for _, tt := range tests {
+		q, err := parseJQL(tt.jql, la, now)
+		if err != nil {
+			t.Errorf("%s: %v", tt.jql, err)
+			continue
+		}
+		if got := q.match(is); got != tt.want {
+			t.Errorf("%s matches %v, want %v", tt.jql, got, tt.want)
+		}
+	}
+	if _, err := parseJQL(`updated >= "06.12.2026"`, la, now); err == nil || !strings.Contains(err.Error(), "Date value '06.12.2026' for field 'updated' is invalid") {
+		t.Errorf("a bad date: %v", err)
 	}
 }
