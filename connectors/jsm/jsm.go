@@ -44,7 +44,34 @@ import (
 )
 
 func init() {
-	connectors.Register("jsm", connectors.Driver{New: New, Validate: Validate, CheckMapping: jira.CheckMapping})
+	connectors.Register("jsm", connectors.Driver{New: New, Validate: Validate, CheckMapping: jira.CheckMapping, StatusRows: StatusRows})
+}
+
+// StatusRows are the built-in status rows: a request's status category
+// (currentStatus.statusCategory; Jira's statusCategory.key), then the
+// status names of JSM's service-project workflows whose category does not
+// say enough (Waiting for customer is in progress to Jira, but waits on
+// the user; Closed and Canceled are done, but not resolved).
+var StatusRows = map[string]string{
+	// Status categories.
+	"new":           connectors.StateBacklog,
+	"indeterminate": connectors.StateInProgress,
+	"done":          connectors.StateResolved,
+	// Status names.
+	"open":                 connectors.StateBacklog,
+	"waiting for support":  connectors.StateBacklog,
+	"in progress":          connectors.StateInProgress,
+	"work in progress":     connectors.StateInProgress,
+	"pending":              connectors.StateInProgress,
+	"escalated":            connectors.StateInProgress,
+	"waiting for approval": connectors.StateInProgress,
+	"waiting for customer": connectors.StateWaitingOnYou,
+	"resolved":             connectors.StateResolved,
+	"completed":            connectors.StateResolved,
+	"closed":               connectors.StateClosed,
+	"canceled":             connectors.StateClosed,
+	"cancelled":            connectors.StateClosed,
+	"declined":             connectors.StateClosed,
 }
 
 // Validate is the JSM connection's own config rules: the service desk and
@@ -75,11 +102,15 @@ type connector struct {
 	setPriority     bool
 	raiseOnBehalfOf bool
 
-	// projectID is the service desk's Jira project, which Find searches
-	// in; read once from the service desk, "" until then.
+	// projectID is the service desk's Jira project, which Find and Sync
+	// search in; read once from the service desk, "" until then.
 	projectMu sync.Mutex
 	projectID string
+
+	sync *jira.IssueSync
 }
+
+var _ connectors.Syncer = (*connector)(nil)
 
 // New builds a Jira Service Management connector for c.
 func New(c connectors.Connection, d connectors.Deps) (connectors.Connector, error) {
@@ -96,6 +127,7 @@ func New(c connectors.Connection, d connectors.Deps) (connectors.Connector, erro
 		site:          strings.TrimRight(c.Option("siteUrl", c.BaseURL), "/"),
 		serviceDeskID: c.Option("serviceDeskId", ""),
 		requestTypeID: c.Option("requestTypeId", ""),
+		sync:          &jira.IssueSync{API: api},
 	}
 	for _, id := range []struct{ name, v string }{{"serviceDeskId", j.serviceDeskID}, {"requestTypeId", j.requestTypeID}} {
 		if id.v == "" || strings.ContainsAny(id.v, "/?#") {
@@ -325,6 +357,22 @@ func (j *connector) Status(ctx context.Context, r connectors.Remote) (connectors
 		st.UpdatedAt = time.UnixMilli(cur.StatusDate.EpochMillis).UTC()
 	}
 	return st, nil
+}
+
+// Sync reads the state of the desk's requests changed since since with
+// one Jira search (a JSM request is a Jira issue): `project = <the desk's
+// project> AND labels = ticketray AND updated >= "<since>"`, with status
+// (name and category), assignee, updated and comments. Only the comments
+// the customer sees on the portal (jsdPublic) come back; internal notes
+// stay with the agents. The servicedeskapi has no batched read: its
+// request comments and status are one GET per request, and it does not
+// show the assignee.
+func (j *connector) Sync(ctx context.Context, since time.Time, remotes []connectors.Remote) ([]connectors.Update, error) {
+	project, err := j.deskProject(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return j.sync.Sync(ctx, jira.SyncScope{Project: project, PortalOnly: true, Browse: j.browseURL}, since, remotes)
 }
 
 // Comment adds an internal comment: Ticketray's notes are for agents, not

@@ -176,13 +176,13 @@ func New() *Fake {
 		jiraRoutes.ServeHTTP(w, r)
 	}))
 	jsm, jira := f.jsmV.Wrap(inner), f.site.Validator().Wrap(inner)
-	f.handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	f.handler = site.Counted(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isServiceDesk(r) {
 			jsm.ServeHTTP(w, r)
 			return
 		}
 		jira.ServeHTTP(w, r)
-	})
+	}))
 	return f
 }
 
@@ -245,6 +245,21 @@ func (f *Fake) SetStatus(idOrKey, status string) bool {
 	}
 	return true
 }
+
+// Assign assigns a request to the agent with this display name, as an
+// agent would in the agent view.
+func (f *Fake) Assign(idOrKey, displayName string) bool { return f.site.Assign(idOrKey, displayName) }
+
+// Reply adds an agent's comment: public (shared with the customer, as
+// the agent view's "Reply to customer") or internal ("Add internal
+// note").
+func (f *Fake) Reply(idOrKey, author, text string, public bool) bool {
+	_, ok := f.site.AddAgentComment(idOrKey, jirafake.Comment{Author: author, Body: jirafake.TextDoc(text), Public: public})
+	return ok
+}
+
+// Served is how many requests the site (both APIs) has served.
+func (f *Fake) Served() int { return f.site.Requests() }
 
 // Requests returns copies of every request, oldest first.
 func (f *Fake) Requests() []Request {
