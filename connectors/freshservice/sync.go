@@ -53,6 +53,7 @@ type syncTicket struct {
 	ID          int64  `json:"id"`
 	Status      int    `json:"status"`
 	ResponderID *int64 `json:"responder_id"`
+	RequesterID int64  `json:"requester_id"`
 	UpdatedAt   string `json:"updated_at"`
 }
 
@@ -103,7 +104,7 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 				return ups, err
 			}
 		}
-		if u.Comments, err = c.publicComments(ctx, t.ID, since); err != nil {
+		if u.Comments, err = c.publicComments(ctx, t, since); err != nil {
 			return ups, err
 		}
 		ups = append(ups, u)
@@ -187,22 +188,22 @@ func (c *Connector) agentName(ctx context.Context, id int64) (string, error) {
 
 // publicComments reads a ticket's conversations and keeps what the
 // requester sees from the help desk: replies and public notes, not private
-// notes nor the requester's own messages (incoming), created at or after
-// since.
-func (c *Connector) publicComments(ctx context.Context, id int64, since time.Time) ([]connectors.RemoteComment, error) {
+// notes nor the requester's own messages (incoming, or by the requester),
+// created at or after since.
+func (c *Connector) publicComments(ctx context.Context, t syncTicket, since time.Time) ([]connectors.RemoteComment, error) {
 	var out []connectors.RemoteComment
 	for page := 1; page <= maxPages; page++ {
 		var resp struct {
 			Conversations []conversation `json:"conversations"`
 		}
-		err := c.do(ctx, rest.Request{Op: "sync", Method: http.MethodGet, Path: ticketsPath + "/" + strconv.FormatInt(id, 10) + "/conversations",
+		err := c.do(ctx, rest.Request{Op: "sync", Method: http.MethodGet, Path: ticketsPath + "/" + strconv.FormatInt(t.ID, 10) + "/conversations",
 			Query: url.Values{"per_page": {strconv.Itoa(conversationPage)}, "page": {strconv.Itoa(page)}}}, &resp)
 		if err != nil {
 			return out, err
 		}
 		for _, cv := range resp.Conversations {
 			at, _ := time.Parse(time.RFC3339, cv.CreatedAt)
-			if cv.Private || cv.Incoming || (!since.IsZero() && at.Before(since)) {
+			if cv.Private || cv.Incoming || cv.UserID == t.RequesterID || (!since.IsZero() && at.Before(since)) {
 				continue
 			}
 			author, err := c.agentName(ctx, cv.UserID)

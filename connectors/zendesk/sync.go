@@ -34,10 +34,11 @@ var statusRows = map[string]string{
 
 // syncTicket is what Sync reads of a ticket.
 type syncTicket struct {
-	ID         int64  `json:"id"`
-	Status     string `json:"status"`
-	AssigneeID *int64 `json:"assignee_id"`
-	UpdatedAt  string `json:"updated_at"`
+	ID          int64  `json:"id"`
+	Status      string `json:"status"`
+	AssigneeID  *int64 `json:"assignee_id"`
+	RequesterID int64  `json:"requester_id"`
+	UpdatedAt   string `json:"updated_at"`
 }
 
 // audit is a sideloaded ticket audit (last_audits): one update and its
@@ -111,7 +112,7 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 			}
 			for _, a := range out.Audits {
 				if a.TicketID == t.ID {
-					u.Comments = append(u.Comments, publicComments(a, names)...)
+					u.Comments = append(u.Comments, publicComments(a, t.RequesterID, names)...)
 				}
 			}
 			ups = append(ups, u)
@@ -120,8 +121,9 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 	return ups, nil
 }
 
-// publicComments are the public Comment events of an audit, as plain text.
-func publicComments(a audit, names map[int64]string) []connectors.RemoteComment {
+// publicComments are the help desk's public Comment events of an audit, as
+// plain text: not internal notes, and not the requester's own replies.
+func publicComments(a audit, requester int64, names map[int64]string) []connectors.RemoteComment {
 	created, _ := time.Parse(time.RFC3339, a.CreatedAt)
 	var out []connectors.RemoteComment
 	if slices.ContainsFunc(a.Events, func(e auditEvent) bool { return e.Type == "Create" }) {
@@ -138,6 +140,9 @@ func publicComments(a audit, names map[int64]string) []connectors.RemoteComment 
 		author := e.AuthorID
 		if author == 0 {
 			author = a.AuthorID
+		}
+		if author == requester {
+			continue
 		}
 		out = append(out, connectors.RemoteComment{ID: strconv.FormatInt(e.ID, 10), Author: names[author],
 			Body: body, CreatedAt: created.UTC()})

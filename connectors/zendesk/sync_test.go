@@ -66,7 +66,7 @@ func TestStatusTable(t *testing.T) {
 }
 
 // TestSyncPublicOnly: internal notes, the user's own description and
-// Ticketray's private comments do not come back; untouched tickets are
+// replies, and Ticketray's private comments do not come back; untouched tickets are
 // left out once since is past their update.
 func TestSyncPublicOnly(t *testing.T) {
 	ctx := context.Background()
@@ -91,6 +91,15 @@ func TestSyncPublicOnly(t *testing.T) {
 	}
 	if len(ups) != 1 || len(ups[0].Comments) != 1 || ups[0].Comments[0].Body != "Fixed it.\nPlease check." || ups[0].Comments[0].Author != "Agent Smith" {
 		t.Fatalf("Sync = %+v, want the public reply by Agent Smith", ups)
+	}
+
+	id, _ := strconv.ParseInt(r.ID, 10, 64)
+	if err := f.RequesterReply(id, "It works now, thanks."); err != nil {
+		t.Fatal(err)
+	}
+	ups, err = sy.Sync(ctx, time.Time{}, []connectors.Remote{r})
+	if err != nil || len(ups) != 1 || len(ups[0].Comments) != 0 {
+		t.Fatalf("after the requester's reply, Sync = %+v, %v; want no help desk comment", ups, err)
 	}
 
 	ups, err = sy.Sync(ctx, time.Now().Add(time.Hour), []connectors.Remote{r})

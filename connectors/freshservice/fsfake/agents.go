@@ -149,7 +149,7 @@ func renderConversation(ticketID int64, n Note) map[string]any {
 		atts = append(atts, map[string]any{"id": a.ID, "name": a.Name, "content_type": a.ContentType, "size": len(a.Data)})
 	}
 	return map[string]any{
-		"id": n.ID, "user_id": n.UserID, "body": n.Body, "body_text": stripTags(n.Body), "private": n.Private,
+		"id": n.ID, "user_id": n.UserID, "body": n.Body, "body_text": html.UnescapeString(stripTags(n.Body)), "private": n.Private,
 		"incoming": false, "source": n.Source, "ticket_id": ticketID, "to_emails": []string{}, "cc_emails": []string{},
 		"attachments": atts, "created_at": at, "updated_at": at,
 	}

@@ -3,6 +3,7 @@ package fsfake_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -323,5 +324,45 @@ func TestListAndIndexLag(t *testing.T) {
 	}
 	if a := call(t, f, "GET", "/api/v2/tickets/filter?query="+url.QueryEscape(`"tag:'k1'"`), "", nil, true); a.status != 200 || len(ids(a)) != 0 {
 		t.Errorf("the lagging filter found %v", a.body)
+	}
+}
+
+// TestConversationsAndAgents: Act's reply and note are conversations of
+// the ticket (public and private), the assignee is responder_id, and the
+// agent reads by id.
+func TestConversationsAndAgents(t *testing.T) {
+	f := start(t)
+	if a := call(t, f, "POST", "/api/v2/tickets", "application/json", []byte(validTicket), true); a.status != 201 {
+		t.Fatalf("create: %v", a.body)
+	}
+	if !f.Act(1, fsfake.AgentUpdate{Status: 3, Agent: "Agent Smith", Reply: "Which <laptop>?", Note: "internal"}) || f.Act(99, fsfake.AgentUpdate{}) {
+		t.Fatal("Act found the wrong tickets")
+	}
+	a := call(t, f, "GET", "/api/v2/tickets/1", "", nil, true)
+	tk := a.body["ticket"].(map[string]any)
+	if tk["status"].(float64) != 3 || tk["responder_id"] == nil {
+		t.Fatalf("ticket %v", tk)
+	}
+	agent := call(t, f, "GET", fmt.Sprintf("/api/v2/agents/%.0f", tk["responder_id"].(float64)), "", nil, true)
+	if ag, _ := agent.body["agent"].(map[string]any); agent.status != 200 || ag["first_name"] != "Agent" || ag["last_name"] != "Smith" {
+		t.Errorf("agent = %d %v", agent.status, agent.body)
+	}
+	if a := call(t, f, "GET", "/api/v2/agents/12345", "", nil, true); a.status != 404 {
+		t.Errorf("unknown agent = %d", a.status)
+	}
+	c := call(t, f, "GET", "/api/v2/tickets/1/conversations?per_page=100", "", nil, true)
+	cs, _ := c.body["conversations"].([]any)
+	if c.status != 200 || len(cs) != 2 {
+		t.Fatalf("conversations = %d %v", c.status, c.body)
+	}
+	reply, note := cs[0].(map[string]any), cs[1].(map[string]any)
+	if reply["private"] != false || reply["body_text"] != "Which <laptop>?" || note["private"] != true || reply["user_id"] != tk["responder_id"] {
+		t.Errorf("conversations %v", cs)
+	}
+	if c := call(t, f, "GET", "/api/v2/tickets/1/conversations?per_page=101", "", nil, true); c.status != 400 {
+		t.Errorf("per_page 101 = %d", c.status)
+	}
+	if c := call(t, f, "GET", "/api/v2/tickets/1/conversations?per_page=1&page=2", "", nil, true); len(c.body["conversations"].([]any)) != 1 {
+		t.Errorf("page 2 = %v", c.body)
 	}
 }

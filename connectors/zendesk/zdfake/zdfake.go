@@ -367,6 +367,21 @@ func (f *Fake) Act(id int64, u AgentUpdate) error {
 	return nil
 }
 
+// RequesterReply adds a public comment by the ticket's requester, as an
+// emailed reply would, in its own audit.
+func (f *Fake) RequesterReply(id int64, body string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	t := f.ticket(id)
+	if t == nil || t.Status == "closed" {
+		return fmt.Errorf("zdfake: no open ticket %d", id)
+	}
+	c := Comment{ID: f.id(), AuthorID: t.RequesterID, Body: body, Public: true, CreatedAt: f.now().UTC()}
+	t.Comments = append(t.Comments, c)
+	f.audit(t, t.RequesterID, []map[string]any{commentEvent(c)})
+	return nil
+}
+
 // agentNamed returns the agent with the name, created if there is none.
 // The caller holds f.mu.
 func (f *Fake) agentNamed(name string) *User {

@@ -272,3 +272,72 @@ func TestRestart(t *testing.T) {
 		}
 	}, func() bool { return f.Count("k") == 1 })
 }
+
+// TestShowMany: show_many answers the tickets among ids with the users and
+// last_audits sideloads, leaves unknown ids out, and refuses more than 100
+// ids or none.
+func TestShowMany(t *testing.T) {
+	f := start(t)
+	for _, k := range []string{"a", "b"} {
+		if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody(k, "x")}); got.status != 201 {
+			t.Fatal(got)
+		}
+	}
+	ts := f.Tickets()
+	if err := f.Act(ts[0].ID, zdfake.AgentUpdate{Status: "pending", Assignee: "Agent Smith", Comment: "Which laptop?", Public: true}); err != nil {
+		t.Fatal(err)
+	}
+	got := do(t, f, call{method: "GET", path: "/api/v2/tickets/show_many?ids=" + itoa(ts[0].ID) + ",999," + itoa(ts[1].ID) + "&include=users,last_audits"})
+	var out struct {
+		Tickets []struct {
+			ID         int64  `json:"id"`
+			Status     string `json:"status"`
+			AssigneeID *int64 `json:"assignee_id"`
+		}
+		Users []struct {
+			ID   int64  `json:"id"`
+			Name string `json:"name"`
+		}
+		Audits []struct {
+			TicketID int64 `json:"ticket_id"`
+			Events   []map[string]any
+		}
+	}
+	if err := json.Unmarshal([]byte(got.body), &out); err != nil || got.status != 200 || len(out.Tickets) != 2 || len(out.Audits) != 2 {
+		t.Fatalf("show_many = %d %s", got.status, got.body)
+	}
+	tk := out.Tickets[0]
+	if tk.Status != "pending" || tk.AssigneeID == nil {
+		t.Fatalf("ticket %+v, want pending and assigned", tk)
+	}
+	named := false
+	for _, u := range out.Users {
+		named = named || (u.ID == *tk.AssigneeID && u.Name == "Agent Smith")
+	}
+	if !named {
+		t.Errorf("users %+v lack the assignee", out.Users)
+	}
+	if ev := out.Audits[0].Events; out.Audits[0].TicketID != tk.ID || len(ev) != 3 || ev[0]["type"] != "Comment" || ev[0]["body"] != "Which laptop?" || ev[0]["public"] != true {
+		t.Errorf("last audit %+v, want the comment, status and assignee changes", out.Audits[0])
+	}
+	if v := f.Violations(); len(v) > 0 {
+		t.Errorf("violations: %q", v)
+	}
+
+	many := make([]string, zdfake.MaxShowMany+1)
+	for i := range many {
+		many[i] = itoa(int64(i + 1))
+	}
+	if got := do(t, f, call{method: "GET", path: "/api/v2/tickets/show_many?ids=" + strings.Join(many, ",")}); got.status != 400 || len(f.Violations()) != 1 {
+		t.Errorf("101 ids = %d %s, violations %q", got.status, got.body, f.Violations())
+	}
+	if got := do(t, f, call{method: "GET", path: "/api/v2/tickets/show_many"}); got.status != 400 {
+		t.Errorf("no ids = %d %s", got.status, got.body)
+	}
+	if err := f.Act(ts[1].ID, zdfake.AgentUpdate{Status: "closed"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Act(ts[1].ID, zdfake.AgentUpdate{Comment: "late"}); err == nil {
+		t.Error("Act changed a closed ticket")
+	}
+}
