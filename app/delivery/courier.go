@@ -172,13 +172,17 @@ func (c *Courier) build(cc *conn, stored string) (retry bool) {
 	}
 	vc, err := c.o.Build(cc.cfg)
 	if err != nil {
-		c.misconfigured(cc, err.Error())
+		state := Misconfigured
+		if connectors.IsSignInRequired(err) {
+			state = SignInRequired // tried again: a sign-in elsewhere fixes it
+		}
+		c.unbuilt(cc, state, err.Error())
 		return true
 	}
 	cc.mu.Lock()
 	cc.c, cc.problem = connectors.Guard(name, vc, g), ""
 	cc.mu.Unlock()
-	if stored == Misconfigured {
+	if stored == Misconfigured || stored == SignInRequired {
 		// Fixed: nothing has been tried since, so the light is unknown
 		// until the first delivery says more.
 		c.setState(cc, "", false, "")
@@ -186,12 +190,16 @@ func (c *Courier) build(cc *conn, stored string) (retry bool) {
 	return false
 }
 
-func (c *Courier) misconfigured(cc *conn, why string) {
+func (c *Courier) misconfigured(cc *conn, why string) { c.unbuilt(cc, Misconfigured, why) }
+
+// unbuilt leaves cc without a connector, in state (misconfigured or
+// signin_required): its deliveries wait.
+func (c *Courier) unbuilt(cc *conn, state, why string) {
 	cc.mu.Lock()
 	cc.c, cc.problem = nil, why
 	cc.mu.Unlock()
-	c.log.Warn("connection misconfigured; its deliveries wait", "connection", cc.cfg.Name, "problem", why)
-	c.setState(cc, Misconfigured, false, why)
+	c.log.Warn("connection cannot deliver; its deliveries wait", "connection", cc.cfg.Name, "state", state, "problem", why)
+	c.setState(cc, state, false, why)
 }
 
 // rebuild tries a connection that failed to build again until it builds
@@ -394,6 +402,19 @@ func (c *Courier) onDead(string, string) {
 // failure turns an error into the delivery's next state.
 func (c *Courier) failure(cc *conn, l queue.Lease, err error) queue.Outcome {
 	now := c.o.Now()
+	if connectors.IsSignInRequired(err) {
+		// The grant was revoked or expired: no probe can fix that, only a
+		// sign-in. Wait without spending the attempt, and build the
+		// connection again now and then to pick the sign-in up.
+		cc.mu.Lock()
+		running := cc.c != nil
+		cc.mu.Unlock()
+		c.unbuilt(cc, SignInRequired, err.Error())
+		if running {
+			go c.rebuild(cc)
+		}
+		return queue.Outcome{State: queue.Offline, Error: err.Error(), NextAttemptAt: now}
+	}
 	switch connectors.ClassOf(err) {
 	case connectors.Offline:
 		c.goOffline(cc, err)

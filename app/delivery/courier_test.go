@@ -739,3 +739,52 @@ func TestSyncSkips(t *testing.T) {
 		t.Errorf("reports %+v", reports)
 	}
 }
+
+// A revoked sign-in (oauth2_user) makes the connection wait as
+// signin_required: no probe, no attempt spent, red; once someone signs in
+// again, a rebuild picks it up and the ticket goes out.
+func TestRevokedSignInWaits(t *testing.T) {
+	rig := newCourierRig(t, true, "A")
+	keys := rig.report(t, 1)
+	var mu sync.Mutex
+	signedIn := true
+	probes := 0
+	co := rig.courier(t, CourierOptions{RebuildEvery: time.Hour,
+		Probe: func(context.Context, string) bool { probes++; return true },
+		Build: func(c connectors.Connection) (connectors.Connector, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			if !signedIn {
+				return nil, &connectors.Error{Op: "oauth2 token", Class: connectors.Offline, Err: connectors.ErrSignInRequired}
+			}
+			return rig.mems[c.Name], nil
+		}})
+	rig.mems["A"].fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Offline, Err: connectors.ErrSignInRequired}})
+	mu.Lock()
+	signedIn = false
+	mu.Unlock()
+	l, o := rig.step(t, co)
+	if o.State != queue.Offline {
+		t.Fatalf("outcome %+v", o)
+	}
+	if h := rig.health(t, "A"); h.State != SignInRequired || !Red(h.State) {
+		t.Errorf("health %+v", h)
+	}
+	if paused, _ := co.paused("A"); !paused {
+		t.Error("not paused while a sign-in is needed")
+	}
+	// Signed in again: the next rebuild delivers.
+	mu.Lock()
+	signedIn = true
+	mu.Unlock()
+	if retry := co.build(co.conns["A"], SignInRequired); retry {
+		t.Fatal("still not built after the sign-in")
+	}
+	l2, o := rig.step(t, co)
+	if o.State != queue.StateDelivered || l2.Attempts != l.Attempts || probes != 0 {
+		t.Errorf("after sign-in: %+v, attempts %d then %d, probes %d", o, l.Attempts, l2.Attempts, probes)
+	}
+	if n := rig.mems["A"].count(keys[0], "A"); n != 1 {
+		t.Errorf("%d records", n)
+	}
+}

@@ -15,11 +15,17 @@ const (
 	BreakerOpen   = "breaker_open"  // too many failures in a row: resting
 	Failing       = "failing"       // the vendor refuses: deliveries die
 	Misconfigured = "misconfigured" // cannot be built: deliveries wait
+	// SignInRequired: an oauth2_user connection has no usable sign-in
+	// (never signed in, or the grant was revoked): deliveries wait until
+	// someone runs `ticketray connections login NAME`.
+	SignInRequired = "signin_required"
 )
 
 // Red reports whether a state needs someone to act: the connection will
 // not deliver until the config, the credentials or the vendor change.
-func Red(state string) bool { return state == Failing || state == Misconfigured }
+func Red(state string) bool {
+	return state == Failing || state == Misconfigured || state == SignInRequired
+}
 
 // refusal says in plain words why the vendor refused a delivery for good:
 // what a help desk agent reads next to a red light.

@@ -28,7 +28,7 @@ func healthLight(state string) color.NRGBA {
 		return lightGreen
 	case delivery.Degraded:
 		return lightAmber
-	case delivery.Down, delivery.Failing, delivery.Misconfigured:
+	case delivery.Down, delivery.Failing, delivery.Misconfigured, delivery.SignInRequired:
 		return lightRed
 	case delivery.BreakerOpen:
 		return lightRedAmber
@@ -49,6 +49,8 @@ func healthWords(state string) string {
 		return "failing: the help desk refuses the tickets"
 	case delivery.Misconfigured:
 		return "misconfigured: not delivering — tell IT"
+	case delivery.SignInRequired:
+		return "sign-in required: not delivering until someone signs in"
 	case delivery.BreakerOpen:
 		return "resting after repeated failures"
 	case app.Disabled:
