@@ -40,6 +40,13 @@
 // from HPD:Help Desk by Incident Number; Comment and Attach create
 // HPD:WorkLog entries (work info), the file in the z2AF Work Log01
 // attachment field through a multipart request.
+//
+// Status sync (Sync, in sync.go) names up to 50 Incident Numbers in one
+// HPD:Help Desk query with 'Last Modified Date' >= the last cycle, reads
+// the public work info of those that changed from HPD:WorkLog in one more
+// (internal entries never), and the authors' full names from CTM:People
+// once. The built-in status rows map Status; Pending with Status_Reason
+// Client Action Required is waiting_on_you (LocalStatus).
 package bmchelix
 
 import (
@@ -70,7 +77,8 @@ import (
 const Type = "bmc_helix"
 
 func init() {
-	connectors.Register(Type, connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping})
+	connectors.Register(Type, connectors.Driver{New: New, Validate: Validate, CheckMapping: CheckMapping,
+		StatusRows: statusRows, LocalStatus: LocalStatus})
 }
 
 // Forms and fields of the ITSM data model.
@@ -186,6 +194,8 @@ type Connector struct {
 	company     string
 	serviceType string
 	now         func() time.Time
+
+	people sync.Map // login → full name, for work info authors
 
 	mu       sync.Mutex // held during a login, so concurrent calls share one
 	token    string

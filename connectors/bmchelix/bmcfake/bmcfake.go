@@ -1,15 +1,18 @@
 // Package bmcfake is a fake BMC Helix ITSM server for tests: the AR System
 // REST API's JWT login and the entry API on the incident forms
-// (HPD:IncidentInterface_Create, HPD:Help Desk, HPD:WorkLog), in the AR
-// wire format, behind the shared fault injector.
+// (HPD:IncidentInterface_Create, HPD:Help Desk, HPD:WorkLog) and, read
+// only, CTM:People, in the AR wire format, behind the shared fault
+// injector. Act and AddWorkInfo let a test work an incident as an agent.
 //
 // It enforces what the AR REST API does: a form-encoded login answered
 // with the token as plain text; "Authorization: AR-JWT <token>" on every
 // entry call (Basic is refused) and tokens that expire; errors as a JSON
 // array [{"messageType","messageText","messageAppendedText",
-// "messageNumber"}]; qualifications ('Field' = "value" AND …) and
-// fields=values(…) projections that name only fields the form has (400,
-// ARERR 314, otherwise); selection fields that take only their values;
+// "messageNumber"}]; qualifications (= and != on quoted values, < <= > >=
+// on date/times as seconds since 1970, AND, OR and parentheses; see
+// qual.go), fields=values(…) projections and sort=Field.asc that name
+// only fields the form has (400, ARERR 314, otherwise); limit and offset
+// paging with a next link; selection fields that take only their values;
 // the attachment field of a work info entry sent as a multipart part
 // "attach-<field>" next to the JSON part "entry".
 //
@@ -17,7 +20,9 @@
 // carry z1D_Action CREATE, a customer (Login_ID of a known person, or
 // First_Name and Last_Name), Description (at most 100 characters),
 // Impact, Urgency, Status, Reported Source, Service_Type and a reference
-// field value, and it may name only fields the interface form has.
+// field value, and it may name only fields the interface form has; a
+// date/time in a qualification must be seconds since 1970 (a server also
+// reads a date string in its own locale, which Ticketray never sends).
 package bmcfake
 
 import (
@@ -189,16 +194,82 @@ func (f *Fake) Incidents() []map[string]any {
 // SetStatus sets an incident's Status as an agent would and reports
 // whether the incident exists.
 func (f *Fake) SetStatus(number, status string) bool {
+	return f.Act(number, "Allen", map[string]string{"Status": status})
+}
+
+// Act works an incident as the agent with login by would in Smart IT: it
+// sets HPD:Help Desk fields (Status, Status_Reason, Assignee Login ID —
+// which also sets Assignee to the person's full name —, …) and the Last
+// Modified Date and By. It reports false, changing nothing, when the
+// incident does not exist, a field is not on the form or a Status is not
+// one of its values.
+func (f *Fake) Act(number, by string, values map[string]string) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, row := range f.incidents {
-		if row["Incident Number"] == number {
-			row["Status"] = status
-			row["Last Modified Date"] = f.timestamp()
-			return true
+	row := f.incident(number)
+	if row == nil {
+		return false
+	}
+	known := f.fieldsOf("HPD:Help Desk")
+	for k, v := range values {
+		if !slices.Contains(known, k) || k == "Status" && !slices.Contains(selections["Status"], v) {
+			return false
 		}
 	}
-	return false
+	for k, v := range values {
+		row[k] = v
+		if n, ok := f.people[v]; ok && k == "Assignee Login ID" {
+			row["Assignee"] = n[0] + " " + n[1]
+		}
+	}
+	row["Last Modified Date"], row["Last Modified By"] = f.timestamp(), by
+	return true
+}
+
+// AddWorkInfo adds a work info entry to an incident as the agent with
+// login by would: access "Public" is seen by the customer, "Internal" only
+// by support staff. It touches the incident and reports whether it exists.
+func (f *Fake) AddWorkInfo(number, by, access, notes string) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	row := f.incident(number)
+	if row == nil || !slices.Contains(selections["View Access"], access) {
+		return false
+	}
+	now := f.timestamp()
+	f.workLogs = append(f.workLogs, WorkLog{Values: map[string]any{
+		"Work Log ID": fmt.Sprintf("WLG%012d", len(f.workLogs)+1), "Incident Number": number,
+		"Incident Entry ID": row["Request ID"], "Work Log Type": "Customer Communication",
+		"Description": truncate(notes, 100), "Detailed Description": notes, "View Access": access,
+		"Secure Work Log": "No", "Submitter": by, "Submit Date": now,
+	}})
+	row["Last Modified Date"], row["Last Modified By"] = now, by
+	return true
+}
+
+// AddPerson adds a person (CTM:People) as WithPerson does.
+func (f *Fake) AddPerson(login, first, last string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.people[login] = [2]string{first, last}
+}
+
+// incident is the HPD:Help Desk row of number, or nil. The caller holds
+// f.mu.
+func (f *Fake) incident(number string) map[string]any {
+	for _, row := range f.incidents {
+		if row["Incident Number"] == number {
+			return row
+		}
+	}
+	return nil
+}
+
+func truncate(s string, n int) string {
+	if r := []rune(s); len(r) > n {
+		return string(r[:n])
+	}
+	return s
 }
 
 // WorkLogs returns the work info entries of an incident, oldest first.
@@ -212,6 +283,14 @@ func (f *Fake) WorkLogs(number string) []WorkLog {
 		}
 	}
 	return out
+}
+
+// RequestTotal is how many requests the handler received, logins
+// included.
+func (f *Fake) RequestTotal() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.requests)
 }
 
 // Logins returns how many logins succeeded.

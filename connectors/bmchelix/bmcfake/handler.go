@@ -110,7 +110,9 @@ func (f *Fake) serve(w http.ResponseWriter, r *http.Request) {
 		f.addWorkLog(w, r, body)
 	case form == "HPD:WorkLog" && !ok && r.Method == http.MethodGet:
 		f.list(w, r, form)
-	case slices.Contains([]string{"HPD:IncidentInterface_Create", "HPD:Help Desk", "HPD:WorkLog"}, form):
+	case form == "CTM:People" && !ok && r.Method == http.MethodGet:
+		f.list(w, r, form)
+	case slices.Contains([]string{"HPD:IncidentInterface_Create", "HPD:Help Desk", "HPD:WorkLog", "CTM:People"}, form):
 		writeError(w, http.StatusMethodNotAllowed, errMethod, r.Method)
 	default:
 		writeError(w, http.StatusNotFound, errNoForm, form)
@@ -206,7 +208,8 @@ var (
 	helpDeskFields = []string{"Request ID", "Incident Number", "Description", "Detailed Decription", "Impact", "Urgency",
 		"Priority", "Status", "Reported Source", "Service Type", "Company", "Customer Login ID", "First Name", "Last Name",
 		"Categorization Tier 1", "Categorization Tier 2", "Categorization Tier 3", "Assigned Group",
-		"Submitter", "Submit Date", "Last Modified Date", "Status_Reason"}
+		"Submitter", "Submit Date", "Last Modified Date", "Last Modified By", "Status_Reason", "Assignee", "Assignee Login ID"}
+	peopleFields  = []string{"Person ID", "Remedy Login ID", "First Name", "Last Name", "Full Name"}
 	workLogFields = []string{"Work Log ID", "Incident Number", "Incident Entry ID", "Work Log Type", "Description",
 		"Detailed Description", "View Access", "Secure Work Log", "Submitter", "Submit Date",
 		"z2AF Work Log01", "z2AF Work Log02", "z2AF Work Log03"}
@@ -233,6 +236,8 @@ func (f *Fake) fieldsOf(form string) []string {
 		return append(slices.Clone(createFields), f.refFields...)
 	case "HPD:Help Desk":
 		return append(slices.Clone(helpDeskFields), f.refFields...)
+	case "CTM:People":
+		return peopleFields
 	}
 	return workLogFields
 }
@@ -415,8 +420,17 @@ func projection(p string, known []string) ([]string, error) {
 }
 
 func (f *Fake) rows(form string) []map[string]any {
-	if form == "HPD:Help Desk" {
+	switch form {
+	case "HPD:Help Desk":
 		return f.incidents
+	case "CTM:People":
+		var out []map[string]any
+		for i, login := range slices.Sorted(maps.Keys(f.people)) {
+			n := f.people[login]
+			out = append(out, map[string]any{"Person ID": fmt.Sprintf("PPL%012d", i+1), "Remedy Login ID": login,
+				"First Name": n[0], "Last Name": n[1], "Full Name": n[0] + " " + n[1]})
+		}
+		return out
 	}
 	out := make([]map[string]any, len(f.workLogs))
 	for i, w := range f.workLogs {
@@ -439,12 +453,12 @@ func render(row map[string]any, fields []string) map[string]any {
 func (f *Fake) list(w http.ResponseWriter, r *http.Request, form string) {
 	q := r.URL.Query()
 	known := f.fieldsOf(form)
-	conds, err := parseQual(q.Get("q"))
+	qual, err := parseQual(q.Get("q"))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, errQual, err.Error())
 		return
 	}
-	for _, c := range conds {
+	for _, c := range qual.conds() {
 		if !slices.Contains(known, c.field) {
 			writeError(w, http.StatusBadRequest, errNoField, form+" : <"+c.field+">")
 			return
@@ -466,30 +480,93 @@ func (f *Fake) list(w http.ResponseWriter, r *http.Request, form string) {
 			*dst = n
 		}
 	}
+	sortBy, err := sortOrder(q.Get("sort"), known)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, errNoField, form+" : <"+err.Error()+">")
+		return
+	}
 	self := base(r) + "/api/arsys/v1/entry/" + url.PathEscape(form)
 	f.mu.Lock()
-	var entries []map[string]any
+	var rows []map[string]any
 	for _, row := range f.rows(form) {
-		if !matchAll(row, conds) {
-			continue
+		if qual.match(row) {
+			rows = append(rows, row)
 		}
+	}
+	sortRows(rows, sortBy)
+	rows = rows[min(offset, len(rows)):]
+	more := limit > 0 && len(rows) > limit
+	if more {
+		rows = rows[:limit]
+	}
+	entries := []map[string]any{}
+	for _, row := range rows {
 		id, _ := row["Request ID"].(string)
-		if id == "" {
-			id, _ = row["Work Log ID"].(string)
+		for _, k := range []string{"Work Log ID", "Person ID"} {
+			if id == "" {
+				id, _ = row[k].(string)
+			}
 		}
 		entries = append(entries, map[string]any{"values": render(row, fields),
 			"_links": map[string]any{"self": []map[string]string{{"href": self + "/" + id}}}})
 	}
 	f.mu.Unlock()
-	entries = entries[min(offset, len(entries)):]
-	if limit > 0 && len(entries) > limit {
-		entries = entries[:limit]
+	links := map[string]any{"self": []map[string]string{{"href": self + "?" + r.URL.RawQuery}}}
+	if more {
+		// As the AR REST API pages: a next link while entries remain.
+		next := maps.Clone(q)
+		next.Set("offset", strconv.Itoa(offset+limit))
+		links["next"] = []map[string]string{{"href": self + "?" + next.Encode()}}
 	}
-	if entries == nil {
-		entries = []map[string]any{}
+	writeJSON(w, http.StatusOK, map[string]any{"entries": entries, "_links": links})
+}
+
+// sortKey is one field of sort=Field.asc,Other.desc.
+type sortKey struct {
+	field string
+	desc  bool
+}
+
+// sortOrder reads sort=; each field must be one the form has.
+func sortOrder(p string, known []string) ([]sortKey, error) {
+	if p == "" {
+		return nil, nil
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"entries": entries,
-		"_links": map[string]any{"self": []map[string]string{{"href": self + "?" + r.URL.RawQuery}}}})
+	var out []sortKey
+	for _, part := range strings.Split(p, ",") {
+		part = strings.TrimSpace(part)
+		field, dir, ok := cutLast(part, ".")
+		if !ok || (dir != "asc" && dir != "desc") || !slices.Contains(known, field) {
+			return nil, fmt.Errorf("sort=%s", part)
+		}
+		out = append(out, sortKey{field: field, desc: dir == "desc"})
+	}
+	return out, nil
+}
+
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
+}
+
+// sortRows orders rows by keys; date/times share one layout and zone, so
+// values compare as text.
+func sortRows(rows []map[string]any, keys []sortKey) {
+	slices.SortStableFunc(rows, func(a, b map[string]any) int {
+		for _, k := range keys {
+			x, _ := a[k.field].(string)
+			y, _ := b[k.field].(string)
+			if c := strings.Compare(x, y); c != 0 {
+				if k.desc {
+					return -c
+				}
+				return c
+			}
+		}
+		return 0
+	})
 }
 
 func (f *Fake) get(w http.ResponseWriter, r *http.Request, id string) {

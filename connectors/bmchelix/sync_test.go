@@ -1,0 +1,221 @@
+package bmchelix_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/bmchelix"
+	"github.com/ticketray/ticketray/connectors/bmchelix/bmcfake"
+	"github.com/ticketray/ticketray/connectors/conformance"
+)
+
+const (
+	helpDeskPath = "/api/arsys/v1/entry/HPD:Help Desk"
+	workLogPath  = "/api/arsys/v1/entry/HPD:WorkLog"
+	peoplePath   = "/api/arsys/v1/entry/CTM:People"
+)
+
+// vendorStatus is the Status (and Status_Reason) an agent sets for a
+// local state, through the built-in rows.
+var vendorStatus = map[string][2]string{
+	connectors.StateInProgress:   {"In Progress", ""},
+	connectors.StateWaitingOnYou: {"Pending", "Client Action Required"},
+	connectors.StateResolved:     {"Resolved", "No Further Action Required"},
+	connectors.StateClosed:       {"Closed", ""},
+}
+
+// act works the incident as the agent named assignee: status, assignee, a
+// public work info entry and an internal one (which Sync must not report).
+func act(t *testing.T, f *bmcfake.Fake, r connectors.Remote, want, assignee, body string) string {
+	t.Helper()
+	first, last, _ := strings.Cut(assignee, " ")
+	login := strings.ToLower(first)
+	f.AddPerson(login, first, last)
+	st, ok := vendorStatus[want]
+	if !ok {
+		t.Fatalf("no BMC status for %q", want)
+	}
+	if !f.Act(r.Number, login, map[string]string{"Status": st[0], "Status_Reason": st[1], "Assignee Login ID": login}) ||
+		!f.AddWorkInfo(r.Number, login, "Public", body) || !f.AddWorkInfo(r.Number, login, "Internal", "Internal: "+body) {
+		t.Fatalf("the fake refused to work %s", r.Number)
+	}
+	return st[0]
+}
+
+func TestSync(t *testing.T) {
+	conformance.RunSync(t, func(t *testing.T) conformance.SyncTarget {
+		f := startFake(t)
+		return conformance.SyncTarget{
+			Target: conformance.Target{Connection: connection(f.URL()), Faults: f.Faults,
+				CreateMethod: http.MethodPost, CreatePath: createPath, Count: f.Count},
+			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
+				return act(t, f, r, want, assignee, body)
+			},
+			Requests: f.RequestTotal,
+		}
+	})
+}
+
+// TestSyncQueries pins the requests: one HPD:Help Desk query naming the
+// incidents (scoped to the company, as Find is), one HPD:WorkLog query for
+// public entries, one CTM:People lookup that later cycles do not repeat;
+// and reports neither internal work info nor incidents nobody touched
+// since.
+func TestSyncQueries(t *testing.T) {
+	f := startFake(t)
+	conn := connection(f.URL())
+	conn.Options = options("company", bmcfake.CompanyInvention)
+	c := conformance.MustBuild(t, conn)
+	sy := c.(connectors.Syncer)
+	a := conformance.MustCreate(t, c, conformance.Delivery(conformance.Ticket(), conn))
+	b := conformance.MustCreate(t, c, conformance.Delivery(conformance.Ticket(), conn))
+	act(t, f, a, connectors.StateWaitingOnYou, "Bob Baxter", "Please send a screenshot.")
+
+	since := time.Now().Add(-time.Minute)
+	start := len(f.Requests())
+	ups, err := sy.Sync(context.Background(), since, []connectors.Remote{a, b, {ID: "not a number"}})
+	if err != nil {
+		t.Fatalf("Sync: %v", err)
+	}
+	reqs := f.Requests()[start:]
+	if len(reqs) != 3 {
+		t.Fatalf("%d requests, want 3 (incidents, work info, people)", len(reqs))
+	}
+	wantHD := fmt.Sprintf(`('Incident Number' = "%s" OR 'Incident Number' = "%s") AND 'Last Modified Date' >= %d AND 'Company' = "%s"`,
+		a.Number, b.Number, since.Unix(), bmcfake.CompanyInvention)
+	if reqs[0].Path != helpDeskPath || reqs[0].Query.Get("q") != wantHD {
+		t.Errorf("incident query = %s %s\nwant %s", reqs[0].Path, reqs[0].Query.Get("q"), wantHD)
+	}
+	if q := reqs[1].Query.Get("q"); reqs[1].Path != workLogPath || !strings.Contains(q, `'View Access' = "Public"`) ||
+		!strings.Contains(q, fmt.Sprintf("'Submit Date' >= %d", since.Unix())) || reqs[1].Query.Get("sort") != "Submit Date.asc" {
+		t.Errorf("work info query = %s %v", reqs[1].Path, reqs[1].Query)
+	}
+	if q := reqs[2].Query.Get("q"); reqs[2].Path != peoplePath || q != `('Remedy Login ID' = "bob")` {
+		t.Errorf("people query = %s %s", reqs[2].Path, q)
+	}
+	var got *connectors.Update
+	for i := range ups {
+		if ups[i].ID == a.ID {
+			got = &ups[i]
+		}
+	}
+	if got == nil {
+		t.Fatalf("no update for the worked incident among %+v", ups)
+	}
+	if got.Status != "Pending" || got.Category != "Client Action Required" || got.Assignee != "Bob Baxter" || got.Number != a.Number || got.UpdatedAt.IsZero() {
+		t.Errorf("update = %+v", got)
+	}
+	if len(got.Comments) != 1 || got.Comments[0].Body != "Please send a screenshot." || got.Comments[0].Author != "Bob Baxter" ||
+		got.Comments[0].ID == "" || got.Comments[0].CreatedAt.IsZero() {
+		t.Errorf("comments = %+v (internal work info must not be among them)", got.Comments)
+	}
+
+	// Nothing changed since: one request, no update.
+	start = len(f.Requests())
+	ups, err = sy.Sync(context.Background(), time.Now().Add(time.Hour), []connectors.Remote{a, b})
+	if err != nil || len(ups) != 0 || len(f.Requests())-start != 1 {
+		t.Errorf("quiet cycle: %d updates, %d requests, %v", len(ups), len(f.Requests())-start, err)
+	}
+	// The author's name is cached: two requests.
+	f.AddWorkInfo(b.Number, "bob", "Public", "Fixed?")
+	start = len(f.Requests())
+	ups, err = sy.Sync(context.Background(), time.Time{}, []connectors.Remote{b})
+	if err != nil || len(ups) != 1 || len(ups[0].Comments) != 1 || ups[0].Comments[0].Author != "Bob Baxter" {
+		t.Fatalf("Sync = %+v, %v", ups, err)
+	}
+	if n := len(f.Requests()) - start; n != 2 {
+		t.Errorf("%d requests with the author cached, want 2", n)
+	}
+}
+
+// TestSyncBatches: more incidents than one qualification names take one
+// query per 50, not one per incident.
+func TestSyncBatches(t *testing.T) {
+	f := startFake(t)
+	conn := connection(f.URL())
+	c := conformance.MustBuild(t, conn)
+	var remotes []connectors.Remote
+	for i := range 120 {
+		n := fmt.Sprintf("INC%012d", 900000+i)
+		remotes = append(remotes, connectors.Remote{ID: n, Number: n})
+	}
+	if _, err := c.(connectors.Syncer).Sync(context.Background(), time.Time{}, remotes); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, r := range f.Requests() {
+		if r.Path == helpDeskPath {
+			n++
+			if terms := strings.Count(r.Query.Get("q"), "'Incident Number'"); terms > 50 || r.Query.Get("limit") != fmt.Sprint(terms) {
+				t.Errorf("a query names %d incidents with limit %s", terms, r.Query.Get("limit"))
+			}
+		}
+	}
+	if n != 3 {
+		t.Errorf("%d incident queries for 120 incidents, want 3", n)
+	}
+}
+
+// TestSyncPagesWorkInfo: more public entries than a page are all read, a
+// page at a time.
+func TestSyncPagesWorkInfo(t *testing.T) {
+	f := startFake(t)
+	conn := connection(f.URL())
+	c := conformance.MustBuild(t, conn)
+	r := conformance.MustCreate(t, c, conformance.Delivery(conformance.Ticket(), conn))
+	for i := range 501 {
+		f.AddWorkInfo(r.Number, "Allen", "Public", fmt.Sprintf("note %d", i))
+	}
+	ups, err := c.(connectors.Syncer).Sync(context.Background(), time.Time{}, []connectors.Remote{r})
+	if err != nil || len(ups) != 1 || len(ups[0].Comments) != 501 || ups[0].Comments[500].Body != "note 500" {
+		t.Fatalf("Sync: %d updates, %v", len(ups), err)
+	}
+	pages := 0
+	for _, q := range f.Requests() {
+		if q.Path == workLogPath && q.Method == http.MethodGet {
+			pages++
+		}
+	}
+	if pages != 2 {
+		t.Errorf("%d work info pages, want 2", pages)
+	}
+}
+
+func TestStatusTable(t *testing.T) {
+	plain := connectors.Connection{Type: bmchelix.Type}
+	custom := connectors.Connection{Type: bmchelix.Type, Mappings: map[string]map[string]string{"status": {
+		"Assigned": connectors.StateInProgress, "Supplier Delivery": connectors.StateBacklog, "client action required": connectors.StateInProgress}}}
+	for _, tt := range []struct {
+		name string
+		c    connectors.Connection
+		u    connectors.Update
+		want string
+	}{
+		{"New", plain, connectors.Update{Status: "New"}, connectors.StateBacklog},
+		{"Assigned", plain, connectors.Update{Status: "Assigned"}, connectors.StateBacklog},
+		{"In Progress", plain, connectors.Update{Status: "In Progress"}, connectors.StateInProgress},
+		{"Pending", plain, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateInProgress},
+		{"Pending on the customer", plain, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateWaitingOnYou},
+		{"Resolved", plain, connectors.Update{Status: "Resolved", Category: "No Further Action Required"}, connectors.StateResolved},
+		{"Closed", plain, connectors.Update{Status: "Closed"}, connectors.StateClosed},
+		{"Cancelled", plain, connectors.Update{Status: "Cancelled"}, connectors.StateClosed},
+		{"a reason outside Pending is not a status", plain, connectors.Update{Status: "In Progress", Category: "Client Action Required"}, connectors.StateInProgress},
+		{"config row", custom, connectors.Update{Status: "Assigned"}, connectors.StateInProgress},
+		{"config row for a Pending reason", custom, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateBacklog},
+		{"config overrides the built-in reason", custom, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateInProgress},
+	} {
+		if got := tt.c.LocalStatus(tt.u); got != tt.want {
+			t.Errorf("%s: LocalStatus(%+v) = %q, want %q", tt.name, tt.u, got, tt.want)
+		}
+	}
+	for k, v := range plain.StatusTable() {
+		if err := connectors.CheckMappingRow(bmchelix.Type, "status", k, v); err != nil {
+			t.Errorf("built-in row %s: %v", k, err)
+		}
+	}
+}
