@@ -26,6 +26,7 @@ const (
 	fieldWorkLogID  = "Work Log ID"
 	fieldSubmitter  = "Submitter"
 	fieldLoginID    = "Remedy Login ID"
+	fieldCustomer   = "Customer Login ID"
 	fieldFullName   = "Full Name"
 
 	// syncBatch is how many incidents one qualification names: 50 terms
@@ -79,6 +80,10 @@ func LocalStatus(table map[string]string, u connectors.Update) string {
 //  3. the full names of work info submitters not seen before (CTM:People
 //     by Remedy Login ID; cached for the connector's life).
 //
+// Work info by the incident's customer or by the account that submitted
+// it (the integration account, the customer of every incident Ticketray
+// creates) is the user's side of the conversation and is left out.
+//
 // Date/times go into the qualification as seconds since 1970, which the
 // AR server reads the same whatever its locale. Remotes whose id is not an
 // Incident Number are skipped.
@@ -113,7 +118,7 @@ func (c *Connector) syncBatch(ctx context.Context, since time.Time, numbers []st
 	var out struct{ Entries []entry }
 	err := c.call(ctx, op, http.MethodGet, incidentFrm, url.Values{
 		"q":      {q},
-		"fields": {"values(" + strings.Join([]string{fieldNumber, fieldStatus, fieldReason, fieldAssignee, fieldModified, fieldCompany}, ",") + ")"},
+		"fields": {"values(" + strings.Join([]string{fieldNumber, fieldStatus, fieldReason, fieldAssignee, fieldModified, fieldCompany, fieldCustomer, fieldSubmitter}, ",") + ")"},
 		"limit":  {strconv.Itoa(len(numbers))},
 	}, body{}, &out)
 	if err != nil {
@@ -141,7 +146,12 @@ func (c *Connector) syncBatch(ctx context.Context, since time.Time, numbers []st
 	for _, e := range entries {
 		n := e.str(fieldNumber)
 		u := connectors.Update{Remote: c.remote(n), Status: e.str(fieldStatus), Category: e.str(fieldReason),
-			Assignee: strings.TrimSpace(e.str(fieldAssignee)), Comments: comments[n]}
+			Assignee: strings.TrimSpace(e.str(fieldAssignee))}
+		for _, cm := range comments[n] {
+			if !strings.EqualFold(cm.by, e.str(fieldCustomer)) && !strings.EqualFold(cm.by, e.str(fieldSubmitter)) {
+				u.Comments = append(u.Comments, cm.RemoteComment)
+			}
+		}
 		if ts, err := time.Parse(timeLayout, e.str(fieldModified)); err == nil {
 			u.UpdatedAt = ts.UTC()
 		}
@@ -150,9 +160,15 @@ func (c *Connector) syncBatch(ctx context.Context, since time.Time, numbers []st
 	return ups, nil
 }
 
+// comment is a remote comment and its submitter's login.
+type comment struct {
+	connectors.RemoteComment
+	by string
+}
+
 // publicWorkInfo is steps 2 and 3 of Sync: by Incident Number, the public
 // work info entries submitted at or after since, oldest first.
-func (c *Connector) publicWorkInfo(ctx context.Context, since time.Time, numbers []string) (map[string][]connectors.RemoteComment, error) {
+func (c *Connector) publicWorkInfo(ctx context.Context, since time.Time, numbers []string) (map[string][]comment, error) {
 	const op = "sync"
 	q := anyOf(fieldNumber, numbers) + " AND " + qual(fieldViewAccess, "Public") + sinceQual(fieldSubmit, since)
 	var entries []entry
@@ -183,7 +199,7 @@ func (c *Connector) publicWorkInfo(ctx context.Context, since time.Time, numbers
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]connectors.RemoteComment{}
+	out := map[string][]comment{}
 	for _, e := range entries {
 		n := e.str(fieldNumber)
 		if e.str(fieldViewAccess) != "Public" || e.str(fieldSecure) == "Yes" || !slices.Contains(numbers, n) {
@@ -193,11 +209,12 @@ func (c *Connector) publicWorkInfo(ctx context.Context, since time.Time, numbers
 		if strings.TrimSpace(text) == "" {
 			text = e.str("Description")
 		}
-		rc := connectors.RemoteComment{ID: e.str(fieldWorkLogID), Author: names[e.str(fieldSubmitter)], Body: text}
+		by := e.str(fieldSubmitter)
+		cm := comment{RemoteComment: connectors.RemoteComment{ID: e.str(fieldWorkLogID), Author: names[by], Body: text}, by: by}
 		if ts, err := time.Parse(timeLayout, e.str(fieldSubmit)); err == nil {
-			rc.CreatedAt = ts.UTC()
+			cm.CreatedAt = ts.UTC()
 		}
-		out[n] = append(out[n], rc)
+		out[n] = append(out[n], cm)
 	}
 	return out, nil
 }

@@ -127,7 +127,7 @@ type Connector struct {
 
 	callers sync.Map // reporter email → caller sys_id, "" when there is none
 	groups  sync.Map // group name → sys_id, "" when there is none
-	users   sync.Map // user_name → the person's name, for comment authors
+	users   sync.Map // user_name → author (sys_id and name), for comments
 }
 
 // New builds the connector for a servicenow connection. d.HTTP must

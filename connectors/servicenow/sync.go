@@ -94,6 +94,8 @@ type syncRecord struct {
 	State              field `json:"state"`
 	HoldReason         field `json:"hold_reason"`
 	AssignedTo         field `json:"assigned_to"`
+	CallerID           field `json:"caller_id"`
+	OpenedBy           field `json:"opened_by"`
 	UpdatedOn          field `json:"sys_updated_on"`
 	CorrelationDisplay field `json:"correlation_display"`
 }
@@ -108,8 +110,12 @@ type syncRecord struct {
 //  2. the additional comments (sys_journal_field element "comments": what
 //     the caller sees, never work notes) on those incidents written at or
 //     after since, oldest first, a page of journalPage at a time;
-//  3. the names of comment authors not seen before (sys_user by
-//     user_name; cached for the connector's life).
+//  3. the names and sys_ids of comment authors not seen before (sys_user
+//     by user_name; cached for the connector's life).
+//
+// Comments by the caller or by the account that opened the incident (the
+// integration account, which writes what the user adds from Ticketray)
+// are the user's own words, not the help desk's, and are left out.
 //
 // The batch names its incidents rather than scoping by
 // options.assignmentGroup as Find does: agents reassign incidents between
@@ -153,7 +159,11 @@ func (c *Connector) syncBatch(ctx context.Context, since time.Time, ids []string
 			Remote:   c.remote(record{SysID: r.SysID.Value, Number: r.Number.Value}),
 			Status:   r.State.Value,
 			Assignee: r.AssignedTo.Display,
-			Comments: comments[r.SysID.Value],
+		}
+		for _, cm := range comments[r.SysID.Value] {
+			if cm.by == "" || !strings.EqualFold(cm.by, r.CallerID.Value) && !strings.EqualFold(cm.by, r.OpenedBy.Value) {
+				u.Comments = append(u.Comments, cm.RemoteComment)
+			}
 		}
 		if r.State.Value == stateOnHold {
 			u.Category = r.HoldReason.Value
@@ -181,7 +191,7 @@ func (c *Connector) changedIncidents(ctx context.Context, since time.Time, ids [
 	var out struct{ Result []syncRecord }
 	err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: incidentPath, Query: url.Values{
 		"sysparm_query":                  {query + "^ORDERBYsys_updated_on"},
-		"sysparm_fields":                 {"sys_id,number,state,hold_reason,assigned_to,sys_updated_on,correlation_display"},
+		"sysparm_fields":                 {"sys_id,number,state,hold_reason,assigned_to,caller_id,opened_by,sys_updated_on,correlation_display"},
 		"sysparm_display_value":          {"all"},
 		"sysparm_exclude_reference_link": {"true"},
 		"sysparm_limit":                  {strconv.Itoa(len(ids))},
@@ -200,10 +210,19 @@ func (c *Connector) changedIncidents(ctx context.Context, since time.Time, ids [
 	return recs, nil
 }
 
+// comment is a remote comment and its author's sys_id ("" when unknown).
+type comment struct {
+	connectors.RemoteComment
+	by string
+}
+
+// author is a sys_user as comments name it.
+type author struct{ sysID, name string }
+
 // comments is steps 2 and 3 of Sync: the additional comments on the
 // incidents ids written at or after since, by incident, oldest first,
-// with their authors' names.
-func (c *Connector) comments(ctx context.Context, since time.Time, ids []string) (map[string][]connectors.RemoteComment, error) {
+// with their authors.
+func (c *Connector) comments(ctx context.Context, since time.Time, ids []string) (map[string][]comment, error) {
 	const op = "sync"
 	query := "name=incident^element=comments^element_idIN" + strings.Join(ids, ",")
 	if !since.IsZero() {
@@ -233,11 +252,11 @@ func (c *Connector) comments(ctx context.Context, since time.Time, ids []string)
 			authors = append(authors, e.CreatedBy)
 		}
 	}
-	names, err := c.userNames(ctx, authors)
+	people, err := c.authors(ctx, authors)
 	if err != nil {
 		return nil, err
 	}
-	out := map[string][]connectors.RemoteComment{}
+	out := map[string][]comment{}
 	for _, e := range entries {
 		id := strings.ToLower(e.ElementID)
 		// Never a work note, nor an entry of another record, whatever
@@ -245,29 +264,30 @@ func (c *Connector) comments(ctx context.Context, since time.Time, ids []string)
 		if e.Element != "comments" || !slices.Contains(ids, id) {
 			continue
 		}
-		rc := connectors.RemoteComment{ID: e.SysID, Author: names[e.CreatedBy], Body: e.Value}
+		p := people[e.CreatedBy]
+		cm := comment{RemoteComment: connectors.RemoteComment{ID: e.SysID, Author: p.name, Body: e.Value}, by: p.sysID}
 		if ts, err := time.Parse(timeLayout, e.CreatedOn); err == nil {
-			rc.CreatedAt = ts.UTC()
+			cm.CreatedAt = ts.UTC()
 		}
-		out[id] = append(out[id], rc)
+		out[id] = append(out[id], cm)
 	}
 	return out, nil
 }
 
-// userNames maps user_names to people's names ("Beth Anglin"), looking up
-// those not cached in one sys_user query. A user_name without a sys_user
-// the account can read, or one that cannot go into a query, stays as it
-// is.
-func (c *Connector) userNames(ctx context.Context, logins []string) (map[string]string, error) {
-	names := map[string]string{}
+// authors maps user_names to the sys_user's sys_id and name ("Beth
+// Anglin"), looking up those not cached in one sys_user query. A
+// user_name without a sys_user the account can read, or one that cannot
+// go into a query, keeps itself as the name and no sys_id.
+func (c *Connector) authors(ctx context.Context, logins []string) (map[string]author, error) {
+	names := map[string]author{}
 	var missing []string
 	for _, l := range logins {
 		if v, ok := c.users.Load(l); ok {
-			names[l] = v.(string)
+			names[l] = v.(author)
 		} else if l != "" && queryable(l) && !strings.Contains(l, ",") {
 			missing = append(missing, l)
 		} else {
-			names[l] = l
+			names[l] = author{name: l}
 		}
 	}
 	if len(missing) == 0 {
@@ -276,7 +296,7 @@ func (c *Connector) userNames(ctx context.Context, logins []string) (map[string]
 	var out struct{ Result []record }
 	err := c.do(ctx, rest.Request{Op: "sync", Method: http.MethodGet, Path: userPath, Query: url.Values{
 		"sysparm_query":    {"user_nameIN" + strings.Join(missing, ",")},
-		"sysparm_fields":   {"user_name,name"},
+		"sysparm_fields":   {"sys_id,user_name,name"},
 		"sysparm_limit":    {strconv.Itoa(len(missing))},
 		"sysparm_no_count": {"true"},
 	}}, &out)
@@ -285,13 +305,14 @@ func (c *Connector) userNames(ctx context.Context, logins []string) (map[string]
 		return nil, err // a refused read of sys_user leaves the user_names
 	}
 	for _, r := range out.Result {
-		if slices.Contains(missing, r.UserName) && strings.TrimSpace(r.Name) != "" {
-			names[r.UserName] = r.Name
+		if slices.Contains(missing, r.UserName) && isSysID(r.SysID) {
+			names[r.UserName] = author{sysID: strings.ToLower(r.SysID), name: strings.TrimSpace(r.Name)}
 		}
 	}
 	for _, l := range missing {
-		if names[l] == "" {
-			names[l] = l
+		if a := names[l]; a.name == "" {
+			a.name = l
+			names[l] = a
 		}
 		if err == nil {
 			c.users.Store(l, names[l])

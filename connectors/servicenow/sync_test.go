@@ -70,6 +70,10 @@ func TestSyncQueries(t *testing.T) {
 	act(t, f, a, connectors.StateWaitingOnYou, "Beth Anglin", "Can you restart the laptop?")
 	// Reassigned to another group: still followed.
 	f.Update(a.ID, map[string]string{"assignment_group": snfake.NetworkGroupSysID})
+	// The caller's own comment, and one the integration account wrote for
+	// the user, are not the help desk's.
+	f.Act(a.ID, "alice.example", map[string]string{"caller_id": snfake.AliceSysID, "comments": "It is the HP on floor 2."})
+	f.Act(a.ID, snfake.Username, map[string]string{"comments": "Added from Ticketray."})
 
 	start := len(f.Requests())
 	ups, err := sy.Sync(context.Background(), time.Now().Add(-time.Minute), []connectors.Remote{a, b, {ID: "not-a-sys-id"}})
@@ -91,7 +95,7 @@ func TestSyncQueries(t *testing.T) {
 		!strings.HasPrefix(q, "name=incident^element=comments^element_idIN") {
 		t.Errorf("journal query = %s %s", reqs[1].Path, q)
 	}
-	if q := reqs[2].Query.Get("sysparm_query"); reqs[2].Path != "/api/now/table/sys_user" || q != "user_nameINbeth.anglin" {
+	if q := reqs[2].Query.Get("sysparm_query"); reqs[2].Path != "/api/now/table/sys_user" || q != "user_nameINbeth.anglin,alice.example,"+snfake.Username {
 		t.Errorf("user query = %s %s", reqs[2].Path, q)
 	}
 	var got *connectors.Update
@@ -111,7 +115,7 @@ func TestSyncQueries(t *testing.T) {
 	}
 	if len(got.Comments) != 1 || got.Comments[0].Body != "Can you restart the laptop?" ||
 		got.Comments[0].Author != "Beth Anglin" || got.Comments[0].CreatedAt.IsZero() || got.Comments[0].ID == "" {
-		t.Errorf("comments = %+v (work notes must not be among them)", got.Comments)
+		t.Errorf("comments = %+v (work notes, the caller's and the integration account's comments must not be among them)", got.Comments)
 	}
 
 	// The next cycle: nothing changed since, so one request and no update;
