@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/ticketray/ticketray/app/config"
@@ -47,7 +48,9 @@ directory, or build it in with -ldflags -X ...app/config.PinnedPublicKey).
 sign writes FILE.sig, the detached signature of FILE. Once a public key is
 pinned, managed files without a valid signature are refused.
 
-mapping prints a connection's priority or category mapping table, the
+mapping prints a connection's priority, category or status mapping table
+(status: the vendor's status → backlog, in_progress, waiting_on_you,
+resolved or closed, over the vendor's built-in rows), the
 file it comes from and any lock; --set and --delete change rows in the
 user's file (--config FILE, else the user's config.json), as the Settings
 window's Save does. The table keeps a "default" row, which cannot be
@@ -281,7 +284,7 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-const mappingUsage = "usage: ticketray config mapping CONNECTION priority|category [--set KEY=VALUE]... [--delete KEY]... [--json]"
+const mappingUsage = "usage: ticketray config mapping CONNECTION priority|category|status [--set KEY=VALUE]... [--delete KEY]... [--json]"
 
 // configMapping is `config mapping`: print a table, or change rows of it
 // through config.EditMapping, the writer the Settings window uses.
@@ -290,8 +293,8 @@ func (c *cli) configMapping(pos, sets, dels []string, asJSON bool) error {
 		return usagef("%s", mappingUsage)
 	}
 	conn, kind := pos[0], pos[1]
-	if kind != "priority" && kind != "category" {
-		return usagef("config mapping: the table is priority or category, not %q", kind)
+	if kind != "priority" && kind != "category" && kind != "status" {
+		return usagef("config mapping: the table is priority, category or status, not %q", kind)
 	}
 	type row struct{ key, value string }
 	var set []row
@@ -403,6 +406,19 @@ func writeMapping(w io.Writer, st *config.MappingState, conn connectors.Connecti
 	if _, ok := st.Table[connectors.DefaultRow]; !ok {
 		fmt.Fprintf(&b, "  %-*s → %s\n", width, connectors.DefaultRow, impliedDefault(st, conn))
 	}
+	if st.Kind == "status" {
+		// The config's rows lie over the vendor's: show what else applies.
+		var builtIn []string
+		for k, v := range conn.StatusTable() {
+			if _, ok := findRow(st.Table, k); !ok && k != connectors.DefaultRow {
+				builtIn = append(builtIn, fmt.Sprintf("  %s → %s", k, v))
+			}
+		}
+		sort.Strings(builtIn)
+		if len(builtIn) > 0 {
+			fmt.Fprintf(&b, "Built-in rows of %s (a row above wins):\n%s\n", conn.Type, strings.Join(builtIn, "\n"))
+		}
+	}
 	fmt.Fprintf(&b, "From: %s (%s layer)\n", st.Source, st.Layer)
 	if st.Lock != nil {
 		fmt.Fprintf(&b, "Read-only: %v\n", st.Lock)
@@ -417,6 +433,8 @@ func writeMapping(w io.Writer, st *config.MappingState, conn connectors.Connecti
 // (see connectors.Connection.PriorityTable and MapCategory).
 func impliedDefault(st *config.MappingState, conn connectors.Connection) string {
 	switch {
+	case st.Kind == "status":
+		return connectors.StateBacklog + " (the default row: anything without a row of its own)"
 	case st.Kind == "priority" && len(st.Table) == 0:
 		return "(no table: the vendor's built-in rows apply)"
 	case st.Kind == "priority":

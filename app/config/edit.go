@@ -231,7 +231,11 @@ func normalizeTable(conn Connection, kind string, t map[string]string, categorie
 		out[key] = strings.TrimSpace(v)
 	}
 	if _, ok := out[connectors.DefaultRow]; !ok {
-		return nil, fmt.Errorf("%w: the table needs a %q row (the value for anything without a row of its own)", ErrInvalidMapping, connectors.DefaultRow)
+		if kind != "status" {
+			return nil, fmt.Errorf("%w: the table needs a %q row (the value for anything without a row of its own)", ErrInvalidMapping, connectors.DefaultRow)
+		}
+		// A status table always has its default row: backlog unless set.
+		out[connectors.DefaultRow] = connectors.StateBacklog
 	}
 	return out, nil
 }
