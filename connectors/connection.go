@@ -31,6 +31,10 @@ type Connection struct {
 	MaxRetries      *int                         `json:"maxRetries,omitempty"`
 	Mappings        map[string]map[string]string `json:"mappings,omitempty"`
 	Options         map[string]json.RawMessage   `json:"options,omitempty"`
+	// WebhookSecret is the secret the help desk signs its status webhooks
+	// with (serve --listen): env:NAME or keyring:NAME. Empty: the
+	// connection refuses webhooks.
+	WebhookSecret string `json:"webhookSecret,omitempty"`
 }
 
 // Credentials hold a secret reference per field: a literal, env:NAME or
@@ -97,10 +101,23 @@ func (c *Connection) Validate() []FieldError {
 	errs = append(errs, c.mappingErrors()...)
 	errs = append(errs, c.Credentials.validate(drv.TokenOnly)...)
 	errs = append(errs, c.oauthUserErrors()...)
+	errs = append(errs, c.webhookSecretErrors()...)
 	if registered && drv.Validate != nil {
 		errs = append(errs, drv.Validate(*c)...)
 	}
 	return errs
+}
+
+// webhookSecretErrors checks the form of webhookSecret: a reference must
+// name something. Whether a literal is allowed depends on the file it is
+// in (app/config refuses one in a managed file).
+func (c *Connection) webhookSecretErrors() []FieldError {
+	for prefix, what := range map[string]string{"env:": "environment variable", "keyring:": "keyring item"} {
+		if name, ok := strings.CutPrefix(c.WebhookSecret, prefix); ok && strings.TrimSpace(name) == "" {
+			return []FieldError{{"webhookSecret", fmt.Sprintf("%s names no %s", prefix, what)}}
+		}
+	}
+	return nil
 }
 
 // mappingErrors checks every row of every mapping table with

@@ -230,6 +230,7 @@ func Check(file string, data []byte, o CheckOptions) (*Config, []Problem) {
 		sem := p.cfg.validate(file)
 		sem = append(sem, p.cfg.secretProblems(file, o.Resolve, SeverityWarning)...)
 		sem = append(sem, literalClientSecrets(file, p.cfg, SeverityWarning)...)
+		sem = append(sem, literalWebhookSecrets(file, p.cfg, SeverityWarning)...)
 		probs = append(probs, p.undropped(sem)...)
 		if len(o.Locked) > 0 && len(p.clean) > 0 {
 			var raw map[string]json.RawMessage

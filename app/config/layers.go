@@ -389,6 +389,7 @@ func readLayer(f layerFile, pub ed25519.PublicKey, secrets func() (SecretStore, 
 	if f.kind == KindManaged {
 		probs = append(probs, lockProblems(f.path, c.Locked)...)
 		probs = append(probs, literalClientSecrets(f.path, c, SeverityError)...)
+		probs = append(probs, literalWebhookSecrets(f.path, c, SeverityError)...)
 	}
 	if f.kind != KindManaged && len(c.Locked) > 0 {
 		warn(Problem{File: f.path, Path: "locked", Msg: "ignored: only managed files can lock keys"})

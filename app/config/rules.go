@@ -142,3 +142,23 @@ func SecretResolver(getenv func(string) string, ring func() (secrets.Getter, err
 		return err
 	}
 }
+
+// literalWebhookSecrets flags a literal webhookSecret in file, like
+// literalClientSecrets: an error in a managed file (whoever reads it can
+// forge the help desk's status webhooks), a warning when a file is checked
+// on its own. In the user's own file a literal works, for one desk.
+func literalWebhookSecrets(file string, c *Config, severity string) []Problem {
+	var probs []Problem
+	for i, conn := range c.Connections {
+		if !IsLiteral(conn.WebhookSecret) {
+			continue
+		}
+		msg := "must not be a literal in a managed (pushed) config: whoever reads it could forge status webhooks"
+		if severity == SeverityWarning {
+			msg = "is a literal: refused in a managed (pushed) config"
+		}
+		probs = append(probs, Problem{File: file, Path: fmt.Sprintf("connections[%d].webhookSecret", i), Connection: conn.Name,
+			Severity: severity, Msg: msg, Hint: "use env:NAME or keyring:NAME"})
+	}
+	return probs
+}

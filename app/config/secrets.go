@@ -120,7 +120,7 @@ func (c *Config) Redacted() *Config {
 	out.Connections = make([]connectors.Connection, len(c.Connections))
 	for i, conn := range c.Connections {
 		cr := &conn.Credentials
-		for _, f := range []*string{&cr.Password, &cr.APIToken, &cr.Token, &cr.ClientSecret, &cr.RefreshToken} {
+		for _, f := range []*string{&cr.Password, &cr.APIToken, &cr.Token, &cr.ClientSecret, &cr.RefreshToken, &conn.WebhookSecret} {
 			if IsLiteral(*f) {
 				*f = "***"
 			}
