@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/queue"
 )
 
@@ -290,6 +291,26 @@ func (s *Supervisor) Sync(ctx context.Context) ([]SyncReport, []Change, error) {
 	}
 	reports, changes := s.syncWith(ctx, c)
 	return reports, changes, nil
+}
+
+// Apply records an update a help desk pushed (a signed webhook) with the
+// running courier's connections (see Courier.Apply), or, between two
+// couriers (at start, at a config reload), with the config in force:
+// recording needs no connector. A change is logged and told to OnStatus,
+// as a sync's is.
+func (s *Supervisor) Apply(ctx context.Context, connection string, u connectors.Update, assigneeSet bool) (known bool, ch *Change, err error) {
+	c := s.Courier()
+	if c == nil {
+		c = recorder(s.o.Store, s.Config().Config)
+	}
+	known, ch, err = c.Apply(ctx, connection, u, assigneeSet)
+	if ch != nil {
+		s.log.Info("ticket status changed", "ticket", ch.TicketID, "connection", ch.Connection, "number", ch.RemoteNumber, "from", ch.Before, "to", ch.After, "by", "webhook")
+		if s.o.OnStatus != nil {
+			s.o.OnStatus(*ch)
+		}
+	}
+	return known, ch, err
 }
 
 // purge applies the retention policy of the config in force, hourly.

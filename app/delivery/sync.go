@@ -6,8 +6,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/queue"
 )
@@ -177,6 +179,69 @@ func (c *Courier) record(ctx context.Context, cc *conn, r queue.Remote, u connec
 		ch.Note, _, _ = strings.Cut(strings.TrimSpace(d.Comments[n-1].Body), "\n")
 	}
 	return ch, true, nil
+}
+
+// applyMu makes the records of pushed updates one at a time in a process:
+// each reads what is stored, then writes.
+var applyMu sync.Mutex
+
+// Apply records an update that a help desk pushed (a signed webhook)
+// through the same status mapping and sealed storage as a sync: to the
+// delivered create of connection whose remote id or number is u's. It
+// reports known=false, and changes nothing, when no delivery matches (or
+// the connection is not one the courier serves); ch is the change of local
+// state, if there was one.
+//
+// A push may carry only part of the ticket: an empty Status keeps the
+// stored status and category, and unless assigneeSet the stored assignee
+// is kept. An update older (UpdatedAt) than what is stored is ignored, so
+// stale and replayed deliveries change nothing. A closed ticket is still
+// matched: a help desk may reopen it.
+func (c *Courier) Apply(ctx context.Context, connection string, u connectors.Update, assigneeSet bool) (known bool, ch *Change, err error) {
+	cc, ok := c.conns[connection]
+	if !ok || (u.ID == "" && u.Number == "") {
+		return false, nil, nil
+	}
+	applyMu.Lock()
+	defer applyMu.Unlock()
+	all, err := c.store.Remotes(ctx, connection, false)
+	if err != nil {
+		return false, nil, err
+	}
+	i := slices.IndexFunc(all, func(r queue.Remote) bool {
+		return (u.ID != "" && r.RemoteID == u.ID) || (u.Number != "" && r.RemoteNumber == u.Number)
+	})
+	if i < 0 {
+		return false, nil, nil
+	}
+	r := all[i]
+	prev := ParseRemoteDetail(r.Detail)
+	if !u.UpdatedAt.IsZero() && u.UpdatedAt.Before(prev.RemoteUpdatedAt) {
+		return true, nil, nil
+	}
+	if u.Status == "" {
+		u.Status, u.Category = prev.RemoteStatus, prev.Category
+	}
+	if !assigneeSet {
+		u.Assignee = prev.Assignee
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = prev.RemoteUpdatedAt
+	}
+	u.Remote = connectors.Remote{ID: r.RemoteID, Number: r.RemoteNumber, URL: r.RemoteURL}
+	ch, _, err = c.record(ctx, cc, r, u)
+	return true, ch, err
+}
+
+// recorder is a courier that only records pushed updates (Apply) with the
+// connections of cfg: no connector is built and nothing is delivered.
+func recorder(store *queue.Store, cfg *config.Config) *Courier {
+	c := &Courier{store: store, conns: map[string]*conn{}}
+	for _, cn := range cfg.Enabled() {
+		c.conns[cn.Name] = &conn{cfg: cn}
+		c.names = append(c.names, cn.Name)
+	}
+	return c
 }
 
 // mergeComments adds the new comments to those seen before, once each (by
