@@ -65,7 +65,8 @@ func connectionColumns(entries []app.Entry) []string {
 }
 
 // cell is the text of one table cell. Column indexes past the fixed
-// columns are conns.
+// columns are conns: where each delivery stands, in the help desk's
+// words once a sync read them.
 func cell(e app.Entry, col int, conns []string, now time.Time) string {
 	if col >= len(fixedColumns) {
 		i := col - len(fixedColumns)
@@ -73,9 +74,13 @@ func cell(e app.Entry, col int, conns []string, now time.Time) string {
 			return ""
 		}
 		for _, d := range e.Deliveries {
-			if d.Connection == conns[i] {
-				return deliveryCell(d, now)
+			if d.Connection != conns[i] {
+				continue
 			}
+			if r, ok := e.Remote[d.ID]; ok && d.State == queue.StateDelivered {
+				return remoteCell(d, r, now)
+			}
+			return deliveryCell(d, now)
 		}
 		return "—"
 	}
@@ -219,4 +224,123 @@ func clip(s string, n int) string {
 		return string(r[:n-1]) + "…"
 	}
 	return s
+}
+
+// stateWords is a local state (connectors.LocalStates) in the requester's
+// words.
+func stateWords(state string) string {
+	switch state {
+	case connectors.StateBacklog:
+		return "Open"
+	case connectors.StateInProgress:
+		return "In progress"
+	case connectors.StateWaitingOnYou:
+		return "Waiting for your reply"
+	case connectors.StateResolved:
+		return "Resolved"
+	case connectors.StateClosed:
+		return "Closed"
+	}
+	if state == "" {
+		return "Unknown"
+	}
+	s := strings.ReplaceAll(state, "_", " ")
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// remoteCell is a delivered ticket's cell once the help desk's side is
+// known: the number, the state in words, who works on it and when it last
+// changed.
+func remoteCell(d queue.Delivery, r app.RemoteView, now time.Time) string {
+	parts := []string{d.RemoteNumber, stateWords(r.Status)}
+	if r.Assignee != "" {
+		parts = append(parts, r.Assignee)
+	}
+	if t := remoteUpdated(r); !t.IsZero() {
+		parts = append(parts, "updated "+shortTime(t, now))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// shortTime is a time of day today, else a date.
+func shortTime(t, now time.Time) string {
+	t, now = t.Local(), now.Local()
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04")
+	}
+	return t.Format("2006-01-02")
+}
+
+// remoteUpdated is when the help desk last changed the ticket, or when it
+// was last read if the vendor does not say.
+func remoteUpdated(r app.RemoteView) time.Time {
+	if !r.RemoteUpdatedAt.IsZero() {
+		return r.RemoteUpdatedAt
+	}
+	return r.SyncedAt
+}
+
+// convLine is one paragraph of the conversation pane; heading ones are
+// shown in bold, and a new delivered ticket starts after a rule.
+type convLine struct {
+	Text           string
+	Heading, Start bool
+}
+
+// conversation is the help desk's side of a ticket's deliveries: per
+// delivered ticket its state, assignee and last update, then the public
+// comments, oldest first, each under its author and time.
+func conversation(e app.Entry) []convLine {
+	var out []convLine
+	add := func(heading bool, format string, args ...any) {
+		out = append(out, convLine{Text: fmt.Sprintf(format, args...), Heading: heading})
+	}
+	start := func(format string, args ...any) {
+		add(true, format, args...)
+		out[len(out)-1].Start = true
+	}
+	for _, d := range e.Deliveries {
+		if d.State != queue.StateDelivered {
+			continue
+		}
+		r, ok := e.Remote[d.ID]
+		if !ok {
+			start("%s in %s: sent", d.RemoteNumber, d.Connection)
+			add(false, "The help desk has not answered yet.")
+			continue
+		}
+		start("%s in %s: %s", d.RemoteNumber, d.Connection, stateWords(r.Status))
+		facts := []string{"Not assigned yet"}
+		if r.Assignee != "" {
+			facts[0] = "Assigned to " + r.Assignee
+		}
+		if t := remoteUpdated(r); !t.IsZero() {
+			facts = append(facts, "last update "+t.Local().Format("2006-01-02 15:04"))
+		}
+		add(false, "%s", strings.Join(facts, " · "))
+		if len(r.Comments) == 0 {
+			add(false, "No replies from the help desk yet.")
+		}
+		for _, c := range r.Comments {
+			who := c.Author
+			if who == "" {
+				who = "Help desk"
+			}
+			add(true, "%s · %s", who, c.CreatedAt.Local().Format("2006-01-02 15:04"))
+			add(false, "%s", strings.TrimSpace(c.Body))
+		}
+	}
+	if len(out) == 0 {
+		add(false, "Not sent to the help desk yet: its replies show here once it is.")
+	}
+	return out
+}
+
+// conversationText is the conversation as plain text.
+func conversationText(e app.Entry) string {
+	var b strings.Builder
+	for _, l := range conversation(e) {
+		b.WriteString(l.Text + "\n")
+	}
+	return b.String()
 }

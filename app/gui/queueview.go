@@ -71,6 +71,7 @@ type queueView struct {
 	ticketText *widget.Label
 	sysText    *widget.Label
 	skillText  *widget.Label
+	convText   *widget.RichText // My tickets: the help desk's side
 	tabs       *container.AppTabs
 
 	entries  []app.Entry
@@ -141,6 +142,14 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		container.NewTabItem("System information", container.NewScroll(v.sysText)),
 		container.NewTabItem("Skill output", container.NewScroll(v.skillText)),
 	)
+	if user != nil {
+		// The requester's first question: where does it stand, what did
+		// the help desk say.
+		v.convText = widget.NewRichText()
+		v.convText.Wrapping = fyne.TextWrapWord
+		v.tabs.Items = append([]*container.TabItem{container.NewTabItem("Conversation", container.NewVScroll(v.convText))}, v.tabs.Items...)
+		v.tabs.SelectIndex(0)
+	}
 	v.setActions(false)
 
 	toolbar := container.NewHBox(widget.NewLabel("Show"), v.filter, v.refreshBtn)
@@ -176,8 +185,12 @@ func (v *queueView) setWidths() {
 	for i, w := range []float32{140, 230, 150, 70} {
 		v.table.SetColumnWidth(i, w)
 	}
+	connWidth := float32(220)
+	if v.user != nil {
+		connWidth = 380 // the help desk's state, assignee and last update
+	}
 	for i := 0; i < max(1, len(v.conns)); i++ {
-		v.table.SetColumnWidth(len(fixedColumns)+i, 220)
+		v.table.SetColumnWidth(len(fixedColumns)+i, connWidth)
 	}
 }
 
@@ -252,6 +265,7 @@ func (v *queueView) clearDetails() {
 	v.ticketText.SetText("")
 	v.sysText.SetText("")
 	v.skillText.SetText("")
+	v.setConversation(nil)
 	v.setActions(false)
 }
 
@@ -281,6 +295,7 @@ func (v *queueView) showDetails(e app.Entry) {
 	}
 	v.sysText.SetText(systemInfoText(e))
 	v.skillText.SetText(skillText(e))
+	v.setConversation(conversation(e))
 	v.ticketText.SetText("Loading…")
 	v.bg.run(func() func() {
 		text, err := v.b.DescribeTicket(context.Background(), e.ID)
@@ -293,6 +308,27 @@ func (v *queueView) showDetails(e app.Entry) {
 			}
 		}
 	})
+}
+
+// setConversation shows the help desk's side in My tickets: headings (the
+// ticket's state, each comment's author and time) in bold.
+func (v *queueView) setConversation(lines []convLine) {
+	if v.convText == nil {
+		return
+	}
+	var segs []widget.RichTextSegment
+	for i, l := range lines {
+		if l.Start && i > 0 {
+			segs = append(segs, &widget.SeparatorSegment{})
+		}
+		style := widget.RichTextStyleParagraph
+		if l.Heading {
+			style.TextStyle = fyne.TextStyle{Bold: true}
+		}
+		segs = append(segs, &widget.TextSegment{Text: l.Text, Style: style})
+	}
+	v.convText.Segments = segs
+	v.convText.Refresh()
 }
 
 func systemInfoText(e app.Entry) string {

@@ -18,6 +18,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
+	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/diagnostics"
 	"github.com/ticketray/ticketray/queue"
@@ -420,4 +421,101 @@ func TestQueueViewKeepsSelection(t *testing.T) {
 func TestQueueViewImage(t *testing.T) {
 	_, _, w, _ := newTestQueueView(t, sampleQueue(), nil)
 	test.AssertImageMatches(t, "queue_view.png", w.Canvas().Capture())
+}
+
+// resolvedQueue is alice's tickets after a sync: the printer ticket
+// resolved in ServiceNow with the help desk's reply, the Jira delivery
+// of the other waiting on her.
+func resolvedQueue() *fakeQueue {
+	q := sampleQueue()
+	q.entries[0].Deliveries[1] = queue.Delivery{ID: 2, Connection: "Jira", State: queue.StateDelivered, RemoteNumber: "IT-9",
+		RemoteURL: "https://acme.atlassian.net/browse/IT-9"}
+	q.entries[0].Remote = map[int64]app.RemoteView{
+		1: {Status: connectors.StateResolved, SyncedAt: t0.Add(9 * time.Minute), RemoteDetail: delivery.RemoteDetail{
+			RemoteStatus: "6", Assignee: "Jane Agent", RemoteUpdatedAt: t0.Add(8 * time.Minute),
+			Comments: []connectors.RemoteComment{
+				{ID: "c1", Author: "Jane Agent", Body: "Thanks, looking at it now.", CreatedAt: t0.Add(3 * time.Minute)},
+				{ID: "c2", Author: "Jane Agent", Body: "Replaced the fuser unit; the printer prints again.\nReopen this ticket if it jams again.", CreatedAt: t0.Add(8 * time.Minute)},
+			}}},
+		2: {Status: connectors.StateWaitingOnYou, SyncedAt: t0.Add(9 * time.Minute), RemoteDetail: delivery.RemoteDetail{
+			RemoteStatus: "Waiting for customer", Category: "indeterminate"}},
+	}
+	return q
+}
+
+// My tickets says where a synced ticket stands in plain words, who works
+// on it and when it changed, and shows the help desk's replies.
+func TestMyTicketsRemoteState(t *testing.T) {
+	u := alice
+	v, _, _, loop := newTestQueueView(t, resolvedQueue(), &u)
+	rows := tableText(v)
+	if got, want := rows[0][4], "INC0010023 · Resolved · Jane Agent · updated 09:38"; got != want {
+		t.Errorf("ServiceNow cell = %q, want %q", got, want)
+	}
+	if got, want := rows[0][5], "IT-9 · Waiting for your reply · updated 09:39"; got != want {
+		t.Errorf("Jira cell = %q, want %q (no assignee; the sync time when the vendor gives none)", got, want)
+	}
+	if got := rows[1][4]; got != "waiting" {
+		t.Errorf("unsent ticket's cell = %q, want the delivery state as before", got)
+	}
+
+	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	if v.tabs.Selected().Text != "Conversation" {
+		t.Errorf("tab %q shown first, want Conversation", v.tabs.Selected().Text)
+	}
+	day := t0.Format("2006-01-02")
+	want := strings.Join([]string{
+		"INC0010023 in ServiceNow: Resolved",
+		"Assigned to Jane Agent · last update " + day + " 09:38",
+		"Jane Agent · " + day + " 09:33",
+		"Thanks, looking at it now.",
+		"Jane Agent · " + day + " 09:38",
+		"Replaced the fuser unit; the printer prints again.\nReopen this ticket if it jams again.",
+		"IT-9 in Jira: Waiting for your reply",
+		"Not assigned yet · last update " + day + " 09:39",
+		"No replies from the help desk yet.",
+	}, "\n") + "\n"
+	if got := conversationText(v.entries[0]); got != want {
+		t.Errorf("conversation:\n%s\nwant:\n%s", got, want)
+	}
+	if got := v.convText.String(); !strings.Contains(got, "Replaced the fuser unit") || !strings.Contains(got, "Resolved") {
+		t.Errorf("conversation pane shows %q", got)
+	}
+	var bold []string
+	rules := 0
+	for _, s := range v.convText.Segments {
+		switch s := s.(type) {
+		case *widget.TextSegment:
+			if s.Style.TextStyle.Bold {
+				bold = append(bold, s.Text)
+			}
+		case *widget.SeparatorSegment:
+			rules++
+		}
+	}
+	wantBold := "INC0010023 in ServiceNow: Resolved|Jane Agent · " + day + " 09:33|Jane Agent · " + day + " 09:38|IT-9 in Jira: Waiting for your reply"
+	if got := strings.Join(bold, "|"); got != wantBold || rules != 1 {
+		t.Errorf("bold headings %s and %d rules\nwant %s and a rule between the two tickets", got, rules, wantBold)
+	}
+
+	// A ticket not sent yet says so.
+	v.table.Select(widget.TableCellID{Row: 1, Col: 1})
+	loop.waitFor(t, "ticket 3", func() bool { return strings.Contains(v.ticketText.Text, "33333333-cccc") })
+	if got := v.convText.String(); !strings.HasPrefix(got, "Not sent to the help desk yet") {
+		t.Errorf("unsent ticket's conversation = %q", got)
+	}
+}
+
+// TestMyTicketsImage pins My tickets with a resolved ticket and its
+// conversation. To accept a deliberate change, copy
+// testdata/failed/my_tickets.png over testdata/my_tickets.png.
+func TestMyTicketsImage(t *testing.T) {
+	u := alice
+	v, _, w, loop := newTestQueueView(t, resolvedQueue(), &u)
+	w.Resize(fyne.NewSize(1180, 760))
+	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
+	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	v.content.Refresh()
+	test.AssertImageMatches(t, "my_tickets.png", w.Canvas().Capture())
 }
