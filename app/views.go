@@ -50,6 +50,11 @@ type ConnectionStatus struct {
 	// is used (absent: nobody signed in, or the vendor does not say).
 	SignedInAs     string     `json:"signedInAs,omitempty"`
 	GrantExpiresAt *time.Time `json:"grantExpiresAt,omitempty"`
+	// LastWebhookAt is when serve last took a verified webhook of the
+	// connection (null: never); WebhooksRejected counts those it refused
+	// (bad or missing signature, stale, too large, malformed).
+	LastWebhookAt    *time.Time `json:"lastWebhookAt"`
+	WebhooksRejected int        `json:"webhooksRejected"`
 }
 
 // Problem is the status in words, as the help desk reads it next to the
@@ -60,7 +65,7 @@ func (c ConnectionStatus) Problem() string {
 		if p != "" {
 			p += " — "
 		}
-		p += fmt.Sprintf("%d tickets dead", c.Dead)
+		p += plural(c.Dead, "ticket") + " dead"
 	}
 	return p
 }
@@ -119,6 +124,7 @@ func (s *Service) Connections(ctx context.Context) ([]ConnectionStatus, error) {
 			j.LastErrorAt = &t
 		}
 		s.fillSignIn(&j, conn)
+		s.fillWebhooks(ctx, &j)
 		out[i] = j
 	}
 	return out, nil
