@@ -11,6 +11,7 @@ import (
 
 	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/app/delivery"
+	"github.com/ticketray/ticketray/connectors/webhooks"
 )
 
 const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
@@ -24,11 +25,20 @@ nothing is left pending and no delivery died during the run.
   --verbose            log each connector call (no ticket data) to stderr
 `
 
-const serveUsage = `Usage: ticketray serve [--listen ADDR]
+const serveUsage = `Usage: ticketray serve [--listen ADDR [--tls-cert FILE --tls-key FILE]] [--verbose]
 
 Run headless: deliver queued tickets as they come and when connections
-come back, until interrupted (SIGINT/SIGTERM). Webhook endpoints arrive
-with status sync; --listen is reserved for them.
+come back, and read their status back every policy.syncInterval, until
+interrupted (SIGINT/SIGTERM).
+
+  --listen ADDR        also accept the help desks' signed status webhooks
+                       at POST /webhooks/<connection name> on ADDR
+                       (host:port; port 0 picks one); each connection
+                       needs a webhookSecret
+  --tls-cert FILE      serve HTTPS with this certificate (PEM) and key;
+  --tls-key FILE       without them plain HTTP is allowed only on a
+                       loopback ADDR (127.0.0.1:8080, [::1]:8080)
+  --verbose            log each connector call (no ticket data) to stderr
 `
 
 const connectionsUsage = `Usage:
@@ -124,12 +134,18 @@ func (c *cli) logger(verbose bool, level slog.Level) *slog.Logger {
 
 func (c *cli) serve(args []string) error {
 	fs := c.flags("serve", func() string { return serveUsage })
-	fs.String("listen", "", "")
+	var wo WebhookOptions
+	fs.StringVar(&wo.Listen, "listen", "", "")
+	fs.StringVar(&wo.TLSCert, "tls-cert", "", "")
+	fs.StringVar(&wo.TLSKey, "tls-key", "", "")
 	verbose := fs.Bool("verbose", false, "")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("serve takes no arguments")
+	}
+	if err := wo.Check(); err != nil {
+		return usagef("%v", err)
 	}
 	svc, err := c.open()
 	if err != nil {
@@ -138,7 +154,9 @@ func (c *cli) serve(args []string) error {
 	defer svc.Close()
 	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
 	watch := c.watch
-	return svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelInfo), Watch: &watch}).Run(c.ctx)
+	return svc.Serve(c.ctx, DeliveryOptions{Logger: c.logger(*verbose, slog.LevelInfo), Watch: &watch}, wo, func(url string) {
+		fmt.Fprintf(c.env.Stderr, "ticketray: webhooks at %s%s<connection name>\n", url, webhooks.Prefix)
+	})
 }
 
 // connectionJSON is one element of `connections list --json`.
@@ -270,6 +288,7 @@ func (c *cli) connectionsList(asJSON bool) error {
 		return err
 	}
 	printSignIns(c.env.Stdout, svc, out)
+	printWebhooks(c.env.Stdout, svc, out)
 	return nil
 }
 
