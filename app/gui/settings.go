@@ -199,6 +199,12 @@ func healthLine(s app.ConnectionStatus, now time.Time) string {
 	if s.LastSuccess != nil {
 		parts = append(parts, "last sent "+ago(now.Sub(*s.LastSuccess)))
 	}
+	if s.LastWebhookAt != nil { // as `connections list` shows them
+		parts = append(parts, "last webhook "+ago(now.Sub(*s.LastWebhookAt)))
+	}
+	if s.WebhooksRejected > 0 {
+		parts = append(parts, fmt.Sprintf("%d webhooks rejected", s.WebhooksRejected))
+	}
 	return strings.Join(parts, " · ")
 }
 
