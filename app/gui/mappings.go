@@ -37,8 +37,10 @@ func isLocked(l lockInfo, key string) bool {
 
 func mappingKey(conn, kind string) string { return "connections." + conn + ".mappings." + kind }
 
-// mappingKinds are the tables the editor offers.
-var mappingKinds = []string{"priority", "category"}
+// mappingKinds are the tables the editor offers. Priority and category
+// map Ticketray's values to the vendor's; status maps the vendor's
+// statuses back to the local states (connectors.LocalStates).
+var mappingKinds = []string{"priority", "category", "status"}
 
 // mappingRow is one row of a mapping table: an internal value and the
 // vendor value it maps to.
@@ -48,7 +50,7 @@ type mappingRow struct{ Key, Value string }
 // exists, stays last, and cannot be removed or renamed; its value can be
 // edited.
 type mappingTable struct {
-	kind string // priority or category
+	kind string // priority, category or status
 	rows []mappingRow
 }
 
@@ -59,7 +61,8 @@ var (
 
 // newMappingTable builds the editor's table for a connection: its
 // configured rows, and a default row taken from the config (or, for a
-// table without one, from defaultPriority's row or defaultCategory).
+// table without one, from defaultPriority's row or defaultCategory; a
+// status table's default is backlog).
 func newMappingTable(kind string, conn connectors.Connection) *mappingTable {
 	t := &mappingTable{kind: kind}
 	def, hasDef := "", false
@@ -84,6 +87,8 @@ func newMappingTable(kind string, conn connectors.Connection) *mappingTable {
 			}
 		case "category":
 			def = conn.DefaultCategory
+		case "status":
+			def = connectors.StateBacklog
 		}
 	}
 	t.sort()
@@ -139,9 +144,20 @@ func (t *mappingTable) checkKey(key string, skip int) error {
 	return nil
 }
 
+// checkValue validates a row value: a status row's is a local state.
+func (t *mappingTable) checkValue(value string) error {
+	if t.kind == "status" && !slices.Contains(connectors.LocalStates, value) {
+		return fmt.Errorf("pick the state to show for this status (%s)", strings.Join(connectors.LocalStates, ", "))
+	}
+	return nil
+}
+
 // add appends a row (kept before the default row).
 func (t *mappingTable) add(key, value string) error {
 	if err := t.checkKey(key, -1); err != nil {
+		return err
+	}
+	if err := t.checkValue(value); err != nil {
 		return err
 	}
 	key = strings.TrimSpace(key)
@@ -189,4 +205,20 @@ func (t *mappingTable) table() map[string]string {
 		m[r.Key] = r.Value
 	}
 	return m
+}
+
+// builtInStatusRows are the vendor's built-in status rows of conn's type
+// that apply under the table t (a row of t wins), sorted by status: what
+// `config mapping CONN status` prints under "Built-in rows".
+func builtInStatusRows(conn connectors.Connection, t *mappingTable) []mappingRow {
+	conn.Mappings = nil // the type's rows alone
+	var out []mappingRow
+	for k, v := range conn.StatusTable() {
+		if k == connectors.DefaultRow || slices.ContainsFunc(t.rows, func(r mappingRow) bool { return strings.EqualFold(strings.TrimSpace(r.Key), k) }) {
+			continue
+		}
+		out = append(out, mappingRow{Key: k, Value: v})
+	}
+	slices.SortFunc(out, func(a, b mappingRow) int { return strings.Compare(a.Key, b.Key) })
+	return out
 }

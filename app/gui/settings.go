@@ -288,18 +288,21 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 		heading.Add(widget.NewIcon(lockIcon))
 		heading.Add(widget.NewLabel("Set by IT"))
 	}
-	box := container.NewVBox(heading, container.NewGridWithColumns(2, widget.NewLabel("Ticketray "+kind), widget.NewLabel("Sent to "+conn+" as")))
+	left, right := "Ticketray "+kind, "Sent to "+conn+" as"
+	if kind == "status" {
+		left, right = "Status in "+conn, "Shown as"
+	}
+	box := container.NewVBox(heading, container.NewGridWithColumns(2, widget.NewLabel(left), widget.NewLabel(right)))
 	rebuild := func() { v.showMappings() }
 	edited := func() { v.edited(conn, kind) }
 	for i, r := range t.rows {
 		key := widget.NewEntry()
 		key.SetText(r.Key)
-		val := widget.NewEntry()
-		val.SetText(r.Value)
+		val := newValueInput(kind, r.Value)
 		var end fyne.CanvasObject
 		if t.isDefault(i) {
 			key.Disable() // the default row cannot be renamed or removed
-			val.SetPlaceHolder("(the connection's own default)")
+			val.setPlaceHolder("(the connection's own default)")
 			lock := widget.NewButtonWithIcon("", lockIcon, nil) // a button's size keeps the columns aligned
 			lock.Disable()
 			end = lock
@@ -324,31 +327,38 @@ func (v *settingsView) tableEditor(conn, kind string, t *mappingTable) fyne.Canv
 			}
 			end = del
 		}
-		val.OnChanged = func(s string) {
+		val.onChanged(func(s string) {
 			t.setValue(i, s)
 			edited()
-		}
+		})
 		if locked {
 			key.Disable()
 			val.Disable()
 		}
-		box.Add(container.NewBorder(nil, nil, nil, end, container.NewGridWithColumns(2, key, val)))
+		box.Add(container.NewBorder(nil, nil, nil, end, container.NewGridWithColumns(2, key, val.object())))
 	}
 	if !locked {
-		newKey, newVal := widget.NewEntry(), widget.NewEntry()
+		newKey, newVal := widget.NewEntry(), newValueInput(kind, "")
 		newKey.SetPlaceHolder("new " + kind)
-		newVal.SetPlaceHolder("vendor value")
+		newVal.setPlaceHolder("vendor value")
+		if kind == "status" {
+			newKey.SetPlaceHolder("vendor status")
+			newVal.setPlaceHolder("state")
+		}
 		add := widget.NewButtonWithIcon("", theme.ContentAddIcon(), func() {
-			if err := t.add(newKey.Text, newVal.Text); err != nil {
+			if err := t.add(newKey.Text, newVal.text()); err != nil {
 				v.setMapErr(err)
 				return
 			}
 			edited()
 			rebuild()
 		})
-		box.Add(container.NewBorder(nil, nil, nil, add, container.NewGridWithColumns(2, newKey, newVal)))
+		box.Add(container.NewBorder(nil, nil, nil, add, container.NewGridWithColumns(2, newKey, newVal.object())))
 		s := v.saveFor(conn, kind, t)
 		box.Add(container.NewBorder(nil, nil, s.button, nil, s.status))
+	}
+	if kind == "status" {
+		box.Add(v.builtInRows(conn, t))
 	}
 	box.Add(widget.NewSeparator())
 	return box

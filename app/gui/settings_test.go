@@ -2,9 +2,12 @@ package gui
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -30,9 +33,18 @@ type fakeSettings struct {
 	tested     []string
 	configFile string
 	managedDir string
+	saved      []savedMapping // SaveMapping's calls
+}
+
+type savedMapping struct {
+	conn, kind string
+	table      map[string]string
 }
 
 func (f *fakeSettings) SaveMapping(conn, kind string, table map[string]string) error {
+	f.mu.Lock()
+	f.saved = append(f.saved, savedMapping{conn, kind, maps.Clone(table)})
+	f.mu.Unlock()
 	if f.configFile == "" {
 		return errors.New("no config file in this test")
 	}
@@ -410,7 +422,7 @@ func TestMappingsSave(t *testing.T) {
 	b.configFile = path
 	v, _, loop, _ := newTestSettings(t, b, nil)
 	saves := saveButtons(v)
-	if len(saves) != 2 {
+	if len(saves) != 3 {
 		t.Fatalf("%d Save buttons, want one per table", len(saves))
 	}
 	if !saves[0].Disabled() {
@@ -451,11 +463,187 @@ func TestMappingsSave(t *testing.T) {
 func TestMappingsLockedHasNoSave(t *testing.T) {
 	locks := lockSet{mappingKey("ServiceNow", "priority"): true, "connections.Jira": true}
 	v, _, _, _ := newTestSettings(t, sampleSettings(), locks)
-	if got := len(saveButtons(v)); got != 1 {
-		t.Errorf("ServiceNow: %d Save buttons, want 1 (category only; priority is locked)", got)
+	if got := len(saveButtons(v)); got != 2 {
+		t.Errorf("ServiceNow: %d Save buttons, want 2 (category and status; priority is locked)", got)
 	}
 	v.connSelect.SetSelected("Jira")
 	if got := len(saveButtons(v)); got != 0 {
 		t.Errorf("Jira (locked): %d Save buttons, want none", got)
 	}
+}
+
+// statusEditorRows finds the status editor's rows: a key entry, a state
+// choice and the row's last object (delete, lock or add button).
+type statusEditorRow struct {
+	key   *widget.Entry
+	state *widget.Select
+	end   fyne.CanvasObject
+}
+
+func statusEditorRows(v *settingsView) (rows []statusEditorRow) {
+	for _, o := range test.LaidOutObjects(v.mapBox) {
+		c, ok := o.(*fyne.Container)
+		if !ok || len(c.Objects) != 2 {
+			continue
+		}
+		grid, ok := c.Objects[0].(*fyne.Container)
+		if !ok || len(grid.Objects) != 2 {
+			continue
+		}
+		k, ok1 := grid.Objects[0].(*widget.Entry)
+		sel, ok2 := grid.Objects[1].(*widget.Select)
+		if ok1 && ok2 {
+			rows = append(rows, statusEditorRow{k, sel, c.Objects[1]})
+		}
+	}
+	return rows
+}
+
+func statusRowsText(rows []statusEditorRow) string {
+	var out []string
+	for _, r := range rows {
+		out = append(out, r.key.Text+"="+r.state.Selected)
+	}
+	return strings.Join(out, " ")
+}
+
+// statusConns has a ServiceNow connection with status rows of its own.
+var statusConns = []connectors.Connection{
+	{Name: "ServiceNow", Type: "servicenow",
+		Mappings: map[string]map[string]string{"status": {"Awaiting Vendor": "waiting_on_you", "6": "closed"}}},
+}
+
+// The status table is edited like priority and category: the vendor's
+// status → a local state chosen from the five, the default row (backlog)
+// locked, the vendor's built-in rows listed read-only, and Save writes
+// kind status (`config mapping CONN status --set`).
+func TestStatusMappingEditor(t *testing.T) {
+	loop := newLoop(t)
+	b := sampleSettings()
+	v := newSettingsView(b, statusConns, nil)
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+
+	rows := statusEditorRows(v)
+	if got := statusRowsText(rows); got != "6=closed Awaiting Vendor=waiting_on_you default=backlog =" {
+		t.Fatalf("status editor rows = %s", got)
+	}
+	if !slices.Equal(rows[0].state.Options, connectors.LocalStates) {
+		t.Errorf("state choices %v, want the local states %v", rows[0].state.Options, connectors.LocalStates)
+	}
+	def := rows[2]
+	if !def.key.Disabled() || def.state.Disabled() {
+		t.Errorf("default row: key disabled %v, state disabled %v; want the key locked and the state editable", def.key.Disabled(), def.state.Disabled())
+	}
+	if lb, ok := def.end.(*widget.Button); !ok || lb.Icon != lockIcon || !lb.Disabled() {
+		t.Errorf("default row ends with %T, want a disabled lock (no delete button)", def.end)
+	}
+	tbl := v.tables["ServiceNow"]["status"]
+	if err := tbl.remove(2); !errors.Is(err, errDefaultRow) {
+		t.Errorf("removing the default row: %v, want %v", err, errDefaultRow)
+	}
+	if err := tbl.rename(2, "other"); !errors.Is(err, errDefaultRow) {
+		t.Errorf("renaming the default row: %v, want %v", err, errDefaultRow)
+	}
+
+	// The built-in rows that apply: ServiceNow's, less the 6 overridden above.
+	var builtIn []string
+	for _, r := range builtInStatusRows(statusConns[0], tbl) {
+		builtIn = append(builtIn, r.Key+"="+r.Value)
+	}
+	if got := strings.Join(builtIn, " "); got != "1=backlog 2=in_progress 3=in_progress 4=waiting_on_you 5=in_progress 7=closed 8=closed awaiting caller=waiting_on_you" {
+		t.Errorf("built-in rows shown = %s", got)
+	}
+	shown := map[string]bool{}
+	for _, o := range test.LaidOutObjects(v.mapBox) {
+		if l, ok := o.(*widget.Label); ok {
+			shown[l.Text] = true
+		}
+	}
+	if !shown["Built-in rows of servicenow (a row above wins):"] || !shown["awaiting caller"] {
+		t.Error("the built-in rows are not listed under the status table")
+	}
+
+	// A row needs a state; then it is added. The default's state changes.
+	add := rows[3]
+	test.Type(add.key, "Awaiting Change")
+	test.Tap(add.end.(*widget.Button))
+	if !v.mapErr.Visible() || !strings.Contains(v.mapErr.Text, "pick the state") {
+		t.Errorf("adding without a state: error visible %v %q", v.mapErr.Visible(), v.mapErr.Text)
+	}
+	add.state.SetSelected(connectors.StateInProgress)
+	test.Tap(add.end.(*widget.Button))
+	rows = statusEditorRows(v)
+	rows[3].state.SetSelected(connectors.StateInProgress) // default
+	if got := statusRowsText(rows); got != "6=closed Awaiting Change=in_progress Awaiting Vendor=waiting_on_you default=in_progress =" {
+		t.Fatalf("after the edits: %s", got)
+	}
+
+	st := v.saves[mappingKey("ServiceNow", "status")]
+	if st == nil || st.button.Disabled() {
+		t.Fatal("status Save is not enabled after the edits")
+	}
+	test.Tap(st.button)
+	loop.waitFor(t, "the save", func() bool { return !st.saving })
+	want := map[string]string{"6": "closed", "Awaiting Change": "in_progress", "Awaiting Vendor": "waiting_on_you", "default": "in_progress"}
+	if len(b.saved) != 1 || b.saved[0].conn != "ServiceNow" || b.saved[0].kind != "status" || !maps.Equal(b.saved[0].table, want) {
+		t.Errorf("SaveMapping calls %+v, want one for ServiceNow status with %v", b.saved, want)
+	}
+}
+
+// The status table saves through the core writer, as `config mapping
+// ServiceNow status --set` does.
+func TestStatusMappingSave(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.json")
+	if err := os.WriteFile(path, []byte(userConfig), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	b := sampleSettings()
+	b.configFile = path
+	v, _, loop, _ := newTestSettings(t, b, nil)
+	rows := statusEditorRows(v)
+	if got := statusRowsText(rows); got != "default=backlog =" {
+		t.Fatalf("status rows = %s", got)
+	}
+	test.Type(rows[1].key, "Awaiting Vendor")
+	rows[1].state.SetSelected(connectors.StateWaitingOnYou)
+	test.Tap(rows[1].end.(*widget.Button))
+	st := v.saves[mappingKey("ServiceNow", "status")]
+	test.Tap(st.button)
+	loop.waitFor(t, "the save", func() bool { return !st.saving })
+	if st.status.Text != "Saved" {
+		t.Fatalf("after saving: %q", st.status.Text)
+	}
+	data, _ := os.ReadFile(path)
+	var file struct {
+		Connections []struct{ Mappings map[string]map[string]string }
+	}
+	if err := json.Unmarshal(data, &file); err != nil {
+		t.Fatal(err)
+	}
+	got := file.Connections[0].Mappings["status"]
+	if want := map[string]string{"Awaiting Vendor": "waiting_on_you", "default": "backlog"}; !maps.Equal(got, want) {
+		t.Errorf("saved status table %v, want %v", got, want)
+	}
+}
+
+// TestStatusMappingImage pins the status editor with ServiceNow's
+// built-in rows. To accept a deliberate change, copy
+// testdata/failed/mappings_status.png over testdata/mappings_status.png.
+func TestStatusMappingImage(t *testing.T) {
+	loop := newLoop(t)
+	v := newSettingsView(sampleSettings(), statusConns, nil)
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 860))
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+	v.content.(*container.AppTabs).SelectIndex(1)
+	// Scroll to the status table, under priority and category.
+	for _, o := range test.LaidOutObjects(v.content) {
+		if sc, ok := o.(*container.Scroll); ok && sc.Content == v.mapBox {
+			sc.ScrollToBottom()
+		}
+	}
+	v.content.Refresh()
+	test.AssertImageMatches(t, "mappings_status.png", w.Canvas().Capture())
 }
