@@ -63,7 +63,7 @@ func TestHealthLine(t *testing.T) {
 		{"misconfigured", app.ConnectionStatus{State: delivery.Misconfigured, QueueDepth: 5, LastError: "baseUrl: must be https"},
 			"misconfigured: not delivering — tell IT · 5 queued", "Problem: baseUrl: must be https"},
 		{"misconfigured with dead tickets", app.ConnectionStatus{State: delivery.Misconfigured, Dead: 1, LastError: "options.projectKey: required"},
-			"misconfigured: not delivering — tell IT · 0 queued", "Problem: options.projectKey: required — 1 tickets dead"},
+			"misconfigured: not delivering — tell IT · 0 queued", "Problem: options.projectKey: required — 1 ticket dead"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

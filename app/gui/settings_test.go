@@ -173,7 +173,7 @@ func TestSettingsRedConnections(t *testing.T) {
 			"Last error: refused by ServiceNow: 401 Unauthorized: User Not Authenticated (check the connection's credentials) — 3 tickets dead", widget.DangerImportance},
 		{lightRed, "misconfigured: not delivering — tell IT · 4 queued",
 			"Problem: baseUrl: must be https (http is allowed for loopback hosts only); credentials.apiToken: env:ZD_TOKEN is not set", widget.DangerImportance},
-		{lightRed, "misconfigured: not delivering — tell IT · 1 queued", "Problem: options.projectKey: required — 1 tickets dead", widget.DangerImportance},
+		{lightRed, "misconfigured: not delivering — tell IT · 1 queued", "Problem: options.projectKey: required — 1 ticket dead", widget.DangerImportance},
 		{lightGreen, "healthy · 0 queued · last sent 2 h ago", "2 tickets dead", widget.WarningImportance},
 	}
 	for i, w := range want {
