@@ -211,6 +211,9 @@ func TestServeWebhooksEndToEnd(t *testing.T) {
 		t.Errorf("unknown connection: %d, want 404", code)
 	}
 	r.stop()
+	if c := r.connection(t); c.WebhooksRejected != 1 {
+		t.Errorf("after an unknown connection's webhook: webhooksRejected %d, want 1", c.WebhooksRejected)
+	}
 }
 
 // Plain HTTP only on loopback: serve refuses --listen on an address other
