@@ -26,6 +26,11 @@ type settingsBackend interface {
 	// SaveMapping writes a mapping table to the user's config file, as
 	// `config mapping --set` does (app.Service.SaveMapping).
 	SaveMapping(conn, kind string, table map[string]string) error
+	// Login is `connections login NAME`: an oauth2_user connection's
+	// browser sign-in, the URL printed to o.Out.
+	Login(ctx context.Context, name string, o app.LoginOptions) (*connectors.Grant, error)
+	// Logout is `connections logout NAME`.
+	Logout(name string) error
 }
 
 // connRow is one connection's line in the settings window.
@@ -39,6 +44,7 @@ type connRow struct {
 	problem *widget.Label
 	test    *widget.Button
 	lock    *widget.Icon
+	signin  *signInLine // oauth2_user connections only
 }
 
 // settingsView is the settings window: the connections with their health
@@ -56,6 +62,9 @@ type settingsView struct {
 	listErr  *widget.Label
 	refresh  *widget.Button
 	showTest func(title, report string) // a dialog in the app
+	// showSignIn shows a sign-in's progress in a dialog whose Cancel
+	// calls cancel, and returns what hides it.
+	showSignIn func(conn string, content fyne.CanvasObject, cancel func()) (hide func())
 
 	connSelect *widget.Select
 	tables     map[string]map[string]*mappingTable // connection → kind → table
@@ -140,8 +149,13 @@ func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 	name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// The name, light and Test stay on the first line; a problem wraps
 	// under the state.
-	v.connBox.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewHBox(light, name, r.lock)), container.NewVBox(r.test),
-		container.NewVBox(r.state, r.problem)))
+	lines := container.NewVBox(r.state)
+	if c.Credentials.Type == "oauth2_user" {
+		r.signin = v.newSignInLine(r)
+		lines.Add(r.signin.content)
+	}
+	lines.Add(r.problem)
+	v.connBox.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewHBox(light, name, r.lock)), container.NewVBox(r.test), lines))
 	v.connBox.Add(widget.NewSeparator())
 	return r
 }
@@ -177,6 +191,9 @@ func (v *settingsView) applyHealth(st []app.ConnectionStatus) {
 		r.light.FillColor = healthLight(s.State)
 		r.light.Refresh()
 		r.state.SetText(healthLine(s, time.Now()))
+		if r.signin != nil {
+			r.signin.apply(s)
+		}
 		r.problem.Importance = widget.WarningImportance
 		if delivery.Red(s.State) {
 			r.problem.Importance = widget.DangerImportance

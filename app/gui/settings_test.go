@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -34,6 +35,9 @@ type fakeSettings struct {
 	configFile string
 	managedDir string
 	saved      []savedMapping // SaveMapping's calls
+	logins     []string
+	logouts    []string
+	signInDone chan error // answers Login
 }
 
 type savedMapping struct {
@@ -50,6 +54,45 @@ func (f *fakeSettings) SaveMapping(conn, kind string, table map[string]string) e
 	}
 	_, err := config.SetMapping(config.LoadOptions{ConfigFile: f.configFile, ManagedDir: f.managedDir}, conn, kind, table)
 	return err
+}
+
+// Login is a sign-in that prints its URL and waits for the test to
+// answer on signInDone (nil: signed in) or for ctx.
+func (f *fakeSettings) Login(ctx context.Context, name string, o app.LoginOptions) (*connectors.Grant, error) {
+	f.mu.Lock()
+	f.logins = append(f.logins, name)
+	done := f.signInDone
+	f.mu.Unlock()
+	fmt.Fprintf(o.Out, "Sign in to %s in your browser. If it does not open, visit:\n  https://auth.example/authorize?client_id=ticketray&state=s1\n", name)
+	select {
+	case <-ctx.Done():
+		return nil, fmt.Errorf("sign-in: %w", ctx.Err())
+	case err := <-done:
+		if err != nil {
+			return nil, err
+		}
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	exp := time.Date(2027, 3, 6, 17, 0, 0, 0, time.Local)
+	for i := range f.status {
+		if f.status[i].Name == name {
+			f.status[i].SignedInAs, f.status[i].GrantExpiresAt = "alice@example.com", &exp
+		}
+	}
+	return &connectors.Grant{SignedInAs: "alice@example.com", ExpiresAt: exp}, nil
+}
+
+func (f *fakeSettings) Logout(name string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.logouts = append(f.logouts, name)
+	for i := range f.status {
+		if f.status[i].Name == name {
+			f.status[i].SignedInAs, f.status[i].GrantExpiresAt = "", nil
+		}
+	}
+	return nil
 }
 
 func (f *fakeSettings) Connections(context.Context) ([]app.ConnectionStatus, error) {
@@ -646,4 +689,178 @@ func TestStatusMappingImage(t *testing.T) {
 	}
 	v.content.Refresh()
 	test.AssertImageMatches(t, "mappings_status.png", w.Canvas().Capture())
+}
+
+// signInConns has an oauth2_user Jira connection beside a basic one.
+var signInConns = []connectors.Connection{
+	{Name: "ServiceNow", Type: "servicenow", Credentials: connectors.Credentials{Type: "basic"}},
+	{Name: "Jira", Type: "jira", Credentials: connectors.Credentials{Type: "oauth2_user"}},
+}
+
+func signInSettings() *fakeSettings {
+	ago := time.Now().Add(-3 * time.Minute)
+	return &fakeSettings{signInDone: make(chan error, 1), status: []app.ConnectionStatus{
+		{Name: "ServiceNow", State: delivery.Healthy, LastSuccess: &ago},
+		{Name: "Jira", State: delivery.SignInRequired, QueueDepth: 2},
+	}}
+}
+
+// fakeSignInDialog records the sign-in dialog Settings shows.
+type fakeSignInDialog struct {
+	conn    string
+	content fyne.CanvasObject
+	cancel  func()
+	hidden  bool
+}
+
+// An oauth2_user connection says who is signed in; Sign in runs the
+// core's Login (`connections login NAME`) with its URL in a dialog whose
+// Cancel cancels it, and Sign out its Logout.
+func TestSettingsSignIn(t *testing.T) {
+	loop := newLoop(t)
+	b := signInSettings()
+	v := newSettingsView(b, signInConns, nil)
+	var dlg *fakeSignInDialog
+	v.showSignIn = func(conn string, content fyne.CanvasObject, cancel func()) func() {
+		dlg = &fakeSignInDialog{conn: conn, content: content, cancel: cancel}
+		d := dlg
+		return func() { d.hidden = true }
+	}
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+	loop.waitFor(t, "the connections' health", func() bool { return v.rows[0].state.Text != "…" })
+
+	if v.rows[0].signin != nil {
+		t.Error("a basic-auth connection offers Sign in")
+	}
+	si := v.rows[1].signin
+	if si == nil {
+		t.Fatal("the oauth2_user connection has no sign-in line")
+	}
+	if si.who.Text != "Not signed in" || si.signIn.Disabled() || !si.signOut.Disabled() {
+		t.Errorf("before: %q, Sign in disabled %v, Sign out disabled %v; want Not signed in, Sign in only", si.who.Text, si.signIn.Disabled(), si.signOut.Disabled())
+	}
+	if !strings.HasPrefix(v.rows[1].state.Text, "sign-in required") || v.rows[1].light.FillColor != lightRed {
+		t.Errorf("health %q, light %v; want sign-in required in red", v.rows[1].state.Text, v.rows[1].light.FillColor)
+	}
+
+	// Sign in: the dialog shows the URL; the browser comes back.
+	test.Tap(si.signIn)
+	if dlg == nil || dlg.conn != "Jira" || !si.signIn.Disabled() {
+		t.Fatalf("after Sign in: dialog %+v, button disabled %v", dlg, si.signIn.Disabled())
+	}
+	var link *widget.Hyperlink
+	loop.waitFor(t, "the URL in the dialog", func() bool {
+		for _, o := range test.LaidOutObjects(dlg.content) {
+			if h, ok := o.(*widget.Hyperlink); ok && h.Visible() && h.URL != nil {
+				link = h
+			}
+		}
+		return link != nil
+	})
+	if got := link.URL.String(); got != "https://auth.example/authorize?client_id=ticketray&state=s1" {
+		t.Errorf("dialog links to %s", got)
+	}
+	b.signInDone <- nil
+	loop.waitFor(t, "the signed-in line", func() bool { return strings.HasPrefix(si.who.Text, "Signed in") })
+	if want := "Signed in as alice@example.com until 2027-03-06 17:00"; si.who.Text != want {
+		t.Errorf("after signing in: %q, want %q", si.who.Text, want)
+	}
+	loop.waitFor(t, "the buttons", func() bool { return !si.running && v.bg.pending == 0 })
+	if !dlg.hidden || si.signIn.Disabled() || si.signOut.Disabled() || si.signIn.Text != "Sign in" {
+		t.Errorf("after signing in: dialog hidden %v, Sign in %q disabled %v, Sign out disabled %v", dlg.hidden, si.signIn.Text, si.signIn.Disabled(), si.signOut.Disabled())
+	}
+
+	// Cancel in the dialog cancels the sign-in.
+	test.Tap(si.signIn)
+	dlg.cancel()
+	loop.waitFor(t, "the cancelled sign-in", func() bool { return si.msg.Visible() })
+	if si.msg.Text != "Sign-in cancelled." {
+		t.Errorf("after Cancel: %q", si.msg.Text)
+	}
+
+	// A failure says why.
+	b.signInDone <- errors.New("sign-in: the authorization server refused: access_denied")
+	test.Tap(si.signIn)
+	loop.waitFor(t, "the failed sign-in", func() bool { return !si.running && strings.HasPrefix(si.msg.Text, "Sign-in failed") })
+	if !strings.Contains(si.msg.Text, "access_denied") || si.msg.Importance != widget.DangerImportance {
+		t.Errorf("failure line %q (importance %v)", si.msg.Text, si.msg.Importance)
+	}
+
+	// Sign out.
+	loop.waitFor(t, "the reload", func() bool { return v.bg.pending == 0 })
+	test.Tap(si.signOut)
+	loop.waitFor(t, "the signed-out line", func() bool { return si.who.Text == "Not signed in" })
+	b.mu.Lock()
+	logins, logouts := strings.Join(b.logins, ","), strings.Join(b.logouts, ",")
+	b.mu.Unlock()
+	if logins != "Jira,Jira,Jira" || logouts != "Jira" {
+		t.Errorf("Login calls %q, Logout calls %q; want three sign-ins and one sign-out of Jira", logins, logouts)
+	}
+	if !si.signOut.Disabled() {
+		t.Error("Sign out enabled with nobody signed in")
+	}
+}
+
+// TestSettingsSignInImage pins the connections tab with a signed-in
+// oauth2_user connection. To accept a deliberate change, copy
+// testdata/failed/settings_signin.png over testdata/settings_signin.png.
+func TestSettingsSignInImage(t *testing.T) {
+	loop := newLoop(t)
+	b := signInSettings()
+	exp := time.Date(2027, 3, 6, 17, 0, 0, 0, time.Local)
+	b.status[1] = app.ConnectionStatus{Name: "Jira", State: delivery.Healthy, QueueDepth: 0, SignedInAs: "alice@example.com", GrantExpiresAt: &exp}
+	b.status = append(b.status, app.ConnectionStatus{Name: "JSM", State: delivery.SignInRequired, QueueDepth: 3})
+	conns := append(slices.Clone(signInConns), connectors.Connection{Name: "JSM", Type: "jsm", Credentials: connectors.Credentials{Type: "oauth2_user"}})
+	v := newSettingsView(b, conns, nil)
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+	loop.waitFor(t, "the connections' health", func() bool { return v.rows[0].state.Text != "…" })
+	v.content.Refresh()
+	test.AssertImageMatches(t, "settings_signin.png", w.Canvas().Capture())
+}
+
+// The sign-in dialog shows the URL to open by hand; its Cancel cancels
+// the sign-in. TestSignInDialogImage pins it (copy
+// testdata/failed/signin_dialog.png over testdata/signin_dialog.png to
+// accept a change).
+func TestSignInDialogImage(t *testing.T) {
+	loop := newLoop(t)
+	b := signInSettings()
+	v := newSettingsView(b, signInConns, nil)
+	w := test.NewTempWindow(t, v.content)
+	w.Resize(fyne.NewSize(760, 520))
+	v.showSignIn = func(conn string, content fyne.CanvasObject, cancel func()) func() {
+		return showSignInDialog(conn, content, cancel, w)
+	}
+	t.Cleanup(func() { loop.waitFor(t, "the window to be idle", func() bool { return v.bg.pending == 0 }) })
+	loop.waitFor(t, "the connections' health", func() bool { return v.rows[0].state.Text != "…" })
+	si := v.rows[1].signin
+	test.Tap(si.signIn)
+	loop.waitFor(t, "the URL", func() bool {
+		for _, o := range test.LaidOutObjects(w.Canvas().Overlays().Top()) {
+			if l, ok := o.(*widget.Label); ok && strings.HasPrefix(l.Text, "https://auth.example/") && l.Visible() {
+				return true
+			}
+		}
+		return false
+	})
+	w.Canvas().Overlays().Top().Refresh()
+	test.AssertImageMatches(t, "signin_dialog.png", w.Canvas().Capture())
+	var cancel *widget.Button
+	for _, o := range test.LaidOutObjects(w.Canvas().Overlays().Top()) {
+		if b, ok := o.(*widget.Button); ok && b.Text == "Cancel" {
+			cancel = b
+		}
+	}
+	if cancel == nil {
+		t.Fatal("no Cancel in the sign-in dialog")
+	}
+	test.Tap(cancel)
+	loop.waitFor(t, "the cancelled sign-in", func() bool { return si.msg.Visible() })
+	if si.msg.Text != "Sign-in cancelled." {
+		t.Errorf("after Cancel: %q", si.msg.Text)
+	}
 }

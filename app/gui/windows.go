@@ -171,6 +171,9 @@ func (t *ui) build(what string) *trayWindow {
 	case winSettings:
 		v := newSettingsView(t.svc, t.svc.Config.Connections, t.locks)
 		v.showTest = func(title, report string) { showText(title, report, tw.w) }
+		v.showSignIn = func(conn string, content fyne.CanvasObject, cancel func()) func() {
+			return showSignInDialog(conn, content, cancel, tw.w)
+		}
 		tw.w = t.a.NewWindow("Settings — " + brandName(t.svc))
 		tw.w.SetContent(v.content)
 		tw.w.Resize(fyne.NewSize(760, 520))
