@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	"modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
@@ -24,7 +25,8 @@ import (
 
 // checker holds what the storage checks found.
 type checker struct {
-	mu       sync.Mutex // one check at a time
+	mu       sync.Mutex   // one check at a time
+	rebuilds atomic.Int64 // indexes rebuilt so far, by any check
 	done     chan struct{}
 	pmu      sync.Mutex
 	problems map[string]string // by kind, so a later check replaces an earlier finding
@@ -120,11 +122,15 @@ func needsCheck(err error) bool {
 // the file, rebuilds what it can, and runs fn once more if anything was
 // rebuilt.
 func (s *Store) repairing(ctx context.Context, fn func() error) error {
+	before := s.check.rebuilds.Load()
 	err := fn()
 	if err == nil || !needsCheck(err) {
 		return err
 	}
-	if rebuilt, _ := s.checkStorage(ctx); rebuilt {
+	// The background check may have rebuilt the index between fn's
+	// failure and this check, which then finds nothing left to do: fn
+	// still deserves its second run.
+	if rebuilt, _ := s.checkStorage(ctx); rebuilt || s.check.rebuilds.Load() != before {
 		return fn()
 	}
 	return err
@@ -166,6 +172,7 @@ func (s *Store) checkStorage(ctx context.Context) (rebuilt bool, err error) {
 		}
 		if len(names) > 0 {
 			rebuilt = true
+			s.check.rebuilds.Add(1)
 			if d, err = s.integrity(ctx); err != nil {
 				return rebuilt, err
 			}
