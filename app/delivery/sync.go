@@ -160,6 +160,9 @@ func (c *Courier) syncOne(ctx context.Context, cc *conn) (SyncReport, []Change) 
 // change of local state if there was one.
 func (c *Courier) record(ctx context.Context, cc *conn, r queue.Remote, u connectors.Update) (*Change, bool, error) {
 	prev := ParseRemoteDetail(r.Detail)
+	if !u.UpdatedAt.IsZero() && u.UpdatedAt.Before(prev.RemoteUpdatedAt) {
+		return nil, false, nil // older than what a webhook already recorded
+	}
 	d := RemoteDetail{RemoteStatus: u.Status, Category: u.Category, Assignee: u.Assignee, RemoteUpdatedAt: u.UpdatedAt,
 		Comments: mergeComments(prev.Comments, u.Comments)}
 	b, err := json.Marshal(d)
