@@ -16,7 +16,9 @@ import (
 // same global flags, with EnvWindowsProcess set. They talk over the
 // child's standard input and output, a line per message:
 //
-//	tray → windows: "show WHAT" opens a window; end of input quits.
+//	tray → windows: "show WHAT" opens a window; "changed" (a status sync
+//	changed a ticket's state) reloads the open ticket lists; end of
+//	input quits.
 //	windows → tray: "ready" (up, first window shown), "visible" and
 //	"hidden" (whether any window is shown or has work in flight), "wake"
 //	(a ticket was saved or retried), "quit" (Quit was chosen).
@@ -34,6 +36,8 @@ const (
 	evHidden  = "hidden"
 	evWake    = "wake"
 	evQuit    = "quit"
+
+	reqChanged = "changed"
 )
 
 // lingerFor is how long an idle windows process is kept: reopening a
@@ -101,6 +105,16 @@ func (p *windowsProc) show(what string) error {
 		if attempt > 0 {
 			return fmt.Errorf("the windows process: %w", err)
 		}
+	}
+}
+
+// changed tells a running windows process that tickets changed where its
+// queue watch does not look (a status sync); it never starts one.
+func (p *windowsProc) changed() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cur != nil && !p.closed {
+		fmt.Fprintln(p.cur.in, reqChanged) // a child gone meanwhile is found at the next show
 	}
 }
 

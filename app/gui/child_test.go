@@ -273,3 +273,24 @@ func TestPNGToICO(t *testing.T) {
 		t.Errorf("width byte %d, png width %d", ico[6], w)
 	}
 }
+
+// A status change reaches a running windows process as "changed"; with
+// none running, nothing starts one.
+func TestWindowsProcChanged(t *testing.T) {
+	s := newSpawner()
+	p, _ := newProc(s, time.Hour)
+	defer p.close()
+	p.changed()
+	if n := s.count(); n != 0 {
+		t.Fatalf("changed started %d windows processes, want none", n)
+	}
+	if err := p.show(winMine); err != nil {
+		t.Fatal(err)
+	}
+	c := s.next(t)
+	c.nextShow(t)
+	p.changed()
+	if got := c.nextShow(t); got != reqChanged {
+		t.Errorf("the child was told %q, want %q", got, reqChanged)
+	}
+}

@@ -119,6 +119,9 @@ func (h *host) deliver(ctx context.Context) {
 		if title, body, ok := app.StatusNotice(ch); ok {
 			h.notify(title, body)
 		}
+		if h.windows != nil {
+			h.windows.changed() // an open My tickets shows the new state
+		}
 	}
 	sup := h.svc.Supervisor(app.DeliveryOptions{Logger: logger, Watch: &config.WatchOptions{}, OnStatus: onStatus, OnConfig: func(l *config.Loaded, err error) {
 		h.mu.Lock()

@@ -377,6 +377,10 @@ func runWindows(ctx context.Context, a fyne.App, svc *app.Service, env app.Env, 
 			sc := bufio.NewScanner(in)
 			for sc.Scan() {
 				cmd, what, _ := strings.Cut(strings.TrimSpace(sc.Text()), " ")
+				if cmd == reqChanged {
+					fyne.Do(t.queueChanged)
+					continue
+				}
 				if cmd != "show" {
 					fmt.Fprintf(env.Stderr, "ticketray: windows process: unknown request %q\n", cmd)
 					continue
