@@ -300,8 +300,8 @@ func conversation(e app.Entry) []convLine {
 		out[len(out)-1].Start = true
 	}
 	for _, d := range e.Deliveries {
-		if d.State != queue.StateDelivered {
-			continue
+		if d.State != queue.StateDelivered || (d.Action != "" && d.Action != queue.ActionCreate) {
+			continue // the conversation is the created ticket's
 		}
 		r, ok := e.Remote[d.ID]
 		if !ok {

@@ -284,8 +284,8 @@ func (v *queueView) showDetails(e app.Entry) {
 	v.title.SetText(title)
 	v.links.RemoveAll()
 	for _, d := range e.Deliveries {
-		if d.State != queue.StateDelivered {
-			continue
+		if d.State != queue.StateDelivered || (d.Action != "" && d.Action != queue.ActionCreate) {
+			continue // one link per ticket, not per comment added to it
 		}
 		if u, err := url.Parse(d.RemoteURL); err == nil && d.RemoteURL != "" {
 			v.links.Add(widget.NewHyperlink(d.RemoteNumber+" in "+d.Connection, u))

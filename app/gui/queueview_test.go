@@ -430,6 +430,9 @@ func resolvedQueue() *fakeQueue {
 	q := sampleQueue()
 	q.entries[0].Deliveries[1] = queue.Delivery{ID: 2, Connection: "Jira", State: queue.StateDelivered, RemoteNumber: "IT-9",
 		RemoteURL: "https://acme.atlassian.net/browse/IT-9"}
+	// A comment she added since: delivered, but not a ticket of its own.
+	q.entries[0].Deliveries = append(q.entries[0].Deliveries, queue.Delivery{ID: 7, Connection: "ServiceNow", Action: queue.ActionUpdate,
+		State: queue.StateDelivered, RemoteNumber: "INC0010023", RemoteURL: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1"})
 	q.entries[0].Remote = map[int64]app.RemoteView{
 		1: {Status: connectors.StateResolved, SyncedAt: t0.Add(9 * time.Minute), RemoteDetail: delivery.RemoteDetail{
 			RemoteStatus: "6", Assignee: "Jane Agent", RemoteUpdatedAt: t0.Add(8 * time.Minute),
@@ -461,6 +464,9 @@ func TestMyTicketsRemoteState(t *testing.T) {
 
 	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
 	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	if len(v.links.Objects) != 2 {
+		t.Errorf("%d links, want one per delivered ticket (not for the added comment)", len(v.links.Objects))
+	}
 	if v.tabs.Selected().Text != "Conversation" {
 		t.Errorf("tab %q shown first, want Conversation", v.tabs.Selected().Text)
 	}
