@@ -60,6 +60,21 @@ func (s *Service) loadedOrDefault() *config.Loaded {
 // connectionProblems is what the shared validator found wrong with one
 // connection of a loaded config.
 func connectionProblems(l *config.Loaded, name string) []string {
+	if len(l.Sources) == 0 {
+		// Not read from files (the last good config kept in the queue, a
+		// Service built by hand): check the connection with the same
+		// rules, so a connection the validator refuses never delivers.
+		for _, c := range l.Config.Connections {
+			if c.Name == name {
+				var out []string
+				for _, fe := range c.Validate() {
+					out = append(out, fe.Error())
+				}
+				return out
+			}
+		}
+		return nil
+	}
 	var out []string
 	for _, p := range l.ConnectionProblems(name) {
 		out = append(out, p.String())

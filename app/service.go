@@ -5,6 +5,8 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -266,23 +268,39 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 // loaded without error (sealed like tickets: it may hold IT's secrets).
 const lastGoodSetting = "config.last-good"
 
+// lastGoodName is the setting for the config this service was opened
+// with: the layered config, or each --config FILE its own, so a file tried
+// once never becomes the tray's fallback. The path is hashed: setting
+// names are stored in clear.
+func (s *Service) lastGoodName() string {
+	if s.opts.ConfigPath == "" {
+		return lastGoodSetting
+	}
+	p, err := filepath.Abs(s.opts.ConfigPath)
+	if err != nil {
+		p = s.opts.ConfigPath
+	}
+	sum := sha256.Sum256([]byte(p))
+	return lastGoodSetting + "." + hex.EncodeToString(sum[:8])
+}
+
 // rememberConfig keeps l as the last good config, when it changed.
 func (s *Service) rememberConfig(ctx context.Context, l *config.Loaded) {
 	data, err := json.Marshal(l.Config)
 	if err != nil {
 		return
 	}
-	if old, err := s.Store.Setting(ctx, lastGoodSetting); err == nil && bytes.Equal(old, data) {
+	if old, err := s.Store.Setting(ctx, s.lastGoodName()); err == nil && bytes.Equal(old, data) {
 		return
 	}
 	// Best effort: failing to keep a copy must not stop the caller.
-	_ = s.Store.PutSetting(ctx, lastGoodSetting, data)
+	_ = s.Store.PutSetting(ctx, s.lastGoodName(), data)
 }
 
 // lastGoodConfig is the config to run with while the files are broken:
 // the last good one, else the built-in default (no connections).
 func (s *Service) lastGoodConfig(ctx context.Context) *config.Loaded {
-	if data, err := s.Store.Setting(ctx, lastGoodSetting); err == nil {
+	if data, err := s.Store.Setting(ctx, s.lastGoodName()); err == nil {
 		var c config.Config
 		if json.Unmarshal(data, &c) == nil {
 			s.ConfigFallback = "using the last good configuration until it is fixed"

@@ -237,7 +237,12 @@ func (s breakerState) String() string {
 	return "closed"
 }
 
-var errBreakerOpen = errors.New("circuit breaker open")
+var errBreakerOpen = ErrBreakerOpen
+
+// ErrBreakerOpen is wrapped by the error of a call the breaker refused
+// locally (open, or a half-open trial already in flight): the vendor was
+// never asked, so nothing was sent and no attempt should count.
+var ErrBreakerOpen = errors.New("circuit breaker open")
 
 // current returns the state (an expired open window is half-open) and,
 // when open, until when.

@@ -19,6 +19,10 @@ import (
 // DefaultMaxRetries applies when a connection sets no maxRetries.
 const DefaultMaxRetries = 5
 
+// leaseMargin is kept between the end of an attempt and its lease's
+// expiry, for recording the outcome.
+const leaseMargin = 5 * time.Second
+
 // CourierOptions configure a Courier. Zero values take production
 // defaults; tests inject clocks, jitter and connectors.
 type CourierOptions struct {
@@ -182,7 +186,7 @@ func (c *Courier) build(cc *conn, stored string) (retry bool) {
 	cc.mu.Lock()
 	cc.c, cc.problem = connectors.Guard(name, vc, g), ""
 	cc.mu.Unlock()
-	if stored == Misconfigured || stored == SignInRequired {
+	if stored != "" && stored != Healthy && stored != Failing {
 		// Fixed: nothing has been tried since, so the light is unknown
 		// until the first delivery says more.
 		c.setState(cc, "", false, "")
@@ -194,12 +198,14 @@ func (c *Courier) misconfigured(cc *conn, why string) { c.unbuilt(cc, Misconfigu
 
 // unbuilt leaves cc without a connector, in state (misconfigured or
 // signin_required): its deliveries wait.
-func (c *Courier) unbuilt(cc *conn, state, why string) {
+func (c *Courier) unbuilt(cc *conn, state, why string) (wasBuilt bool) {
 	cc.mu.Lock()
+	wasBuilt = cc.c != nil
 	cc.c, cc.problem = nil, why
 	cc.mu.Unlock()
 	c.log.Warn("connection cannot deliver; its deliveries wait", "connection", cc.cfg.Name, "state", state, "problem", why)
 	c.setState(cc, state, false, why)
+	return wasBuilt
 }
 
 // rebuild tries a connection that failed to build again until it builds
@@ -213,7 +219,11 @@ func (c *Courier) rebuild(cc *conn) {
 			return
 		case <-tick.C:
 		}
-		if retry := c.build(cc, Misconfigured); retry {
+		retry := c.build(cc, Misconfigured)
+		if c.stop.Err() != nil {
+			return // closed meanwhile: a newer courier owns the connection
+		}
+		if retry {
 			continue
 		}
 		if g, _ := cc.guarded(); g != nil {
@@ -319,6 +329,13 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 		// Rebuilt away under us: wait without spending an attempt.
 		return queue.Outcome{State: queue.Offline, Error: "connection misconfigured: " + why, NextAttemptAt: c.o.Now()}
 	}
+	// An attempt must end before its lease does: past it another worker
+	// may take the delivery over and create the ticket a second time.
+	if left := l.Expires.Sub(c.o.Now()) - leaseMargin; !l.Expires.IsZero() && left > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, left)
+		defer cancel()
+	}
 	var t connectors.Ticket
 	if err := json.Unmarshal(l.Payload, &t); err != nil {
 		return queue.Outcome{State: queue.StateDead, Error: "stored ticket is unreadable: " + err.Error()}
@@ -343,21 +360,25 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 		if errors.Is(err, connectors.ErrNotFound) {
 			// Versions before per-delivery keys sent the ticket's own key;
 			// a create of theirs in flight at the upgrade carries it. The
-			// find is scoped to this connection, and new creates never
-			// carry that key, so only such a create can match.
+			// find is scoped to this connection and new creates never carry
+			// that key, but another connection on the same site and scope
+			// may hold the old-key record: never take a sibling's.
 			r, err = g.Find(ctx, ticketKey)
+			if err == nil && c.siblingHolds(ctx, l, r) {
+				r, err = connectors.Remote{}, connectors.ErrNotFound
+			}
 		}
 		switch {
 		case err == nil:
 			c.setState(cc, Healthy, true, "")
 			return queue.Outcome{State: queue.StateDelivered, RemoteID: r.ID, RemoteNumber: r.Number, RemoteURL: r.URL}
 		case !errors.Is(err, connectors.ErrNotFound):
-			return c.failure(cc, l, err)
+			return c.failure(ctx, cc, l, err)
 		}
 	}
 	r, err := g.Create(ctx, &t)
 	if err != nil {
-		return c.failure(cc, l, err)
+		return c.failure(ctx, cc, l, err)
 	}
 	c.setState(cc, Healthy, true, "")
 	return queue.Outcome{State: queue.StateDelivered, RemoteID: r.ID, RemoteNumber: r.Number, RemoteURL: r.URL}
@@ -365,6 +386,21 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 
 // onDead counts every death the dispatcher records, whatever its cause
 // (the store marks a ticket it cannot read dead itself).
+// siblingHolds reports whether another delivery of l's ticket already
+// recorded r as its remote ticket.
+func (c *Courier) siblingHolds(ctx context.Context, l queue.Lease, r connectors.Remote) bool {
+	it, err := c.store.Get(ctx, l.TicketID)
+	if err != nil {
+		return true // cannot tell: do not take it
+	}
+	for _, d := range it.Deliveries {
+		if d.ID != l.ID && d.RemoteID != "" && d.RemoteID == r.ID {
+			return true
+		}
+	}
+	return false
+}
+
 // settled is when an earlier attempt whose process died in flight can no
 // longer be under way at the vendor: its start plus the connection's
 // timeout. Only such attempts count: one that recorded an outcome was
@@ -400,17 +436,30 @@ func (c *Courier) onDead(string, string) {
 }
 
 // failure turns an error into the delivery's next state.
-func (c *Courier) failure(cc *conn, l queue.Lease, err error) queue.Outcome {
+func (c *Courier) failure(ctx context.Context, cc *conn, l queue.Lease, err error) queue.Outcome {
 	now := c.o.Now()
+	if ctx.Err() != nil {
+		// Stopped (a reload, a shutdown, drain's timeout) or out of lease
+		// time: not the vendor's verdict. Retry at once, finding first
+		// (Retry keeps it uncertain), never dead and no health written.
+		return queue.Outcome{State: queue.StateRetry, Error: err.Error(), NextAttemptAt: now}
+	}
+	if errors.Is(err, connectors.ErrBreakerOpen) {
+		// Refused here, not by the vendor: nothing was sent, nothing spent.
+		var until time.Time
+		if g, _ := cc.guarded(); g != nil {
+			_, until = g.Breaker()
+		}
+		if until.IsZero() {
+			until = now.Add(time.Second)
+		}
+		return queue.Outcome{State: queue.Offline, Error: err.Error(), NextAttemptAt: until}
+	}
 	if connectors.IsSignInRequired(err) {
 		// The grant was revoked or expired: no probe can fix that, only a
 		// sign-in. Wait without spending the attempt, and build the
 		// connection again now and then to pick the sign-in up.
-		cc.mu.Lock()
-		running := cc.c != nil
-		cc.mu.Unlock()
-		c.unbuilt(cc, SignInRequired, err.Error())
-		if running {
+		if c.unbuilt(cc, SignInRequired, err.Error()) {
 			go c.rebuild(cc)
 		}
 		return queue.Outcome{State: queue.Offline, Error: err.Error(), NextAttemptAt: now}
@@ -479,6 +528,9 @@ func (c *Courier) goOffline(cc *conn, cause error) {
 // setState records health when it changes, and a success at most every
 // few seconds: health must not cost an fsync per delivery.
 func (c *Courier) setState(cc *conn, state string, success bool, errText string) {
+	if c.stop.Err() != nil {
+		return // closed: a newer courier owns the connection's health
+	}
 	cc.wmu.Lock()
 	defer cc.wmu.Unlock()
 	now := time.Now()

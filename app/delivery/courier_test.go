@@ -374,10 +374,11 @@ func TestBreakerOpensAndPauses(t *testing.T) {
 	if h[0].State != BreakerOpen {
 		t.Errorf("health state = %q", h[0].State)
 	}
-	// A call while open fails fast without reaching the vendor.
+	// A call while open fails fast without reaching the vendor, and
+	// spends no attempt: the breaker refused it, not the vendor.
 	before := rig.mems["A"].creates
 	_, o := rig.step(t, co)
-	if o.State != queue.StateRetry || rig.mems["A"].creates != before {
+	if o.State != queue.Offline || rig.mems["A"].creates != before {
 		t.Errorf("call while open: %+v, creates %d→%d", o, before, rig.mems["A"].creates)
 	}
 }
@@ -671,10 +672,18 @@ func (s *syncConnector) Sync(ctx context.Context, since time.Time, remotes []con
 	s.since = append(s.since, since)
 	var out []connectors.Update
 	for _, r := range remotes {
-		if u, ok := s.updates[r.ID]; ok && !u.UpdatedAt.Before(since) {
-			u.Remote = r
-			out = append(out, u)
+		u, ok := s.updates[r.ID]
+		switch {
+		case ok && !u.UpdatedAt.Before(since):
+		case since.IsZero():
+			// The contract: every ticket when since is zero. Nobody
+			// touched this one: it is as the vendor created it.
+			u = connectors.Update{Status: "1", UpdatedAt: time.Now().Add(-24 * time.Hour)}
+		default:
+			continue
 		}
+		u.Remote = r
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -702,11 +711,11 @@ func TestSyncRecordsStatus(t *testing.T) {
 		Comments: []connectors.RemoteComment{{ID: "c1", Body: "Replaced the toner.\nAll good now.", CreatedAt: now}}}
 	sc.updates[open[1].RemoteID] = connectors.Update{Status: "7", UpdatedAt: now} // closed
 	reports, changes := co.Sync(ctx)
-	if len(reports) != 1 || reports[0].Open != 3 || reports[0].Updated != 2 || reports[0].Error != "" || sc.calls != 1 {
+	if len(reports) != 1 || reports[0].Open != 3 || reports[0].Updated != 3 || reports[0].Error != "" || sc.calls != 1 {
 		t.Fatalf("reports %+v, calls %d", reports, sc.calls)
 	}
-	if len(changes) != 2 || changes[0].After != connectors.StateResolved || !changes[0].Notable() || changes[0].Note != "Replaced the toner." ||
-		changes[1].After != connectors.StateClosed || changes[1].Notable() {
+	if len(changes) != 3 || changes[0].After != connectors.StateResolved || !changes[0].Notable() || changes[0].Note != "Replaced the toner." ||
+		changes[1].After != connectors.StateClosed || changes[1].Notable() || changes[2].After != connectors.StateBacklog || changes[2].Notable() {
 		t.Errorf("changes %+v", changes)
 	}
 	all, _ := rig.store.Remotes(ctx, "A", false)
@@ -786,5 +795,57 @@ func TestRevokedSignInWaits(t *testing.T) {
 	}
 	if n := rig.mems["A"].count(keys[0], "A"); n != 1 {
 		t.Errorf("%d records", n)
+	}
+}
+
+// A status table changed after tickets were recorded applies to them at
+// the next cycle, without waiting for the vendor to touch them; a ticket
+// never read back is asked about whatever the cursor says.
+func TestSyncRemapsAndCatchesUp(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	rig.cfg.Connections[0].Mappings = map[string]map[string]string{"status": {"Pending": connectors.StateInProgress}}
+	rig.report(t, 2)
+	sc := &syncConnector{memConnector: rig.mems["A"], updates: map[string]connectors.Update{}}
+	build := func(connectors.Connection) (connectors.Connector, error) { return sc, nil }
+	opts := CourierOptions{Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000}, Build: build}
+	co := rig.courier(t, opts)
+	ctx := context.Background()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	open, _ := rig.store.Remotes(ctx, "A", true)
+	sc.updates[open[0].RemoteID] = connectors.Update{Status: "Pending", UpdatedAt: time.Now().Add(-time.Hour)}
+	co.Sync(ctx) // Pending → in_progress; the other is backlog
+	states := func() map[string]string {
+		rs, _ := rig.store.Remotes(ctx, "A", false)
+		out := map[string]string{}
+		for _, r := range rs {
+			out[r.RemoteID] = r.Status
+		}
+		return out
+	}
+	// IT maps Pending to waiting_on_you: a new courier with the new table.
+	rig.cfg.Connections[0].Mappings["status"]["Pending"] = connectors.StateWaitingOnYou
+	co2 := rig.courier(t, opts)
+	_, changes := co2.Sync(ctx)
+	got := states()
+	if got[open[0].RemoteID] != connectors.StateWaitingOnYou || got[open[1].RemoteID] != connectors.StateBacklog || len(changes) != 1 || !changes[0].Notable() {
+		t.Errorf("after the new table: states %v, changes %+v", got, changes)
+	}
+	if last := sc.since[len(sc.since)-1]; last.IsZero() {
+		t.Error("with every ticket read back the query must stay incremental")
+	}
+	// A ticket delivered since has never been read back: the next cycle
+	// asks about everything, whatever the cursor says.
+	rig.report(t, 1)
+	if err := co2.Drain(ctx); err != nil {
+		t.Fatal(err)
+	}
+	co2.Sync(ctx)
+	if last := sc.since[len(sc.since)-1]; !last.IsZero() {
+		t.Errorf("a ticket never read back must widen the query to everything; since = %v", last)
+	}
+	if got := states(); len(got) != 3 || got[open[1].RemoteID] != connectors.StateBacklog {
+		t.Errorf("states %v", got)
 	}
 }

@@ -90,6 +90,15 @@ func (s *Supervisor) Courier() *Courier {
 	return s.courier
 }
 
+// forget drops c as the running courier once it is closed.
+func (s *Supervisor) forget(c *Courier) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.courier == c {
+		s.courier = nil
+	}
+}
+
 // Wake makes the running courier look for work now.
 func (s *Supervisor) Wake() {
 	if c := s.Courier(); c != nil {
@@ -159,27 +168,15 @@ func (s *Supervisor) Drain(ctx context.Context) (Summary, error) {
 // courier when the config changes and restarts it if it fails.
 func (s *Supervisor) Run(ctx context.Context) error {
 	changes := make(chan *config.Loaded, 1)
-	if s.o.Watch != nil {
-		go s.o.Watch(ctx, func(l *config.Loaded, err error) {
-			if err != nil {
-				s.log.Warn("config change refused; the last good config stays in force", "err", err)
-			} else {
-				for _, p := range l.Warnings {
-					s.log.Warn("config warning", "problem", p.String())
-				}
-				select { // keep only the newest
-				case <-changes:
-				default:
-				}
-				changes <- l
-			}
-			if s.o.OnConfig != nil {
-				s.o.OnConfig(l, err)
-			}
-		})
-	}
 	var bg sync.WaitGroup
 	defer bg.Wait()
+	if s.o.Watch != nil {
+		bg.Add(1)
+		go func() {
+			defer bg.Done()
+			s.o.Watch(ctx, s.onConfigChange(changes))
+		}()
+	}
 	bg.Add(3)
 	go func() { defer bg.Done(); s.purge(ctx) }()
 	go func() { defer bg.Done(); s.syncLoop(ctx) }()
@@ -204,7 +201,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			cctx, stop := context.WithCancel(ctx)
 			done = make(chan error, 1)
 			go func() { done <- c.Serve(cctx) }()
-			stopCourier := func() { stop(); <-done; c.Close() }
+			stopCourier := func() { stop(); <-done; c.Close(); s.forget(c) }
 			select {
 			case <-ctx.Done():
 				stopCourier()
@@ -221,6 +218,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			case err = <-done:
 				stop()
 				c.Close()
+				s.forget(c)
 				if err == nil || ctx.Err() != nil {
 					return nil
 				}
@@ -235,6 +233,29 @@ func (s *Supervisor) Run(ctx context.Context) error {
 		case <-time.After(restart):
 		}
 		restart = min(2*restart, s.o.RestartAfter)
+	}
+}
+
+// onConfigChange is the watcher's callback: a refused change is logged,
+// a new config queued for the run loop (only the newest), and OnConfig
+// told either way.
+func (s *Supervisor) onConfigChange(changes chan *config.Loaded) func(*config.Loaded, error) {
+	return func(l *config.Loaded, err error) {
+		if err != nil {
+			s.log.Warn("config change refused; the last good config stays in force", "err", err)
+		} else {
+			for _, p := range l.Warnings {
+				s.log.Warn("config warning", "problem", p.String())
+			}
+			select { // keep only the newest
+			case <-changes:
+			default:
+			}
+			changes <- l
+		}
+		if s.o.OnConfig != nil {
+			s.o.OnConfig(l, err)
+		}
 	}
 }
 
@@ -287,7 +308,7 @@ func (s *Supervisor) Sync(ctx context.Context) ([]SyncReport, []Change, error) {
 		if c, err = s.newCourier(s.Config()); err != nil {
 			return nil, nil, err
 		}
-		defer c.Close()
+		defer func() { c.Close(); s.forget(c) }()
 	}
 	reports, changes := s.syncWith(ctx, c)
 	return reports, changes, nil

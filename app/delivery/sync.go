@@ -114,9 +114,33 @@ func (c *Courier) syncOne(ctx context.Context, cc *conn) (SyncReport, []Change) 
 	started := c.o.Now()
 	remotes := make([]connectors.Remote, len(open))
 	byID := map[string]queue.Remote{}
+	var changes []Change
 	for i, r := range open {
 		remotes[i] = connectors.Remote{ID: r.RemoteID, Number: r.RemoteNumber, URL: r.RemoteURL}
 		byID[r.RemoteID] = r
+		if r.Status == "" {
+			// Never read back yet (delivered after the last cycle, or
+			// found late): the incremental window may not cover it.
+			since = time.Time{}
+			continue
+		}
+		// The status table may have changed since it was recorded: map
+		// the vendor's words again, no request needed.
+		d := ParseRemoteDetail(r.Detail)
+		u := connectors.Update{Remote: remotes[i], Status: d.RemoteStatus, Category: d.Category, Assignee: d.Assignee, UpdatedAt: d.RemoteUpdatedAt}
+		if d.RemoteStatus != "" && cc.cfg.LocalStatus(u) != r.Status {
+			ch, changed, err := c.record(ctx, cc, r, u)
+			if err != nil {
+				rep.Error = err.Error()
+				return rep, changes
+			}
+			if changed {
+				rep.Updated++
+			}
+			if ch != nil {
+				changes = append(changes, *ch)
+			}
+		}
 	}
 	if !since.IsZero() {
 		since = since.Add(-syncSlack)
@@ -129,7 +153,6 @@ func (c *Courier) syncOne(ctx context.Context, cc *conn) (SyncReport, []Change) 
 		rep.Error = err.Error()
 		return rep, nil
 	}
-	var changes []Change
 	for _, u := range ups {
 		r, ok := byID[u.ID]
 		if !ok {
