@@ -1,6 +1,7 @@
 package app
 
 import (
+	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/app/delivery"
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
@@ -285,5 +287,31 @@ func TestStatusNotice(t *testing.T) {
 		if title != tt.title || body != tt.body || ok != tt.ok {
 			t.Errorf("StatusNotice(%+v) = %q, %q, %v", tt.ch, title, body, ok)
 		}
+	}
+}
+
+// A long-lived process (the tray's windows process) that follows config
+// changes routes new reports by the connections in force, so a ticket
+// never waits for a connection that was removed.
+func TestUseConfigRoutesNewReports(t *testing.T) {
+	h := newHarness(t)
+	cfg := h.writeConfig(`{"version":1,"connections":[{"name":"Old","type":"servicenow","baseUrl":"https://old.example.com","credentials":{"type":"bearer","token":"t"}}]}`)
+	svc, err := Open(context.Background(), Options{ConfigPath: cfg, Getenv: func(k string) string { return h.env[k] }, Warn: func(config.Problem) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	h.writeConfig(`{"version":1,"connections":[{"name":"New","type":"servicenow","baseUrl":"https://new.example.com","credentials":{"type":"bearer","token":"t"}}]}`)
+	l, err := LoadLayered(Options{ConfigPath: cfg}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc.UseConfig(l)
+	r, err := svc.Submit(context.Background(), Draft{Summary: "after the change"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Connections) != 1 || r.Connections[0] != "New" {
+		t.Errorf("routed to %v, want New", r.Connections)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ticketray/ticketray/app/config"
@@ -67,6 +68,10 @@ type Service struct {
 	sessionID string
 	getenv    func(string) string
 	ring      *lazyKeyring // shared by copies made by WithConfig
+	// route is the config new tickets are routed by, when a long-lived
+	// process (the tray's windows process) follows config changes with
+	// UseConfig; nil: Config.
+	route *atomic.Pointer[config.Config]
 	// ConfigErr is why the config files could not be used (nil when they
 	// could); ConfigFallback says what is used instead.
 	ConfigErr      error
@@ -248,7 +253,7 @@ func Open(ctx context.Context, o Options) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Service{Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o, ring: &lazyKeyring{}}
+	s := &Service{Store: st, sessionID: connectors.NewKey(), getenv: o.Getenv, opts: o, ring: &lazyKeyring{}, route: &atomic.Pointer[config.Config]{}}
 	loaded, err := LoadLayered(o, true)
 	if err != nil {
 		s.ConfigErr = err
@@ -311,6 +316,24 @@ func (s *Service) lastGoodConfig(ctx context.Context) *config.Loaded {
 	// The watcher starts from the broken files: it reports their next
 	// change, not the breakage it was opened with.
 	return &config.Loaded{Config: config.Default(), Fingerprint: s.opts.LoadOptions(false).Fingerprint()}
+}
+
+// UseConfig routes the tickets submitted from now on by l's connections:
+// a long-lived process that reports tickets calls it on each config
+// change, so a ticket never waits for a connection that was removed.
+func (s *Service) UseConfig(l *config.Loaded) {
+	if s.route != nil && l != nil {
+		s.route.Store(l.Config)
+	}
+}
+
+func (s *Service) routing() *config.Config {
+	if s.route != nil {
+		if c := s.route.Load(); c != nil {
+			return c
+		}
+	}
+	return s.Config
 }
 
 // ConfigProblem is the one-line problem to show a user while the config
@@ -424,7 +447,7 @@ func (s *Service) Enqueue(ctx context.Context, t *connectors.Ticket) (Receipt, e
 	}
 	r := Receipt{IdempotencyKey: t.IdempotencyKey, Connections: []string{}}
 	var targets []queue.Target
-	for _, c := range s.Config.Enabled() {
+	for _, c := range s.routing().Enabled() {
 		targets = append(targets, queue.Target{Connection: c.Name, Action: queue.ActionCreate})
 		r.Connections = append(r.Connections, c.Name)
 	}

@@ -311,6 +311,9 @@ func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 // (the tray process reloads delivery).
 func (t *ui) watchConfig(ctx context.Context) {
 	t.svc.WatchConfig(ctx, config.WatchOptions{}, func(l *config.Loaded, err error) {
+		if err == nil {
+			t.svc.UseConfig(l) // route new reports by the connections in force
+		}
 		problem := app.ProblemLine(err)
 		fyne.Do(func() {
 			t.setConfigProblem(problem)
