@@ -35,76 +35,14 @@ func TestDrainSurvivesSIGKILL(t *testing.T) {
 	defer jf.Close()
 	jf.Faults.Always("POST", "/rest/api/3/issue", fake.Fault{Kind: fake.Delay, Wait: 40 * time.Millisecond})
 
-	dir := t.TempDir()
-	cfgPath, db := filepath.Join(dir, "config.json"), filepath.Join(dir, "queue.db")
-	cfg := map[string]any{"version": 1, "connections": []any{map[string]any{
+	cfgPath, db, env, keys := killRig(t, n, connectors.User{ID: "bob"}, map[string]any{
 		"name": "Jira", "type": "jira", "baseUrl": jf.URL(), "timeoutMs": 5000,
 		"credentials": map[string]any{"type": "api_token", "username": jirafake.Email, "apiToken": jirafake.APIToken},
 		"options":     map[string]any{"projectKey": jirafake.ProjectKey, "issueType": "Task", "rateLimitPerSecond": 1000},
-	}}}
-	b, _ := json.Marshal(cfg)
-	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	const pass = "kill test passphrase"
-	ctx := context.Background()
-	// Create the queue with a cheap KDF cost (stored with it), then queue
-	// the tickets through the app core.
-	st, err := queue.Open(ctx, db, queue.Options{KEK: queue.PassphraseKEK{Passphrase: []byte(pass), Time: 1, MemoryKiB: 8 << 10, Threads: 1}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	st.Close()
-	getenv := func(k string) string { return map[string]string{app.EnvPassphrase: pass}[k] }
-	svc, err := app.Open(ctx, app.Options{ConfigPath: cfgPath, DBPath: db, Getenv: getenv})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys := make([]string, n)
-	for i := range keys {
-		r, err := svc.Submit(ctx, app.Draft{Summary: fmt.Sprintf("Laptop %d will not boot", i), User: connectors.User{ID: "bob"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		keys[i] = r.IdempotencyKey
-	}
-	svc.Close()
+	})
 
-	seed := uint64(time.Now().UnixNano())
-	if s := os.Getenv("TICKETRAY_KILL_SEED"); s != "" {
-		seed, _ = strconv.ParseUint(s, 10, 64)
-	}
-	t.Logf("seed %d (set TICKETRAY_KILL_SEED to replay)", seed)
-	rng := rand.New(rand.NewPCG(seed, seed))
-	env := environ(t, map[string]string{app.EnvPassphrase: pass})
 	args := []string{"--config", cfgPath, "--db", db, "drain", "--timeout", "60s"}
-	kills := 0
-	for round := 0; round < rounds; round++ {
-		before := len(jf.Issues())
-		if before >= n-1 {
-			break
-		}
-		target := before + 1 + rng.IntN(min(10, n-before-1))
-		cmd := exec.Command(binary(t), args...)
-		cmd.Env = env
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		exited := make(chan error, 1)
-		go func() { exited <- cmd.Wait() }()
-		deadline := time.Now().Add(30 * time.Second)
-		for len(jf.Issues()) < target && time.Now().Before(deadline) {
-			select {
-			case err := <-exited:
-				t.Fatalf("round %d: drain exited before it was killed: %v", round, err)
-			case <-time.After(2 * time.Millisecond): // polling the fake's count
-			}
-		}
-		cmd.Process.Kill() // SIGKILL: no deferred cleanup, requests in flight
-		<-exited
-		kills++
-		t.Logf("round %d: killed after %d tickets reached the vendor", round, len(jf.Issues()))
-	}
+	kills := killDrains(t, env, args, rounds, 10, 1, n, func() int { return len(jf.Issues()) })
 	r := run(t, env, args...)
 	if r.code != 0 {
 		t.Fatalf("final drain: exit %d\n%s", r.code, r.stderr)
@@ -135,4 +73,83 @@ func TestDrainSurvivesSIGKILL(t *testing.T) {
 			t.Errorf("delivery %+v", e.Deliveries[0])
 		}
 	}
+}
+
+// killPass is the kill tests' queue passphrase.
+const killPass = "kill test passphrase"
+
+// killRig writes a config with conns, creates the queue with a cheap KDF
+// cost (stored with it), queues n tickets from user through the app core,
+// and returns the paths, the environment for the binary and the tickets'
+// keys.
+func killRig(t *testing.T, n int, user connectors.User, conns ...map[string]any) (cfgPath, db string, env, keys []string) {
+	t.Helper()
+	dir := t.TempDir()
+	cfgPath, db = filepath.Join(dir, "config.json"), filepath.Join(dir, "queue.db")
+	b, _ := json.Marshal(map[string]any{"version": 1, "connections": conns})
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := queue.Open(ctx, db, queue.Options{KEK: queue.PassphraseKEK{Passphrase: []byte(killPass), Time: 1, MemoryKiB: 8 << 10, Threads: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.Close()
+	getenv := func(k string) string { return map[string]string{app.EnvPassphrase: killPass}[k] }
+	svc, err := app.Open(ctx, app.Options{ConfigPath: cfgPath, DBPath: db, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	for i := 0; i < n; i++ {
+		r, err := svc.Submit(ctx, app.Draft{Summary: fmt.Sprintf("Laptop %d will not boot", i), User: user})
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys = append(keys, r.IdempotencyKey)
+	}
+	return cfgPath, db, environ(t, map[string]string{app.EnvPassphrase: killPass}), keys
+}
+
+// killDrains runs the binary with args up to rounds times, each killed
+// with SIGKILL (no deferred cleanup, requests in flight) once delivered()
+// has grown by a random step of up to maxStep, stopping short of want by
+// slack; it returns how many were killed. TICKETRAY_KILL_SEED replays.
+func killDrains(t *testing.T, env, args []string, rounds, maxStep, slack, want int, delivered func() int) int {
+	t.Helper()
+	seed := uint64(time.Now().UnixNano())
+	if s := os.Getenv("TICKETRAY_KILL_SEED"); s != "" {
+		seed, _ = strconv.ParseUint(s, 10, 64)
+	}
+	t.Logf("seed %d (set TICKETRAY_KILL_SEED to replay)", seed)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	kills := 0
+	for round := 0; round < rounds; round++ {
+		before := delivered()
+		if before >= want-slack {
+			break
+		}
+		target := before + 1 + rng.IntN(min(maxStep, want-before-slack))
+		cmd := exec.Command(binary(t), args...)
+		cmd.Env = env
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		deadline := time.Now().Add(30 * time.Second)
+		for delivered() < target && time.Now().Before(deadline) {
+			select {
+			case err := <-exited:
+				t.Fatalf("round %d: drain exited before it was killed: %v", round, err)
+			case <-time.After(2 * time.Millisecond): // polling the fakes' counts
+			}
+		}
+		cmd.Process.Kill()
+		<-exited
+		kills++
+		t.Logf("round %d: killed after %d of %d deliveries reached the vendors", round, delivered(), want)
+	}
+	return kills
 }
