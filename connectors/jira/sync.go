@@ -282,7 +282,8 @@ func JQLTime(t time.Time, loc *time.Location) string {
 
 // PlainText reads a Jira comment body as plain text: an Atlassian Document
 // Format document (REST v3) reduced to its text, one line per paragraph,
-// or a string (REST v2, servicedeskapi).
+// or a string (REST v2, servicedeskapi, admin webhooks). Sync and the
+// webhooks package both use it, so a comment reads the same either way.
 func PlainText(raw json.RawMessage) string {
 	var s string
 	if json.Unmarshal(raw, &s) == nil {

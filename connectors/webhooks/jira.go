@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors/jira"
 )
 
 // jiraPayload is the part of a Jira webhook (Cloud and Server/Data
@@ -95,7 +97,7 @@ func parseJira(body []byte) (Event, error) {
 	if c := p.Comment; c != nil {
 		ev.Comment = &Comment{
 			ID:        string(c.ID),
-			Body:      jiraText(c.Body),
+			Body:      jira.PlainText(c.Body), // as status sync reads it
 			Public:    len(c.Visibility) == 0 || string(c.Visibility) == "null",
 			CreatedAt: parseTime(c.Created),
 		}
@@ -157,47 +159,4 @@ func jiraExternalID(raw json.RawMessage) string {
 		}
 	}
 	return ""
-}
-
-// jiraText reads a comment body: a string (REST v2 and every admin
-// webhook) or an Atlassian Document Format document, reduced to its text.
-func jiraText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
-	}
-	var doc adfNode
-	if json.Unmarshal(raw, &doc) != nil {
-		return ""
-	}
-	var b strings.Builder
-	doc.text(&b)
-	return strings.TrimRight(b.String(), "\n")
-}
-
-type adfNode struct {
-	Type  string `json:"type"`
-	Text  string `json:"text"`
-	Attrs struct {
-		Text string `json:"text"`
-	} `json:"attrs"`
-	Content []adfNode `json:"content"`
-}
-
-func (n *adfNode) text(b *strings.Builder) {
-	switch n.Type {
-	case "text":
-		b.WriteString(n.Text)
-	case "hardBreak":
-		b.WriteByte('\n')
-	case "mention", "emoji":
-		b.WriteString(n.Attrs.Text)
-	}
-	for i := range n.Content {
-		n.Content[i].text(b)
-	}
-	switch n.Type {
-	case "paragraph", "heading", "listItem", "codeBlock", "blockquote", "rule":
-		b.WriteByte('\n')
-	}
 }
