@@ -195,7 +195,7 @@ type Connector struct {
 	serviceType string
 	now         func() time.Time
 
-	people sync.Map // login → full name, for work info authors
+	people connectors.AuthorCache[string] // login → full name, for work info authors
 
 	mu       sync.Mutex // held during a login, so concurrent calls share one
 	token    string

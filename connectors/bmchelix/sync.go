@@ -2,7 +2,6 @@ package bmchelix
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -223,41 +222,28 @@ func (c *Connector) publicWorkInfo(ctx context.Context, since time.Time, numbers
 // cached in one CTM:People query. A login without a person the account
 // can read stays as it is.
 func (c *Connector) fullNames(ctx context.Context, logins []string) (map[string]string, error) {
-	names := map[string]string{}
-	var missing []string
-	for _, l := range logins {
-		if v, ok := c.people.Load(l); ok {
-			names[l] = v.(string)
-		} else if l != "" {
-			missing = append(missing, l)
+	return c.people.Resolve(ctx, logins, c.readPeople, func(login, name string) string {
+		if name == "" {
+			return login
 		}
-	}
-	if len(missing) == 0 {
-		return names, nil
-	}
+		return name
+	})
+}
+
+// readPeople reads the full names of logins from CTM:People.
+func (c *Connector) readPeople(ctx context.Context, logins []string) (map[string]string, error) {
 	var out struct{ Entries []entry }
 	err := c.call(ctx, "sync", http.MethodGet, peopleForm, url.Values{
-		"q":      {anyOf(fieldLoginID, missing)},
+		"q":      {anyOf(fieldLoginID, logins)},
 		"fields": {"values(" + fieldLoginID + "," + fieldFullName + ")"},
 	}, body{}, &out)
-	var e *connectors.Error
-	if err != nil && !(errors.As(err, &e) && e.Class == connectors.Permanent && e.Status != http.StatusUnauthorized) {
-		return nil, err // a refused read of CTM:People leaves the logins
-	}
+	names := map[string]string{}
 	for _, p := range out.Entries {
-		if l, n := p.str(fieldLoginID), strings.TrimSpace(p.str(fieldFullName)); slices.Contains(missing, l) && n != "" {
-			names[l] = n
+		if n := strings.TrimSpace(p.str(fieldFullName)); n != "" {
+			names[p.str(fieldLoginID)] = n
 		}
 	}
-	for _, l := range missing {
-		if names[l] == "" {
-			names[l] = l
-		}
-		if err == nil {
-			c.people.Store(l, names[l])
-		}
-	}
-	return names, nil
+	return names, err
 }
 
 // anyOf is ('field' = "a" OR 'field' = "b" …).

@@ -125,9 +125,9 @@ type Connector struct {
 	rest  *rest.Client
 	group string // options.assignmentGroup: a sys_id or a group name
 
-	callers sync.Map // reporter email → caller sys_id, "" when there is none
-	groups  sync.Map // group name → sys_id, "" when there is none
-	users   sync.Map // user_name → author (sys_id and name), for comments
+	callers sync.Map                       // reporter email → caller sys_id, "" when there is none
+	groups  sync.Map                       // group name → sys_id, "" when there is none
+	users   connectors.AuthorCache[author] // user_name → sys_id and name, for comments
 }
 
 // New builds the connector for a servicenow connection. d.HTTP must

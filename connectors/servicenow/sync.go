@@ -2,7 +2,6 @@ package servicenow
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"net/url"
 	"slices"
@@ -279,44 +278,33 @@ func (c *Connector) comments(ctx context.Context, since time.Time, ids []string)
 // user_name without a sys_user the account can read, or one that cannot
 // go into a query, keeps itself as the name and no sys_id.
 func (c *Connector) authors(ctx context.Context, logins []string) (map[string]author, error) {
-	names := map[string]author{}
-	var missing []string
-	for _, l := range logins {
-		if v, ok := c.users.Load(l); ok {
-			names[l] = v.(author)
-		} else if l != "" && queryable(l) && !strings.Contains(l, ",") {
-			missing = append(missing, l)
-		} else {
-			names[l] = author{name: l}
+	return c.users.Resolve(ctx, logins, c.readUsers, func(login string, a author) author {
+		if a.name == "" {
+			a.name = login
 		}
-	}
-	if len(missing) == 0 {
-		return names, nil
+		return a
+	})
+}
+
+// readUsers reads the sys_users of the user_names that can go into a
+// query (none: no request).
+func (c *Connector) readUsers(ctx context.Context, logins []string) (map[string]author, error) {
+	logins = slices.DeleteFunc(slices.Clone(logins), func(l string) bool { return !queryable(l) || strings.Contains(l, ",") })
+	if len(logins) == 0 {
+		return nil, nil
 	}
 	var out struct{ Result []record }
 	err := c.do(ctx, rest.Request{Op: "sync", Method: http.MethodGet, Path: userPath, Query: url.Values{
-		"sysparm_query":    {"user_nameIN" + strings.Join(missing, ",")},
+		"sysparm_query":    {"user_nameIN" + strings.Join(logins, ",")},
 		"sysparm_fields":   {"sys_id,user_name,name"},
-		"sysparm_limit":    {strconv.Itoa(len(missing))},
+		"sysparm_limit":    {strconv.Itoa(len(logins))},
 		"sysparm_no_count": {"true"},
 	}}, &out)
-	var e *connectors.Error
-	if err != nil && !(errors.As(err, &e) && e.Class == connectors.Permanent && e.Status != http.StatusUnauthorized) {
-		return nil, err // a refused read of sys_user leaves the user_names
-	}
+	users := map[string]author{}
 	for _, r := range out.Result {
-		if slices.Contains(missing, r.UserName) && isSysID(r.SysID) {
-			names[r.UserName] = author{sysID: strings.ToLower(r.SysID), name: strings.TrimSpace(r.Name)}
+		if isSysID(r.SysID) {
+			users[r.UserName] = author{sysID: strings.ToLower(r.SysID), name: strings.TrimSpace(r.Name)}
 		}
 	}
-	for _, l := range missing {
-		if a := names[l]; a.name == "" {
-			a.name = l
-			names[l] = a
-		}
-		if err == nil {
-			c.users.Store(l, names[l])
-		}
-	}
-	return names, nil
+	return users, err
 }
