@@ -51,8 +51,7 @@ func TestSync(t *testing.T) {
 	conformance.RunSync(t, func(t *testing.T) conformance.SyncTarget {
 		f := startFake(t)
 		return conformance.SyncTarget{
-			Target: conformance.Target{Connection: connection(f.URL()), Faults: f.Faults,
-				CreateMethod: http.MethodPost, CreatePath: createPath, Count: f.Count},
+			Target: target(f),
 			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 				return act(t, f, r, want, assignee, body)
 			},
@@ -101,15 +100,7 @@ func TestSyncQueries(t *testing.T) {
 	if q := reqs[2].Query.Get("q"); reqs[2].Path != peoplePath || q != `('Remedy Login ID' = "bob" OR 'Remedy Login ID' = "`+bmcfake.Username+`")` {
 		t.Errorf("people query = %s %s", reqs[2].Path, q)
 	}
-	var got *connectors.Update
-	for i := range ups {
-		if ups[i].ID == a.ID {
-			got = &ups[i]
-		}
-	}
-	if got == nil {
-		t.Fatalf("no update for the worked incident among %+v", ups)
-	}
+	got := conformance.UpdateFor(t, ups, a.ID)
 	if got.Status != "Pending" || got.Category != "Client Action Required" || got.Assignee != "Bob Baxter" || got.Number != a.Number || got.UpdatedAt.IsZero() {
 		t.Errorf("update = %+v", got)
 	}
@@ -118,22 +109,9 @@ func TestSyncQueries(t *testing.T) {
 		t.Errorf("comments = %+v (internal work info and the customer's own must not be among them)", got.Comments)
 	}
 
-	// Nothing changed since: one request, no update.
-	start = len(f.Requests())
-	ups, err = sy.Sync(context.Background(), time.Now().Add(time.Hour), []connectors.Remote{a, b})
-	if err != nil || len(ups) != 0 || len(f.Requests())-start != 1 {
-		t.Errorf("quiet cycle: %d updates, %d requests, %v", len(ups), len(f.Requests())-start, err)
-	}
-	// The author's name is cached: two requests.
+	conformance.CheckQuietSync(t, sy, []connectors.Remote{a, b}, f.RequestTotal)
 	f.AddWorkInfo(b.Number, "bob", "Public", "Fixed?")
-	start = len(f.Requests())
-	ups, err = sy.Sync(context.Background(), time.Time{}, []connectors.Remote{b})
-	if err != nil || len(ups) != 1 || len(ups[0].Comments) != 1 || ups[0].Comments[0].Author != "Bob Baxter" {
-		t.Fatalf("Sync = %+v, %v", ups, err)
-	}
-	if n := len(f.Requests()) - start; n != 2 {
-		t.Errorf("%d requests with the author cached, want 2", n)
-	}
+	conformance.CheckCachedAuthor(t, sy, b, "Bob Baxter", f.RequestTotal)
 }
 
 // TestSyncBatches: more incidents than one qualification names take one
@@ -190,35 +168,19 @@ func TestSyncPagesWorkInfo(t *testing.T) {
 }
 
 func TestStatusTable(t *testing.T) {
-	plain := connectors.Connection{Type: bmchelix.Type}
-	custom := connectors.Connection{Type: bmchelix.Type, Mappings: map[string]map[string]string{"status": {
-		"Assigned": connectors.StateInProgress, "Supplier Delivery": connectors.StateBacklog, "client action required": connectors.StateInProgress}}}
-	for _, tt := range []struct {
-		name string
-		c    connectors.Connection
-		u    connectors.Update
-		want string
-	}{
-		{"New", plain, connectors.Update{Status: "New"}, connectors.StateBacklog},
-		{"Assigned", plain, connectors.Update{Status: "Assigned"}, connectors.StateBacklog},
-		{"In Progress", plain, connectors.Update{Status: "In Progress"}, connectors.StateInProgress},
-		{"Pending", plain, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateInProgress},
-		{"Pending on the customer", plain, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateWaitingOnYou},
-		{"Resolved", plain, connectors.Update{Status: "Resolved", Category: "No Further Action Required"}, connectors.StateResolved},
-		{"Closed", plain, connectors.Update{Status: "Closed"}, connectors.StateClosed},
-		{"Cancelled", plain, connectors.Update{Status: "Cancelled"}, connectors.StateClosed},
-		{"a reason outside Pending is not a status", plain, connectors.Update{Status: "In Progress", Category: "Client Action Required"}, connectors.StateInProgress},
-		{"config row", custom, connectors.Update{Status: "Assigned"}, connectors.StateInProgress},
-		{"config row for a Pending reason", custom, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateBacklog},
-		{"config overrides the built-in reason", custom, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateInProgress},
-	} {
-		if got := tt.c.LocalStatus(tt.u); got != tt.want {
-			t.Errorf("%s: LocalStatus(%+v) = %q, want %q", tt.name, tt.u, got, tt.want)
-		}
-	}
-	for k, v := range plain.StatusTable() {
-		if err := connectors.CheckMappingRow(bmchelix.Type, "status", k, v); err != nil {
-			t.Errorf("built-in row %s: %v", k, err)
-		}
-	}
+	custom := map[string]string{"Assigned": connectors.StateInProgress, "Supplier Delivery": connectors.StateBacklog, "client action required": connectors.StateInProgress}
+	check := conformance.StatusCheck(t, bmchelix.Type)
+	check("New", nil, connectors.Update{Status: "New"}, connectors.StateBacklog)
+	check("Assigned", nil, connectors.Update{Status: "Assigned"}, connectors.StateBacklog)
+	check("In Progress", nil, connectors.Update{Status: "In Progress"}, connectors.StateInProgress)
+	check("Pending", nil, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateInProgress)
+	check("Pending on the customer", nil, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateWaitingOnYou)
+	check("Resolved", nil, connectors.Update{Status: "Resolved", Category: "No Further Action Required"}, connectors.StateResolved)
+	check("Closed", nil, connectors.Update{Status: "Closed"}, connectors.StateClosed)
+	check("Cancelled", nil, connectors.Update{Status: "Cancelled"}, connectors.StateClosed)
+	check("a reason outside Pending is not a status", nil, connectors.Update{Status: "In Progress", Category: "Client Action Required"}, connectors.StateInProgress)
+	check("config row", custom, connectors.Update{Status: "Assigned"}, connectors.StateInProgress)
+	check("config row for a Pending reason", custom, connectors.Update{Status: "Pending", Category: "Supplier Delivery"}, connectors.StateBacklog)
+	check("config overrides the built-in reason", custom, connectors.Update{Status: "Pending", Category: "Client Action Required"}, connectors.StateInProgress)
+	conformance.CheckBuiltinRows(t, bmchelix.Type)
 }

@@ -57,17 +57,19 @@ func mustRead(path string) string {
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Target {
-		f := startFake(t)
-		return conformance.Target{
-			Connection:   connection(f.URL()),
-			Faults:       f.Faults,
-			CreateMethod: http.MethodPost,
-			CreatePath:   "/api/now/table/incident",
-			Count:        f.Count,
-			Errors:       vendorErrors,
-		}
-	})
+	conformance.Run(t, func(t *testing.T) conformance.Target { return target(startFake(t)) })
+}
+
+// target is the conformance suites' view of a fake.
+func target(f *snfake.Fake) conformance.Target {
+	return conformance.Target{
+		Connection:   connection(f.URL()),
+		Faults:       f.Faults,
+		CreateMethod: http.MethodPost,
+		CreatePath:   "/api/now/table/incident",
+		Count:        f.Count,
+		Errors:       vendorErrors,
+	}
 }
 
 // TestSharedSite: two connections to one instance's incident table, told

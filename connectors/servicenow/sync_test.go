@@ -45,8 +45,7 @@ func TestSync(t *testing.T) {
 	conformance.RunSync(t, func(t *testing.T) conformance.SyncTarget {
 		f := startFake(t)
 		return conformance.SyncTarget{
-			Target: conformance.Target{Connection: connection(f.URL()), Faults: f.Faults,
-				CreateMethod: http.MethodPost, CreatePath: "/api/now/table/incident", Count: f.Count},
+			Target: target(f),
 			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 				return act(t, f, r, want, assignee, body)
 			},
@@ -98,43 +97,21 @@ func TestSyncQueries(t *testing.T) {
 	if q := reqs[2].Query.Get("sysparm_query"); reqs[2].Path != "/api/now/table/sys_user" || q != "user_nameINbeth.anglin,alice.example,"+snfake.Username {
 		t.Errorf("user query = %s %s", reqs[2].Path, q)
 	}
-	var got *connectors.Update
-	for i := range ups {
-		if ups[i].ID == a.ID {
-			got = &ups[i]
-		}
-	}
-	if got == nil {
-		t.Fatalf("no update for the worked incident among %+v", ups)
-	}
+	got := conformance.UpdateFor(t, ups, a.ID)
 	if got.Status != "3" || got.Category != "1" || got.Assignee != "Beth Anglin" || got.Number == "" || got.URL == "" {
 		t.Errorf("update = %+v", got)
 	}
-	if conn.LocalStatus(*got) != connectors.StateWaitingOnYou {
-		t.Errorf("On Hold awaiting the caller maps to %q", conn.LocalStatus(*got))
+	if conn.LocalStatus(got) != connectors.StateWaitingOnYou {
+		t.Errorf("On Hold awaiting the caller maps to %q", conn.LocalStatus(got))
 	}
 	if len(got.Comments) != 1 || got.Comments[0].Body != "Can you restart the laptop?" ||
 		got.Comments[0].Author != "Beth Anglin" || got.Comments[0].CreatedAt.IsZero() || got.Comments[0].ID == "" {
 		t.Errorf("comments = %+v (work notes, the caller's and the integration account's comments must not be among them)", got.Comments)
 	}
 
-	// The next cycle: nothing changed since, so one request and no update;
-	// the author's name is cached.
-	later := time.Now().Add(time.Hour)
-	start = len(f.Requests())
-	ups, err = sy.Sync(context.Background(), later, []connectors.Remote{a, b})
-	if err != nil || len(ups) != 0 || len(f.Requests())-start != 1 {
-		t.Errorf("quiet cycle: %d updates, %d requests, %v", len(ups), len(f.Requests())-start, err)
-	}
+	conformance.CheckQuietSync(t, sy, []connectors.Remote{a, b}, f.RequestTotal)
 	f.Act(b.ID, "beth.anglin", map[string]string{"comments": "Done?"})
-	start = len(f.Requests())
-	ups, err = sy.Sync(context.Background(), time.Time{}, []connectors.Remote{b})
-	if err != nil || len(ups) != 1 || len(ups[0].Comments) != 1 || ups[0].Comments[0].Author != "Beth Anglin" {
-		t.Fatalf("Sync = %+v, %v", ups, err)
-	}
-	if n := len(f.Requests()) - start; n != 2 {
-		t.Errorf("%d requests with the author cached, want 2", n)
-	}
+	conformance.CheckCachedAuthor(t, sy, b, "Beth Anglin", f.RequestTotal)
 }
 
 // TestSyncBatches: more tickets than one query names take one batch per
@@ -157,39 +134,23 @@ func TestSyncBatches(t *testing.T) {
 }
 
 func TestStatusTable(t *testing.T) {
-	plain := connectors.Connection{Type: "servicenow"}
-	custom := connectors.Connection{Type: "servicenow", Mappings: map[string]map[string]string{"status": {
-		"Awaiting Caller": connectors.StateInProgress, "awaiting vendor": connectors.StateBacklog, "10": connectors.StateWaitingOnYou}}}
-	for _, tt := range []struct {
-		name string
-		c    connectors.Connection
-		u    connectors.Update
-		want string
-	}{
-		{"New", plain, connectors.Update{Status: "1"}, connectors.StateBacklog},
-		{"In Progress", plain, connectors.Update{Status: "2"}, connectors.StateInProgress},
-		{"On Hold, no reason", plain, connectors.Update{Status: "3"}, connectors.StateInProgress},
-		{"On Hold, Awaiting Caller", plain, connectors.Update{Status: "3", Category: "1"}, connectors.StateWaitingOnYou},
-		{"On Hold, Awaiting Caller by label", plain, connectors.Update{Status: "3", Category: "Awaiting Caller"}, connectors.StateWaitingOnYou},
-		{"On Hold, another reason's code", plain, connectors.Update{Status: "3", Category: "4"}, connectors.StateInProgress},
-		{"On Hold, another reason without a row", plain, connectors.Update{Status: "3", Category: "Awaiting Vendor"}, connectors.StateInProgress},
-		{"legacy Awaiting User Info", plain, connectors.Update{Status: "4"}, connectors.StateWaitingOnYou},
-		{"Resolved", plain, connectors.Update{Status: "6"}, connectors.StateResolved},
-		{"Closed", plain, connectors.Update{Status: "7"}, connectors.StateClosed},
-		{"Canceled", plain, connectors.Update{Status: "8"}, connectors.StateClosed},
-		{"a custom state", plain, connectors.Update{Status: "10"}, connectors.StateBacklog},
-		{"a hold reason in the Category does not leak into other states", plain, connectors.Update{Status: "2", Category: "1"}, connectors.StateInProgress},
-		{"config overrides Awaiting Caller", custom, connectors.Update{Status: "3", Category: "1"}, connectors.StateInProgress},
-		{"config row for another hold reason", custom, connectors.Update{Status: "3", Category: "Awaiting Vendor"}, connectors.StateBacklog},
-		{"config row for a custom state", custom, connectors.Update{Status: "10"}, connectors.StateWaitingOnYou},
-	} {
-		if got := tt.c.LocalStatus(tt.u); got != tt.want {
-			t.Errorf("%s: LocalStatus(%+v) = %q, want %q", tt.name, tt.u, got, tt.want)
-		}
-	}
-	for k, v := range plain.StatusTable() {
-		if err := connectors.CheckMappingRow("servicenow", "status", k, v); err != nil {
-			t.Errorf("built-in row %s: %v", k, err)
-		}
-	}
+	custom := map[string]string{"Awaiting Caller": connectors.StateInProgress, "awaiting vendor": connectors.StateBacklog, "10": connectors.StateWaitingOnYou}
+	check := conformance.StatusCheck(t, "servicenow")
+	check("New", nil, connectors.Update{Status: "1"}, connectors.StateBacklog)
+	check("In Progress", nil, connectors.Update{Status: "2"}, connectors.StateInProgress)
+	check("On Hold, no reason", nil, connectors.Update{Status: "3"}, connectors.StateInProgress)
+	check("On Hold, Awaiting Caller", nil, connectors.Update{Status: "3", Category: "1"}, connectors.StateWaitingOnYou)
+	check("On Hold, Awaiting Caller by label", nil, connectors.Update{Status: "3", Category: "Awaiting Caller"}, connectors.StateWaitingOnYou)
+	check("On Hold, another reason's code", nil, connectors.Update{Status: "3", Category: "4"}, connectors.StateInProgress)
+	check("On Hold, another reason without a row", nil, connectors.Update{Status: "3", Category: "Awaiting Vendor"}, connectors.StateInProgress)
+	check("legacy Awaiting User Info", nil, connectors.Update{Status: "4"}, connectors.StateWaitingOnYou)
+	check("Resolved", nil, connectors.Update{Status: "6"}, connectors.StateResolved)
+	check("Closed", nil, connectors.Update{Status: "7"}, connectors.StateClosed)
+	check("Canceled", nil, connectors.Update{Status: "8"}, connectors.StateClosed)
+	check("a custom state", nil, connectors.Update{Status: "10"}, connectors.StateBacklog)
+	check("a hold reason in the Category does not leak into other states", nil, connectors.Update{Status: "2", Category: "1"}, connectors.StateInProgress)
+	check("config overrides Awaiting Caller", custom, connectors.Update{Status: "3", Category: "1"}, connectors.StateInProgress)
+	check("config row for another hold reason", custom, connectors.Update{Status: "3", Category: "Awaiting Vendor"}, connectors.StateBacklog)
+	check("config row for a custom state", custom, connectors.Update{Status: "10"}, connectors.StateWaitingOnYou)
+	conformance.CheckBuiltinRows(t, "servicenow")
 }
