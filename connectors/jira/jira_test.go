@@ -86,17 +86,19 @@ func vendorErrors(t *testing.T) map[int]conformance.VendorError {
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Target {
-		f := startFake(t)
-		return conformance.Target{
-			Connection:   connection(f, nil),
-			Faults:       f.Faults,
-			CreateMethod: http.MethodPost,
-			CreatePath:   "/rest/api/3/issue",
-			Count:        f.Count,
-			Errors:       vendorErrors(t),
-		}
-	})
+	conformance.Run(t, func(t *testing.T) conformance.Target { return target(t, startFake(t)) })
+}
+
+// target is the conformance suites' view of a fake.
+func target(t *testing.T, f *jirafake.Fake) conformance.Target {
+	return conformance.Target{
+		Connection:   connection(f, nil),
+		Faults:       f.Faults,
+		CreateMethod: http.MethodPost,
+		CreatePath:   "/rest/api/3/issue",
+		Count:        f.Count,
+		Errors:       vendorErrors(t),
+	}
 }
 
 // TestValidate: the Jira rules reach the config validator through the

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -30,11 +29,10 @@ func TestSyncConformance(t *testing.T) {
 		// An account west of UTC: a query's dates written in UTC would be
 		// read eight hours late and miss every change.
 		f.SetTimeZone(time.FixedZone("America/Los_Angeles", -8*60*60))
+		tg := target(t, f)
+		tg.Violations = f.Violations
 		return conformance.SyncTarget{
-			Target: conformance.Target{
-				Connection: connection(f, nil), Faults: f.Faults, CreateMethod: http.MethodPost,
-				CreatePath: "/rest/api/3/issue", Count: f.Count, Errors: vendorErrors(t), Violations: f.Violations,
-			},
+			Target: tg,
 			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 				st := agentStatus[want]
 				c := jirafake.Comment{Author: assignee, Body: jirafake.TextDoc(body), Public: true}
@@ -54,32 +52,16 @@ func TestSyncConformance(t *testing.T) {
 // TestStatusRows: every built-in row maps to a local state, and a
 // connection's mappings.status overrides them, by status or category.
 func TestStatusRows(t *testing.T) {
-	c := connectors.Connection{Type: "jira"}
-	for want, status := range agentStatus {
-		if got := c.LocalStatus(connectors.Update{Status: status}); got != want {
-			t.Errorf("%q maps to %q, want %q", status, got, want)
-		}
-	}
-	tests := []struct {
-		status, category string
-		mapping          map[string]string
-		want             string
-	}{
-		{"Triage", "new", nil, connectors.StateBacklog},
-		{"Under review", "indeterminate", nil, connectors.StateInProgress},
-		{"Fixed", "done", nil, connectors.StateResolved},
-		{"Won't Do", "done", nil, connectors.StateClosed},
-		{"Something", "", nil, connectors.StateBacklog}, // the default row
-		{"Fixed", "done", map[string]string{"Fixed": "closed"}, connectors.StateClosed},
-		{"Under review", "indeterminate", map[string]string{"indeterminate": "waiting_on_you"}, connectors.StateWaitingOnYou},
-		{"Something", "", map[string]string{"default": "in_progress"}, connectors.StateInProgress},
-	}
-	for _, tt := range tests {
-		c := connectors.Connection{Type: "jira", Mappings: map[string]map[string]string{"status": tt.mapping}}
-		if got := c.LocalStatus(connectors.Update{Status: tt.status, Category: tt.category}); got != tt.want {
-			t.Errorf("%q (%s) with %v maps to %q, want %q", tt.status, tt.category, tt.mapping, got, tt.want)
-		}
-	}
+	conformance.CheckStatuses(t, "jira", agentStatus)
+	check := conformance.StatusCheck(t, "jira")
+	check("Triage", nil, connectors.Update{Status: "Triage", Category: "new"}, connectors.StateBacklog)
+	check("Under review", nil, connectors.Update{Status: "Under review", Category: "indeterminate"}, connectors.StateInProgress)
+	check("Fixed", nil, connectors.Update{Status: "Fixed", Category: "done"}, connectors.StateResolved)
+	check("Won't Do", nil, connectors.Update{Status: "Won't Do", Category: "done"}, connectors.StateClosed)
+	check("Something", nil, connectors.Update{Status: "Something"}, connectors.StateBacklog) // the default row
+	check("Fixed", map[string]string{"Fixed": "closed"}, connectors.Update{Status: "Fixed", Category: "done"}, connectors.StateClosed)
+	check("Under review", map[string]string{"indeterminate": "waiting_on_you"}, connectors.Update{Status: "Under review", Category: "indeterminate"}, connectors.StateWaitingOnYou)
+	check("Something", map[string]string{"default": "in_progress"}, connectors.Update{Status: "Something"}, connectors.StateInProgress)
 	valid := connectors.Connection{Name: "j", Type: "jira", BaseURL: "https://example.atlassian.net",
 		Credentials: connectors.Credentials{Type: "api_token", Username: "a@example.com", APIToken: "t"},
 		Options:     map[string]json.RawMessage{"projectKey": json.RawMessage(`"IT"`), "issueType": json.RawMessage(`"Task"`)}}

@@ -87,17 +87,19 @@ func vendorErrors() map[int]conformance.VendorError {
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Target {
-		f := startFake(t)
-		return conformance.Target{
-			Connection:   connection(f, nil),
-			Faults:       f.Faults,
-			CreateMethod: http.MethodPost,
-			CreatePath:   "/rest/servicedeskapi/request",
-			Count:        f.Count,
-			Errors:       vendorErrors(),
-		}
-	})
+	conformance.Run(t, func(t *testing.T) conformance.Target { return target(startFake(t)) })
+}
+
+// target is the conformance suites' view of a fake.
+func target(f *jsmfake.Fake) conformance.Target {
+	return conformance.Target{
+		Connection:   connection(f, nil),
+		Faults:       f.Faults,
+		CreateMethod: http.MethodPost,
+		CreatePath:   "/rest/servicedeskapi/request",
+		Count:        f.Count,
+		Errors:       vendorErrors(),
+	}
 }
 
 // TestSharedSite: a Jira connection (project IT) and a JSM connection

@@ -2,7 +2,6 @@ package jsm
 
 import (
 	"context"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -27,11 +26,10 @@ func TestSyncConformance(t *testing.T) {
 	conformance.RunSync(t, func(t *testing.T) conformance.SyncTarget {
 		f := startFake(t)
 		f.Site().SetTimeZone(time.FixedZone("America/New_York", -5*60*60))
+		tg := target(f)
+		tg.Violations = f.Violations
 		return conformance.SyncTarget{
-			Target: conformance.Target{
-				Connection: connection(f, nil), Faults: f.Faults, CreateMethod: http.MethodPost,
-				CreatePath: "/rest/servicedeskapi/request", Count: f.Count, Errors: vendorErrors(), Violations: f.Violations,
-			},
+			Target: tg,
 			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 				st := agentStatus[want]
 				if !f.SetStatus(r.ID, st) || !f.Assign(r.ID, assignee) || !f.Reply(r.ID, assignee, body, true) {
@@ -48,30 +46,14 @@ func TestSyncConformance(t *testing.T) {
 // categories, in either case (servicedeskapi NEW, Jira new); a
 // connection's mappings.status overrides them.
 func TestStatusRows(t *testing.T) {
-	c := connectors.Connection{Type: "jsm"}
-	for want, status := range agentStatus {
-		if got := c.LocalStatus(connectors.Update{Status: status}); got != want {
-			t.Errorf("%q maps to %q, want %q", status, got, want)
-		}
-	}
-	tests := []struct {
-		status, category string
-		mapping          map[string]string
-		want             string
-	}{
-		{"Triage", "NEW", nil, connectors.StateBacklog},
-		{"Investigating", "indeterminate", nil, connectors.StateInProgress},
-		{"Fixed", "DONE", nil, connectors.StateResolved},
-		{"Canceled", "done", nil, connectors.StateClosed},
-		{"Pending", "indeterminate", map[string]string{"Pending": "waiting_on_you"}, connectors.StateWaitingOnYou},
-		{"Mystery", "UNDEFINED", nil, connectors.StateBacklog},
-	}
-	for _, tt := range tests {
-		c := connectors.Connection{Type: "jsm", Mappings: map[string]map[string]string{"status": tt.mapping}}
-		if got := c.LocalStatus(connectors.Update{Status: tt.status, Category: tt.category}); got != tt.want {
-			t.Errorf("%q (%s) with %v maps to %q, want %q", tt.status, tt.category, tt.mapping, got, tt.want)
-		}
-	}
+	conformance.CheckStatuses(t, "jsm", agentStatus)
+	check := conformance.StatusCheck(t, "jsm")
+	check("Triage", nil, connectors.Update{Status: "Triage", Category: "NEW"}, connectors.StateBacklog)
+	check("Investigating", nil, connectors.Update{Status: "Investigating", Category: "indeterminate"}, connectors.StateInProgress)
+	check("Fixed", nil, connectors.Update{Status: "Fixed", Category: "DONE"}, connectors.StateResolved)
+	check("Canceled", nil, connectors.Update{Status: "Canceled", Category: "done"}, connectors.StateClosed)
+	check("Pending", map[string]string{"Pending": "waiting_on_you"}, connectors.Update{Status: "Pending", Category: "indeterminate"}, connectors.StateWaitingOnYou)
+	check("Mystery", nil, connectors.Update{Status: "Mystery", Category: "UNDEFINED"}, connectors.StateBacklog)
 }
 
 // TestSyncPublicOnly: the customer's view only. Internal notes, Ticketray's
