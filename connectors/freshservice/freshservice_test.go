@@ -48,18 +48,20 @@ var vendorErrors = map[int]conformance.VendorError{
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Target {
-		f := startFake(t)
-		return conformance.Target{
-			Connection:   connection(f.URL()),
-			Faults:       f.Faults,
-			CreateMethod: http.MethodPost,
-			CreatePath:   createPath,
-			Count:        f.Count,
-			Errors:       vendorErrors,
-			Violations:   f.Violations,
-		}
-	})
+	conformance.Run(t, func(t *testing.T) conformance.Target { return target(startFake(t)) })
+}
+
+// target is the conformance suites' view of a fake.
+func target(f *fsfake.Fake) conformance.Target {
+	return conformance.Target{
+		Connection:   connection(f.URL()),
+		Faults:       f.Faults,
+		CreateMethod: http.MethodPost,
+		CreatePath:   createPath,
+		Count:        f.Count,
+		Errors:       vendorErrors,
+		Violations:   f.Violations,
+	}
 }
 
 // TestSharedSite: connections to one account told apart by group, by

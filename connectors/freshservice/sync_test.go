@@ -25,7 +25,7 @@ var agentStatus = map[string]int{
 func syncTarget(t *testing.T) conformance.SyncTarget {
 	f := startFake(t)
 	return conformance.SyncTarget{
-		Target: conformance.Target{Connection: connection(f.URL()), Faults: f.Faults, Count: f.Count, Violations: f.Violations},
+		Target: target(f),
 		Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 			t.Helper()
 			return act(t, f, r, fsfake.AgentUpdate{Status: agentStatus[want], Agent: assignee, Reply: body})

@@ -48,18 +48,20 @@ var vendorErrors = map[int]conformance.VendorError{
 }
 
 func TestConformance(t *testing.T) {
-	conformance.Run(t, func(t *testing.T) conformance.Target {
-		f := startFake(t)
-		return conformance.Target{
-			Connection:   connection(f.URL()),
-			Faults:       f.Faults,
-			CreateMethod: http.MethodPatch,
-			CreatePath:   upsertPath,
-			Count:        f.Count,
-			Errors:       vendorErrors,
-			Violations:   f.Violations,
-		}
-	})
+	conformance.Run(t, func(t *testing.T) conformance.Target { return target(startFake(t)) })
+}
+
+// target is the conformance suites' view of a fake.
+func target(f *sffake.Fake) conformance.Target {
+	return conformance.Target{
+		Connection:   connection(f.URL()),
+		Faults:       f.Faults,
+		CreateMethod: http.MethodPatch,
+		CreatePath:   upsertPath,
+		Count:        f.Count,
+		Errors:       vendorErrors,
+		Violations:   f.Violations,
+	}
 }
 
 // TestSharedSite: two connections to one org, each with its own Case

@@ -30,8 +30,7 @@ func TestSyncConformance(t *testing.T) {
 	conformance.RunSync(t, func(t *testing.T) conformance.SyncTarget {
 		f := startFake(t, sffake.WithCaseStatuses(orgStatuses...))
 		return conformance.SyncTarget{
-			Target: conformance.Target{Connection: connection(f.URL()), Faults: f.Faults, CreateMethod: "PATCH", CreatePath: upsertPath,
-				Count: f.Count, Errors: vendorErrors, Violations: f.Violations},
+			Target: target(f),
 			Act: func(t *testing.T, r connectors.Remote, want, assignee, body string) string {
 				return act(t, f, r, want, assignee, body)
 			},
