@@ -28,6 +28,11 @@ type DispatchOptions struct {
 	// offline or its breaker is open) and, if known, until when. Call Wake
 	// when a paused connection may resume.
 	Paused func(conn string) (bool, time.Time)
+	// Stuck, when set, reports a paused connection that nothing this run
+	// does will resume (it needs a sign-in or a config change): a drain
+	// leaves its work waiting and ends its loop, rather than run out its
+	// timeout. Serve keeps waiting for a Wake.
+	Stuck func(conn string) bool
 	// After waits for a duration; tests inject a fake clock's timer.
 	After func(time.Duration) <-chan time.Time
 	// Idle bounds every sleep of a connection loop (default 30 s), however
@@ -169,6 +174,9 @@ func (d *Dispatcher) loop(ctx context.Context, conn string, drain bool) error {
 		paused, until := d.o.Paused(conn)
 		switch {
 		case paused:
+			if drain && inflight == 0 && d.o.Stuck != nil && d.o.Stuck(conn) {
+				return nil
+			}
 			if !until.IsZero() {
 				wait = until.Sub(d.s.now())
 			}

@@ -256,6 +256,7 @@ func (c *Courier) run(ctx context.Context, drain bool) error {
 	}
 	d := queue.NewDispatcher(c.store, queue.DispatchOptions{
 		Handler: c, Connections: names, Concurrency: c.o.Concurrency, LeaseTTL: c.o.LeaseTTL, Paused: c.paused, OnDead: c.onDead,
+		Stuck: func(name string) bool { g, _ := c.conns[name].guarded(); return g == nil },
 	})
 	c.mu.Lock()
 	c.disp = d

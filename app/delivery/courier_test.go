@@ -849,3 +849,24 @@ func TestSyncRemapsAndCatchesUp(t *testing.T) {
 		t.Errorf("states %v", got)
 	}
 }
+
+// A connection that needs a sign-in in the middle of a drain leaves its
+// deliveries waiting: the drain ends instead of running out its timeout.
+func TestDrainEndsWhenAConnectionNeedsSignIn(t *testing.T) {
+	rig := newCourierRig(t, false, "A")
+	rig.report(t, 3)
+	co := rig.courier(t, CourierOptions{RebuildEvery: time.Hour, Concurrency: 1, Guard: connectors.GuardOptions{RatePerSecond: 1000, Burst: 1000}})
+	rig.mems["A"].fail(createStep{err: &connectors.Error{Op: "create", Class: connectors.Offline, Err: connectors.ErrSignInRequired}})
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := co.Drain(ctx); err != nil {
+		t.Fatalf("drain: %v (it should end, not wait for its timeout)", err)
+	}
+	left, _ := rig.store.Left(context.Background())
+	if left["A"] != 3 {
+		t.Errorf("left %v, want the 3 deliveries waiting", left)
+	}
+	if _, ok := co.Misconfigured()["A"]; !ok {
+		t.Error("the drain's summary does not name the connection")
+	}
+}
