@@ -65,6 +65,21 @@ type Syncer interface {
 	Sync(ctx context.Context, since time.Time, remotes []Remote) ([]Update, error)
 }
 
+// SyncBatches runs sync on ids size at a time, for a vendor whose query
+// names its tickets and so must be kept short, and joins the updates in
+// order. The first error ends it.
+func SyncBatches(ids []string, size int, sync func(batch []string) ([]Update, error)) ([]Update, error) {
+	var out []Update
+	for batch := range slices.Chunk(ids, size) {
+		ups, err := sync(batch)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ups...)
+	}
+	return out, nil
+}
+
 // StatusTable is the connection's status table: vendor status (or status
 // category) → local state. A mappings.status in the config is laid over
 // the vendor's built-in rows (the type's Driver.StatusRows); the default

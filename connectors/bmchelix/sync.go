@@ -97,15 +97,9 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 			numbers = append(numbers, n)
 		}
 	}
-	var out []connectors.Update
-	for batch := range slices.Chunk(numbers, syncBatch) {
-		ups, err := c.syncBatch(ctx, since, batch)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ups...)
-	}
-	return out, nil
+	return connectors.SyncBatches(numbers, syncBatch, func(batch []string) ([]connectors.Update, error) {
+		return c.syncBatch(ctx, since, batch)
+	})
 }
 
 func (c *Connector) syncBatch(ctx context.Context, since time.Time, numbers []string) ([]connectors.Update, error) {

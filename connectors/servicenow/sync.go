@@ -128,15 +128,9 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 			ids = append(ids, strings.ToLower(r.ID))
 		}
 	}
-	var out []connectors.Update
-	for batch := range slices.Chunk(ids, syncBatch) {
-		ups, err := c.syncBatch(ctx, since, batch)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ups...)
-	}
-	return out, nil
+	return connectors.SyncBatches(ids, syncBatch, func(batch []string) ([]connectors.Update, error) {
+		return c.syncBatch(ctx, since, batch)
+	})
 }
 
 func (c *Connector) syncBatch(ctx context.Context, since time.Time, ids []string) ([]connectors.Update, error) {
