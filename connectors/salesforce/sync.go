@@ -62,12 +62,12 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 			ids = append(ids, r.ID)
 		}
 	}
-	var out []connectors.Update
-	for chunk := range slices.Chunk(ids, syncBatch) {
+	return connectors.SyncBatches(ids, syncBatch, func(chunk []string) ([]connectors.Update, error) {
 		var recs []syncRecord
 		if err := c.queryAll(ctx, op, c.syncQuery(since, chunk), &recs); err != nil {
 			return nil, err
 		}
+		var out []connectors.Update
 		for _, rec := range recs {
 			if err := c.moreComments(ctx, op, &rec); err != nil {
 				return nil, err
@@ -76,8 +76,8 @@ func (c *Connector) Sync(ctx context.Context, since time.Time, remotes []connect
 				out = append(out, u)
 			}
 		}
-	}
-	return out, nil
+		return out, nil
+	})
 }
 
 // syncQuery is the SOQL for one batch of Case ids.
