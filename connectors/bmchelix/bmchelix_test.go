@@ -13,6 +13,7 @@ import (
 	"github.com/ticketray/ticketray/connectors/bmchelix"
 	"github.com/ticketray/ticketray/connectors/bmchelix/bmcfake"
 	"github.com/ticketray/ticketray/connectors/conformance"
+	"github.com/ticketray/ticketray/connectors/fake"
 )
 
 const createPath = "/api/arsys/v1/entry/HPD:IncidentInterface_Create"
@@ -82,10 +83,7 @@ func TestSharedSite(t *testing.T) {
 }
 
 func startFake(t *testing.T, opts ...bmcfake.Option) *bmcfake.Fake {
-	t.Helper()
-	f := bmcfake.Start(opts...)
-	t.Cleanup(f.Close)
-	return f
+	return fake.Closing(t, bmcfake.Start(opts...))
 }
 
 func connection(url string) connectors.Connection {

@@ -67,3 +67,10 @@ func CheckHangEnds(t testing.TB, f interface{ Close() }, req *http.Request) {
 		t.Fatal("Close is still waiting for the hung handler")
 	}
 }
+
+// Closing closes f when the test ends, so each vendor's startFake is one
+// line.
+func Closing[F interface{ Close() }](t testing.TB, f F) F {
+	t.Cleanup(f.Close)
+	return f
+}

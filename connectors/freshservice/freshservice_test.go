@@ -95,10 +95,7 @@ func TestSharedSite(t *testing.T) {
 }
 
 func startFake(t *testing.T, opts ...fsfake.Option) *fsfake.Fake {
-	t.Helper()
-	f := fsfake.Start(opts...)
-	t.Cleanup(f.Close)
-	return f
+	return fake.Closing(t, fsfake.Start(opts...))
 }
 
 func connection(url string) connectors.Connection {

@@ -462,10 +462,7 @@ func TestErrorsKeepTicketTextOut(t *testing.T) {
 }
 
 func startFake(t *testing.T, opts ...sffake.Option) *sffake.Fake {
-	t.Helper()
-	f := sffake.Start(opts...)
-	t.Cleanup(f.Close)
-	return f
+	return fake.Closing(t, sffake.Start(opts...))
 }
 
 // startHTML serves a login page, as a wrong baseUrl does.

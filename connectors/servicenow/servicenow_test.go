@@ -115,10 +115,7 @@ func TestVendorErrorMessages(t *testing.T) {
 }
 
 func startFake(t *testing.T, opts ...snfake.Option) *snfake.Fake {
-	t.Helper()
-	f := snfake.Start(opts...)
-	t.Cleanup(f.Close)
-	return f
+	return fake.Closing(t, snfake.Start(opts...))
 }
 
 func connection(url string) connectors.Connection {

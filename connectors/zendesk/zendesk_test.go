@@ -152,10 +152,7 @@ func TestVendorErrorMessages(t *testing.T) {
 }
 
 func startFake(t *testing.T, opts ...zdfake.Option) *zdfake.Fake {
-	t.Helper()
-	f := zdfake.Start(opts...)
-	t.Cleanup(f.Close)
-	return f
+	return fake.Closing(t, zdfake.Start(opts...))
 }
 
 func tokenCredentials() connectors.Credentials {
