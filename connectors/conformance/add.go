@@ -44,7 +44,7 @@ func adder(t *testing.T, tg AddTarget) (connectors.Connector, connectors.Adder, 
 
 func addition() *connectors.Addition {
 	return &connectors.Addition{Key: connectors.DeliveryKey(connectors.NewKey(), "add"), Text: "It happened again at 10:05, screenshot attached.",
-		Author: connectors.User{ID: "alice", Name: "Alice Example", Email: "alice@example.com"},
+		Author:      connectors.User{ID: "alice", Name: "Alice Example", Email: "alice@example.com"},
 		Attachments: []connectors.Attachment{{Filename: "screen.png", ContentType: "image/png", SizeBytes: 4, Data: []byte("\x89PNG")}}}
 }
 
