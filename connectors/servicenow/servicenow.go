@@ -44,6 +44,10 @@
 // built-in status rows map the state codes; On Hold awaiting the caller is
 // waiting_on_you (LocalStatus).
 //
+// Add (add.go) posts a reporter's addition as an additional comment ending
+// with connectors.AdditionMarker, and FindAddition looks for that line in
+// the incident's comments in sys_journal_field.
+//
 // An instance drops a query condition on a field the account cannot read
 // and answers with other records, so Find and the user and group lookups
 // ask for the field they searched by and check it. X-RateLimit-Reset
