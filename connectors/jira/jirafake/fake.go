@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -118,6 +119,9 @@ type Comment struct {
 	// Visibility, when set, restricts the comment to a project role (such
 	// as "Administrators"), as Jira's restricted comments are.
 	Visibility string
+	// Properties are the comment's entity properties, by key, as sent
+	// with the comment.
+	Properties map[string]json.RawMessage
 	Created    time.Time
 }
 
@@ -487,6 +491,7 @@ func (f *Fake) newRoutes() http.Handler {
 	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/comment", f.addComment)
 	mux.HandleFunc("GET /rest/api/3/issue/{idOrKey}/comment", f.getComments)
 	mux.HandleFunc("POST /rest/api/3/issue/{idOrKey}/attachments", f.addAttachments)
+	mux.HandleFunc("POST /rest/api/3/comment/list", f.commentList)
 	mux.HandleFunc("GET /rest/api/3/myself", f.myself)
 	mux.HandleFunc("GET /rest/api/3/mypermissions", f.myPermissions)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -707,7 +712,7 @@ func (f *Fake) issueBean(base string, is *Issue, want []string) map[string]any {
 	shown := is.Comments[:min(len(is.Comments), f.searchComments)]
 	all := map[string]any{
 		"comment": map[string]any{
-			"comments": f.commentBeans(base, is, shown), "maxResults": f.searchComments,
+			"comments": f.commentBeans(base, is, shown, false), "maxResults": f.searchComments,
 			"total": len(is.Comments), "startAt": 0,
 		},
 		"summary":    is.Summary,
@@ -807,8 +812,8 @@ func userBean(base, displayName string) map[string]any {
 }
 
 // commentBeans renders comments as the comment field and the comments
-// endpoint do; f.mu is held.
-func (f *Fake) commentBeans(base string, is *Issue, cs []Comment) []map[string]any {
+// endpoints do, with their properties when withProps; f.mu is held.
+func (f *Fake) commentBeans(base string, is *Issue, cs []Comment, withProps bool) []map[string]any {
 	out := []map[string]any{}
 	for _, c := range cs {
 		author := c.Author
@@ -820,6 +825,13 @@ func (f *Fake) commentBeans(base string, is *Issue, cs []Comment) []map[string]a
 			"author": userBean(base, author), "updateAuthor": userBean(base, author),
 			"body": adfBody(c.Body), "created": jiraTime(c.Created), "updated": jiraTime(c.Created),
 			"jsdPublic": c.Public,
+		}
+		if withProps {
+			props := []map[string]any{}
+			for _, k := range slices.Sorted(maps.Keys(c.Properties)) {
+				props = append(props, map[string]any{"key": k, "value": c.Properties[k]})
+			}
+			b["properties"] = props
 		}
 		if c.Visibility != "" {
 			b["visibility"] = map[string]any{"type": "role", "value": c.Visibility, "identifier": c.Visibility}
@@ -863,7 +875,7 @@ func (f *Fake) getComments(w http.ResponseWriter, r *http.Request) {
 	start = min(max(start, 0), len(cs))
 	end := min(start+limit, len(cs))
 	writeJSON(w, http.StatusOK, map[string]any{
-		"comments": f.commentBeans(BaseURL(r), is, cs[start:end]), "maxResults": limit, "total": len(cs), "startAt": start,
+		"comments": f.commentBeans(BaseURL(r), is, cs[start:end], false), "maxResults": limit, "total": len(cs), "startAt": start,
 	})
 }
 
@@ -875,7 +887,11 @@ func (f *Fake) zoneName() string {
 
 func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
 	var req struct {
-		Body json.RawMessage `json:"body"`
+		Body       json.RawMessage `json:"body"`
+		Properties []struct {
+			Key   string          `json:"key"`
+			Value json.RawMessage `json:"value"`
+		} `json:"properties"`
 	}
 	if err := json.NewDecoder(r.Body).Decode(&req); err != nil {
 		writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid request payload. Refer to the REST API documentation and try again."))
@@ -886,7 +902,21 @@ func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusBadRequest, FieldErrors(map[string]string{"comment": MsgNotADF}))
 		return
 	}
-	c, ok := f.AddComment(r.PathValue("idOrKey"), req.Body, true)
+	var props map[string]json.RawMessage
+	for _, p := range req.Properties {
+		// Jira: the key is required, at most 255 characters; the value
+		// is required, valid JSON of at most 32 KiB.
+		if p.Key == "" || utf8.RuneCountInString(p.Key) > 255 || len(p.Value) == 0 || string(p.Value) == "null" || len(p.Value) > 32768 {
+			f.validator.Record("POST %s: invalid comment property %q", r.URL.Path, p.Key)
+			writeJSON(w, http.StatusBadRequest, ErrorCollection("The property key or value is not valid."))
+			return
+		}
+		if props == nil {
+			props = map[string]json.RawMessage{}
+		}
+		props[p.Key] = slices.Clone(p.Value)
+	}
+	c, ok := f.AddAgentComment(r.PathValue("idOrKey"), Comment{Body: req.Body, Public: true, Properties: props})
 	if !ok {
 		writeJSON(w, http.StatusNotFound, ErrorCollection(MsgIssueNotFound))
 		return
@@ -896,6 +926,43 @@ func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
 		"id": c.ID, "self": self, "body": c.Body, "jsdPublic": true,
 		"author":  map[string]any{"accountId": AccountID, "displayName": "Ticketray Bot", "active": true},
 		"created": jiraTime(c.Created), "updated": jiraTime(c.Created),
+	})
+}
+
+// commentList is POST /rest/api/3/comment/list: the comments with these
+// ids (at most 1000) on any issue, with their properties when expand has
+// "properties".
+func (f *Fake) commentList(w http.ResponseWriter, r *http.Request) {
+	var req struct {
+		IDs []int64 `json:"ids"`
+	}
+	if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.IDs == nil {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("Invalid request payload. Refer to the REST API documentation and try again."))
+		return
+	}
+	if len(req.IDs) > 1000 {
+		writeJSON(w, http.StatusBadRequest, ErrorCollection("The number of IDs is more than 1000."))
+		return
+	}
+	want := map[string]bool{}
+	for _, id := range req.IDs {
+		want[strconv.FormatInt(id, 10)] = true
+	}
+	expand := slices.Contains(strings.Split(r.URL.Query().Get("expand"), ","), "properties")
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	values := []map[string]any{}
+	for _, is := range f.issues {
+		var cs []Comment
+		for _, c := range is.Comments {
+			if want[c.ID] {
+				cs = append(cs, c)
+			}
+		}
+		values = append(values, f.commentBeans(BaseURL(r), is, cs, expand)...)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"isLast": true, "maxResults": 1000, "startAt": 0, "total": len(values), "values": values,
 	})
 }
 
