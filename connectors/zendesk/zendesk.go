@@ -36,6 +36,11 @@
 // request: upload tokens differ on every attempt, and a create repeated with
 // another body under the same Idempotency-Key is refused.
 //
+// Additions (Add, FindAddition; add.go): the reporter's comment is one
+// public comment with its files, ending in connectors.AdditionMarker (Zendesk
+// comments have no properties); FindAddition pages through the ticket's
+// comments for that line.
+//
 // Status sync (Sync): GET /api/v2/tickets/show_many, 100 ids a request,
 // with the users and last_audits sideloads; see sync.go for the built-in
 // status rows.
@@ -368,21 +373,35 @@ func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connector
 	return c.attach(ctx, r, []connectors.Attachment{a})
 }
 
-// attach uploads each file (a token each) and adds them to the ticket in
-// one private comment. Separate tokens rather than one token for several
-// files: comment.uploads takes a list, and the upload operation then needs
-// no parameter beyond filename.
+// attach uploads each file and adds them to the ticket in one private
+// comment.
 func (c *Connector) attach(ctx context.Context, r connectors.Remote, files []connectors.Attachment) error {
 	const op = "attach"
 	id, err := ticketID(op, r)
 	if err != nil {
 		return err
 	}
+	tokens, err := c.upload(ctx, op, files)
+	if err != nil || len(tokens) == 0 {
+		return err
+	}
+	names := make([]string, len(files))
+	for i, a := range files {
+		names[i] = a.Filename
+	}
+	body := "Attached by Ticketray: " + strings.Join(names, ", ")
+	return c.update(ctx, op, id, map[string]any{"body": body, "public": false, "uploads": tokens})
+}
+
+// upload uploads each file (POST /api/v2/uploads, a token each) for a
+// comment's uploads. Separate tokens rather than one token for several
+// files: comment.uploads takes a list, and the upload operation then needs
+// no parameter beyond filename.
+func (c *Connector) upload(ctx context.Context, op string, files []connectors.Attachment) ([]string, error) {
 	tokens := make([]string, 0, len(files))
-	names := make([]string, 0, len(files))
 	for _, a := range files {
 		if a.Filename == "" || strings.ContainsAny(a.Filename, "/\\") {
-			return &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("the attachment needs a plain file name")}
+			return nil, &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("the attachment needs a plain file name")}
 		}
 		ct := a.ContentType
 		if ct == "" {
@@ -396,19 +415,14 @@ func (c *Connector) attach(ctx context.Context, r connectors.Remote, files []con
 		err := c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: uploadsPath, Query: url.Values{"filename": {a.Filename}},
 			Header: http.Header{"Content-Type": {ct}}, Body: bytes.NewReader(a.Data)}, &out)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if out.Upload.Token == "" {
-			return &connectors.Error{Op: op, Class: connectors.Retryable, Err: errors.New("the upload response carries no token")}
+			return nil, &connectors.Error{Op: op, Class: connectors.Retryable, Err: errors.New("the upload response carries no token")}
 		}
 		tokens = append(tokens, out.Upload.Token)
-		names = append(names, a.Filename)
 	}
-	if len(tokens) == 0 {
-		return nil
-	}
-	body := "Attached by Ticketray: " + strings.Join(names, ", ")
-	return c.update(ctx, op, id, map[string]any{"body": body, "public": false, "uploads": tokens})
+	return tokens, nil
 }
 
 // update adds a comment to ticket id.

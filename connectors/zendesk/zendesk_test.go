@@ -175,3 +175,82 @@ func TestCategoryTag(t *testing.T) {
 		}
 	}
 }
+
+// TestAdd: a reporter's addition is posted once, found by its key, and
+// not posted again after a lost answer.
+func TestAdd(t *testing.T) {
+	conformance.RunAdd(t, func(t *testing.T) conformance.AddTarget {
+		f := startFake(t)
+		return conformance.AddTarget{
+			Target: conformance.Target{
+				Connection: connection(f.URL()),
+				Faults:     f.Faults,
+				Violations: f.Violations,
+			},
+			AddMethod: http.MethodPut,
+			AddPath:   ticketsPath + "/",
+			Comments:  func(t *testing.T, r connectors.Remote) []string { return f.Comments(mustID(t, r)) },
+			Files:     func(t *testing.T, r connectors.Remote) int { return f.Files(mustID(t, r)) },
+		}
+	})
+}
+
+func mustID(t *testing.T, r connectors.Remote) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(r.ID, 10, 64)
+	if err != nil {
+		t.Fatalf("remote id %q: %v", r.ID, err)
+	}
+	return id
+}
+
+// TestFindAdditionPages: FindAddition walks the ticket's comments page by
+// page, matches the marker only as a whole line, and the addition is one
+// public comment carrying its files.
+func TestFindAdditionPages(t *testing.T) {
+	ctx := context.Background()
+	f := startFake(t)
+	c := conformance.MustBuild(t, connection(f.URL()))
+	ad := c.(connectors.Adder)
+	r := conformance.MustCreate(t, c, conformance.Delivery(conformance.Ticket(), connection(f.URL())))
+	id := mustID(t, r)
+	key := connectors.DeliveryKey(connectors.NewKey(), "add")
+	quoted := "See " + connectors.AdditionMarker(key) + " above"
+	for i := range 150 {
+		body := "note " + strconv.Itoa(i)
+		if i == 3 {
+			body = quoted // mentioned, not a marker line
+		}
+		if err := f.Act(id, zdfake.AgentUpdate{Comment: body}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if found, err := ad.FindAddition(ctx, r, key); err != nil || found {
+		t.Fatalf("FindAddition before Add = %v, %v", found, err)
+	}
+	a := &connectors.Addition{Key: key, Text: "Still broken.", Author: connectors.User{Name: "Alice Example", Email: "alice@example.com"},
+		Attachments: []connectors.Attachment{{Filename: "a.txt", ContentType: "text/plain", Data: []byte("a")}, {Filename: "b.txt", Data: []byte("b")}}}
+	if err := ad.Add(ctx, r, a); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.Requests())
+	if found, err := ad.FindAddition(ctx, r, key); err != nil || !found {
+		t.Fatalf("FindAddition after Add = %v, %v", found, err)
+	}
+	var pages []string
+	for _, q := range f.Requests()[before:] {
+		pages = append(pages, q.RawQuery)
+	}
+	if len(pages) != 2 || !strings.Contains(pages[1], "page%5Bafter%5D=") {
+		t.Errorf("FindAddition requests %q, want two pages, the second after a cursor", pages)
+	}
+	tk, _ := f.Ticket(id)
+	last := tk.Comments[len(tk.Comments)-1]
+	want := "Still broken.\n\nAdded by Alice Example <alice@example.com> with Ticketray\n" + connectors.AdditionMarker(key)
+	if !last.Public || last.Body != want || len(last.Attachments) != 2 {
+		t.Errorf("the addition's comment = public %v, %d files, body %q; want public, 2 files, %q", last.Public, len(last.Attachments), last.Body, want)
+	}
+	if v := f.Violations(); len(v) > 0 {
+		t.Errorf("violations: %q", v)
+	}
+}

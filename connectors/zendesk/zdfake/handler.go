@@ -111,7 +111,8 @@ func (f *Fake) ticketRoutes(w http.ResponseWriter, r *http.Request, who *User, b
 		f.showMany(w, r)
 		return
 	}
-	id, err := strconv.ParseInt(strings.TrimPrefix(r.URL.Path, "/api/v2/tickets/"), 10, 64)
+	rest, comments := strings.CutSuffix(strings.TrimPrefix(r.URL.Path, "/api/v2/tickets/"), "/comments")
+	id, err := strconv.ParseInt(rest, 10, 64)
 	if err != nil {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "InvalidEndpoint", Description: msgNotFound})
 		return
@@ -119,6 +120,14 @@ func (f *Fake) ticketRoutes(w http.ResponseWriter, r *http.Request, who *User, b
 	t := f.ticket(id)
 	if t == nil {
 		writeJSON(w, http.StatusNotFound, apiError{Error: "RecordNotFound", Description: msgNotFound})
+		return
+	}
+	if comments {
+		if r.Method != http.MethodGet {
+			writeJSON(w, http.StatusNotFound, apiError{Error: "InvalidEndpoint", Description: msgNotFound})
+			return
+		}
+		f.listComments(w, r, t)
 		return
 	}
 	switch r.Method {

@@ -22,6 +22,9 @@
 //     another body is 400 IdempotentRequestError; after KeyLifetime the key
 //     is forgotten and creates again (the clock is injectable);
 //   - show_many takes at most 100 ids; more is 400 and a violation;
+//   - List Comments (GET /api/v2/tickets/{id}/comments) pages by cursor
+//     (page[size] 1 to 100, else 400 and a violation; page[after]) or by
+//     offset; Comments and Files show what a ticket holds;
 //   - uploads: POST /api/v2/uploads?filename= with the raw file gives a
 //     token valid for an hour, consumed by comment.uploads;
 //   - error bodies in Zendesk's shapes: RecordInvalid with details,
