@@ -235,6 +235,34 @@ func (f *Fake) Files() []File {
 	return slices.Clone(f.files)
 }
 
+// CaseComments returns the comments on the Case id, oldest first, as the
+// Case's Comments list shows them.
+func (f *Fake) CaseComments(id string) []Comment {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Comment
+	for _, cm := range f.comments {
+		if sameID(cm.ParentID, id) {
+			out = append(out, cm)
+		}
+	}
+	return out
+}
+
+// CaseFiles returns the files on the Case id (ContentVersions first
+// published there), as its Files list shows them.
+func (f *Fake) CaseFiles(id string) []File {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []File
+	for _, fl := range f.files {
+		if sameID(fl.FirstPublishLocationID, id) {
+			out = append(out, fl)
+		}
+	}
+	return out
+}
+
 // Requests returns every request received, faults included.
 func (f *Fake) Requests() []Request {
 	f.mu.Lock()
