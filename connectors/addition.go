@@ -1,6 +1,9 @@
 package connectors
 
-import "context"
+import (
+	"context"
+	"errors"
+)
 
 // Addition is what a reporter adds to a ticket already delivered: a
 // comment and files, with an idempotency key of its own.
@@ -28,3 +31,7 @@ type Adder interface {
 // AdditionMarker is the line vendors without comment properties end the
 // body with, so FindAddition can search the comments for it.
 func AdditionMarker(key string) string { return "[Ticketray " + key + "]" }
+
+// ErrAddUnsupported is Guarded.Add's answer for a connector that is not an
+// Adder.
+var ErrAddUnsupported = errors.New("this connector cannot add comments to a ticket yet")

@@ -341,6 +341,32 @@ func (g *Guarded) Sync(ctx context.Context, since time.Time, remotes []Remote) (
 	return call(g, ctx, "sync", func() ([]Update, error) { return sy.Sync(ctx, since, remotes) })
 }
 
+// Add and FindAddition go through the same rate limit and breaker, when
+// the vendor connector is an Adder.
+func (g *Guarded) Add(ctx context.Context, r Remote, a *Addition) error {
+	ad, ok := g.inner.(Adder)
+	if !ok {
+		return ErrAddUnsupported
+	}
+	_, err := call(g, ctx, "add", func() (struct{}, error) { return struct{}{}, ad.Add(ctx, r, a) })
+	return err
+}
+
+// FindAddition: see Add.
+func (g *Guarded) FindAddition(ctx context.Context, r Remote, key string) (bool, error) {
+	ad, ok := g.inner.(Adder)
+	if !ok {
+		return false, ErrAddUnsupported
+	}
+	return call(g, ctx, "find addition", func() (bool, error) { return ad.FindAddition(ctx, r, key) })
+}
+
+// CanAdd reports whether the vendor connector adds comments exactly once.
+func (g *Guarded) CanAdd() bool {
+	_, ok := g.inner.(Adder)
+	return ok
+}
+
 // CanSync reports whether the vendor connector reads status in batches.
 func (g *Guarded) CanSync() bool {
 	_, ok := g.inner.(Syncer)

@@ -90,6 +90,9 @@ type NewTicket struct {
 	CreatedAt time.Time
 	Payload   []byte
 	Targets   []Target
+	// Parent, when set, makes this an addition to that ticket (see
+	// EnqueueUpdate): listed under it, not on its own.
+	Parent string
 }
 
 // EnqueueBatch stores many tickets, each as Enqueue would, in one
@@ -135,7 +138,11 @@ func (s *Store) enqueueTx(ctx context.Context, urgent bool, ids []string, ts []N
 			if err != nil {
 				return err
 			}
-			if _, err := s.exec(ctx, tx, "INSERT INTO tickets (id, created_at, dek_id, payload) VALUES (?, ?, ?, ?)", ids[i], ms(t.CreatedAt), dek, blob); err != nil {
+			var parent any
+			if t.Parent != "" {
+				parent = t.Parent
+			}
+			if _, err := s.exec(ctx, tx, "INSERT INTO tickets (id, created_at, dek_id, payload, parent_id) VALUES (?, ?, ?, ?, ?)", ids[i], ms(t.CreatedAt), dek, blob, parent); err != nil {
 				return err
 			}
 			for _, target := range t.Targets {
@@ -171,14 +178,14 @@ type Filter struct {
 
 // List returns tickets oldest first, with their deliveries.
 func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
-	q := "SELECT id, created_at, dek_id, payload FROM tickets"
+	q := "SELECT id, created_at, dek_id, payload FROM tickets WHERE parent_id IS NULL"
 	var args []any
 	switch f.State {
 	case "":
 	case StatePending:
-		q += " WHERE id IN (SELECT ticket_id FROM deliveries WHERE state IN ('pending', 'in_flight', 'retry'))"
+		q += " AND id IN (SELECT ticket_id FROM deliveries WHERE state IN ('pending', 'in_flight', 'retry'))"
 	case StateDelivered, StateDead, StateRetry, StateInFlight:
-		q += " WHERE id IN (SELECT ticket_id FROM deliveries WHERE state = ?)"
+		q += " AND id IN (SELECT ticket_id FROM deliveries WHERE state = ?)"
 		args = append(args, f.State)
 	default:
 		return nil, fmt.Errorf("queue: unknown state %q (pending, in_flight, retry, delivered, dead)", f.State)
@@ -187,6 +194,32 @@ func (s *Store) List(ctx context.Context, f Filter) ([]Item, error) {
 	items, err := s.items(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap("list", err)
+	}
+	return items, nil
+}
+
+// EnqueueUpdate stores what a reporter adds to ticket parent (its full
+// id), sealed like a ticket, with one pending update delivery per target,
+// and returns the addition's id once it is durable.
+func (s *Store) EnqueueUpdate(ctx context.Context, parent string, createdAt time.Time, payload []byte, targets []Target) (string, error) {
+	for _, t := range targets {
+		if t.Action != ActionUpdate {
+			return "", fmt.Errorf("queue: enqueue update: target %s is a %q, not an update", t.Connection, t.Action)
+		}
+	}
+	ids, err := s.enqueue(ctx, []NewTicket{{CreatedAt: createdAt, Payload: payload, Targets: targets, Parent: parent}})
+	if err != nil {
+		return "", err
+	}
+	return ids[0], nil
+}
+
+// Additions lists what was added to ticket parent (its full id), oldest
+// first, with their deliveries.
+func (s *Store) Additions(ctx context.Context, parent string) ([]Item, error) {
+	items, err := s.items(ctx, "SELECT id, created_at, dek_id, payload FROM tickets WHERE parent_id = ? ORDER BY created_at, rowid", parent)
+	if err != nil {
+		return nil, s.wrap("list additions in", err)
 	}
 	return items, nil
 }
@@ -466,7 +499,7 @@ func (s *Store) AssignOrphans(ctx context.Context, targets []Target) (int, error
 
 func (s *Store) assignTx(ctx context.Context, targets []Target, now int64, n *int) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id FROM tickets WHERE id NOT IN (SELECT ticket_id FROM deliveries) ORDER BY created_at, rowid")
+		rows, err := tx.QueryContext(ctx, "SELECT id FROM tickets WHERE parent_id IS NULL AND id NOT IN (SELECT ticket_id FROM deliveries) ORDER BY created_at, rowid")
 		if err != nil {
 			return err
 		}

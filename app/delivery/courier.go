@@ -337,12 +337,16 @@ func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 		ctx, cancel = context.WithTimeout(ctx, left)
 		defer cancel()
 	}
+	switch l.Action {
+	case queue.ActionCreate:
+	case queue.ActionUpdate:
+		return c.deliverAddition(ctx, cc, g, l)
+	default:
+		return queue.Outcome{State: queue.StateDead, Error: fmt.Sprintf("action %q is not supported by this version", l.Action)}
+	}
 	var t connectors.Ticket
 	if err := json.Unmarshal(l.Payload, &t); err != nil {
 		return queue.Outcome{State: queue.StateDead, Error: "stored ticket is unreadable: " + err.Error()}
-	}
-	if l.Action != queue.ActionCreate {
-		return queue.Outcome{State: queue.StateDead, Error: fmt.Sprintf("action %q is not supported by this version", l.Action)}
 	}
 	// The vendor sees a key per delivery, so two connections on one site
 	// never take each other's tickets for their own.
