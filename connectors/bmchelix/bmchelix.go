@@ -39,7 +39,10 @@
 // share a server each find only their own records); Status reads Status
 // from HPD:Help Desk by Incident Number; Comment and Attach create
 // HPD:WorkLog entries (work info), the file in the z2AF Work Log01
-// attachment field through a multipart request.
+// attachment field through a multipart request. Add (add.go) posts a
+// reporter's addition as one public work info entry ending with
+// connectors.AdditionMarker, its first three files in the same entry;
+// FindAddition looks for that line in the incident's work info.
 //
 // Status sync (Sync, in sync.go) names up to 50 Incident Numbers in one
 // HPD:Help Desk query with 'Last Modified Date' >= the last cycle, reads
@@ -432,18 +435,38 @@ func (c *Connector) Comment(ctx context.Context, r connectors.Remote, text strin
 }
 
 // Attach adds a work info entry carrying the file in its first attachment
-// field: a multipart request with the entry as JSON in the part "entry" and
-// the file in the part "attach-<field>".
+// field.
 func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connectors.Attachment) error {
 	const op = "attach"
-	if a.Filename == "" || strings.ContainsAny(a.Filename, "/\\\"\r\n") {
+	if !plainName(a.Filename) {
 		return permanent(op, "the attachment needs a plain file name")
 	}
 	v, err := c.workInfo(ctx, op, r, "Attachment from Ticketray", "File attached by Ticketray: "+a.Filename)
 	if err != nil {
 		return err
 	}
-	v[attachField] = a.Filename
+	return c.postWorkLog(ctx, op, v, []connectors.Attachment{a})
+}
+
+// attachFields are HPD:WorkLog's attachment fields: one entry carries up
+// to three files.
+var attachFields = []string{attachField, "z2AF Work Log02", "z2AF Work Log03"}
+
+// plainName reports whether a file name fits a multipart part header as
+// it is.
+func plainName(s string) bool { return s != "" && !strings.ContainsAny(s, "/\\\"\r\n") }
+
+// postWorkLog creates the work info entry v: as JSON without files, else
+// as a multipart request with the entry as JSON in the part "entry" and
+// each file (at most len(attachFields), plain names) in the part
+// "attach-<field>" of its attachment field.
+func (c *Connector) postWorkLog(ctx context.Context, op string, v map[string]any, files []connectors.Attachment) error {
+	if len(files) == 0 {
+		return c.call(ctx, op, http.MethodPost, workLogForm, nil, jsonBody(map[string]any{"values": v}), nil)
+	}
+	for i, a := range files {
+		v[attachFields[i]] = a.Filename
+	}
 	var buf bytes.Buffer
 	mw := multipart.NewWriter(&buf)
 	h := textproto.MIMEHeader{}
@@ -453,15 +476,17 @@ func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connector
 	if err := json.NewEncoder(pw).Encode(map[string]any{"values": v}); err != nil {
 		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: fmt.Errorf("encode work info: %w", err)}
 	}
-	ct := a.ContentType
-	if ct == "" {
-		ct = "application/octet-stream"
+	for i, a := range files {
+		ct := a.ContentType
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		h = textproto.MIMEHeader{}
+		h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="attach-%s"; filename="%s"`, attachFields[i], a.Filename))
+		h.Set("Content-Type", ct)
+		pw, _ = mw.CreatePart(h)
+		pw.Write(a.Data)
 	}
-	h = textproto.MIMEHeader{}
-	h.Set("Content-Disposition", fmt.Sprintf(`form-data; name="attach-%s"; filename="%s"`, attachField, a.Filename))
-	h.Set("Content-Type", ct)
-	pw, _ = mw.CreatePart(h)
-	pw.Write(a.Data)
 	mw.Close()
 	return c.call(ctx, op, http.MethodPost, workLogForm, nil, body{ct: mw.FormDataContentType(), data: buf.Bytes()}, nil)
 }
