@@ -76,6 +76,11 @@
 // Comments are private notes (POST /api/v2/tickets/{id}/notes); Attach
 // adds a private note carrying the file (multipart attachments[]), as
 // Freshservice v2 has no separate upload endpoint.
+//
+// Additions (Add, FindAddition; add.go): the reporter's comment is one
+// public note with its files, ending in connectors.AdditionMarker
+// (conversations have no properties); FindAddition pages through the
+// ticket's conversations for it.
 package freshservice
 
 import (
@@ -725,24 +730,41 @@ func (c *Connector) Attach(ctx context.Context, r connectors.Remote, a connector
 	if err != nil {
 		return err
 	}
-	if !plainName(a.Filename) {
-		return permanent(op, "the attachment needs a plain file name")
+	return c.note(ctx, op, id, "<p>Attached by Ticketray: "+html.EscapeString(a.Filename)+"</p>", true, []connectors.Attachment{a})
+}
+
+// note adds a note with an HTML body to ticket id: JSON without files,
+// multipart/form-data with them (attachments[]).
+func (c *Connector) note(ctx context.Context, op string, id int64, body string, private bool, files []connectors.Attachment) error {
+	if len(files) == 0 {
+		return c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: notesPath(id),
+			JSON: map[string]any{"body": body, "private": private}}, nil)
 	}
-	if len(a.Data) > maxFiles {
-		return permanent(op, "the file is larger than Freshservice's 15 MB attachment limit")
+	total := 0
+	for _, a := range files {
+		if !plainName(a.Filename) {
+			return permanent(op, "the attachment needs a plain file name")
+		}
+		total += len(a.Data)
+	}
+	if total > maxFiles {
+		return permanent(op, "the files are larger than Freshservice's 15 MB attachment limit")
 	}
 	var buf bytes.Buffer
 	w := multipart.NewWriter(&buf)
-	if err := w.WriteField("body", "<p>Attached by Ticketray: "+html.EscapeString(a.Filename)+"</p>"); err != nil {
-		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	err := w.WriteField("body", body)
+	if err == nil {
+		err = w.WriteField("private", strconv.FormatBool(private))
 	}
-	if err := w.WriteField("private", "true"); err != nil {
-		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	for _, a := range files {
+		if err == nil {
+			err = writeFile(w, a)
+		}
 	}
-	if err := writeFile(w, a); err != nil {
-		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
+	if err == nil {
+		err = w.Close()
 	}
-	if err := w.Close(); err != nil {
+	if err != nil {
 		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: err}
 	}
 	return c.do(ctx, rest.Request{Op: op, Method: http.MethodPost, Path: notesPath(id),

@@ -849,3 +849,69 @@ func TestFindTicketFromBeforeTheField(t *testing.T) {
 		t.Errorf("Find = %+v, %v; want %+v", got, err, r)
 	}
 }
+
+// TestAdd: a reporter's addition is posted once, found by its key, and
+// not posted again after a lost answer.
+func TestAdd(t *testing.T) {
+	conformance.RunAdd(t, func(t *testing.T) conformance.AddTarget {
+		f := startFake(t)
+		return conformance.AddTarget{
+			Target:    target(f),
+			AddMethod: http.MethodPost,
+			AddPath:   createPath + "/",
+			Comments:  func(t *testing.T, r connectors.Remote) []string { return f.Comments(mustID(t, r)) },
+			Files:     func(t *testing.T, r connectors.Remote) int { return f.Files(mustID(t, r)) },
+		}
+	})
+}
+
+func mustID(t *testing.T, r connectors.Remote) int64 {
+	t.Helper()
+	id, err := strconv.ParseInt(r.ID, 10, 64)
+	if err != nil {
+		t.Fatalf("remote id %q: %v", r.ID, err)
+	}
+	return id
+}
+
+// TestFindAdditionPages: FindAddition pages through the ticket's
+// conversations, and the addition is one public note with its files and
+// the marker.
+func TestFindAdditionPages(t *testing.T) {
+	ctx := context.Background()
+	f := startFake(t)
+	c := conformance.MustBuild(t, connection(f.URL()))
+	ad := c.(connectors.Adder)
+	r := conformance.MustCreate(t, c, conformance.Delivery(conformance.Ticket(), connection(f.URL())))
+	id := mustID(t, r)
+	for i := range 120 {
+		if !f.Act(id, fsfake.AgentUpdate{Note: "note " + strconv.Itoa(i)}) {
+			t.Fatal("no ticket")
+		}
+	}
+	key := connectors.DeliveryKey(connectors.NewKey(), "add")
+	if found, err := ad.FindAddition(ctx, r, key); err != nil || found {
+		t.Fatalf("FindAddition before Add = %v, %v", found, err)
+	}
+	a := &connectors.Addition{Key: key, Text: "Still <broken>.", Author: connectors.User{Name: "Alice Example", Email: "alice@example.com"},
+		Attachments: []connectors.Attachment{{Filename: "a.txt", ContentType: "text/plain", Data: []byte("a")}, {Filename: "b.txt", Data: []byte("b")}}}
+	if err := ad.Add(ctx, r, a); err != nil {
+		t.Fatal(err)
+	}
+	before := len(f.Requests())
+	if found, err := ad.FindAddition(ctx, r, key); err != nil || !found {
+		t.Fatalf("FindAddition after Add = %v, %v", found, err)
+	}
+	if n := len(f.Requests()) - before; n != 2 {
+		t.Errorf("FindAddition made %d requests, want 2 pages", n)
+	}
+	tk := f.Ticket(id)
+	last := tk.Notes[len(tk.Notes)-1]
+	want := "<p>Still &lt;broken&gt;.</p>\n<p>Added by Alice Example &lt;alice@example.com&gt; with Ticketray</p>\n<p>" + connectors.AdditionMarker(key) + "</p>"
+	if last.Private || last.Body != want || len(last.Attachments) != 2 {
+		t.Errorf("the addition's note = private %v, %d files, body %q; want public, 2 files, %q", last.Private, len(last.Attachments), last.Body, want)
+	}
+	if v := f.Violations(); len(v) > 0 {
+		t.Errorf("violations: %q", v)
+	}
+}
