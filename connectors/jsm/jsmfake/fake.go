@@ -154,6 +154,7 @@ func New() *Fake {
 	mux.HandleFunc("GET /rest/servicedeskapi/request/{idOrKey}", f.getRequest)
 	mux.HandleFunc("GET /rest/servicedeskapi/request/{idOrKey}/status", f.getStatus)
 	mux.HandleFunc("POST /rest/servicedeskapi/request/{idOrKey}/comment", f.addComment)
+	mux.HandleFunc("GET /rest/servicedeskapi/request/{idOrKey}/comment", f.getComments)
 	mux.HandleFunc("GET /rest/servicedeskapi/servicedesk/{id}", f.getServiceDesk)
 	mux.HandleFunc("GET /rest/servicedeskapi/servicedesk/{id}/requesttype/{rt}", f.getRequestType)
 	mux.HandleFunc("GET /rest/servicedeskapi/servicedesk/{id}/customer", f.getCustomers)
@@ -546,6 +547,85 @@ func (f *Fake) addComment(w http.ResponseWriter, r *http.Request) {
 		"created": dateDTO(c.Created),
 		"_links":  map[string]string{"self": base + "/rest/servicedeskapi/request/" + rq.IssueID + "/comment/" + c.ID},
 	})
+}
+
+// maxCommentPage caps a page of comments, as the site caps its pages
+// whatever limit asks for.
+const maxCommentPage = 100
+
+// getComments is GET /rest/servicedeskapi/request/{idOrKey}/comment: a
+// page of the request's comments, oldest first, public and internal ones
+// unless public=false or internal=false leaves them out, with bodies as
+// plain text.
+func (f *Fake) getComments(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	flag := func(name string) bool { return q.Get(name) != "false" }
+	wantPublic, wantInternal := flag("public"), flag("internal")
+	f.mu.Lock()
+	rq := f.findRequest(r.PathValue("idOrKey"))
+	f.mu.Unlock()
+	if rq == nil {
+		writeJSON(w, http.StatusNotFound, ErrorResponse(MsgRequestNotFound))
+		return
+	}
+	is, ok := f.site.Issue(rq.IssueID)
+	if !ok {
+		writeJSON(w, http.StatusNotFound, ErrorResponse(MsgRequestNotFound))
+		return
+	}
+	all := []map[string]any{}
+	for _, c := range is.Comments {
+		if c.Public && !wantPublic || !c.Public && !wantInternal || c.Visibility != "" {
+			continue
+		}
+		author := c.Author
+		if author == "" {
+			author = "Ticketray Bot"
+		}
+		all = append(all, map[string]any{
+			"id": c.ID, "body": PlainBody(c.Body), "public": c.Public,
+			"author":  map[string]any{"displayName": author, "active": true},
+			"created": dateDTO(c.Created),
+		})
+	}
+	start, limit := page(r, len(all))
+	limit = min(limit, maxCommentPage)
+	end := min(start+limit, len(all))
+	base := jirafake.BaseURL(r)
+	writeJSON(w, http.StatusOK, map[string]any{
+		"_expands": []string{}, "size": end - start, "start": start, "limit": limit, "isLastPage": end == len(all),
+		"_links": map[string]string{"base": base + "/rest/servicedeskapi", "context": "", "self": base + r.URL.RequestURI()},
+		"values": all[start:end],
+	})
+}
+
+// PlainBody is a stored comment body as the servicedeskapi shows it: the
+// text as sent through it, or an ADF document's text, a line per
+// paragraph.
+func PlainBody(raw json.RawMessage) string {
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s
+	}
+	var node struct {
+		Type    string            `json:"type"`
+		Text    string            `json:"text"`
+		Content []json.RawMessage `json:"content"`
+	}
+	if json.Unmarshal(raw, &node) != nil {
+		return ""
+	}
+	if node.Type == "text" {
+		return node.Text
+	}
+	var parts []string
+	for _, c := range node.Content {
+		parts = append(parts, PlainBody(c))
+	}
+	if node.Type == "doc" {
+		return strings.Join(parts, "\n")
+	}
+	return strings.Join(parts, "")
 }
 
 func (f *Fake) getServiceDesk(w http.ResponseWriter, r *http.Request) {

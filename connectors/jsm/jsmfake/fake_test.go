@@ -157,3 +157,51 @@ func TestSpec(t *testing.T) {
 		}
 	}
 }
+
+// TestGetComments: public and internal comments are filtered as asked,
+// bodies are plain text whatever API wrote them, and pages are capped.
+func TestGetComments(t *testing.T) {
+	f := start(t)
+	if code, b := f.do(t, "POST", "/rest/servicedeskapi/request", validRequest, true); code != 201 {
+		t.Fatalf("create = %d %s", code, b)
+	}
+	if code, b := f.do(t, "POST", "/rest/servicedeskapi/request/HELPDESK-1/comment", `{"body":"from the API\nline 2","public":true}`, true); code != 201 {
+		t.Fatalf("comment = %d %s", code, b)
+	}
+	f.Reply("HELPDESK-1", "Agent", "internal note", false)
+	for i := 0; i < maxCommentPage+1; i++ {
+		f.Reply("HELPDESK-1", "Agent", "reply", true)
+	}
+	type page struct {
+		Size       int  `json:"size"`
+		IsLastPage bool `json:"isLastPage"`
+		Values     []struct {
+			Body   string `json:"body"`
+			Public bool   `json:"public"`
+		} `json:"values"`
+	}
+	get := func(query string) page {
+		code, b := f.do(t, "GET", "/rest/servicedeskapi/request/HELPDESK-1/comment?"+query, "", true)
+		var p page
+		if code != 200 || json.Unmarshal(b, &p) != nil {
+			t.Fatalf("GET ?%s = %d %s", query, code, b)
+		}
+		return p
+	}
+	if p := get("public=false"); len(p.Values) != 1 || p.Values[0].Body != "internal note" || p.Values[0].Public {
+		t.Errorf("internal only = %+v", p)
+	}
+	p := get("internal=false&limit=1000")
+	if p.Size != maxCommentPage || p.IsLastPage || p.Values[0].Body != "from the API\nline 2" {
+		t.Errorf("first public page: size %d, last %v, first %q", p.Size, p.IsLastPage, p.Values[0].Body)
+	}
+	if p := get("internal=false&start=100"); p.Size != 2 || !p.IsLastPage || p.Values[1].Body != "reply" {
+		t.Errorf("second public page = %+v", p)
+	}
+	if code, _ := f.do(t, "GET", "/rest/servicedeskapi/request/HELPDESK-9/comment", "", true); code != 404 {
+		t.Errorf("comments of a missing request = %d, want 404", code)
+	}
+	if v := f.Violations(); len(v) != 0 {
+		t.Errorf("violations: %v", v)
+	}
+}
