@@ -421,3 +421,39 @@ func TestJQLDates(t *testing.T) {
 		t.Errorf("a bad date: %v", err)
 	}
 }
+
+// TestCommentProperties: properties sent with a comment come back from
+// the comment list only with expand=properties; an empty key is refused.
+func TestCommentProperties(t *testing.T) {
+	f := start(t)
+	is, err := f.AddIssue(Issue{ProjectKey: ProjectKey, Summary: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := `{"type":"doc","version":1,"content":[{"type":"paragraph","content":[{"type":"text","text":"hi"}]}]}`
+	path := "/rest/api/3/issue/" + is.ID + "/comment"
+	code, _, b := f.do(t, call{method: "POST", path: path, body: `{"body":` + doc + `,"properties":[{"key":"p","value":{"key":"k1"}}]}`})
+	var c struct{ ID string }
+	if code != 201 || json.Unmarshal(b, &c) != nil {
+		t.Fatalf("add comment = %d %s", code, b)
+	}
+	list := func(query string) string {
+		code, _, b := f.do(t, call{method: "POST", path: "/rest/api/3/comment/list" + query, body: `{"ids":[` + c.ID + `,1]}`})
+		if code != 200 {
+			t.Fatalf("comment list = %d %s", code, b)
+		}
+		return string(b)
+	}
+	if got := list("?expand=properties"); !strings.Contains(got, `"properties":[{"key":"p","value":{"key":"k1"}}]`) || !strings.Contains(got, `"total":1`) {
+		t.Errorf("expanded list = %s", got)
+	}
+	if got := list(""); strings.Contains(got, `"properties"`) {
+		t.Errorf("list without expand = %s", got)
+	}
+	if code, _, _ := f.do(t, call{method: "POST", path: path, body: `{"body":` + doc + `,"properties":[{"key":"","value":1}]}`}); code != 400 {
+		t.Errorf("empty property key = %d, want 400", code)
+	}
+	if n := len(f.Violations()); n != 1 {
+		t.Errorf("violations = %v, want the one for the empty key", f.Violations())
+	}
+}
