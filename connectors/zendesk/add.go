@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/ticketray/ticketray/connectors"
+	"github.com/ticketray/ticketray/connectors/description"
 	"github.com/ticketray/ticketray/connectors/rest"
 )
 
@@ -37,11 +38,20 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 	if strings.TrimSpace(a.Text) == "" && len(a.Attachments) == 0 {
 		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("the addition is empty")}
 	}
+	requester, err := c.requesterIs(ctx, op, id, a.Author.Email)
+	if err != nil {
+		return err
+	}
 	tokens, err := c.upload(ctx, op, a.Attachments)
 	if err != nil {
 		return err
 	}
 	comment := map[string]any{"body": additionBody(a), "public": true}
+	if requester != 0 {
+		// The reporter's own reply, as if by email: Zendesk does not mail
+		// them their own words, and a pending or solved ticket reopens.
+		comment["author_id"] = requester
+	}
 	if len(tokens) > 0 {
 		comment["uploads"] = tokens
 	}
@@ -54,6 +64,36 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 	return err
 }
 
+// requesterIs returns the ticket's requester's user id when the
+// requester's email is email (the reporter, as Create sets it), else 0:
+// the comment is then the agent's, naming the reporter in its body.
+func (c *Connector) requesterIs(ctx context.Context, op string, id int64, email string) (int64, error) {
+	email = strings.TrimSpace(email)
+	if email == "" {
+		return 0, nil
+	}
+	var out struct {
+		Ticket struct {
+			RequesterID int64 `json:"requester_id"`
+		} `json:"ticket"`
+		Users []struct {
+			ID    int64  `json:"id"`
+			Email string `json:"email"`
+		} `json:"users"`
+	}
+	err := c.do(ctx, rest.Request{Op: op, Method: http.MethodGet, Path: ticketsPath + "/" + strconv.FormatInt(id, 10),
+		Query: url.Values{"include": {"users"}}}, &out)
+	if err != nil {
+		return 0, err
+	}
+	for _, u := range out.Users {
+		if u.ID != 0 && u.ID == out.Ticket.RequesterID && strings.EqualFold(u.Email, email) {
+			return u.ID, nil
+		}
+	}
+	return 0, nil
+}
+
 // additionBody is the comment's text: the reporter's words, who added
 // them, and the marker line FindAddition looks for.
 func additionBody(a *connectors.Addition) string {
@@ -62,22 +102,11 @@ func additionBody(a *connectors.Addition) string {
 		b.WriteString(t)
 		b.WriteString("\n\n")
 	}
-	if who := author(a.Author); who != "" {
+	if who := description.Reporter(a.Author); who != "" {
 		b.WriteString("Added by " + who + " with Ticketray\n")
 	}
 	b.WriteString(connectors.AdditionMarker(a.Key))
 	return b.String()
-}
-
-func author(u connectors.User) string {
-	name, email := strings.TrimSpace(u.Name), strings.TrimSpace(u.Email)
-	switch {
-	case name != "" && email != "":
-		return name + " <" + email + ">"
-	case name != "":
-		return name
-	}
-	return email
 }
 
 // FindAddition lists the ticket's own comments (GET

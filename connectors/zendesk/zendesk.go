@@ -38,8 +38,8 @@
 //
 // Additions (Add, FindAddition; add.go): the reporter's comment is one
 // public comment with its files, ending in connectors.AdditionMarker (Zendesk
-// comments have no properties); FindAddition pages through the ticket's
-// comments for that line.
+// comments have no properties), authored by the requester when that is the
+// reporter; FindAddition pages through the ticket's comments for that line.
 //
 // Status sync (Sync): GET /api/v2/tickets/show_many, 100 ids a request,
 // with the users and last_audits sideloads; see sync.go for the built-in

@@ -250,6 +250,18 @@ func TestFindAdditionPages(t *testing.T) {
 	if !last.Public || last.Body != want || len(last.Attachments) != 2 {
 		t.Errorf("the addition's comment = public %v, %d files, body %q; want public, 2 files, %q", last.Public, len(last.Attachments), last.Body, want)
 	}
+	if last.AuthorID != tk.RequesterID {
+		t.Errorf("the addition's author = %d, want the requester %d", last.AuthorID, tk.RequesterID)
+	}
+	// Someone other than the requester: the agent's comment, naming them.
+	bob := connectors.User{Name: "Bob", Email: "bob@example.com"}
+	if err := ad.Add(ctx, r, &connectors.Addition{Key: connectors.DeliveryKey(connectors.NewKey(), "add"), Text: "Me too.", Author: bob}); err != nil {
+		t.Fatal(err)
+	}
+	tk, _ = f.Ticket(id)
+	if last := tk.Comments[len(tk.Comments)-1]; last.AuthorID != zdfake.AgentID || !strings.Contains(last.Body, "Added by Bob <bob@example.com>") {
+		t.Errorf("another reporter's addition = author %d, body %q; want the agent %d, naming Bob", last.AuthorID, last.Body, zdfake.AgentID)
+	}
 	if v := f.Violations(); len(v) > 0 {
 		t.Errorf("violations: %q", v)
 	}

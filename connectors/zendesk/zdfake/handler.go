@@ -132,7 +132,7 @@ func (f *Fake) ticketRoutes(w http.ResponseWriter, r *http.Request, who *User, b
 	}
 	switch r.Method {
 	case http.MethodGet:
-		writeJSON(w, http.StatusOK, map[string]any{"ticket": f.render(r, t)})
+		f.show(w, r, t)
 	case http.MethodPut:
 		if f.needJSON(w, r) {
 			f.update(w, r, who, t, body)
@@ -220,6 +220,7 @@ type ticketInput struct {
 }
 
 type commentInput struct {
+	AuthorID *int64   `json:"author_id"`
 	Body     string   `json:"body"`
 	HTMLBody string   `json:"html_body"`
 	Public   *bool    `json:"public"`
@@ -394,6 +395,12 @@ func (f *Fake) comment(in *commentInput, author int64) (Comment, int, any) {
 	body := in.Body
 	if body == "" {
 		body = in.HTMLBody
+	}
+	if in.AuthorID != nil && *in.AuthorID != 0 {
+		if f.user(*in.AuthorID) == nil {
+			return Comment{}, http.StatusUnprocessableEntity, recordInvalid("author_id", "Author: is invalid", "InvalidValue")
+		}
+		author = *in.AuthorID
 	}
 	c := Comment{ID: f.id(), AuthorID: author, Body: body, Public: in.Public == nil || *in.Public, CreatedAt: f.now().UTC()}
 	for _, tok := range in.Uploads {

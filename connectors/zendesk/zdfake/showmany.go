@@ -90,3 +90,22 @@ func (f *Fake) showMany(w http.ResponseWriter, r *http.Request) {
 	}
 	writeJSON(w, http.StatusOK, out)
 }
+
+// show handles GET /api/v2/tickets/{id}[?include=users]: the users
+// sideload holds the requester, submitter and assignee. The caller holds
+// f.mu.
+func (f *Fake) show(w http.ResponseWriter, r *http.Request, t *Ticket) {
+	out := map[string]any{"ticket": f.render(r, t)}
+	if slices.Contains(strings.Split(r.URL.Query().Get("include"), ","), "users") {
+		users := []any{}
+		var seen []int64
+		for _, id := range []int64{t.RequesterID, t.SubmitterID, t.AssigneeID} {
+			if u := f.user(id); u != nil && !slices.Contains(seen, id) {
+				seen = append(seen, id)
+				users = append(users, f.renderUser(r, u))
+			}
+		}
+		out["users"] = users
+	}
+	writeJSON(w, http.StatusOK, out)
+}

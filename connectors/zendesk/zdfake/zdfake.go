@@ -24,7 +24,8 @@
 //   - show_many takes at most 100 ids; more is 400 and a violation;
 //   - List Comments (GET /api/v2/tickets/{id}/comments) pages by cursor
 //     (page[size] 1 to 100, else 400 and a violation; page[after]) or by
-//     offset; Comments and Files show what a ticket holds;
+//     offset; Comments and Files show what a ticket holds; a comment's
+//     author_id must be a user (else 422); show takes include=users;
 //   - uploads: POST /api/v2/uploads?filename= with the raw file gives a
 //     token valid for an hour, consumed by comment.uploads;
 //   - error bodies in Zendesk's shapes: RecordInvalid with details,

@@ -341,3 +341,51 @@ func TestShowMany(t *testing.T) {
 		t.Error("Act changed a closed ticket")
 	}
 }
+
+// TestListComments: the ticket's comments page by cursor, oldest first;
+// page[size] over 100 is refused; a comment's author_id must be a user.
+func TestListComments(t *testing.T) {
+	f := start(t)
+	if got := do(t, f, call{method: "POST", path: "/api/v2/tickets", body: createBody("k", "A")}); got.status != 201 {
+		t.Fatal(got)
+	}
+	id := f.Tickets()[0].ID
+	for i := range 2 {
+		if err := f.Act(id, zdfake.AgentUpdate{Comment: "note " + strconv.Itoa(i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	type page struct {
+		Comments []struct {
+			Body    string `json:"body"`
+			AuditID int64  `json:"audit_id"`
+		}
+		Meta struct {
+			HasMore     bool   `json:"has_more"`
+			AfterCursor string `json:"after_cursor"`
+		}
+	}
+	list := func(query string) (answer, page) {
+		got := do(t, f, call{method: "GET", path: "/api/v2/tickets/" + itoa(id) + "/comments?" + query})
+		var p page
+		json.Unmarshal([]byte(got.body), &p)
+		return got, p
+	}
+	got, p := list("page%5Bsize%5D=2")
+	if got.status != 200 || len(p.Comments) != 2 || !p.Meta.HasMore || p.Comments[0].Body != "It broke." || p.Comments[0].AuditID == 0 {
+		t.Fatalf("first page = %d %s", got.status, got.body)
+	}
+	got, p = list("page%5Bsize%5D=2&page%5Bafter%5D=" + p.Meta.AfterCursor)
+	if got.status != 200 || len(p.Comments) != 1 || p.Meta.HasMore || p.Comments[0].Body != "note 1" {
+		t.Fatalf("second page = %d %s", got.status, got.body)
+	}
+	if v := f.Violations(); len(v) > 0 {
+		t.Errorf("violations: %q", v)
+	}
+	if got, _ := list("page%5Bsize%5D=101"); got.status != 400 || len(f.Violations()) != 1 {
+		t.Errorf("page[size]=101 = %d %s, violations %q", got.status, got.body, f.Violations())
+	}
+	if got := do(t, f, call{method: "PUT", path: "/api/v2/tickets/" + itoa(id), body: `{"ticket":{"comment":{"body":"x","author_id":42}}}`}); got.status != 422 {
+		t.Errorf("an unknown author_id = %d %s, want 422", got.status, got.body)
+	}
+}
