@@ -2,6 +2,7 @@ package app
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -20,6 +21,7 @@ const queueUsage = `Usage:
   ticketray queue purge [--delivered] [--older-than DURATION]
   ticketray queue delete ID --yes
   ticketray queue recover FILE [--json]
+  ticketray queue comment ID --text T [--attach FILE]... [--json]
 
 An ID may be shortened to any unique prefix of 8 characters or more.
 'pending' means work is left: pending, in flight or waiting to retry.
@@ -32,12 +34,15 @@ key, ids, deliveries and history. Tickets already in the queue are skipped,
 so running it twice adds nothing. It exits 0 when everything in FILE was
 read, 1 when some of it could not be (the unreadable ticket ids are listed
 where known). FILE itself is never changed.
+comment adds to a ticket already reported: the text (and files) go to
+every help desk the ticket goes to, once its ticket is created there,
+exactly once; it prints the addition's id once it is on disk.
 `
 
 func (c *cli) queueCmd(args []string) error {
 	usage := func() string { return queueUsage }
 	if len(args) == 0 {
-		return usagef("queue needs a subcommand: list, show, retry, purge, delete or recover\n%s", queueUsage)
+		return usagef("queue needs a subcommand: list, show, retry, purge, delete, recover or comment\n%s", queueUsage)
 	}
 	sub, args := args[0], args[1:]
 	fs := c.flags("queue "+sub, usage)
@@ -151,10 +156,23 @@ func (c *cli) queueCmd(args []string) error {
 			return usagef("queue recover needs exactly one FILE: the damaged or moved-aside queue")
 		}
 		return c.queueRecover(pos[0], *asJSON)
+	case "comment":
+		text := fs.String("text", "", "")
+		asJSON := fs.Bool("json", false, "")
+		var attach listFlag
+		fs.Var(&attach, "attach", "")
+		pos, err := parse(fs, args)
+		if err != nil {
+			return err
+		}
+		if len(pos) != 1 {
+			return usagef("queue comment needs exactly one ticket ID")
+		}
+		return c.queueComment(pos[0], *text, attach, *asJSON)
 	case "--help", "-h", "help":
 		return errHelp{usage}
 	}
-	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete, recover)", sub)
+	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete, recover, comment)", sub)
 }
 
 // parseAge is time.ParseDuration plus a "d" (day) unit.
@@ -213,6 +231,19 @@ type entryJSON struct {
 	Error      string             `json:"error,omitempty"`
 	Deliveries []deliveryJSON     `json:"deliveries"`
 	Ticket     *connectors.Ticket `json:"ticket,omitempty"`
+	// Additions are what the reporter added since (queue comment), with
+	// their deliveries (queue show).
+	Additions []additionJSON `json:"additions,omitempty"`
+}
+
+// additionJSON is one addition in `queue show --json`.
+type additionJSON struct {
+	ID          string         `json:"id"`
+	CreatedAt   time.Time      `json:"createdAt"`
+	Text        string         `json:"text"`
+	Attachments []string       `json:"attachments,omitempty"`
+	Error       string         `json:"error,omitempty"`
+	Deliveries  []deliveryJSON `json:"deliveries"`
 }
 
 func toDeliveryJSON(d queue.Delivery, r *RemoteView) deliveryJSON {
@@ -425,6 +456,25 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, "    %s  %s (attempt %d) %s\n", ev.At.Local().Format(time.DateTime), ts(ev.State), ev.Attempt, ts(ev.Detail))
 		}
 	}
+	for _, a := range j.Additions {
+		fmt.Fprintf(w, "\nAdded %s (%s)\n", a.CreatedAt.Local().Format(time.DateTime), ts(a.ID))
+		if a.Error != "" {
+			fmt.Fprintf(w, "  %s\n", ts(a.Error))
+		}
+		if a.Text != "" {
+			fmt.Fprintf(w, "%s\n", indent(TermSafe(a.Text, true), "  "))
+		}
+		for _, f := range a.Attachments {
+			fmt.Fprintf(w, "  Attached  %s\n", ts(f))
+		}
+		for _, d := range a.Deliveries {
+			fmt.Fprintf(w, "  %s: %s, %d attempts", ts(d.Connection), ts(d.State), d.Attempts)
+			if d.LastError != "" {
+				fmt.Fprintf(w, ", last error: %s", ts(d.LastError))
+			}
+			fmt.Fprintln(w)
+		}
+	}
 }
 
 // recoverJSON is `queue recover --json`.
@@ -492,4 +542,33 @@ func (c *cli) queueRecover(file string, asJSON bool) error {
 // indent prefixes every line of s.
 func indent(s, prefix string) string {
 	return prefix + strings.ReplaceAll(strings.TrimRight(s, "\n"), "\n", "\n"+prefix)
+}
+
+func (c *cli) queueComment(id, text string, attach []string, asJSON bool) error {
+	var files []connectors.Attachment
+	for _, path := range attach {
+		a, err := readAttachment(path)
+		if err != nil {
+			return usagef("--attach: %v", err)
+		}
+		files = append(files, a)
+	}
+	svc, err := c.open()
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	r, err := svc.Comment(c.ctx, id, text, files, DefaultUser())
+	if err != nil {
+		if errors.Is(err, queue.ErrNotFound) {
+			return usageError{err.Error()}
+		}
+		return err
+	}
+	if asJSON {
+		return writeJSON(c.env.Stdout, r)
+	}
+	fmt.Fprintln(c.env.Stdout, r.ID)
+	fmt.Fprintf(c.env.Stderr, "Saved — added to the ticket at %s once it is created there.\n", strings.Join(r.Connections, ", "))
+	return nil
 }

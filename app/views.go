@@ -14,6 +14,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -223,6 +224,29 @@ func (s *Service) showJSON(ctx context.Context, e Entry) (entryJSON, error) {
 		for _, ev := range evs {
 			j.Deliveries[i].History = append(j.Deliveries[i].History, eventJSON{At: ev.At, State: ev.State, Attempt: ev.Attempt, Detail: ev.Detail})
 		}
+	}
+	adds, err := s.Store.Additions(ctx, e.ID)
+	if err != nil {
+		return entryJSON{}, err
+	}
+	for _, it := range adds {
+		a := additionJSON{ID: it.ID, CreatedAt: it.CreatedAt, Deliveries: []deliveryJSON{}}
+		var p delivery.AdditionPayload
+		switch {
+		case it.Err != nil:
+			a.Error = "unreadable: " + it.Err.Error()
+		case json.Unmarshal(it.Payload, &p) != nil:
+			a.Error = "unreadable: not an addition"
+		default:
+			a.Text = p.Text
+			for _, f := range p.Attachments {
+				a.Attachments = append(a.Attachments, fmt.Sprintf("%s (%s, %d bytes)", f.Filename, f.ContentType, f.SizeBytes))
+			}
+		}
+		for _, d := range it.Deliveries {
+			a.Deliveries = append(a.Deliveries, toDeliveryJSON(d, nil))
+		}
+		j.Additions = append(j.Additions, a)
 	}
 	if e.Ticket != nil {
 		t := *e.Ticket

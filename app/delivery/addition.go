@@ -29,8 +29,8 @@ type AdditionPayload struct {
 	CreatedAt   time.Time               `json:"createdAt"`
 }
 
-// waitForCreate is how long an addition waits before looking again for
-// its ticket's create to be delivered.
+// waitForCreate bounds how long an addition waits before looking again
+// for its ticket's create to be delivered.
 const waitForCreate = 30 * time.Second
 
 func (c *Courier) deliverAddition(ctx context.Context, cc *conn, g *connectors.Guarded, l queue.Lease) queue.Outcome {
@@ -60,8 +60,17 @@ func (c *Courier) deliverAddition(ctx context.Context, cc *conn, g *connectors.G
 	case create.State == queue.StateDead:
 		return queue.Outcome{State: queue.StateDead, Error: "the ticket could not be created here, so nothing can be added to it"}
 	case create.State != queue.StateDelivered:
-		// Not created yet: wait for it, spending nothing.
-		return queue.Outcome{State: queue.Offline, Error: "waiting for the ticket to be created", NextAttemptAt: c.o.Now().Add(waitForCreate)}
+		// Not created yet: look again just after its next attempt (a
+		// second when it is under way), spending nothing.
+		next := c.o.Now()
+		if (create.State == queue.StatePending || create.State == queue.StateRetry) && create.NextAttemptAt.After(next) {
+			next = create.NextAttemptAt
+		}
+		next = next.Add(time.Second)
+		if limit := c.o.Now().Add(waitForCreate); next.After(limit) {
+			next = limit
+		}
+		return queue.Outcome{State: queue.Offline, Error: "waiting for the ticket to be created", NextAttemptAt: next}
 	}
 	r := connectors.Remote{ID: create.RemoteID, Number: create.RemoteNumber, URL: create.RemoteURL}
 	a := &connectors.Addition{Key: connectors.DeliveryKey(p.Key, l.Connection), Text: p.Text, Author: p.Author, Attachments: p.Attachments}
