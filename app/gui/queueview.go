@@ -34,6 +34,8 @@ type queueBackend interface {
 	RetryAllDead(ctx context.Context) (int, error)
 	// Delete is `queue delete ID --yes`.
 	Delete(ctx context.Context, id string) error
+	// Comment is `queue comment ID --text T [--attach FILE]`.
+	Comment(ctx context.Context, id, text string, files []connectors.Attachment, author connectors.User) (app.AdditionReceipt, error)
 }
 
 // serviceQueue is the queue backend over the app's service.
@@ -67,6 +69,8 @@ type queueView struct {
 	retry      *widget.Button
 	del        *widget.Button
 	export     *widget.Button
+	addText    *widget.Button // My tickets: "Add a comment"
+	addFile    *widget.Button // My tickets: "Attach a file"
 	links      *fyne.Container
 	ticketText *widget.Label
 	sysText    *widget.Label
@@ -88,10 +92,13 @@ type queueView struct {
 	confirm   func(title, msg string, answer func(bool))
 	pickSave  func(name string, got func(io.WriteCloser))
 	onChanged func() // after a retry or delete: wake the courier, refresh the tray
+	showAdd   func(title string, content fyne.CanvasObject) (hide func())
+	pickFile  func(got func(path string))
+	readFile  func(path string) (connectors.Attachment, error)
 }
 
 func newQueueView(b queueBackend, user *connectors.User) *queueView {
-	v := &queueView{b: b, user: user, now: time.Now}
+	v := &queueView{b: b, user: user, now: time.Now, readFile: app.ReadAttachment}
 	v.filter = widget.NewSelect(filterLabels(), func(string) { v.reload() })
 	v.refreshBtn = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.reload)
 	v.retryAll = widget.NewButtonWithIcon("Retry all dead", theme.MediaReplayIcon(), v.doRetryAll)
@@ -130,6 +137,8 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 	v.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.doDelete)
 	v.del.Importance = widget.DangerImportance
 	v.export = widget.NewButtonWithIcon("Export JSON…", theme.DocumentSaveIcon(), v.doExport)
+	v.addText = widget.NewButtonWithIcon("Add a comment", theme.ContentAddIcon(), func() { v.doAdd(false) })
+	v.addFile = widget.NewButtonWithIcon("Attach a file", theme.MailAttachmentIcon(), func() { v.doAdd(true) })
 	v.links = container.NewHBox()
 	mono := func() *widget.Label {
 		l := widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Monospace: true})
@@ -157,8 +166,12 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		toolbar.Add(v.retryAll) // a requester's view retries only their own
 	}
 	toolbar.Add(v.count)
+	actions := container.NewHBox(v.retry, v.del, v.export)
+	if user != nil {
+		actions.Objects = append([]fyne.CanvasObject{v.addText, v.addFile}, actions.Objects...)
+	}
 	details := container.NewBorder(
-		container.NewVBox(container.NewBorder(nil, nil, nil, container.NewHBox(v.retry, v.del, v.export), v.title), v.links),
+		container.NewVBox(container.NewBorder(nil, nil, nil, actions, v.title), v.links),
 		nil, nil, nil, v.tabs)
 	split := container.NewVSplit(v.table, details)
 	split.Offset = 0.45
@@ -248,7 +261,7 @@ func (v *queueView) apply(entries []app.Entry) {
 }
 
 func (v *queueView) setActions(on bool) {
-	for _, b := range []*widget.Button{v.retry, v.del, v.export} {
+	for _, b := range []*widget.Button{v.retry, v.del, v.export, v.addText, v.addFile} {
 		if on {
 			b.Enable()
 		} else {
@@ -302,9 +315,16 @@ func (v *queueView) showDetails(e app.Entry) {
 		if err != nil {
 			text = "Cannot read the ticket: " + err.Error()
 		}
+		var adds []additionJSON
+		if v.user != nil {
+			adds, _ = readAdditions(context.Background(), v.b, e.ID) // none shown when unreadable; the ticket tab says why
+		}
 		return func() {
 			if gen == v.showGen {
 				v.ticketText.SetText(text)
+				if len(adds) > 0 {
+					v.setConversation(append(conversation(e), additionLines(adds)...))
+				}
 			}
 		}
 	})

@@ -32,6 +32,9 @@ type fakeQueue struct {
 	states  []string // the state of each List call
 	actions []string
 	failing error // returned by the actions when set
+	// additions are `queue show --json`'s additions per ticket, as the
+	// app writes them; Comment adds to them.
+	additions map[string][]map[string]any
 }
 
 func (q *fakeQueue) List(_ context.Context, state string) ([]app.Entry, error) {
@@ -82,7 +85,7 @@ func (q *fakeQueue) WriteTicketJSON(_ context.Context, w io.Writer, id string) e
 	if err != nil {
 		return err
 	}
-	return json.NewEncoder(w).Encode(map[string]string{"id": e.ID, "summary": e.Ticket.Summary})
+	return json.NewEncoder(w).Encode(map[string]any{"id": e.ID, "summary": e.Ticket.Summary, "additions": q.additions[e.ID]})
 }
 
 func (q *fakeQueue) act(a string) error {

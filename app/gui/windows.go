@@ -198,18 +198,7 @@ func (t *ui) build(what string) *trayWindow {
 // courier.
 func (t *ui) wireReport(w fyne.Window) {
 	t.form.previewFn = func(text string) { showText("System information that will be sent", text, w) }
-	t.form.pickFile = func(got func(string)) {
-		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-			if err != nil || r == nil {
-				return
-			}
-			path := r.URI().Path()
-			r.Close()
-			got(path)
-		}, w)
-		d.Resize(fyne.NewSize(640, 440))
-		d.Show()
-	}
+	t.form.pickFile = pickFileIn(w)
 	t.form.track = func(ctx context.Context, id string) ([]queue.Delivery, error) {
 		e, err := t.svc.Get(ctx, id)
 		return e.Deliveries, err
@@ -229,9 +218,27 @@ func (t *ui) wireQueue(v *queueView, w fyne.Window) {
 		d.Resize(fyne.NewSize(640, 440))
 		d.Show()
 	}
+	v.showAdd = func(title string, content fyne.CanvasObject) func() { return showAddDialog(title, content, w) }
+	v.pickFile = pickFileIn(w)
 	v.onChanged = func() {
 		t.onWake()
 		t.refresh()
+	}
+}
+
+// pickFileIn asks for a file to attach in a dialog over w.
+func pickFileIn(w fyne.Window) func(got func(path string)) {
+	return func(got func(string)) {
+		d := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+			if err != nil || r == nil {
+				return
+			}
+			path := r.URI().Path()
+			r.Close()
+			got(path)
+		}, w)
+		d.Resize(fyne.NewSize(640, 440))
+		d.Show()
 	}
 }
 
