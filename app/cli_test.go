@@ -199,7 +199,7 @@ func TestReportListShow(t *testing.T) {
 	if human := h.mustRun("queue", "show", id).stdout; !strings.Contains(human, "VPN drops every hour") || !strings.Contains(human, "SN create: pending") {
 		t.Errorf("queue show:\n%s", human)
 	}
-	if r := h.run("queue", "show", "ffffffff-0000"); r.code != ExitFailure || !strings.Contains(r.stderr, "not found") {
+	if r := h.run("queue", "show", "ffffffff-0000"); r.code != ExitUsage || !strings.Contains(r.stderr, "not found") {
 		t.Errorf("show missing: exit %d %q", r.code, r.stderr)
 	}
 	if r := h.mustRun("queue", "list", "--state", "delivered", "--json"); strings.TrimSpace(r.stdout) != "[]" {

@@ -137,6 +137,10 @@ func (c *cli) configCmd(args []string) error {
 		}
 		priv, err := config.ParsePrivateKey(keyData)
 		if err != nil {
+			if _, perr := config.ParsePublicKey(keyData); perr == nil {
+				prefix := strings.TrimSuffix(*keyFile, ".pub")
+				return usagef("config sign: %s: this is a public key; sign with the private one (%s.key)", *keyFile, prefix)
+			}
 			return usagef("config sign: %s: %v", *keyFile, err)
 		}
 		file := pos[0]
@@ -245,6 +249,9 @@ func reportProblems(w io.Writer, probs []config.Problem, layered bool) error {
 func plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
+	}
+	if stem, ok := strings.CutSuffix(what, "y"); ok && !strings.HasSuffix(stem, "a") && !strings.HasSuffix(stem, "e") && !strings.HasSuffix(stem, "o") {
+		return fmt.Sprintf("%d %sies", n, stem) // delivery, deliveries
 	}
 	return fmt.Sprintf("%d %ss", n, what)
 }

@@ -83,7 +83,9 @@ func (c *cli) drain(args []string) error {
 	defer svc.Close()
 	ctx, cancel := context.WithTimeout(c.ctx, *timeout)
 	defer cancel()
-	sum, err := svc.Supervisor(DeliveryOptions{Logger: c.logger(*verbose, slog.LevelError)}).Drain(ctx)
+	logger, closeLog := c.startLogger(*verbose, slog.LevelError, "drain", svc.Store.Path())
+	defer closeLog()
+	sum, err := svc.Supervisor(DeliveryOptions{Logger: logger}).Drain(ctx)
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func (c *cli) drain(args []string) error {
 		writeJSON(c.env.Stdout, sum)
 	} else {
 		for _, k := range delivery.SortedNames(sum.Left) {
-			line := fmt.Sprintf("%s: %d deliveries left", k, sum.Left[k])
+			line := fmt.Sprintf("%s: %s left", k, plural(sum.Left[k], "delivery"))
 			if why, ok := sum.Misconfigured[k]; ok {
 				line += " (misconfigured: " + why + ")"
 			}
@@ -103,7 +105,7 @@ func (c *cli) drain(args []string) error {
 			}
 		}
 		if sum.Died > 0 {
-			fmt.Fprintf(c.env.Stderr, "%d deliveries died during this run\n", sum.Died)
+			fmt.Fprintf(c.env.Stderr, "%s died during this run\n", plural(sum.Died, "delivery"))
 		}
 		for _, p := range sum.Storage {
 			fmt.Fprintf(c.env.Stderr, "queue storage: %s\n", p)
@@ -111,13 +113,13 @@ func (c *cli) drain(args []string) error {
 	}
 	switch {
 	case sum.LeftTotal > 0 && sum.Stopped:
-		return fmt.Errorf("drain stopped after %v with %d deliveries left (see 'ticketray queue list --state pending')", *timeout, sum.LeftTotal)
+		return fmt.Errorf("drain stopped after %v with %s left (see 'ticketray queue list --state pending')", *timeout, plural(sum.LeftTotal, "delivery"))
 	case sum.LeftTotal > 0 && len(sum.Misconfigured) > 0:
-		return fmt.Errorf("%d deliveries wait for %d misconfigured connection(s); every other connection was drained (see 'ticketray connections list')", sum.LeftTotal, len(sum.Misconfigured))
+		return fmt.Errorf("%s wait for %s; every other connection was drained (see 'ticketray connections list')", plural(sum.LeftTotal, "delivery"), plural(len(sum.Misconfigured), "misconfigured connection"))
 	case sum.LeftTotal > 0:
-		return fmt.Errorf("%d deliveries left for connections that are not configured or not enabled", sum.LeftTotal)
+		return fmt.Errorf("%s left for connections that are not configured or not enabled", plural(sum.LeftTotal, "delivery"))
 	case sum.Died > 0:
-		return fmt.Errorf("%d deliveries failed for good (see 'ticketray queue list --state dead')", sum.Died)
+		return fmt.Errorf("%s failed for good (see 'ticketray queue list --state dead')", plural(sum.Died, "delivery"))
 	}
 	fmt.Fprintln(c.env.Stderr, "Queue drained: nothing left to send.")
 	return nil
@@ -130,6 +132,14 @@ func (c *cli) logger(verbose bool, level slog.Level) *slog.Logger {
 		level = slog.LevelDebug
 	}
 	return slog.New(slog.NewTextHandler(c.env.Stderr, &slog.HandlerOptions{Level: level}))
+}
+
+// startLogger is logger teed with the log file (see StartLogger).
+func (c *cli) startLogger(verbose bool, level slog.Level, command, queuePath string) (*slog.Logger, func()) {
+	if verbose {
+		level = slog.LevelDebug
+	}
+	return StartLogger(c.env, level, command, queuePath)
 }
 
 func (c *cli) serve(args []string) error {
@@ -154,7 +164,9 @@ func (c *cli) serve(args []string) error {
 	defer svc.Close()
 	fmt.Fprintf(c.env.Stderr, "ticketray: serving; queue %s\n", svc.Store.Path())
 	watch := c.watch
-	return svc.Serve(c.ctx, DeliveryOptions{Logger: c.logger(*verbose, slog.LevelInfo), Watch: &watch}, wo, func(url string) {
+	logger, closeLog := c.startLogger(*verbose, slog.LevelInfo, "serve", svc.Store.Path())
+	defer closeLog()
+	return svc.Serve(c.ctx, DeliveryOptions{Logger: logger, Watch: &watch}, wo, func(url string) {
 		fmt.Fprintf(c.env.Stderr, "ticketray: webhooks at %s%s<connection name>\n", url, webhooks.Prefix)
 	})
 }

@@ -89,7 +89,7 @@ func TestDrainCLIFailures(t *testing.T) {
 		cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
 		h.mustRun("--config", cfg, "report", "--summary", "x", "--no-system-info")
 		r := h.run("--config", cfg, "drain", "--timeout", "1s")
-		if r.code != ExitFailure || !strings.Contains(r.stderr, "1 deliveries left") {
+		if r.code != ExitFailure || !strings.Contains(r.stderr, "1 delivery left") {
 			t.Errorf("exit %d, stderr %q", r.code, r.stderr)
 		}
 		p := h.list("--config", cfg, "--state", "pending")

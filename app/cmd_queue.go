@@ -95,9 +95,9 @@ func (c *cli) queueCmd(args []string) error {
 			n, err = svc.Store.Retry(c.ctx, pos[0])
 		}
 		if err != nil {
-			return err
+			return idError(err)
 		}
-		fmt.Fprintf(c.env.Stdout, "%d deliveries rescheduled\n", n)
+		fmt.Fprintf(c.env.Stdout, "%s rescheduled\n", plural(n, "delivery"))
 		return nil
 	case "purge":
 		fs.Bool("delivered", true, "")
@@ -122,7 +122,7 @@ func (c *cli) queueCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.env.Stdout, "%d delivered tickets purged\n", n)
+		fmt.Fprintf(c.env.Stdout, "%s purged\n", plural(n, "delivered ticket"))
 		return nil
 	case "delete":
 		yes := fs.Bool("yes", false, "")
@@ -142,7 +142,7 @@ func (c *cli) queueCmd(args []string) error {
 		}
 		defer svc.Close()
 		if err := svc.Store.Delete(c.ctx, pos[0]); err != nil {
-			return err
+			return idError(err)
 		}
 		fmt.Fprintln(c.env.Stdout, "deleted")
 		return nil
@@ -173,6 +173,15 @@ func (c *cli) queueCmd(args []string) error {
 		return errHelp{usage}
 	}
 	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete, recover, comment)", sub)
+}
+
+// idError makes an unknown or ambiguous ticket id an input error (exit 2);
+// anything else (the queue cannot be read) stays a failure.
+func idError(err error) error {
+	if errors.Is(err, queue.ErrNotFound) || strings.Contains(err.Error(), "is ambiguous") {
+		return usageError{err.Error()}
+	}
+	return err
 }
 
 // parseAge is time.ParseDuration plus a "d" (day) unit.
@@ -310,6 +319,10 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 		return writeJSON(c.env.Stdout, out)
 	}
 	if len(entries) == 0 {
+		if state != "" {
+			fmt.Fprintf(c.env.Stderr, "No %s tickets.\n", strings.ReplaceAll(state, "_", "-"))
+			return nil
+		}
 		fmt.Fprintln(c.env.Stderr, "The queue is empty.")
 		return nil
 	}
@@ -346,7 +359,7 @@ func deliverySummary(ds []queue.Delivery) string {
 		case queue.StateDelivered:
 			s += " " + d.RemoteNumber
 		case queue.StateRetry:
-			s += fmt.Sprintf(" at %s (attempt %d)", d.NextAttemptAt.Local().Format("15:04:05"), d.Attempts)
+			s += fmt.Sprintf(" at %s (after %s)", d.NextAttemptAt.Local().Format("15:04:05"), plural(d.Attempts, "attempt"))
 		case queue.StateDead:
 			s += " (" + clip(d.LastError, 40) + ")"
 		}
@@ -377,7 +390,7 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 	defer svc.Close()
 	e, err := svc.Get(c.ctx, id)
 	if err != nil {
-		return err
+		return idError(err)
 	}
 	j, err := svc.showJSON(c.ctx, e)
 	if err != nil {
@@ -429,7 +442,7 @@ func printEntry(w io.Writer, j entryJSON) {
 		fmt.Fprintln(w, "  none: no connection was configured when it was queued")
 	}
 	for _, d := range j.Deliveries {
-		fmt.Fprintf(w, "  %s %s: %s, %d attempts", ts(d.Connection), ts(d.Action), ts(d.State), d.Attempts)
+		fmt.Fprintf(w, "  %s %s: %s, %s", ts(d.Connection), ts(d.Action), ts(d.State), plural(d.Attempts, "attempt"))
 		if d.RemoteNumber != "" {
 			fmt.Fprintf(w, ", %s %s", ts(d.RemoteNumber), ts(d.RemoteURL))
 		}
@@ -468,7 +481,7 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, "  Attached  %s\n", ts(f))
 		}
 		for _, d := range a.Deliveries {
-			fmt.Fprintf(w, "  %s: %s, %d attempts", ts(d.Connection), ts(d.State), d.Attempts)
+			fmt.Fprintf(w, "  %s: %s, %s", ts(d.Connection), ts(d.State), plural(d.Attempts, "attempt"))
 			if d.LastError != "" {
 				fmt.Fprintf(w, ", last error: %s", ts(d.LastError))
 			}
@@ -516,7 +529,7 @@ func (c *cli) queueRecover(file string, asJSON bool) error {
 		}
 	} else {
 		w := c.env.Stdout
-		fmt.Fprintf(w, "%d tickets recovered from %s\n", j.Recovered, ts(file))
+		fmt.Fprintf(w, "%s recovered from %s\n", plural(j.Recovered, "ticket"), ts(file))
 		if j.AlreadyPresent > 0 {
 			fmt.Fprintf(w, "%d were already in the queue and were left as they are\n", j.AlreadyPresent)
 		}
