@@ -371,7 +371,12 @@ func printTestReports(w io.Writer, reports []testReport) {
 			if ch.Ms > 0 || ch.Name == "tcp" || ch.Name == "auth" {
 				line += fmt.Sprintf(" %5d ms", ch.Ms)
 			}
-			if ch.Detail != "" {
+			switch {
+			case !ch.OK && ch.Label != "" && ch.Detail != "":
+				line += "  " + ch.Label + ": " + ch.Detail
+			case !ch.OK && ch.Label != "":
+				line += "  " + ch.Label
+			case ch.Detail != "":
 				line += "  " + ch.Detail
 			}
 			fmt.Fprintln(w, line)

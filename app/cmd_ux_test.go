@@ -1,9 +1,15 @@
 package app
 
 import (
+	"context"
+	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/ticketray/ticketray/connectors/fake"
+	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 )
 
 func TestQueueUnknownIDIsInputError(t *testing.T) {
@@ -59,5 +65,39 @@ func TestPluralGrammar(t *testing.T) {
 	id := strings.TrimSpace(h.mustRun("report", "--summary", "something").stdout)
 	if r := h.mustRun("queue", "retry", id); !strings.Contains(r.stdout+r.stderr, "0 deliveries") && !strings.Contains(r.stdout+r.stderr, "nothing") {
 		t.Errorf("retry: %q %q", r.stdout, r.stderr)
+	}
+}
+
+func TestConnectionsTestLabels(t *testing.T) {
+	for _, tt := range []struct {
+		code int
+		want string
+	}{
+		{503, "server unavailable"},
+		{401, "credentials rejected"},
+		{403, "credentials rejected"},
+		{404, "not found (check baseUrl)"},
+	} {
+		t.Run(fmt.Sprint(tt.code), func(t *testing.T) {
+			jf := startJira(t)
+			jf.Faults.Always("GET", "/rest/api/3/myself", fake.Fault{Kind: fake.Respond, Code: tt.code, Body: `{"errorMessages":["nope"],"errors":{}}`})
+			h := newHarness(t)
+			cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
+			r := h.run("--config", cfg, "connections", "test", "Jira", "--json")
+			var reps []testReport
+			if err := json.Unmarshal([]byte(r.stdout), &reps); err != nil || len(reps) != 1 {
+				t.Fatalf("json: %v\n%s", err, r.stdout)
+			}
+			last := reps[0].Checks[len(reps[0].Checks)-1]
+			if r.code != ExitFailure || last.Name != "auth" || last.OK || last.Label != tt.want {
+				t.Errorf("exit %d, last check %+v; want label %q", r.code, last, tt.want)
+			}
+			if text := h.run("--config", cfg, "connections", "test", "Jira"); !strings.Contains(text.stdout, "FAIL auth") || !strings.Contains(text.stdout, tt.want+": ") {
+				t.Errorf("text:\n%s", text.stdout)
+			}
+		})
+	}
+	if got := failureLabel(context.DeadlineExceeded); got != "no answer" {
+		t.Errorf("timeout label %q", got)
 	}
 }

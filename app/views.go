@@ -15,8 +15,11 @@ package app
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
+	"net/http"
 	"strings"
 	"time"
 
@@ -146,6 +149,9 @@ type TestCheck struct {
 	OK     bool   `json:"ok"`
 	Ms     int64  `json:"ms"`
 	Detail string `json:"detail,omitempty"`
+	// Label says in plain words what failed (a failed check only):
+	// "server unavailable", "credentials rejected", "no answer", ...
+	Label string `json:"label,omitempty"`
 }
 
 // TestConnection validates the connection's config, then checks DNS, TCP
@@ -182,7 +188,7 @@ func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection
 	}
 	vc, err := s.buildConnector(conn)
 	if err != nil {
-		add(TestCheck{Name: "auth", Detail: err.Error()})
+		add(TestCheck{Name: "auth", Label: "cannot set up the connector", Detail: err.Error()})
 		return r
 	}
 	start := time.Now()
@@ -197,10 +203,41 @@ func (s *Service) TestConnection(ctx context.Context, conn connectors.Connection
 		ch.Detail += "; " + detail
 	}
 	if err != nil {
+		ch.Label = failureLabel(err)
 		ch.Detail = err.Error()
 	}
 	r.OK = add(ch)
 	return r
+}
+
+// failureLabel says in plain words what a failed check ran into, from the
+// HTTP status or the kind of transport error.
+func failureLabel(err error) string {
+	var e *connectors.Error
+	status := 0
+	if errors.As(err, &e) && e != nil {
+		status = e.Status
+	}
+	var ne net.Error
+	switch {
+	case status == http.StatusUnauthorized || status == http.StatusForbidden:
+		return "credentials rejected"
+	case status == http.StatusNotFound:
+		return "not found (check baseUrl)"
+	case status == http.StatusTooManyRequests || connectors.IsThrottled(err):
+		return "rate-limited"
+	case status == http.StatusRequestTimeout || status == http.StatusGatewayTimeout:
+		return "no answer"
+	case status >= 500:
+		return "server unavailable"
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return "no answer"
+	case status == 0 && connectors.ClassOf(err) == connectors.Offline:
+		return "unreachable"
+	case status != 0:
+		return fmt.Sprintf("refused (HTTP %d)", status)
+	}
+	return "failed"
 }
 
 // WriteConnectionTests writes test reports as `connections test` prints
