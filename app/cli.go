@@ -26,6 +26,8 @@ const (
 type Env struct {
 	Stdout, Stderr io.Writer
 	Getenv         func(string) string
+	// Stdin is standard input (report --description -); nil means none.
+	Stdin io.Reader
 }
 
 // TrayFunc starts the GUI. main wires in the Fyne implementation, so this
@@ -67,6 +69,7 @@ func init() {
 		{"sync", "read the status of delivered tickets back now", (*cli).syncCmd},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
+		{"logs", "print the last lines of the log file", (*cli).logs},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
 		{"config", "show the effective config, validate, sign, print the schema, edit mappings", (*cli).configCmd},
 		{"version", "print the version", (*cli).version},

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"net/http"
 	"os"
@@ -24,7 +25,8 @@ reachable ('ticketray drain', or the tray app).
 
 Flags:
   --summary S            what is wrong, in one line (required, at most 160 characters)
-  --description D        details
+  --description D        details; '-' reads them from standard input
+  --description-file F   read the details from file F
   --category C           one of the configured categories
   --priority P           low, medium (default), high or critical
   --user-id ID           reporter id   (default: the OS user name)
@@ -56,9 +58,11 @@ func (c *cli) report(args []string) error {
 		confirmed           bool
 		asJSON              bool
 		attach              stringList
+		descFile            string
 	)
 	fs.StringVar(&d.Summary, "summary", "", "")
 	fs.StringVar(&d.Description, "description", "", "")
+	fs.StringVar(&descFile, "description-file", "", "")
 	fs.StringVar(&d.Category, "category", "", "")
 	fs.StringVar(&d.Priority, "priority", "", "")
 	fs.StringVar(&userID, "user-id", "", "")
@@ -76,6 +80,9 @@ func (c *cli) report(args []string) error {
 	}
 	if len(pos) > 0 {
 		return usagef("report takes no arguments (got %q); put the text in --summary", pos[0])
+	}
+	if err := c.readDescription(&d.Description, descFile); err != nil {
+		return err
 	}
 	if skills != "" && noSkills {
 		return usagef("--skills and --no-skills cannot be used together")
@@ -140,6 +147,62 @@ func (c *cli) report(args []string) error {
 	return nil
 }
 
+// readDescription resolves --description - (standard input) and
+// --description-file FILE into the description text.
+func (c *cli) readDescription(desc *string, file string) error {
+	var (
+		r    io.Reader
+		from string
+	)
+	switch {
+	case file != "" && *desc != "":
+		return usagef("--description and --description-file cannot be used together")
+	case file != "":
+		f, err := os.Open(file)
+		if err != nil {
+			return usagef("--description-file: %v", err)
+		}
+		defer f.Close()
+		r, from = f, file
+	case *desc == "-":
+		if c.env.Stdin == nil {
+			return usagef("--description -: there is no standard input to read")
+		}
+		r, from = c.env.Stdin, "standard input"
+	default:
+		return nil
+	}
+	// Read one byte past what a ticket may hold (in UTF-8, at most 4 bytes
+	// a character) so an oversized text is refused, not truncated.
+	limit := int64(4*connectors.MaxDescription) + 1
+	data, err := io.ReadAll(io.LimitReader(r, limit))
+	if err != nil {
+		return usagef("--description: reading %s: %v", from, err)
+	}
+	if int64(len(data)) >= limit {
+		return usagef("--description: %s is larger than %s; a description holds at most %d characters", from, humanSize(limit-1), connectors.MaxDescription)
+	}
+	*desc = strings.TrimRight(string(data), "\r\n")
+	return nil
+}
+
+// humanSize is a byte count for people: "512 bytes", "1.5 KB", "10.5 MB"
+// (units of 1024, as the limits are set).
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return plural(int(n), "byte")
+	}
+	v, suffix := float64(n)/unit, "KB"
+	for _, s := range []string{"MB", "GB", "TB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	return strings.TrimSuffix(strings.TrimSuffix(fmt.Sprintf("%.1f", v), "0"), ".") + " " + suffix
+}
+
 func readAttachment(path string) (connectors.Attachment, error) {
 	st, err := os.Stat(path)
 	if err != nil {
@@ -149,7 +212,7 @@ func readAttachment(path string) (connectors.Attachment, error) {
 		return connectors.Attachment{}, fmt.Errorf("%s is not a regular file", path)
 	}
 	if st.Size() > connectors.MaxAttachmentBytes {
-		return connectors.Attachment{}, fmt.Errorf("%s is %d bytes; the limit is %d", path, st.Size(), connectors.MaxAttachmentBytes)
+		return connectors.Attachment{}, fmt.Errorf("%s is %s; the limit is %s", path, humanSize(st.Size()), humanSize(connectors.MaxAttachmentBytes))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {

@@ -1,9 +1,11 @@
 package app
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -99,5 +101,55 @@ func TestConnectionsTestLabels(t *testing.T) {
 	}
 	if got := failureLabel(context.DeadlineExceeded); got != "no answer" {
 		t.Errorf("timeout label %q", got)
+	}
+}
+
+func TestReportDescriptionFromFileAndStdin(t *testing.T) {
+	h := newHarness(t)
+	file := filepath.Join(h.dir, "desc.txt")
+	if err := os.WriteFile(file, []byte("line one\nline two\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(h.mustRun("report", "--summary", "from a file", "--description-file", file, "--no-system-info").stdout)
+	if r := h.mustRun("queue", "show", id); !strings.Contains(r.stdout, "line one\nline two") {
+		t.Errorf("show:\n%s", r.stdout)
+	}
+	var out, errb bytes.Buffer
+	env := Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return h.env[k] }, Stdin: strings.NewReader("piped details\n")}
+	if code := Main(context.Background(), []string{"report", "--summary", "from stdin", "--description", "-", "--no-system-info"}, env, nil); code != ExitOK {
+		t.Fatalf("stdin: exit %d: %s", code, errb.String())
+	}
+	if r := h.mustRun("queue", "show", strings.TrimSpace(out.String())); !strings.Contains(r.stdout, "piped details") {
+		t.Errorf("show:\n%s", r.stdout)
+	}
+	// No stdin in the Env: an input error, not a crash.
+	if r := h.run("report", "--summary", "x", "--description", "-"); r.code != ExitUsage {
+		t.Errorf("nil stdin: exit %d %q", r.code, r.stderr)
+	}
+	if r := h.run("report", "--summary", "x", "--description", "d", "--description-file", file); r.code != ExitUsage {
+		t.Errorf("both: exit %d", r.code)
+	}
+	if r := h.run("report", "--summary", "x", "--description-file", filepath.Join(h.dir, "missing")); r.code != ExitUsage {
+		t.Errorf("missing file: exit %d", r.code)
+	}
+	if r := h.mustRun("report", "--help"); !strings.Contains(r.stdout, "--description-file") {
+		t.Errorf("help lacks --description-file")
+	}
+}
+
+func TestAttachmentLimitHumanSize(t *testing.T) {
+	for n, want := range map[int64]string{1: "1 byte", 512: "512 bytes", 1536: "1.5 KB", 10 << 20: "10 MB", 10<<20 + 512<<10: "10.5 MB"} {
+		if got := humanSize(n); got != want {
+			t.Errorf("humanSize(%d) = %q, want %q", n, got, want)
+		}
+	}
+	h := newHarness(t)
+	big := filepath.Join(h.dir, "big.bin")
+	if err := os.WriteFile(big, make([]byte, 10<<20+512<<10), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := h.run("report", "--summary", "x", "--attach", big)
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "is 10.5 MB; the limit is 10 MB") {
+		t.Errorf("exit %d %q", r.code, r.stderr)
 	}
 }
