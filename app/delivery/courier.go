@@ -319,8 +319,21 @@ func (c *Courier) paused(name string) (bool, time.Time) {
 	return false, time.Time{}
 }
 
-// Deliver implements queue.Handler.
+// Deliver implements queue.Handler. A delivered or dead outcome is
+// logged at Info with ids, state and the remote number only: never the
+// ticket's text nor the error (a vendor's message may echo the ticket).
 func (c *Courier) Deliver(ctx context.Context, l queue.Lease) queue.Outcome {
+	o := c.deliver(ctx, l)
+	switch o.State {
+	case queue.StateDelivered:
+		c.log.Info("delivered", "ticket", l.TicketID, "delivery", l.ID, "connection", l.Connection, "action", l.Action, "state", o.State, "number", o.RemoteNumber)
+	case queue.StateDead:
+		c.log.Warn("delivery failed for good", "ticket", l.TicketID, "delivery", l.ID, "connection", l.Connection, "action", l.Action, "state", o.State, "attempts", l.Attempts)
+	}
+	return o
+}
+
+func (c *Courier) deliver(ctx context.Context, l queue.Lease) queue.Outcome {
 	cc, ok := c.conns[l.Connection]
 	if !ok {
 		return queue.Outcome{State: queue.StateRetry, NextAttemptAt: time.Now().Add(time.Hour), Error: "connection is not configured in this process"}
@@ -540,6 +553,9 @@ func (c *Courier) setState(cc *conn, state string, success bool, errText string)
 	defer cc.wmu.Unlock()
 	now := time.Now()
 	write := state != cc.state || errText != "" || (success && now.Sub(cc.lastOK) > 5*time.Second)
+	if state != cc.state {
+		c.log.Info("connection state changed", "connection", cc.cfg.Name, "from", cc.state, "to", state)
+	}
 	cc.state = state
 	if success && write {
 		cc.lastOK = now

@@ -114,7 +114,8 @@ func (h *host) onChild(ev string) {
 // connection that can deliver delivering. A refused change is announced
 // and shown in the status line; the last good config stays in force.
 func (h *host) deliver(ctx context.Context) {
-	logger := slog.New(slog.NewTextHandler(h.env.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	logger, closeLog := app.StartLogger(h.env, slog.LevelInfo, "tray", h.svc.Store.Path())
+	defer closeLog()
 	onStatus := func(ch delivery.Change) {
 		if title, body, ok := app.StatusNotice(ch); ok {
 			h.notify(title, body)
