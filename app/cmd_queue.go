@@ -220,6 +220,9 @@ type deliveryJSON struct {
 	RemoteUpdatedAt *time.Time                 `json:"remoteUpdatedAt,omitempty"`
 	Comments        []connectors.RemoteComment `json:"comments,omitempty"`
 	History         []eventJSON                `json:"history,omitempty"`
+	// Waiting says in words why a delivery still waits (human output
+	// only): offline, rate-limited, breaker resting, misconfigured, ...
+	Waiting string `json:"-"`
 }
 
 type eventJSON struct {
@@ -326,6 +329,7 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 		fmt.Fprintln(c.env.Stderr, "The queue is empty.")
 		return nil
 	}
+	health, now := healthOf(c, svc), time.Now()
 	tw := tabwriter.NewWriter(c.env.Stdout, 2, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tCREATED\tPRIORITY\tSUMMARY\tREQUESTER\tDELIVERIES")
 	for _, e := range entries {
@@ -335,7 +339,7 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 		}
 		// Every field may hold what a user, a vendor or a damaged file put
 		// there: nothing reaches the terminal unescaped.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.ID), e.CreatedAt.Local().Format("2006-01-02 15:04"), ts(prio), ts(summary), ts(clip(who, 30)), ts(deliverySummary(e.Deliveries)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.ID), e.CreatedAt.Local().Format("2006-01-02 15:04"), ts(prio), ts(summary), ts(clip(who, 30)), ts(deliverySummaryAt(e.Deliveries, health, now)))
 	}
 	return tw.Flush()
 }
@@ -349,6 +353,12 @@ func errText(err error) string {
 
 // deliverySummary is the one-line state per connection used in lists.
 func deliverySummary(ds []queue.Delivery) string {
+	return deliverySummaryAt(ds, nil, time.Now())
+}
+
+// deliverySummaryAt is deliverySummary with the connections' health: a
+// waiting delivery says why it waits.
+func deliverySummaryAt(ds []queue.Delivery, health map[string]queue.Health, now time.Time) string {
 	if len(ds) == 0 {
 		return "no connection configured"
 	}
@@ -359,13 +369,109 @@ func deliverySummary(ds []queue.Delivery) string {
 		case queue.StateDelivered:
 			s += " " + d.RemoteNumber
 		case queue.StateRetry:
-			s += fmt.Sprintf(" at %s (after %s)", d.NextAttemptAt.Local().Format("15:04:05"), plural(d.Attempts, "attempt"))
+			if d.NextAttemptAt.After(now) {
+				s += fmt.Sprintf(" at %s (after %s)", d.NextAttemptAt.Local().Format("15:04:05"), plural(d.Attempts, "attempt"))
+			} else {
+				s += fmt.Sprintf(" now (after %s)", plural(d.Attempts, "attempt"))
+			}
 		case queue.StateDead:
 			s += " (" + clip(d.LastError, 40) + ")"
+		}
+		if why := waitReason(d.State, d.NextAttemptAt, d.LastError, health[d.Connection], now); why != "" {
+			s += ": " + why
 		}
 		parts[i] = s
 	}
 	return strings.Join(parts, "; ")
+}
+
+// healthOf is the recorded health of every connection, by name; nil when
+// it cannot be read (the lists then say less, not fail).
+func healthOf(c *cli, svc *Service) map[string]queue.Health {
+	hs, err := svc.Store.Health(c.ctx)
+	if err != nil {
+		return nil
+	}
+	m := make(map[string]queue.Health, len(hs))
+	for _, h := range hs {
+		m[h.Connection] = h
+	}
+	return m
+}
+
+// waitReason says in words why a delivery that is not done yet waits:
+// from its connection's recorded health and its own last error. "" when
+// nothing holds it back.
+func waitReason(state string, next time.Time, lastError string, h queue.Health, now time.Time) string {
+	if state != queue.StatePending && state != queue.StateRetry && state != queue.StateInFlight {
+		return ""
+	}
+	low := strings.ToLower(lastError)
+	switch h.State {
+	case "down":
+		return "offline (connection down); it is sent when the connection is back"
+	case "misconfigured":
+		return "misconfigured: " + clip(or(strings.TrimPrefix(h.LastError, "connection misconfigured: "), "see 'ticketray connections list'"), 80)
+	case "signin_required":
+		return "sign-in required (run 'ticketray connections login " + h.Connection + "')"
+	case "breaker_open":
+		if next.After(now) {
+			return "breaker resting until " + when(next, now)
+		}
+		return "breaker resting"
+	case "failing":
+		if strings.Contains(strings.ToLower(h.LastError), "credentials rejected") {
+			return "credentials rejected"
+		}
+	}
+	switch {
+	case strings.Contains(low, "http 401") || strings.Contains(low, "http 403") || strings.Contains(low, "credentials rejected"):
+		return "credentials rejected"
+	case strings.Contains(low, "http 429") || strings.Contains(low, "rate limit") || strings.Contains(low, "request_limit_exceeded"):
+		if next.After(now) {
+			return "rate-limited until " + when(next, now)
+		}
+		return "rate-limited"
+	case strings.Contains(low, "circuit breaker open"):
+		if next.After(now) {
+			return "breaker resting until " + when(next, now)
+		}
+		return "breaker resting"
+	case strings.Contains(low, "misconfigured"):
+		return "misconfigured"
+	}
+	return ""
+}
+
+// when is a time for people: date, time, zone and how far from now.
+func when(t, now time.Time) string {
+	return t.Local().Format("2006-01-02 15:04 MST") + " (" + relative(t, now) + ")"
+}
+
+// relative is "in 2 min", "3 h ago", "now".
+func relative(t, now time.Time) string {
+	d := t.Sub(now)
+	past := d < 0
+	if past {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < 5*time.Second:
+		return "now"
+	case d < time.Minute:
+		s = fmt.Sprintf("%d s", int(d.Seconds()))
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(d.Minutes()))
+	case d < 48*time.Hour:
+		s = fmt.Sprintf("%d h", int(d.Hours()))
+	default:
+		s = plural(int(d.Hours()/24), "day")
+	}
+	if past {
+		return s + " ago"
+	}
+	return "in " + s
 }
 
 func clip(s string, n int) string {
@@ -401,6 +507,14 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 			return err
 		}
 	} else {
+		health, now := healthOf(c, svc), time.Now()
+		for i, d := range j.Deliveries {
+			var next time.Time
+			if d.NextAttemptAt != nil {
+				next = *d.NextAttemptAt
+			}
+			j.Deliveries[i].Waiting = waitReason(d.State, next, d.LastError, health[d.Connection], now)
+		}
 		printEntry(c.env.Stdout, j)
 	}
 	if e.Err != nil {
@@ -447,7 +561,15 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, ", %s %s", ts(d.RemoteNumber), ts(d.RemoteURL))
 		}
 		if d.NextAttemptAt != nil {
-			fmt.Fprintf(w, ", next %s", d.NextAttemptAt.Local().Format(time.TimeOnly))
+			// A time already past is never "next": the delivery is due.
+			if now := time.Now(); d.NextAttemptAt.After(now) {
+				fmt.Fprintf(w, ", next %s", when(*d.NextAttemptAt, now))
+			} else if d.Waiting == "" {
+				fmt.Fprint(w, ", due now")
+			}
+		}
+		if d.Waiting != "" {
+			fmt.Fprintf(w, "\n    waiting: %s", ts(d.Waiting))
 		}
 		if d.LastError != "" {
 			fmt.Fprintf(w, "\n    last error: %s", ts(d.LastError))

@@ -9,9 +9,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
+	"github.com/ticketray/ticketray/queue"
 )
 
 func TestQueueUnknownIDIsInputError(t *testing.T) {
@@ -151,5 +153,58 @@ func TestAttachmentLimitHumanSize(t *testing.T) {
 	r := h.run("report", "--summary", "x", "--attach", big)
 	if r.code != ExitUsage || !strings.Contains(r.stderr, "is 10.5 MB; the limit is 10 MB") {
 		t.Errorf("exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestQueueSaysWhyADeliveryWaits(t *testing.T) {
+	now := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	later := now.Add(2*time.Minute + time.Second)
+	for _, tt := range []struct {
+		state, lastError string
+		next             time.Time
+		h                queue.Health
+		want             string
+	}{
+		{"pending", "", now, queue.Health{State: "down"}, "offline (connection down)"},
+		{"retry", "create: HTTP 429 Too Many Requests", later, queue.Health{State: "degraded"}, "rate-limited until "},
+		{"retry", "circuit breaker open", later, queue.Health{State: "breaker_open"}, "breaker resting until "},
+		{"pending", "", now, queue.Health{State: "misconfigured", LastError: "baseUrl is missing"}, "misconfigured: baseUrl is missing"},
+		{"pending", "", now, queue.Health{Connection: "SN", State: "signin_required"}, "sign-in required (run 'ticketray connections login SN')"},
+		{"retry", "create: HTTP 401 Unauthorized", later, queue.Health{}, "credentials rejected"},
+		{"delivered", "", now, queue.Health{State: "down"}, ""},
+	} {
+		got := waitReason(tt.state, tt.next, tt.lastError, tt.h, now)
+		if (tt.want == "") != (got == "") || !strings.Contains(got, tt.want) {
+			t.Errorf("waitReason(%s, %q, %+v) = %q, want %q", tt.state, tt.lastError, tt.h, got, tt.want)
+		}
+		if strings.Contains(tt.want, "until") && !strings.Contains(got, "(in 2 min)") {
+			t.Errorf("%q lacks the relative time", got)
+		}
+	}
+	if got := relative(now.Add(-3*time.Hour), now); got != "3 h ago" {
+		t.Errorf("relative = %q", got)
+	}
+	if got := waitReason("retry", now.Add(-time.Minute), "create: HTTP 429", queue.Health{}, now); strings.Contains(got, "until") {
+		t.Errorf("a past time shown as a wait: %q", got)
+	}
+
+	// End to end: a connection recorded as down.
+	jf := startJira(t)
+	h := newHarness(t)
+	cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
+	id := strings.TrimSpace(h.mustRun("--config", cfg, "report", "--summary", "x", "--no-system-info").stdout)
+	svc, err := Open(context.Background(), Options{ConfigPath: cfg, DBPath: h.env[EnvDBPath], Getenv: func(k string) string { return h.env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Store.SetHealth(context.Background(), "Jira", "down", false, "dial tcp: connection refused"); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if r := h.mustRun("--config", cfg, "queue", "list"); !strings.Contains(r.stdout, "offline (connection down)") {
+		t.Errorf("list:\n%s", r.stdout)
+	}
+	if r := h.mustRun("--config", cfg, "queue", "show", id); !strings.Contains(r.stdout, "waiting: offline (connection down)") || strings.Contains(r.stdout, "next ") {
+		t.Errorf("show:\n%s", r.stdout)
 	}
 }
