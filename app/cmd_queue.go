@@ -98,6 +98,17 @@ func (c *cli) queueCmd(args []string) error {
 			return idError(err)
 		}
 		fmt.Fprintf(c.env.Stdout, "%s rescheduled\n", plural(n, "delivery"))
+		if *allDead {
+			if n == 0 {
+				fmt.Fprintln(c.env.Stderr, "Nothing to retry: no delivery is dead.")
+			}
+			return nil
+		}
+		e, err := svc.Get(c.ctx, pos[0])
+		if err != nil {
+			return nil // rescheduled; only the explanation is missing
+		}
+		fmt.Fprintln(c.env.Stderr, retryExplained(n, e.Deliveries, healthOf(c, svc), time.Now()))
 		return nil
 	case "purge":
 		fs.Bool("delivered", true, "")
@@ -173,6 +184,41 @@ func (c *cli) queueCmd(args []string) error {
 		return errHelp{usage}
 	}
 	return usagef("unknown queue subcommand %q (list, show, retry, purge, delete, recover, comment)", sub)
+}
+
+// retryExplained says what queue retry did to a ticket, or why nothing
+// happened: every delivery done, or waiting for a reason retry cannot fix.
+func retryExplained(n int, ds []queue.Delivery, health map[string]queue.Health, now time.Time) string {
+	var why []string
+	delivered := 0
+	for _, d := range ds {
+		switch d.State {
+		case queue.StateDelivered:
+			delivered++
+			continue
+		case queue.StateInFlight:
+			why = append(why, d.Connection+": being sent right now")
+			continue
+		}
+		if h, ok := health[d.Connection]; ok && h.State == "down" {
+			why = append(why, d.Connection+": the connection is offline; it will be sent when it is back")
+		} else if r := waitReason(d.State, d.NextAttemptAt, d.LastError, health[d.Connection], now); r != "" {
+			why = append(why, d.Connection+": "+r)
+		} else if n == 0 && (d.State == queue.StatePending || d.State == queue.StateRetry) {
+			why = append(why, d.Connection+": already due; it is sent by the next 'ticketray drain' (or the running app)")
+		}
+	}
+	switch {
+	case len(ds) == 0:
+		return "Nothing to retry: no connection was configured when the ticket was queued."
+	case n == 0 && delivered == len(ds):
+		return "Nothing to retry: the ticket is delivered everywhere."
+	case n == 0:
+		return "Nothing to retry: no delivery failed.\n  " + strings.Join(why, "\n  ")
+	case len(why) > 0:
+		return "Due now, but still waiting:\n  " + strings.Join(why, "\n  ")
+	}
+	return "Due now: sent by the next 'ticketray drain' (or the running app)."
 }
 
 // idError makes an unknown or ambiguous ticket id an input error (exit 2);

@@ -208,3 +208,30 @@ func TestQueueSaysWhyADeliveryWaits(t *testing.T) {
 		t.Errorf("show:\n%s", r.stdout)
 	}
 }
+
+func TestQueueRetryExplains(t *testing.T) {
+	jf := startJira(t)
+	h := newHarness(t)
+	cfg := h.jiraConfig(jf.URL(), jirafake.APIToken)
+	id := strings.TrimSpace(h.mustRun("--config", cfg, "report", "--summary", "x", "--no-system-info").stdout)
+	if r := h.mustRun("--config", cfg, "queue", "retry", id); !strings.Contains(r.stdout, "0 deliveries rescheduled") || !strings.Contains(r.stderr, "Nothing to retry") || !strings.Contains(r.stderr, "already due") {
+		t.Errorf("pending: %q %q", r.stdout, r.stderr)
+	}
+	svc, err := Open(context.Background(), Options{ConfigPath: cfg, DBPath: h.env[EnvDBPath], Getenv: func(k string) string { return h.env[k] }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Store.SetHealth(context.Background(), "Jira", "down", false, "dial tcp: connection refused"); err != nil {
+		t.Fatal(err)
+	}
+	svc.Close()
+	if r := h.mustRun("--config", cfg, "queue", "retry", id); !strings.Contains(r.stderr, "the connection is offline; it will be sent when it is back") {
+		t.Errorf("offline: %q", r.stderr)
+	}
+	if r := h.mustRun("--config", cfg, "queue", "retry", "--all-dead"); !strings.Contains(r.stderr, "no delivery is dead") {
+		t.Errorf("all-dead: %q", r.stderr)
+	}
+	if got := retryExplained(1, []queue.Delivery{{Connection: "Jira", State: "pending"}}, nil, time.Now()); !strings.Contains(got, "Due now") {
+		t.Errorf("rescheduled: %q", got)
+	}
+}
