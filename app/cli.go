@@ -55,6 +55,7 @@ type cli struct {
 	db     string
 	mine   bool                // queue list --mine
 	watch  config.WatchOptions // serve's config watcher; tests tick it
+	fs     *flag.FlagSet       // the flags of the command being parsed (help tests)
 }
 
 var commands []command
@@ -147,6 +148,7 @@ func (c *cli) flags(name string, usage func() string) *flag.FlagSet {
 	fs.StringVar(&c.config, "config", c.config, "config file")
 	fs.StringVar(&c.db, "db", c.db, "queue file")
 	c.usage = usage // -h, -help and --help make Parse return flag.ErrHelp
+	c.fs = fs
 	return fs
 }
 

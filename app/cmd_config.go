@@ -21,7 +21,7 @@ const configUsage = `Usage:
   ticketray config schema
   ticketray config keygen --out PREFIX
   ticketray config sign --key PRIVATE_KEY FILE
-  ticketray config mapping CONNECTION priority|category [--set KEY=VALUE]... [--delete KEY]... [--json]
+  ticketray config mapping CONNECTION priority|category|status [--set KEY=VALUE]... [--delete KEY]... [--json]
 
 show prints the effective config (managed files over --config or the
 user's file), with the file each value came from; literal secrets are

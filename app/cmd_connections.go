@@ -14,7 +14,7 @@ import (
 	"github.com/ticketray/ticketray/connectors/webhooks"
 )
 
-const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json]
+const drainUsage = `Usage: ticketray drain [--timeout DURATION] [--json] [--verbose]
 
 Deliver queued tickets to the configured connections until nothing is
 left to do, then exit. Retries wait for their scheduled time; an offline
@@ -22,6 +22,7 @@ connection is probed and resumes as soon as it answers. Exit 0 only if
 nothing is left pending and no delivery died during the run.
 
   --timeout DURATION   give up after this long (default 5m)
+  --json               print the run's summary as JSON on stdout
   --verbose            log each connector call (no ticket data) to stderr
 `
 
