@@ -348,10 +348,10 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 		printTestReports(c.env.Stdout, reports)
 	}
 	if misconfigured > 0 {
-		return usagef("%d of %d connections failed their test, %d of them for config problems (see 'ticketray config validate')", failed, len(reports), misconfigured)
+		return usagef("%d of %s failed their test, %d of them for config problems (see 'ticketray config validate')", failed, plural(len(reports), "connection"), misconfigured)
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %d connections failed their test", failed, len(reports))
+		return fmt.Errorf("%d of %s failed their test", failed, plural(len(reports), "connection"))
 	}
 	return nil
 }

@@ -594,7 +594,7 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, "Skill     %s: %s (%d ms)\n", ts(s.SkillName), ts(string(s.Status)), s.ExecutionTimeMs)
 		}
 		for _, a := range t.Attachments {
-			fmt.Fprintf(w, "Attached  %s (%s, %d bytes)\n", ts(a.Filename), ts(a.ContentType), a.SizeBytes)
+			fmt.Fprintf(w, "Attached  %s (%s, %s)\n", ts(a.Filename), ts(a.ContentType), humanSize(a.SizeBytes))
 		}
 	}
 	fmt.Fprintln(w, "\nDeliveries")

@@ -235,3 +235,15 @@ func TestQueueRetryExplains(t *testing.T) {
 		t.Errorf("rescheduled: %q", got)
 	}
 }
+
+func TestShowAttachmentSizeIsHuman(t *testing.T) {
+	h := newHarness(t)
+	f := filepath.Join(h.dir, "log.txt")
+	if err := os.WriteFile(f, make([]byte, 1536), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(h.mustRun("report", "--summary", "x", "--attach", f, "--no-system-info").stdout)
+	if r := h.mustRun("queue", "show", id); !strings.Contains(r.stdout, "1.5 KB)") {
+		t.Errorf("show:\n%s", r.stdout)
+	}
+}
