@@ -48,7 +48,7 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 	if summary == "" {
 		summary = "Files from the reporter"
 	}
-	v, err := c.workInfo(ctx, op, r, summary, additionNotes(a))
+	v, err := c.workInfo(ctx, op, r, summary, description.Addition(a))
 	if err != nil {
 		return err
 	}
@@ -58,21 +58,6 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 	}
 	connectors.AttachEach(ctx, c.Attach, r, rest)
 	return nil
-}
-
-// additionNotes is the entry's Detailed Description: the reporter's words,
-// who wrote them (the entry's submitter is the integration account), and
-// the marker line last.
-func additionNotes(a *connectors.Addition) string {
-	var b strings.Builder
-	if t := strings.TrimSpace(a.Text); t != "" {
-		b.WriteString(t + "\n\n")
-	}
-	if who := description.Reporter(a.Author); who != "" {
-		b.WriteString("Added by " + who + " with Ticketray\n")
-	}
-	b.WriteString(connectors.AdditionMarker(a.Key))
-	return b.String()
 }
 
 // FindAddition reads the incident's own work info (HPD:WorkLog by

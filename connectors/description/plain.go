@@ -3,6 +3,8 @@ package description
 import (
 	"fmt"
 	"strings"
+
+	"github.com/ticketray/ticketray/connectors"
 )
 
 // Style is a plain-text layout.
@@ -58,4 +60,19 @@ func (st Style) step(b *strings.Builder, n int, s Step) {
 	for _, l := range strings.Split(s.Output, "\n") {
 		b.WriteString(prefix + strings.TrimRight(l, "\r") + "\n")
 	}
+}
+
+// Addition is the plain-text body of a reporter's addition: their words,
+// who wrote them (the vendor's author is the integration's account), and
+// connectors.AdditionMarker last, on a line of its own, for FindAddition.
+func Addition(a *connectors.Addition) string {
+	var b strings.Builder
+	if t := strings.TrimSpace(a.Text); t != "" {
+		b.WriteString(t + "\n\n")
+	}
+	if who := Reporter(a.Author); who != "" {
+		b.WriteString("Added by " + who + " with Ticketray\n")
+	}
+	b.WriteString(connectors.AdditionMarker(a.Key))
+	return b.String()
 }

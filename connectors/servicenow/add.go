@@ -33,28 +33,12 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 		return &connectors.Error{Op: op, Class: connectors.Permanent, Err: errors.New("the addition has no text and no files")}
 	}
 	err := c.do(ctx, rest.Request{Op: op, Method: http.MethodPatch, Path: incidentPath + "/" + r.ID,
-		Query: url.Values{"sysparm_fields": {"sys_id"}}, JSON: map[string]string{"comments": additionBody(a)}}, nil)
+		Query: url.Values{"sysparm_fields": {"sys_id"}}, JSON: map[string]string{"comments": description.Addition(a)}}, nil)
 	if err != nil {
 		return err
 	}
 	connectors.AttachEach(ctx, c.Attach, r, a.Attachments)
 	return nil
-}
-
-// additionBody is the comment's text: the reporter's words, who wrote
-// them (the journal entry's author is the integration's account), and the
-// marker line last.
-func additionBody(a *connectors.Addition) string {
-	var b strings.Builder
-	if t := strings.TrimSpace(a.Text); t != "" {
-		b.WriteString(t)
-		b.WriteString("\n\n")
-	}
-	if who := description.Reporter(a.Author); who != "" {
-		b.WriteString("Added by " + who + " with Ticketray\n")
-	}
-	b.WriteString(connectors.AdditionMarker(a.Key))
-	return b.String()
 }
 
 // FindAddition searches the incident's own additional comments

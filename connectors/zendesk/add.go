@@ -46,7 +46,7 @@ func (c *Connector) Add(ctx context.Context, r connectors.Remote, a *connectors.
 	if err != nil {
 		return err
 	}
-	comment := map[string]any{"body": additionBody(a), "public": true}
+	comment := map[string]any{"body": description.Addition(a), "public": true}
 	if requester != 0 {
 		// The reporter's own reply, as if by email: Zendesk does not mail
 		// them their own words, and a pending or solved ticket reopens.
@@ -92,21 +92,6 @@ func (c *Connector) requesterIs(ctx context.Context, op string, id int64, email 
 		}
 	}
 	return 0, nil
-}
-
-// additionBody is the comment's text: the reporter's words, who added
-// them, and the marker line FindAddition looks for.
-func additionBody(a *connectors.Addition) string {
-	var b strings.Builder
-	if t := strings.TrimSpace(a.Text); t != "" {
-		b.WriteString(t)
-		b.WriteString("\n\n")
-	}
-	if who := description.Reporter(a.Author); who != "" {
-		b.WriteString("Added by " + who + " with Ticketray\n")
-	}
-	b.WriteString(connectors.AdditionMarker(a.Key))
-	return b.String()
 }
 
 // FindAddition lists the ticket's own comments (GET
