@@ -102,16 +102,7 @@ func (v *queueView) pickAddFile(f *addForm) {
 	})
 }
 
-func (f *addForm) showAttachments() {
-	f.attachBox.RemoveAll()
-	for i := range f.attach.items {
-		remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
-			f.attach.remove(i)
-			f.showAttachments()
-		})
-		f.attachBox.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), remove, widget.NewLabel(f.attach.label(i))))
-	}
-}
+func (f *addForm) showAttachments() { f.attach.show(f.attachBox) }
 
 // saveAdd stores the addition; on success the dialog closes, the status
 // line says so and the view reloads.

@@ -4,6 +4,11 @@ import (
 	"fmt"
 	"slices"
 
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
 	"github.com/ticketray/ticketray/connectors"
 )
 
@@ -61,4 +66,17 @@ func size(n int64) string {
 		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// show rebuilds box with a row per file, each with a remove button that
+// drops the file and shows the list again.
+func (l *attachmentList) show(box *fyne.Container) {
+	box.RemoveAll()
+	for i := range l.items {
+		remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+			l.remove(i)
+			l.show(box)
+		})
+		box.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), remove, widget.NewLabel(l.label(i))))
+	}
 }

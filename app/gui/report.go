@@ -180,16 +180,7 @@ func (f *reportForm) addFile(path string) {
 }
 
 // showAttachments rebuilds the attachment rows from the list.
-func (f *reportForm) showAttachments() {
-	f.attachBox.RemoveAll()
-	for i := range f.attach.items {
-		remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
-			f.attach.remove(i)
-			f.showAttachments()
-		})
-		f.attachBox.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), remove, widget.NewLabel(f.attach.label(i))))
-	}
-}
+func (f *reportForm) showAttachments() { f.attach.show(f.attachBox) }
 
 func (f *reportForm) showPreview() {
 	f.preview.Disable()
