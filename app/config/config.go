@@ -63,7 +63,17 @@ type Policy struct {
 	// while online, as a Go duration ("5m"); "off" never polls (webhooks
 	// only). Empty: every 5 minutes.
 	SyncInterval string `json:"syncInterval,omitempty"`
+	// AllowScreenshots lets users attach a screenshot of their screen
+	// (nil: allowed; IT sets false to forbid it).
+	AllowScreenshots *bool `json:"allowScreenshots,omitempty"`
+	// Autostart, when set, forces starting the tray at login on (true) or
+	// off (false); nil leaves the choice to the user. Lock
+	// "policy.autostart" so the user's file cannot override it.
+	Autostart *bool `json:"autostart,omitempty"`
 }
+
+// ScreenshotsAllowed says whether users may attach a screenshot.
+func (p Policy) ScreenshotsAllowed() bool { return p.AllowScreenshots == nil || *p.AllowScreenshots }
 
 // DefaultSyncInterval is how often status is polled when the policy says
 // nothing.
