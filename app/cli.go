@@ -69,6 +69,7 @@ func init() {
 		{"serve", "run headless: deliver tickets as they come", (*cli).serve},
 		{"sync", "read the status of delivered tickets back now", (*cli).syncCmd},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},
+		{"about", "print this computer's name, user, IP addresses and OS", (*cli).about},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
 		{"logs", "print the last lines of the log file", (*cli).logs},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
