@@ -555,3 +555,522 @@ func SortRows(kind string, keys []string) {
 		return strings.Compare(strings.ToLower(a), strings.ToLower(b))
 	})
 }
+
+// Editing connections. The same rules as for tables hold: only the user's
+// layer is written, in place (every byte outside the entry, or the members
+// that change, stays), validated by the loader before it replaces the file
+// atomically; a connection a managed file defines, or any connection while
+// IT locks "connections", is refused with the lock. Secrets are never
+// written as literals: a secret member takes an env: or keyring:
+// reference.
+
+// ErrConnectionExists means an add named a connection the user's file
+// already has.
+var ErrConnectionExists = errors.New("connection already exists")
+
+// FieldChange sets (or, with a nil Value, deletes) one member of a
+// connection entry: Path is relative to the entry, e.g. ["baseUrl"],
+// ["credentials", "username"], ["options", "projectKey"].
+type FieldChange struct {
+	Path  []string
+	Value json.RawMessage
+}
+
+// SetField is a FieldChange to v, encoded as JSON.
+func SetField(v any, path ...string) FieldChange {
+	raw, _ := json.Marshal(v) // strings, numbers and raw JSON always encode
+	return FieldChange{Path: path, Value: raw}
+}
+
+// ConnectionEdit is one add, update or remove of connection Name.
+type ConnectionEdit struct {
+	Name    string
+	Add     *connectors.Connection // add this entry (its Name is Name)
+	Changes []FieldChange          // update: change these members
+	Remove  bool                   // remove every entry of that name
+	// DryRun checks the edit as a real one would (locks, validation of
+	// the edited file) and writes nothing.
+	DryRun bool
+}
+
+// ConnectionChange is what a connection edit did.
+type ConnectionChange struct {
+	Connection string                 `json:"connection"`
+	File       string                 `json:"file"`
+	Before     *connectors.Connection `json:"before,omitempty"` // nil for an add
+	After      *connectors.Connection `json:"after,omitempty"`  // nil for a remove
+	Changed    bool                   `json:"changed"`          // false: nothing to change, or a dry run
+	Created    bool                   `json:"created,omitempty"`
+}
+
+// ConnectionLock says why the user cannot add, change or remove
+// connection name (a *LockedError), or nil when they can. A name no layer
+// defines is checked as an add.
+func (l *Loaded) ConnectionLock(name string) error {
+	for _, k := range []string{"connections", "connections." + name} {
+		if slices.Contains(l.Config.Locked, k) {
+			return &LockedError{Key: k, File: l.lockFile(k)}
+		}
+	}
+	if !slices.ContainsFunc(l.Config.Connections, func(c Connection) bool { return c.Name == name }) {
+		return nil
+	}
+	if src := l.Sources[pointer("connections", name)]; l.layerKind(src) != KindUser {
+		return &LockedError{Key: "connections." + name, File: src, Managed: true}
+	}
+	return nil
+}
+
+// lockFile is the first managed file that locks key.
+func (l *Loaded) lockFile(key string) string {
+	for _, li := range l.Layers {
+		if li.Kind != KindManaged {
+			continue
+		}
+		var d struct{ Locked []string }
+		if data, err := os.ReadFile(li.Path); err == nil && json.Unmarshal(data, &d) == nil && slices.Contains(d.Locked, key) {
+			return li.Path
+		}
+	}
+	return l.Sources[pointer("locked")]
+}
+
+// EditConnection adds, updates or removes a connection in the user's
+// layer (o.ConfigFile, else o.UserFile; an add creates a missing user
+// file). The edited connection must then have no error: a refused edit
+// fails with the loader's located problems and leaves the file as it
+// was. Edits are serialised as EditMapping's are.
+func EditConnection(o LoadOptions, e ConnectionEdit) (ch *ConnectionChange, err error) {
+	op := "update"
+	switch {
+	case e.Add != nil:
+		op = "add"
+	case e.Remove:
+		op = "remove"
+	}
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("config: %s connection %q: %w", op, e.Name, err)
+		}
+	}()
+	path := o.ConfigFile
+	if path == "" {
+		path = o.UserFile
+	}
+	if path == "" {
+		return nil, errors.New("there is no user config file to write")
+	}
+	if strings.TrimSpace(e.Name) == "" {
+		return nil, errors.New("the connection needs a name")
+	}
+	if e.Add != nil && e.Add.Name != e.Name {
+		return nil, fmt.Errorf("the entry is named %q, not %q", e.Add.Name, e.Name)
+	}
+	if err := literalSecret(e); err != nil {
+		return nil, err
+	}
+	o.Secrets = nil // this edit is the only writer; secrets stay as they are
+	create := false
+	if o.ConfigFile == "" {
+		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+			if e.Add == nil {
+				return nil, fmt.Errorf("%w %q: there is no user config file (%s)", ErrUnknownConnection, e.Name, path)
+			}
+			create = true
+			if !e.DryRun {
+				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	if !e.DryRun || !create {
+		unlock := lockEdits(path)
+		defer unlock()
+	}
+	cur, err := LoadLayers(o)
+	if err != nil {
+		return nil, err
+	}
+	if lock := cur.ConnectionLock(e.Name); lock != nil {
+		return nil, lock
+	}
+	ch = &ConnectionChange{Connection: e.Name, File: path, Created: create}
+	if i := slices.IndexFunc(cur.Config.Connections, func(c Connection) bool { return c.Name == e.Name }); i >= 0 {
+		before := cur.Config.Connections[i]
+		ch.Before = &before
+	}
+	var data []byte
+	if !create {
+		if data, err = os.ReadFile(path); err != nil {
+			return nil, err
+		}
+	}
+	var out []byte
+	switch {
+	case e.Add != nil:
+		if ch.Before != nil {
+			return nil, fmt.Errorf("%w: %q is in %s; change it with update", ErrConnectionExists, e.Name, path)
+		}
+		out, err = spliceAddConnection(data, *e.Add)
+	case ch.Before == nil:
+		return nil, fmt.Errorf("%w %q", ErrUnknownConnection, e.Name)
+	case e.Remove:
+		out, err = spliceRemoveConnection(data, e.Name)
+	default:
+		out = data
+		for _, fc := range e.Changes {
+			if out, err = spliceField(out, e.Name, fc); err != nil {
+				break
+			}
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	var after *Loaded
+	check := func(tmp string) error {
+		var cerr error
+		after, cerr = checkConnectionEdit(o, tmp, path, e.Name, !e.Remove)
+		return cerr
+	}
+	if e.DryRun || bytes.Equal(out, data) && !create {
+		tmp, err := os.CreateTemp(os.TempDir(), "ticketray-config-check-*.json")
+		if err != nil {
+			return nil, err
+		}
+		defer os.Remove(tmp.Name())
+		_, err = tmp.Write(out)
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = check(tmp.Name())
+		}
+		if err != nil {
+			return nil, err
+		}
+	} else {
+		if err := replaceFile(path, out, check); err != nil {
+			return nil, err
+		}
+		ch.Changed = true
+	}
+	if i := slices.IndexFunc(after.Config.Connections, func(c Connection) bool { return c.Name == e.Name }); i >= 0 && !e.Remove {
+		a := after.Config.Connections[i]
+		ch.After = &a
+	}
+	return ch, nil
+}
+
+// literalSecret refuses a secret member set to a literal value: the file
+// holds only env: and keyring: references.
+func literalSecret(e ConnectionEdit) error {
+	isSecret := func(name string) bool {
+		return slices.Contains(SecretFields, name) || strings.HasSuffix(name, "Secret")
+	}
+	if e.Add != nil {
+		for field, ref := range secretRefs(e.Add) {
+			if IsLiteral(ref) {
+				return fmt.Errorf("%s: a secret is written only as an env: or keyring: reference, never as its value", field)
+			}
+		}
+	}
+	for _, fc := range e.Changes {
+		if len(fc.Path) == 0 || fc.Value == nil || !isSecret(fc.Path[len(fc.Path)-1]) {
+			continue
+		}
+		var ref string
+		if json.Unmarshal(fc.Value, &ref) != nil || IsLiteral(ref) {
+			return fmt.Errorf("%s: a secret is written only as an env: or keyring: reference, never as its value", strings.Join(fc.Path, "."))
+		}
+	}
+	return nil
+}
+
+// checkConnectionEdit loads the layers with tmp in place of the user's
+// file: the loader's own validation decides. The edited connection (when
+// it should exist) must be the user file's and have no error; after a
+// remove it must be gone.
+func checkConnectionEdit(o LoadOptions, tmp, path, conn string, exists bool) (*Loaded, error) {
+	relocate := func(p *Problem) {
+		if p.File == tmp {
+			p.File = path
+		}
+	}
+	l, err := LoadLayers(LoadOptions{ConfigFile: tmp, ManagedDir: o.ManagedDir, PublicKey: o.PublicKey})
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			for i := range ce.Problems {
+				relocate(&ce.Problems[i])
+			}
+		}
+		return nil, err
+	}
+	i := slices.IndexFunc(l.Config.Connections, func(c Connection) bool { return c.Name == conn })
+	switch {
+	case !exists && i >= 0:
+		return nil, errors.New("the rewritten file still holds the connection; nothing was written")
+	case !exists:
+		return l, nil
+	case i < 0 || l.Sources[pointer("connections", conn)] != tmp:
+		return nil, errors.New("the rewritten file does not hold the connection; nothing was written")
+	}
+	probs := l.ConnectionProblems(conn)
+	for i := range probs {
+		relocate(&probs[i])
+	}
+	if len(probs) > 0 {
+		return nil, &Error{probs}
+	}
+	return l, nil
+}
+
+// connectionEntries returns the root and the entries named conn in the
+// connections array (the merge keeps the last).
+func connectionEntries(data []byte, conn string) (root *jval, conns *jmember, idx []int, err error) {
+	root, err = parseSpans(data)
+	if err != nil {
+		return nil, nil, nil, fmt.Errorf("reading the file: %w", err)
+	}
+	if root.delim != '{' {
+		return nil, nil, nil, errors.New("reading the file: it is not a JSON object")
+	}
+	if conns = root.member("connections"); conns != nil && conns.val.delim == '[' {
+		for i, it := range conns.val.items {
+			if n := it.member("name"); it.delim == '{' && n != nil && n.val.isStr && n.val.str == conn {
+				idx = append(idx, i)
+			}
+		}
+	}
+	return root, conns, idx, nil
+}
+
+func newSplicer(data []byte) *splicer {
+	s := &splicer{data: data, kv: ": ", sep: " ", unit: "  ", nl: "\n"}
+	if bytes.Contains(data, []byte("\r\n")) {
+		s.nl = "\r\n"
+	}
+	return s
+}
+
+func (s *splicer) apply() []byte {
+	out := make([]byte, 0, len(s.data)+len(s.text))
+	out = append(out, s.data[:s.replaced[0]]...)
+	out = append(out, s.text...)
+	return append(out, s.data[s.replaced[1]:]...)
+}
+
+// compact keeps a compact file compact.
+func (s *splicer) compact() {
+	if s.kv == ":" && s.sep == " " {
+		s.sep = ""
+	}
+}
+
+// render writes the JSON value v of src in the file's style: objects one
+// member per line when multi, arrays and scalars as they are.
+func (s *splicer) render(src []byte, v *jval, multi bool, base string) string {
+	switch v.delim {
+	case '{':
+		ms := make([]outMember, len(v.members))
+		for i, m := range v.members {
+			ms[i] = outMember{m.key, func(multi bool, base string) string { return s.render(src, m.val, multi, base) }}
+		}
+		if len(ms) == 0 {
+			return "{}"
+		}
+		return s.object(ms, multi, base)
+	case '[':
+		parts := make([]string, len(v.items))
+		for i, it := range v.items {
+			parts[i] = s.render(src, it, false, "")
+		}
+		return "[" + strings.Join(parts, ","+s.sep) + "]"
+	}
+	return string(src[v.start:v.end])
+}
+
+// spliceAddConnection appends c to the connections array of data, made
+// when missing; with no data it is a new file holding only c.
+func spliceAddConnection(data []byte, c connectors.Connection) ([]byte, error) {
+	raw, err := json.Marshal(c)
+	if err != nil {
+		return nil, err
+	}
+	entry, err := parseSpans(raw)
+	if err != nil {
+		return nil, err
+	}
+	if data == nil {
+		s := newSplicer(nil)
+		return []byte(fmt.Sprintf("{\n  \"version\": %d,\n  \"connections\": [\n    %s\n  ]\n}\n", Version, s.render(raw, entry, true, "    "))), nil
+	}
+	root, conns, _, err := connectionEntries(data, c.Name)
+	if err != nil {
+		return nil, err
+	}
+	s := newSplicer(data)
+	s.learn(root)
+	// One member per line when the file writes any entry so (or, with
+	// none, the whole file), learning from that entry.
+	multi := s.multiline(root)
+	if conns != nil && conns.val.delim == '[' && len(conns.val.items) > 0 {
+		multi = false
+		for _, it := range conns.val.items {
+			if it.delim == '{' && s.multiline(it) {
+				s.learn(it)
+				multi = true
+				break
+			}
+		}
+	}
+	s.compact()
+	switch {
+	case conns != nil && conns.val.delim == '[' && len(conns.val.items) > 0:
+		last := conns.val.items[len(conns.val.items)-1]
+		s.replaced = [2]int{last.end, last.end}
+		if s.multiline(conns.val) {
+			base := s.indent(last.start)
+			s.text = "," + s.nl + base + s.render(raw, entry, multi, base)
+		} else {
+			s.text = "," + s.sep + s.render(raw, entry, multi, s.indent(conns.keyStart))
+		}
+	case conns != nil && (conns.val.delim == '[' || conns.val.null()): // [] or null
+		base := s.indent(conns.keyStart)
+		inner := base + s.unit
+		s.replaced = [2]int{conns.val.start, conns.val.end}
+		if multi {
+			s.text = "[" + s.nl + inner + s.render(raw, entry, true, inner) + s.nl + base + "]"
+		} else {
+			s.text = "[" + s.render(raw, entry, false, "") + "]"
+		}
+	case conns != nil:
+		return nil, errors.New(`"connections" is not a list`)
+	default:
+		s.insert(root, outMember{"connections", func(multi bool, base string) string {
+			if !multi {
+				return "[" + s.render(raw, entry, false, "") + "]"
+			}
+			inner := base + s.unit
+			return "[" + s.nl + inner + s.render(raw, entry, true, inner) + s.nl + base + "]"
+		}})
+	}
+	return s.apply(), nil
+}
+
+// removeSpan is the bytes to cut to remove item i of n siblings that
+// start and end where starts and ends say, with the comma around it.
+func removeSpan(i, n int, starts, ends []int) [2]int {
+	switch {
+	case i > 0: // from the end of the one before: ",\n    item"
+		return [2]int{ends[i-1], ends[i]}
+	case n > 1: // the first: up to the next one
+		return [2]int{starts[0], starts[1]}
+	}
+	return [2]int{starts[0], ends[0]}
+}
+
+// spliceRemoveConnection removes every entry named conn.
+func spliceRemoveConnection(data []byte, conn string) ([]byte, error) {
+	for {
+		_, conns, idx, err := connectionEntries(data, conn)
+		if err != nil {
+			return nil, err
+		}
+		if len(idx) == 0 {
+			return data, nil
+		}
+		items := conns.val.items
+		starts, ends := make([]int, len(items)), make([]int, len(items))
+		for i, it := range items {
+			starts[i], ends[i] = it.start, it.end
+		}
+		i := idx[len(idx)-1]
+		s := newSplicer(data)
+		s.replaced = removeSpan(i, len(items), starts, ends)
+		if len(items) == 1 {
+			s.replaced = [2]int{conns.val.start, conns.val.end}
+			s.text = "[]"
+		}
+		data = s.apply()
+	}
+}
+
+// spliceField applies one change to the last entry named conn: it
+// replaces the member's value, adds the member (and the objects on its
+// path) at the end, or deletes it.
+func spliceField(data []byte, conn string, fc FieldChange) ([]byte, error) {
+	if len(fc.Path) == 0 {
+		return nil, errors.New("a change names no member")
+	}
+	if len(fc.Path) == 1 && fc.Path[0] == "name" {
+		return nil, errors.New("a connection cannot be renamed: its queued deliveries are addressed by name")
+	}
+	root, conns, idx, err := connectionEntries(data, conn)
+	if err != nil {
+		return nil, err
+	}
+	if len(idx) == 0 {
+		return nil, fmt.Errorf("%w %q in the user's file", ErrUnknownConnection, conn)
+	}
+	var value *jval
+	if fc.Value != nil {
+		if value, err = parseSpans(fc.Value); err != nil {
+			return nil, fmt.Errorf("%s: %w", strings.Join(fc.Path, "."), err)
+		}
+	}
+	s := newSplicer(data)
+	s.learn(root)
+	obj := conns.val.items[idx[len(idx)-1]]
+	s.learn(obj)
+	for i, key := range fc.Path {
+		m := obj.member(key)
+		last := i == len(fc.Path)-1
+		if last && fc.Value == nil { // delete
+			if m == nil {
+				return data, nil
+			}
+			var starts, ends []int
+			at := 0
+			for j, mm := range obj.members {
+				starts, ends = append(starts, mm.keyStart), append(ends, mm.val.end)
+				if mm.keyStart == m.keyStart {
+					at = j
+				}
+			}
+			s.replaced = removeSpan(at, len(obj.members), starts, ends)
+			if len(obj.members) == 1 {
+				s.replaced = [2]int{obj.start, obj.end}
+				s.text = "{}"
+			}
+			return s.apply(), nil
+		}
+		if m != nil && !last && m.val.delim == '{' {
+			obj = m.val
+			s.learn(obj)
+			continue
+		}
+		// The value to write at this level: the rest of the path wrapped
+		// around the new value.
+		rest := fc.Path[i+1:]
+		var val func(multi bool, base string) string
+		val = func(multi bool, base string) string { return s.render(fc.Value, value, multi, base) }
+		for j := len(rest) - 1; j >= 0; j-- {
+			inner, k := val, rest[j]
+			val = func(multi bool, base string) string {
+				return s.object([]outMember{{k, inner}}, multi, base)
+			}
+		}
+		s.compact()
+		if m != nil { // replace the value (a scalar or null on the way is replaced too)
+			s.replaced = [2]int{m.val.start, m.val.end}
+			s.text = val(s.multiline(m.val) || (m.val.delim == 0 && s.multiline(obj) && len(rest) > 0), s.indent(m.keyStart))
+			return s.apply(), nil
+		}
+		s.insert(obj, outMember{key, val})
+		return s.apply(), nil
+	}
+	return data, nil
+}

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/ticketray/ticketray/connectors"
 )
 
 const secret = "hunter2-literal-secret"
@@ -402,3 +404,270 @@ func TestSetMappingConcurrent(t *testing.T) {
 		t.Errorf("file damaged: %v\n%s", err, data)
 	}
 }
+
+// jiraConn is a valid connection to add.
+func jiraConn(name string) connectors.Connection {
+	return connectors.Connection{Name: name, Type: "jira", BaseURL: "https://jira.example",
+		Credentials: connectors.Credentials{Type: "api_token", Username: "a@b.c", APIToken: "keyring:config.new.apiToken"},
+		Options:     map[string]json.RawMessage{"projectKey": json.RawMessage(`"IT"`), "issueType": json.RawMessage(`"Task"`)}}
+}
+
+func TestEditConnectionSplice(t *testing.T) {
+	compact := `{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"env:T"},"options":{"projectKey":"IT","issueType":"Task"}}]}`
+	twoCompact := `{"version":1,"connections":[` + c("A", "https://a.example") + `,` + c("B", "https://b.example") + `]}`
+	tests := []struct {
+		name string
+		file string // "" means no user file
+		edit ConnectionEdit
+		want string // the whole file after the edit
+	}{
+		{"add to a compact file", compact, ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))},
+			`{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"env:T"},"options":{"projectKey":"IT","issueType":"Task"}},{"name":"New","type":"jira","baseUrl":"https://jira.example","credentials":{"type":"api_token","username":"a@b.c","apiToken":"keyring:config.new.apiToken"},"options":{"issueType":"Task","projectKey":"IT"}}]}`},
+		{"add creates a missing user file", "", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, `{
+  "version": 1,
+  "connections": [
+    {
+      "name": "New",
+      "type": "jira",
+      "baseUrl": "https://jira.example",
+      "credentials": {
+        "type": "api_token",
+        "username": "a@b.c",
+        "apiToken": "keyring:config.new.apiToken"
+      },
+      "options": {
+        "issueType": "Task",
+        "projectKey": "IT"
+      }
+    }
+  ]
+}
+`},
+		{"add where there is no connections member", "{\n  \"version\": 1\n}\n", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, `{
+  "version": 1,
+  "connections": [
+    {
+      "name": "New",
+      "type": "jira",
+      "baseUrl": "https://jira.example",
+      "credentials": {
+        "type": "api_token",
+        "username": "a@b.c",
+        "apiToken": "keyring:config.new.apiToken"
+      },
+      "options": {
+        "issueType": "Task",
+        "projectKey": "IT"
+      }
+    }
+  ]
+}
+`},
+		{"update replaces, adds and deletes members", compact, ConnectionEdit{Name: "C", Changes: []FieldChange{
+			SetField("https://c2.example", "baseUrl"),
+			SetField("Bug", "options", "issueType"),
+			SetField("Net", "options", "components2"),
+			{Path: []string{"options", "projectKey"}},
+			SetField("IT", "options", "projectKey"),
+			SetField(5000, "timeoutMs"),
+		}},
+			`{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c2.example","credentials":{"type":"bearer","token":"env:T"},"options":{"issueType":"Bug","components2":"Net","projectKey":"IT"},"timeoutMs":5000}]}`},
+		{"update makes the objects on a new member's path", `{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"env:T"}}]}`,
+			ConnectionEdit{Name: "C", Changes: []FieldChange{SetField("IT", "options", "projectKey"), SetField("Task", "options", "issueType")}},
+			`{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"env:T"},"options":{"projectKey":"IT","issueType":"Task"}}]}`},
+		{"remove the first of two", twoCompact, ConnectionEdit{Name: "A", Remove: true},
+			`{"version":1,"connections":[` + c("B", "https://b.example") + `]}`},
+		{"remove the last of two", twoCompact, ConnectionEdit{Name: "B", Remove: true},
+			`{"version":1,"connections":[` + c("A", "https://a.example") + `]}`},
+		{"remove the only one", compact, ConnectionEdit{Name: "C", Remove: true}, `{"version":1,"connections":[]}`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			files := map[string]string{}
+			if tt.file != "" {
+				files["user.json"] = tt.file
+			}
+			dir := tree(t, files)
+			o := opts(dir)
+			ch, err := EditConnection(o, tt.edit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := os.ReadFile(o.UserFile)
+			if string(got) != tt.want {
+				t.Errorf("file:\n%s\nwant:\n%s", got, tt.want)
+			}
+			if !ch.Changed || ch.Created != (tt.file == "") || ch.File != o.UserFile {
+				t.Errorf("change %+v", ch)
+			}
+			if tt.edit.Remove != (ch.After == nil) || (tt.edit.Add == nil) != (ch.Before != nil) {
+				t.Errorf("before %v after %v", ch.Before, ch.After)
+			}
+			if st, _ := os.Stat(o.UserFile); st.Mode().Perm()&0o077 != 0 && tt.file == "" {
+				t.Errorf("a new user file has mode %o", st.Mode().Perm())
+			}
+		})
+	}
+}
+
+// A multi-line file keeps every byte outside the entry added or changed.
+func TestEditConnectionKeepsTheRest(t *testing.T) {
+	dir := tree(t, map[string]string{"user.json": prettyUser})
+	o := opts(dir)
+	if _, err := EditConnection(o, ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}); err != nil {
+		t.Fatal(err)
+	}
+	got, _ := os.ReadFile(o.UserFile)
+	last := `"mappings": null}`
+	head := prettyUser[:strings.Index(prettyUser, last)+len(last)]
+	tail := prettyUser[len(head):]
+	added := strings.TrimSuffix(strings.TrimPrefix(string(got), head), tail)
+	if !strings.HasPrefix(string(got), head) || !strings.HasSuffix(string(got), tail) {
+		t.Fatalf("bytes outside the new entry changed:\n%s", got)
+	}
+	want := `,
+    {
+      "name": "New",
+      "type": "jira",
+      "baseUrl": "https://jira.example",
+      "credentials": {
+        "type": "api_token",
+        "username": "a@b.c",
+        "apiToken": "keyring:config.new.apiToken"
+      },
+      "options": {
+        "issueType": "Task",
+        "projectKey": "IT"
+      }
+    }`
+	if added != want {
+		t.Errorf("added:\n%s\nwant:\n%s", added, want)
+	}
+	// An update of Z touches only its baseUrl's value.
+	if _, err := EditConnection(o, ConnectionEdit{Name: "Z", Changes: []FieldChange{SetField("https://z2.example", "baseUrl")}}); err != nil {
+		t.Fatal(err)
+	}
+	got2, _ := os.ReadFile(o.UserFile)
+	if string(got2) != strings.Replace(string(got), "https://z.example", "https://z2.example", 1) {
+		t.Errorf("update changed more than the value:\n%s", got2)
+	}
+	if !bytes.Contains(got2, []byte(secret)) {
+		t.Error("the literal secret of another connection was touched")
+	}
+}
+
+func TestEditConnectionRefused(t *testing.T) {
+	managedSN := `{"version":1,"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`
+	noKey := jiraConn("New")
+	delete(noKey.Options, "projectKey")
+	literal := jiraConn("New")
+	literal.Credentials.APIToken = secret
+	tests := []struct {
+		name    string
+		files   map[string]string
+		edit    ConnectionEdit
+		is      error
+		problem bool
+		want    string
+	}{
+		{"a missing required option", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "New", Add: &noKey},
+			nil, true, "user.json:36:18: connections[3].options.projectKey: is required for jira connections"},
+		{"a literal secret", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "New", Add: &literal},
+			nil, false, "credentials.apiToken: a secret is written only as an env: or keyring: reference"},
+		{"a literal secret in an update", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Z", Changes: []FieldChange{SetField(secret, "credentials", "token")}},
+			nil, false, "credentials.token: a secret is written only as an env: or keyring: reference"},
+		{"a name the file has", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Z", Add: ptr(jiraConn("Z"))},
+			ErrConnectionExists, false, `"Z" is in `},
+		{"an unknown connection", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Nope", Remove: true},
+			ErrUnknownConnection, false, `no such connection "Nope"`},
+		{"a bad base URL in an update", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Z", Changes: []FieldChange{SetField("http://z.example", "baseUrl")}},
+			nil, true, "connections[2].baseUrl: must use https"},
+		{"a rename", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Z", Changes: []FieldChange{SetField("Y", "name")}},
+			nil, false, "cannot be renamed"},
+		{"connections locked by IT", map[string]string{"user.json": prettyUser, "managed/config.json": `{"version":1,"locked":["connections"]}`},
+			ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, ErrLocked, false, `"connections" is locked by IT in `},
+		{"remove under IT's lock", map[string]string{"user.json": prettyUser, "managed/config.json": `{"version":1,"locked":["connections"]}`},
+			ConnectionEdit{Name: "Z", Remove: true}, ErrLocked, false, `"connections" is locked by IT in `},
+		{"update of a managed entry", map[string]string{"user.json": prettyUser, "managed/config.json": managedSN},
+			ConnectionEdit{Name: "SN", Changes: []FieldChange{SetField("https://x.example", "baseUrl")}}, ErrLocked, false, `connection "SN" is defined by the managed file`},
+		{"add over a managed entry", map[string]string{"managed/config.json": managedSN},
+			ConnectionEdit{Name: "SN", Add: ptr(jiraConn("SN"))}, ErrLocked, false, "whose entry replaces yours whole"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := tree(t, tt.files)
+			o := opts(dir)
+			before, _ := os.ReadFile(o.UserFile)
+			_, err := EditConnection(o, tt.edit)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			msg := err.Error()
+			if !strings.Contains(msg, tt.want) {
+				t.Errorf("error %q, want it to contain %q", msg, tt.want)
+			}
+			if tt.is != nil && !errors.Is(err, tt.is) {
+				t.Errorf("error %v is not %v", err, tt.is)
+			}
+			var ce *Error
+			if errors.As(err, &ce) != tt.problem {
+				t.Errorf("error %v: *Error %v, want %v", err, !tt.problem, tt.problem)
+			}
+			if strings.Contains(msg, secret) || strings.Contains(msg, ".tmp") {
+				t.Errorf("error %q names a secret or the temporary file", msg)
+			}
+			after, rerr := os.ReadFile(o.UserFile)
+			if before == nil && !errors.Is(rerr, os.ErrNotExist) {
+				t.Errorf("a user file was created: %v", rerr)
+			}
+			if !bytes.Equal(before, after) {
+				t.Errorf("the file changed:\n%s", after)
+			}
+			if left, _ := filepath.Glob(filepath.Join(dir, ".config-*")); len(left) > 0 {
+				t.Errorf("temporary files left: %v", left)
+			}
+		})
+	}
+}
+
+func TestEditConnectionDryRun(t *testing.T) {
+	for _, file := range []string{prettyUser, ""} {
+		files := map[string]string{}
+		if file != "" {
+			files["user.json"] = file
+		}
+		dir := tree(t, files)
+		o := opts(dir)
+		ch, err := EditConnection(o, ConnectionEdit{Name: "New", Add: ptr(jiraConn("New")), DryRun: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ch.Changed || ch.After == nil || ch.After.Option("projectKey", "") != "IT" {
+			t.Errorf("dry run: %+v", ch)
+		}
+		got, rerr := os.ReadFile(o.UserFile)
+		if file == "" && !errors.Is(rerr, os.ErrNotExist) || file != "" && string(got) != file {
+			t.Errorf("a dry run wrote the file (%v)", rerr)
+		}
+	}
+}
+
+func TestConnectionLock(t *testing.T) {
+	dir := tree(t, map[string]string{
+		"user.json":           prettyUser,
+		"managed/config.json": `{"version":1,"connections":[` + c("IT", "https://it.example") + `]}`,
+	})
+	l, err := LoadLayers(opts(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, managed := range map[string]bool{"SN": false, "New": false, "IT": true} {
+		err := l.ConnectionLock(name)
+		var le *LockedError
+		if errors.As(err, &le) != managed || managed && !le.Managed {
+			t.Errorf("%s: lock %v, want managed %v", name, err, managed)
+		}
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
