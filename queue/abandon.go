@@ -1,0 +1,85 @@
+package queue
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// AbandonResult is what Abandon did to a connection's deliveries.
+type AbandonResult struct {
+	// Dead is how many deliveries with work left it marked dead.
+	Dead int
+	// InFlight is how many it left alone because a live worker holds
+	// their lease: the vendor may be creating the ticket right now, so
+	// the attempt's own outcome is recorded, not a guess.
+	InFlight int
+}
+
+// Abandon marks every delivery of connection conn that has work left
+// (pending, retrying, or in flight under an expired lease) dead, with
+// reason as its error and in its history, so that nothing is dropped
+// silently when a connection is removed for good: the help desk sees them
+// among the dead deliveries, and `queue retry` can revive them. The reason
+// is sealed like every delivery error.
+func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult, error) {
+	if conn == "" {
+		return AbandonResult{}, errors.New("queue: abandon: no connection named")
+	}
+	if reason == "" {
+		return AbandonResult{}, errors.New("queue: abandon: a reason is required")
+	}
+	var res AbandonResult
+	now := s.now()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		res = AbandonResult{}
+		if err := s.ensureActive(ctx, tx); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT id, attempts FROM deliveries WHERE connection = ? AND (state IN ('pending', 'retry')
+			OR state = 'in_flight' AND (lease_expires_at IS NULL OR lease_expires_at <= ?))`, conn, ms(now))
+		if err != nil {
+			return err
+		}
+		type d struct{ id, attempts int64 }
+		var ds []d
+		for rows.Next() {
+			var x d
+			if err := rows.Scan(&x.id, &x.attempts); err != nil {
+				rows.Close()
+				return err
+			}
+			ds = append(ds, x)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		for _, x := range ds {
+			dek, blob, err := s.keys.seal("deliveries", strconv.FormatInt(x.id, 10), []byte(reason))
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?,
+				lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, blob, dek, ms(now), x.id); err != nil {
+				return err
+			}
+			if err := s.addEvent(ctx, tx, x.id, now, StateDead, int(x.attempts), reason); err != nil {
+				return err
+			}
+		}
+		res.Dead = len(ds)
+		var live int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM deliveries WHERE connection = ? AND state = 'in_flight'`, conn).Scan(&live); err != nil {
+			return err
+		}
+		res.InFlight = live
+		return nil
+	})
+	if err != nil {
+		return AbandonResult{}, fmt.Errorf("queue: abandon the deliveries of %q: %w", conn, err)
+	}
+	return res, nil
+}
