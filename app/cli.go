@@ -72,6 +72,7 @@ func init() {
 		{"about", "print this computer's name, user, IP addresses and OS", (*cli).about},
 		{"diagnose", "show system information and run the read-only checks", (*cli).diagnose},
 		{"logs", "print the last lines of the log file", (*cli).logs},
+		{"autostart", "start the tray app at login, or stop doing so", (*cli).autostartCmd},
 		{"skills", "list troubleshooting skills, or run one", (*cli).skillsCmd},
 		{"config", "show the effective config, validate, sign, print the schema, edit mappings", (*cli).configCmd},
 		{"version", "print the version", (*cli).version},
