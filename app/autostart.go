@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -232,17 +233,32 @@ func (a *Autostart) ApplyPolicy() (changed bool, err error) {
 }
 
 // ApplyAutostartPolicy is the tray's start hook: it applies what
-// policy.autostart in l forces, if anything, to this binary's entry. A
-// failure is logged, never fatal: the tray is already running.
-func ApplyAutostartPolicy(l *config.Loaded, getenv func(string) string, logger *slog.Logger) {
-	a := NewAutostart(AutostartOptions{Getenv: getenv, Loaded: l})
+// policy.autostart in l forces, if anything, to this binary's entry, and
+// logs a change or a failure to stderr and the log file. A failure is
+// never fatal: the tray is already starting.
+func ApplyAutostartPolicy(l *config.Loaded, env Env) {
+	a := NewAutostart(AutostartOptions{Getenv: env.Getenv, Loaded: l})
 	changed, err := a.ApplyPolicy()
-	switch {
-	case err != nil:
-		logger.Warn("autostart: policy.autostart not applied", "err", err)
-	case changed:
-		logger.Info("autostart: set by policy.autostart", "on", *a.forced, "entry", a.store.where())
+	if err == nil && !changed {
+		return
 	}
+	errw, getenv := env.Stderr, env.Getenv
+	if errw == nil {
+		errw = io.Discard
+	}
+	if getenv == nil { // a hand-built Env (tests): no file in the real home
+		getenv = func(string) string { return "" }
+	}
+	h := slog.Handler(slog.NewTextHandler(errw, nil))
+	if file, closer, ferr := OpenLog(getenv); ferr == nil {
+		defer closer.Close()
+		h = slog.NewMultiHandler(h, file.Handler())
+	}
+	if err != nil {
+		slog.New(h).Warn("autostart: policy.autostart not applied", "err", err)
+		return
+	}
+	slog.New(h).Info("autostart: set by policy.autostart", "on", *a.forced, "entry", a.store.where())
 }
 
 // fileStore keeps the entry in a file (XDG autostart, LaunchAgent).

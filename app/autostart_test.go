@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"errors"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -272,20 +271,27 @@ func TestAutostartCommand(t *testing.T) {
 }
 
 // TestApplyAutostartPolicy: the tray's hook writes the forced entry for
-// this binary and logs it once.
+// this binary and logs it once, to stderr and the log file.
 func TestApplyAutostartPolicy(t *testing.T) {
 	dir := t.TempDir()
-	var log strings.Builder
-	logger := slog.New(slog.NewTextHandler(&log, nil))
-	getenv := fakeEnv(map[string]string{"XDG_CONFIG_HOME": dir, "HOME": dir})
+	var stderr strings.Builder
+	vars := map[string]string{"XDG_CONFIG_HOME": dir, "XDG_STATE_HOME": filepath.Join(dir, "state"), "HOME": dir}
+	env := Env{Stderr: &stderr, Getenv: fakeEnv(vars)}
 	l := lockedBy(true, "/etc/ticketray/config.json", config.KindManaged)
-	ApplyAutostartPolicy(l, getenv, logger)
-	ApplyAutostartPolicy(l, getenv, logger)
-	st, err := NewAutostart(AutostartOptions{Getenv: getenv}).Status()
+	ApplyAutostartPolicy(l, env)
+	ApplyAutostartPolicy(l, env)
+	st, err := NewAutostart(AutostartOptions{Getenv: env.Getenv}).Status()
 	if err != nil || !st.On || !st.Current {
 		t.Errorf("status: %+v %v", st, err)
 	}
-	if n := strings.Count(log.String(), "set by policy.autostart"); n != 1 {
-		t.Errorf("logged %d times:\n%s", n, log.String())
+	if n := strings.Count(stderr.String(), "set by policy.autostart"); n != 1 {
+		t.Errorf("logged %d times:\n%s", n, stderr.String())
+	}
+	path, err := LogPath(env.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(path); err != nil || !strings.Contains(string(data), "set by policy.autostart") {
+		t.Errorf("log file %s (%v):\n%s", path, err, data)
 	}
 }

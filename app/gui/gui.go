@@ -41,6 +41,7 @@ func Run(ctx context.Context, svc *app.Service, env app.Env) error {
 	if env.Getenv(EnvWindowsProcess) == "1" {
 		return runWindows(ctx, a, svc, env, os.Stdin, os.Stdout)
 	}
+	app.ApplyAutostartPolicy(svc.Loaded, env) // IT's policy.autostart, applied at each tray start
 	windows := &windowsProc{start: startExec(env.Stderr), linger: lingerFor,
 		logf: func(format string, args ...any) { fmt.Fprintf(env.Stderr, format+"\n", args...) }}
 	tray := headless
