@@ -9,8 +9,10 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/diagnostics"
@@ -40,6 +42,8 @@ Flags:
                          without it they are attached as skipped
   --no-system-info       do not attach system information
   --attach FILE          attach a file (repeatable; at most 5, 10 MiB each)
+  --screenshot           attach a screenshot of all screens (PNG, shrunk to fit
+                         10 MiB); IT can forbid it (policy.allowScreenshots)
   --json                 print {"id", "idempotencyKey", "connections"} as JSON
 `
 
@@ -59,6 +63,7 @@ func (c *cli) report(args []string) error {
 		asJSON              bool
 		attach              stringList
 		descFile            string
+		withScreenshot      bool
 	)
 	fs.StringVar(&d.Summary, "summary", "", "")
 	fs.StringVar(&d.Description, "description", "", "")
@@ -74,6 +79,7 @@ func (c *cli) report(args []string) error {
 	fs.BoolVar(&noSysInfo, "no-system-info", false, "")
 	fs.BoolVar(&asJSON, "json", false, "")
 	fs.Var(&attach, "attach", "")
+	fs.BoolVar(&withScreenshot, "screenshot", false, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -118,6 +124,14 @@ func (c *cli) report(args []string) error {
 	if d.Category != "" && len(svc.Config.Categories) > 0 && !containsFold(svc.Config.Categories, d.Category) {
 		return usagef("--category %q is not one of the configured categories: %s", d.Category, strings.Join(svc.Config.Categories, ", "))
 	}
+	if withScreenshot {
+		// Before the skills run: the screen as the user saw it.
+		a, err := c.screenshot(svc)
+		if err != nil {
+			return err
+		}
+		d.Attachments = append(d.Attachments, a)
+	}
 	if len(toRun) > 0 {
 		host := diagnostics.NewHost(helpDeskURLs(svc.Config))
 		results, sess := diagnostics.RunAll(c.ctx, host, toRun, diagnostics.RunOptions{Confirmed: confirmed})
@@ -145,6 +159,24 @@ func (c *cli) report(args []string) error {
 	fmt.Fprintln(c.env.Stdout, r.ID)
 	fmt.Fprintln(c.env.Stderr, savedLine(r.Connections, svc.Loaded.Misconfigured()))
 	return nil
+}
+
+// screenshot captures the screens for report --screenshot, unless IT's
+// policy forbids it, and says what it attached.
+func (c *cli) screenshot(svc *Service) (connectors.Attachment, error) {
+	if !svc.ScreenshotsAllowed() {
+		return connectors.Attachment{}, usagef("--screenshot: your IT department does not allow screenshots (policy.allowScreenshots is false); describe what the screen shows in --description instead")
+	}
+	s, err := captureScreenshot(c.ctx, runtime.GOOS, c.env.Getenv, time.Now(), grabScreens, attachmentFit)
+	if err != nil {
+		return connectors.Attachment{}, fmt.Errorf("--screenshot: %w; the ticket was NOT queued (report again without --screenshot)", err)
+	}
+	line := fmt.Sprintf("screenshot: %s, %d×%d, %s", s.Attachment.Filename, s.Size.X, s.Size.Y, humanSize(s.Attachment.SizeBytes))
+	if s.Downscaled() {
+		line += fmt.Sprintf(" (shrunk from %d×%d to fit the %s limit)", s.Screen.X, s.Screen.Y, humanSize(connectors.MaxAttachmentBytes))
+	}
+	fmt.Fprintln(c.env.Stderr, line)
+	return s.Attachment, nil
 }
 
 // readDescription resolves --description - (standard input) and

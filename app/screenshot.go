@@ -28,6 +28,12 @@ const (
 	minScreenshotWidth = 640
 )
 
+// screenshotFit is how a screenshot must fit: at most limit bytes, and not
+// narrower than minWidth pixels.
+type screenshotFit struct{ limit, minWidth int }
+
+var attachmentFit = screenshotFit{limit: connectors.MaxAttachmentBytes, minWidth: minScreenshotWidth}
+
 // ErrNoScreen is why a screenshot cannot be taken at all here (no display,
 // or a Wayland session without X); the GUI can hide the button for it.
 var ErrNoScreen = errors.New("no screen to capture")
@@ -47,7 +53,7 @@ func (s shot) Downscaled() bool { return s.Size != s.Screen }
 // one image, their bounds' union. A PNG over connectors.MaxAttachmentBytes
 // is re-encoded, then downscaled, until it fits.
 func CaptureScreenshot(ctx context.Context) (connectors.Attachment, error) {
-	s, err := captureScreenshot(ctx, runtime.GOOS, os.Getenv, time.Now(), grabScreens)
+	s, err := captureScreenshot(ctx, runtime.GOOS, os.Getenv, time.Now(), grabScreens, attachmentFit)
 	return s.Attachment, err
 }
 
@@ -59,7 +65,7 @@ func (s *Service) ScreenshotsAllowed() bool {
 	return c == nil || c.Policy.ScreenshotsAllowed()
 }
 
-func captureScreenshot(ctx context.Context, goos string, getenv func(string) string, now time.Time, grab func() (*image.RGBA, error)) (shot, error) {
+func captureScreenshot(ctx context.Context, goos string, getenv func(string) string, now time.Time, grab func() (*image.RGBA, error), fit screenshotFit) (shot, error) {
 	if err := screenProblem(goos, getenv); err != nil {
 		return shot{}, err
 	}
@@ -91,7 +97,7 @@ func captureScreenshot(ctx context.Context, goos string, getenv func(string) str
 		}
 		return shot{}, fmt.Errorf("capturing the screen: %w", g.err)
 	}
-	data, size, err := encodeScreenshot(g.img, connectors.MaxAttachmentBytes)
+	data, size, err := fit.encode(g.img)
 	if err != nil {
 		return shot{}, err
 	}
@@ -148,10 +154,11 @@ func grabScreens() (*image.RGBA, error) {
 	return screenshot.CaptureRect(all)
 }
 
-// encodeScreenshot encodes img as a PNG of at most limit bytes: fast
-// compression first (most screens fit), then the default compression,
-// then smaller and smaller copies. It returns the PNG and its size.
-func encodeScreenshot(img image.Image, limit int) ([]byte, image.Point, error) {
+// encode encodes img as a PNG that fits: fast compression first (most
+// screens fit), then the default compression, then smaller and smaller
+// copies. It returns the PNG and its size in pixels.
+func (fit screenshotFit) encode(img image.Image) ([]byte, image.Point, error) {
+	limit := fit.limit
 	full := img.Bounds().Size()
 	data, err := encodePNG(img, png.BestSpeed)
 	if err != nil || len(data) <= limit {
@@ -164,13 +171,15 @@ func encodeScreenshot(img image.Image, limit int) ([]byte, image.Point, error) {
 	for len(data) > limit {
 		// A PNG's size grows about with its pixel count: shrink the area
 		// by the overshoot, with a margin so one round usually does.
-		f := math.Sqrt(float64(limit)/float64(len(data))) * 0.9
-		next := image.Pt(int(float64(size.X)*f), int(float64(size.Y)*f))
-		if next.X < minScreenshotWidth || next.Y < 1 {
+		if size.X <= fit.minWidth {
 			return nil, image.Point{}, fmt.Errorf("the screenshot is %s even at %d×%d pixels; the limit for an attachment is %s",
 				humanSize(int64(len(data))), size.X, size.Y, humanSize(int64(limit)))
 		}
-		size = next
+		f := math.Sqrt(float64(limit)/float64(len(data))) * 0.9
+		if float64(size.X)*f < float64(fit.minWidth) {
+			f = float64(fit.minWidth) / float64(size.X) // one last try
+		}
+		size = image.Pt(max(1, int(float64(size.X)*f)), max(1, int(float64(size.Y)*f)))
 		// Always scale from the original: scaling a scaled copy blurs twice.
 		small := image.NewRGBA(image.Rectangle{Max: size})
 		xdraw.BiLinear.Scale(small, small.Bounds(), img, img.Bounds(), xdraw.Src, nil)

@@ -1,0 +1,391 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"image"
+	"image/color"
+	"image/png"
+	"math/rand/v2"
+	"os"
+	"regexp"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jezek/xgb"
+	"github.com/jezek/xgb/xproto"
+
+	"github.com/ticketray/ticketray/app/config"
+	"github.com/ticketray/ticketray/connectors"
+)
+
+var screenshotNameRE = regexp.MustCompile(`^screenshot-\d{4}-\d{2}-\d{2}-\d{4}\.png$`)
+
+// xDisplay connects to the X display the test runs on. Under ./.ci/session
+// (TICKETRAY_TEST_SECRET_SERVICE=1) there is one, so a missing display
+// fails the test instead of skipping it. The connection stays open for the
+// test: the last client leaving makes Xvfb reset, and a capture during the
+// reset finds no screen.
+func xDisplay(t *testing.T) *xgb.Conn {
+	t.Helper()
+	fail := t.Skipf
+	if os.Getenv("TICKETRAY_TEST_SECRET_SERVICE") == "1" {
+		fail = t.Fatalf
+	}
+	if os.Getenv("DISPLAY") == "" {
+		fail("no X display (DISPLAY is not set); run under ./.ci/session")
+	}
+	c, err := xgb.NewConn()
+	if err != nil {
+		fail("X display %q: %v", os.Getenv("DISPLAY"), err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+// showPatch maps a borderless window of one colour at r on the root
+// window, so a capture has something known to find.
+func showPatch(t *testing.T, c *xgb.Conn, r image.Rectangle, rgb uint32) {
+	t.Helper()
+	screen := xproto.Setup(c).DefaultScreen(c)
+	wid, err := xproto.NewWindowId(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Override-redirect: no window manager moves or decorates it.
+	err = xproto.CreateWindowChecked(c, screen.RootDepth, wid, screen.Root,
+		int16(r.Min.X), int16(r.Min.Y), uint16(r.Dx()), uint16(r.Dy()), 0,
+		xproto.WindowClassInputOutput, screen.RootVisual,
+		xproto.CwBackPixel|xproto.CwOverrideRedirect, []uint32{rgb, 1}).Check()
+	if err != nil {
+		t.Fatalf("creating a window: %v", err)
+	}
+	// Checked: the reply comes after the server has mapped the window and
+	// painted its background.
+	if err := xproto.MapWindowChecked(c, wid).Check(); err != nil {
+		t.Fatalf("mapping the window: %v", err)
+	}
+	t.Cleanup(func() { xproto.DestroyWindow(c, wid) })
+}
+
+func decodePNG(t *testing.T, data []byte) image.Image {
+	t.Helper()
+	img, err := png.Decode(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("not a PNG: %v", err)
+	}
+	return img
+}
+
+// TestScreenshotCapturesTheXDisplay captures the real (virtual) screen
+// with a known patch on it.
+func TestScreenshotCapturesTheXDisplay(t *testing.T) {
+	c := xDisplay(t)
+	root := xproto.Setup(c).DefaultScreen(c)
+	patch := image.Rect(100, 120, 300, 270)
+	showPatch(t, c, patch, 0xff8000) // orange, 24-bit TrueColor
+
+	before := time.Now()
+	a, err := CaptureScreenshot(context.Background())
+	took := time.Since(before)
+	if err != nil {
+		t.Fatalf("CaptureScreenshot: %v", err)
+	}
+	t.Logf("captured %dx%d in %v (%s)", root.WidthInPixels, root.HeightInPixels, took, humanSize(a.SizeBytes))
+
+	if !screenshotNameRE.MatchString(a.Filename) {
+		t.Errorf("filename %q, want screenshot-YYYY-MM-DD-HHMM.png", a.Filename)
+	}
+	if a.Filename != screenshotName(before) && a.Filename != screenshotName(time.Now()) {
+		t.Errorf("filename %q is not the time of capture (%s)", a.Filename, screenshotName(before))
+	}
+	if a.ContentType != "image/png" || a.SizeBytes != int64(len(a.Data)) || a.SizeBytes > connectors.MaxAttachmentBytes {
+		t.Errorf("attachment %s, %s, size %d for %d bytes of data", a.Filename, a.ContentType, a.SizeBytes, len(a.Data))
+	}
+	img := decodePNG(t, a.Data)
+	if got, want := img.Bounds().Size(), image.Pt(int(root.WidthInPixels), int(root.HeightInPixels)); got != want {
+		t.Fatalf("image is %v, want the screen's %v", got, want)
+	}
+	orange := color.RGBA{0xff, 0x80, 0x00, 0xff}
+	for _, p := range []image.Point{patch.Min, patch.Max.Sub(image.Pt(1, 1)), {200, 200}} {
+		if got := color.RGBAModel.Convert(img.At(p.X, p.Y)); got != orange {
+			t.Errorf("pixel %v = %v, want the patch's %v", p, got, orange)
+		}
+	}
+	for _, p := range []image.Point{patch.Min.Sub(image.Pt(1, 1)), {patch.Max.X, patch.Min.Y}, {1000, 900}} {
+		if got := color.RGBAModel.Convert(img.At(p.X, p.Y)); got == orange {
+			t.Errorf("pixel %v outside the patch is orange too", p)
+		}
+	}
+}
+
+// noise is incompressible: as a PNG it is about 3 bytes a pixel.
+func noise(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(1, 2))
+	for i := range img.Pix {
+		img.Pix[i] = byte(r.Uint32())
+	}
+	for i := 3; i < len(img.Pix); i += 4 {
+		img.Pix[i] = 0xff
+	}
+	return img
+}
+
+// stripes compress well, and better with more effort than BestSpeed.
+func stripes(w, h int) *image.RGBA {
+	img := image.NewRGBA(image.Rect(0, 0, w, h))
+	for y := range h {
+		for x := range w {
+			img.Set(x, y, color.RGBA{byte(x * 7 % 251), byte(y * 13 % 241), byte((x ^ y) % 199), 0xff})
+		}
+	}
+	return img
+}
+
+func TestScreenshotEncodeFitsTheLimit(t *testing.T) {
+	str := stripes(400, 300)
+	fast, err := encodePNG(str, png.BestSpeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	better, err := encodePNG(str, png.DefaultCompression)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(better) >= len(fast) {
+		t.Fatalf("default compression (%d bytes) is no smaller than BestSpeed (%d): the re-encode case tests nothing", len(better), len(fast))
+	}
+	// Small images and limits keep this quick under -race; the sizes
+	// scale as for real screens (noise: ~3 bytes a pixel).
+	for _, tc := range []struct {
+		name     string
+		img      image.Image
+		fit      screenshotFit
+		wantSize image.Point // zero: smaller than the image, same shape
+		wantErr  string
+	}{
+		{"fits as it is", str, screenshotFit{len(fast), 64}, image.Pt(400, 300), ""},
+		{"fits once re-encoded", str, screenshotFit{(len(fast) + len(better)) / 2, 64}, image.Pt(400, 300), ""},
+		{"shrunk to fit", noise(400, 300), screenshotFit{120 << 10, 64}, image.Point{}, ""},
+		{"two wide screens shrunk to fit", noise(640, 180), screenshotFit{80 << 10, 64}, image.Point{}, ""},
+		{"shrunk to the narrowest", noise(400, 300), screenshotFit{60 << 10, 160}, image.Pt(160, 120), ""},
+		{"too big even when narrowest", noise(400, 300), screenshotFit{10 << 10, 160}, image.Point{}, "even at 160×120 pixels; the limit for an attachment is 10 KB"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data, size, err := tc.fit.encode(tc.img)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error %v, want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(data) > tc.fit.limit {
+				t.Errorf("PNG is %d bytes, over the limit of %d", len(data), tc.fit.limit)
+			}
+			got := decodePNG(t, data).Bounds().Size()
+			if got != size {
+				t.Errorf("reported size %v, PNG is %v", size, got)
+			}
+			full := tc.img.Bounds().Size()
+			if tc.wantSize != (image.Point{}) {
+				if got != tc.wantSize {
+					t.Errorf("size %v, want %v", got, tc.wantSize)
+				}
+				return
+			}
+			if got.X >= full.X || got.X < tc.fit.minWidth {
+				t.Errorf("width %d, want less than %d and at least %d", got.X, full.X, tc.fit.minWidth)
+			}
+			if want := full.Y * got.X / full.X; got.Y < want-1 || got.Y > want+1 {
+				t.Errorf("%v is not the shape of %v", got, full)
+			}
+		})
+	}
+}
+
+func TestScreenshotProblem(t *testing.T) {
+	for _, tc := range []struct {
+		goos string
+		env  map[string]string
+		want string // "": no problem
+	}{
+		{"linux", nil, "no screen to capture: DISPLAY is not set"},
+		{"freebsd", nil, "no screen to capture: DISPLAY is not set"},
+		{"linux", map[string]string{"DISPLAY": ":0"}, ""},
+		{"linux", map[string]string{"DISPLAY": ":0", "WAYLAND_DISPLAY": "wayland-0", "XDG_SESSION_TYPE": "wayland"}, ""},
+		{"linux", map[string]string{"WAYLAND_DISPLAY": "wayland-0"}, "this Wayland session has no X display"},
+		{"linux", map[string]string{"XDG_SESSION_TYPE": "wayland"}, "this Wayland session has no X display"},
+		{"windows", nil, ""},
+		{"darwin", nil, ""},
+	} {
+		err := screenProblem(tc.goos, func(k string) string { return tc.env[k] })
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s %v: %v, want none", tc.goos, tc.env, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want) || !errors.Is(err, ErrNoScreen)):
+			t.Errorf("%s %v: %v, want ErrNoScreen saying %q", tc.goos, tc.env, err, tc.want)
+		}
+	}
+}
+
+// TestScreenshotCaptureSteps runs the capture with a fake grabber: the
+// name, the limits, and what happens when the grabber fails or hangs.
+func TestScreenshotCaptureSteps(t *testing.T) {
+	x := func(k string) string { return map[string]string{"DISPLAY": ":0"}[k] }
+	now := time.Date(2026, 12, 6, 18, 5, 59, 0, time.Local)
+	ctx := context.Background()
+
+	t.Run("named by the minute", func(t *testing.T) {
+		img := stripes(640, 480)
+		s, err := captureScreenshot(ctx, "linux", x, now, func() (*image.RGBA, error) { return img, nil }, attachmentFit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		a := s.Attachment
+		if a.Filename != "screenshot-2026-12-06-1805.png" || a.ContentType != "image/png" || a.SizeBytes != int64(len(a.Data)) {
+			t.Errorf("attachment %s %s %d (%d bytes)", a.Filename, a.ContentType, a.SizeBytes, len(a.Data))
+		}
+		if s.Downscaled() || s.Size != image.Pt(640, 480) {
+			t.Errorf("size %v (downscaled %v), want 640x480 as captured", s.Size, s.Downscaled())
+		}
+		if got := color.RGBAModel.Convert(decodePNG(t, a.Data).At(5, 7)); got != img.At(5, 7) {
+			t.Errorf("pixel (5,7) = %v, want %v as captured", got, img.At(5, 7))
+		}
+	})
+	t.Run("too big for the limit", func(t *testing.T) {
+		big := noise(400, 300)
+		fit := screenshotFit{limit: 100 << 10, minWidth: 64}
+		s, err := captureScreenshot(ctx, "linux", x, now, func() (*image.RGBA, error) { return big, nil }, fit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !s.Downscaled() || s.Screen != image.Pt(400, 300) || s.Size.X >= 400 || s.Attachment.SizeBytes > int64(fit.limit) {
+			t.Errorf("screen %v, size %v, %d bytes: want it shrunk under %d", s.Screen, s.Size, s.Attachment.SizeBytes, fit.limit)
+		}
+	})
+	t.Run("no display: the grabber is not asked", func(t *testing.T) {
+		_, err := captureScreenshot(ctx, "linux", func(string) string { return "" }, now, func() (*image.RGBA, error) {
+			t.Error("grabber called without a display")
+			return nil, nil
+		}, attachmentFit)
+		if !errors.Is(err, ErrNoScreen) {
+			t.Errorf("error %v, want ErrNoScreen", err)
+		}
+	})
+	t.Run("grabber fails", func(t *testing.T) {
+		boom := errors.New("BadMatch")
+		_, err := captureScreenshot(ctx, "linux", x, now, func() (*image.RGBA, error) { return nil, boom }, attachmentFit)
+		if !errors.Is(err, boom) || !strings.HasPrefix(err.Error(), "capturing the screen: ") {
+			t.Errorf("error %v, want it wrapped", err)
+		}
+	})
+	t.Run("grabber hangs", func(t *testing.T) {
+		release := make(chan struct{})
+		defer close(release)
+		ctx, cancel := context.WithCancel(ctx)
+		cancel()
+		_, err := captureScreenshot(ctx, "linux", x, now, func() (*image.RGBA, error) { <-release; return nil, nil }, attachmentFit)
+		if !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "took too long") {
+			t.Errorf("error %v, want the context's", err)
+		}
+	})
+}
+
+func TestScreenshotsAllowed(t *testing.T) {
+	no, yes := false, true
+	policy := func(allow *bool) *config.Config {
+		return &config.Config{Policy: config.Policy{AllowScreenshots: allow}}
+	}
+	for _, tc := range []struct {
+		name  string
+		allow *bool
+		want  bool
+	}{{"unset", nil, true}, {"true", &yes, true}, {"false", &no, false}} {
+		s := &Service{Config: policy(tc.allow)}
+		if got := s.ScreenshotsAllowed(); got != tc.want {
+			t.Errorf("allowScreenshots %s: ScreenshotsAllowed() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+	// A running tray follows config changes: IT's new policy applies at once.
+	s := &Service{Config: policy(nil), route: &atomic.Pointer[config.Config]{}}
+	s.UseConfig(&config.Loaded{Config: policy(&no)})
+	if s.ScreenshotsAllowed() {
+		t.Error("still allowed after a config that forbids screenshots was taken into use")
+	}
+}
+
+func TestReportScreenshotRefusedByPolicy(t *testing.T) {
+	h := newHarness(t)
+	h.env["DISPLAY"] = ":0" // refused before any capture is tried
+	cfg := h.writeConfig(`{"version":1,"policy":{"allowScreenshots":false}}`)
+	r := h.run("--config", cfg, "report", "--summary", "printer jams", "--screenshot", "--no-system-info")
+	if r.code != ExitUsage || !strings.Contains(r.stderr, "does not allow screenshots (policy.allowScreenshots is false)") {
+		t.Errorf("exit %d, stderr %q; want 2 and the policy named", r.code, r.stderr)
+	}
+	if got := h.list("--config", cfg); len(got) != 0 {
+		t.Errorf("a refused report was queued: %+v", got)
+	}
+}
+
+func TestReportScreenshotWithoutDisplay(t *testing.T) {
+	h := newHarness(t) // its environment has no DISPLAY
+	r := h.run("report", "--summary", "printer jams", "--screenshot", "--no-system-info")
+	if r.code != ExitFailure || !strings.Contains(r.stderr, "no screen to capture: DISPLAY is not set") || !strings.Contains(r.stderr, "NOT queued") {
+		t.Errorf("exit %d, stderr %q; want 1, the reason and that nothing was queued", r.code, r.stderr)
+	}
+	if got := h.list(); len(got) != 0 {
+		t.Errorf("a failed report was queued: %+v", got)
+	}
+}
+
+// TestReportScreenshotAttaches: report --screenshot stores the screen's
+// PNG with the ticket in the queue.
+func TestReportScreenshotAttaches(t *testing.T) {
+	c := xDisplay(t)
+	showPatch(t, c, image.Rect(0, 0, 64, 64), 0x00ff00)
+	h := newHarness(t)
+	h.env["DISPLAY"] = os.Getenv("DISPLAY")
+	r := h.mustRun("report", "--summary", "printer jams", "--screenshot", "--no-system-info")
+	if !regexp.MustCompile(`screenshot: screenshot-[-0-9]+\.png, 1280×1024, [0-9.]+ KB`).MatchString(r.stderr) {
+		t.Errorf("stderr %q does not say what was attached", r.stderr)
+	}
+	id := strings.TrimSpace(r.stdout)
+	var sj entryJSON
+	if err := json.Unmarshal([]byte(h.mustRun("queue", "show", id, "--json").stdout), &sj); err != nil {
+		t.Fatal(err)
+	}
+	if sj.Ticket == nil || len(sj.Ticket.Attachments) != 1 {
+		t.Fatalf("queued ticket %+v, want one attachment", sj.Ticket)
+	}
+	a := sj.Ticket.Attachments[0]
+	if !screenshotNameRE.MatchString(a.Filename) || a.ContentType != "image/png" || a.SizeBytes <= 0 || a.SizeBytes > connectors.MaxAttachmentBytes {
+		t.Errorf("queued attachment %+v", a)
+	}
+
+	// The queue holds the picture itself: the screen with the patch.
+	svc, err := Open(context.Background(), Options{Getenv: func(k string) string { return h.env[k] }, Warn: func(config.Problem) {}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer svc.Close()
+	it, err := svc.Store.Get(context.Background(), id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tk connectors.Ticket
+	if err := json.Unmarshal(it.Payload, &tk); err != nil || len(tk.Attachments) != 1 {
+		t.Fatalf("stored ticket: %v, %d attachments", err, len(tk.Attachments))
+	}
+	img := decodePNG(t, tk.Attachments[0].Data)
+	if got, want := color.RGBAModel.Convert(img.At(10, 10)), (color.RGBA{0, 0xff, 0, 0xff}); img.Bounds().Dx() != 1280 || got != want {
+		t.Errorf("stored screenshot is %v with %v at (10,10), want 1280 wide with the patch's %v", img.Bounds(), got, want)
+	}
+}
