@@ -71,7 +71,7 @@ func TestTrayHosted(t *testing.T) {
 		}
 		return strings.Join(ls, "|")
 	}
-	if got, want := labels(), "Report an issue…|My tickets|Help desk queue|Run diagnostics|Settings…||(0 queued)||Quit"; got != want {
+	if got, want := labels(), "Report an issue…|My tickets|Help desk queue|Run diagnostics|About this computer|Settings…||(0 queued)||Quit"; got != want {
 		t.Errorf("menu = %s\n  want %s", got, want)
 	}
 	if kids := tree(p.cmd.Process.Pid)[1:]; len(kids) != 0 {

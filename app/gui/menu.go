@@ -4,7 +4,30 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/theme"
 )
+
+// menuEntry is one entry of the tray menu, which the main window shows
+// as a button where there is no tray: both are built from menuEntries,
+// so they cannot drift apart.
+type menuEntry struct {
+	window string               // the window it opens
+	label  string               // its label (the queue's gains a count)
+	icon   func() fyne.Resource // the main window's button icon
+}
+
+// menuEntries are the tray menu's entries, in order. After them come
+// "Get help" (when IT set a support contact), the status line and Quit.
+var menuEntries = []menuEntry{
+	{winReport, "Report an issue…", theme.MailComposeIcon},
+	{winMine, "My tickets", theme.AccountIcon},
+	{winQueue, "Help desk queue", theme.ListIcon},
+	{winDiagnostics, "Run diagnostics", theme.SearchIcon},
+	{winAbout, "About this computer", theme.ComputerIcon},
+	{winSettings, "Settings…", theme.SettingsIcon},
+}
 
 // status is what the tray shows about the queue. It is plain data so the
 // menu's labels are tested without Fyne.
@@ -57,6 +80,21 @@ func (s status) queueItem() string {
 		return "Help desk queue"
 	}
 	return fmt.Sprintf("Help desk queue (%d waiting)", s.Waiting)
+}
+
+// headline is the state in a word or two, beside the tray icon in the
+// main window (which has no tray icon to show it): what needs staff
+// first, then whether the help desk can be reached.
+func (s status) headline() string {
+	switch {
+	case s.Err != nil:
+		return "Queue unavailable"
+	case s.icon() == "attention":
+		return "Needs attention"
+	case s.Offline:
+		return "Offline"
+	}
+	return "Online"
 }
 
 // icon names the tray icon for the state.

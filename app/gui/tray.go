@@ -61,16 +61,13 @@ func newHost(a fyne.App, svc *app.Service, env app.Env, windows *windowsProc) *h
 	h.notify = func(title, body string) { a.SendNotification(fyne.NewNotification(title, body)) }
 	h.status = fyne.NewMenuItem("…", nil)
 	h.status.Disabled = true
-	item := func(label, what string) *fyne.MenuItem {
-		return fyne.NewMenuItem(label, func() { h.open(what) })
-	}
-	h.queue = item("Help desk queue", winQueue)
-	items := []*fyne.MenuItem{
-		item("Report an issue…", winReport),
-		item("My tickets", winMine),
-		h.queue,
-		item("Run diagnostics", winDiagnostics),
-		item("Settings…", winSettings),
+	var items []*fyne.MenuItem
+	for _, e := range menuEntries {
+		it := fyne.NewMenuItem(e.label, func() { h.open(e.window) })
+		if e.window == winQueue {
+			h.queue = it
+		}
+		items = append(items, it)
 	}
 	if help := helpItem(a, svc.Config.Branding); help != nil {
 		items = append(items, help)

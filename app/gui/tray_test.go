@@ -64,10 +64,10 @@ func TestTrayMenu(t *testing.T) {
 	for _, it := range h.menu.Items {
 		labels = append(labels, it.Label)
 	}
-	if got := strings.Join(labels, "|"); got != "Report an issue…|My tickets|Help desk queue|Run diagnostics|Settings…||…" {
+	if got := strings.Join(labels, "|"); got != "Report an issue…|My tickets|Help desk queue|Run diagnostics|About this computer|Settings…||…" {
 		t.Errorf("menu = %s", got)
 	}
-	wants := []string{winReport, winMine, winQueue, winDiagnostics, winSettings}
+	wants := []string{winReport, winMine, winQueue, winDiagnostics, winAbout, winSettings}
 	for i := range wants {
 		h.menu.Items[i].Action()
 	}
