@@ -65,7 +65,7 @@ func init() {
 		{"report", "queue a ticket; prints its id", (*cli).report},
 		{"queue", "list, show, retry, purge or delete queued tickets", (*cli).queueCmd},
 		{"drain", "deliver queued tickets until nothing is left", (*cli).drain},
-		{"connections", "list connections with their health, or test them", (*cli).connections},
+		{"connections", "list, test, add, update or remove connections", (*cli).connections},
 		{"serve", "run headless: deliver tickets as they come", (*cli).serve},
 		{"sync", "read the status of delivered tickets back now", (*cli).syncCmd},
 		{"keys", "rotate the queue's encryption keys", (*cli).keys},

@@ -3,9 +3,11 @@ package app
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -47,6 +49,11 @@ const connectionsUsage = `Usage:
   ticketray connections test [NAME] [--json]
   ticketray connections login NAME [--json]
   ticketray connections logout NAME
+  ticketray connections add NAME --type TYPE --base-url URL [--credential-type T]
+      [--username U] [--client-id ID] [--token-url URL]
+      [--secret-env VAR | --secret-stdin] [--option KEY=VALUE]... [--test [--force]] [--json]
+  ticketray connections update NAME [the same flags: only those given change]
+  ticketray connections remove NAME --yes [--pending keep|dead [--reason TEXT]] [--json]
 
 list shows each configured connection with its health as last seen by the
 process that delivers (healthy, degraded, down, breaker_open, failing:
@@ -65,6 +72,43 @@ prints the URL), receives the answer on http://127.0.0.1:PORT/callback
 the OAuth app) within 5 minutes, and keeps the tokens in the keyring.
 Tickets are then created as that person; list shows who is signed in and
 when the sign-in expires. logout removes the tokens from the keyring.
+
+add, update and remove change the user's config file (--config FILE, else
+the user's config.json; add creates it), as the Settings window does: in
+place, checked by the same validator as 'config validate' (a missing
+required option fails with its file, line and column, and nothing is
+written), and atomically. A connection IT defines, or any connection while
+IT locks "connections", cannot be changed here (exit 2).
+
+  --type TYPE             servicenow, jira, jsm, zendesk, freshservice,
+                          salesforce or bmc_helix
+  --base-url URL          the help desk's address (https)
+  --credential-type T     basic, api_token, bearer, oauth2 or oauth2_user
+                          (default: the first the vendor accepts)
+  --username U            the user or agent (email for Jira and Zendesk)
+  --client-id ID          an OAuth client's id (oauth2, oauth2_user)
+  --token-url URL         an OAuth token endpoint (oauth2)
+  --secret-env VAR        the secret is in environment variable VAR: the
+                          file gets env:VAR
+  --secret-stdin          read the secret from standard input; it goes to
+                          the OS keyring, the file gets its keyring: name
+  --option KEY=VALUE      a vendor option (projectKey=IT); VALUE starting
+                          with [ or { is JSON; KEY= removes it (update)
+  --test                  test the connection as it would be saved (the
+                          checks of 'connections test') before writing;
+                          a failed test saves nothing (exit 1)
+  --force                 with --test: save even when the test fails
+  --yes                   confirm a removal
+  --pending keep|dead     a removed connection's deliveries that wait:
+                          keep them queued (they go out if a connection of
+                          that name comes back), or mark them dead (shown
+                          in 'queue list --state dead'; 'queue retry'
+                          revives them); required when there are any
+  --reason TEXT           with --pending dead: recorded on each delivery
+  --json                  print what was done as JSON on stdout
+
+A connection cannot be renamed: its queued deliveries are addressed by its
+name. Remove it and add it under the new name.
 `
 
 func (c *cli) drain(args []string) error {
@@ -177,9 +221,13 @@ type connectionJSON = ConnectionStatus
 
 func (c *cli) connections(args []string) error {
 	if len(args) == 0 {
-		return usagef("connections needs a subcommand: list or test\n%s", connectionsUsage)
+		return usagef("connections needs a subcommand: list, test, login, logout, add, update or remove\n%s", connectionsUsage)
 	}
 	sub, args := args[0], args[1:]
+	switch sub {
+	case "add", "update", "remove":
+		return c.connectionsEdit(sub, args)
+	}
 	fs := c.flags("connections "+sub, func() string { return connectionsUsage })
 	asJSON := fs.Bool("json", false, "")
 	pos, err := parse(fs, args)
@@ -212,7 +260,7 @@ func (c *cli) connections(args []string) error {
 	case "--help", "-h", "help":
 		return errHelp{func() string { return connectionsUsage }}
 	}
-	return usagef("unknown connections subcommand %q (list, test, login, logout)", sub)
+	return usagef("unknown connections subcommand %q (list, test, login, logout, add, update, remove)", sub)
 }
 
 // signInService is a Service for login and logout: the config and the
@@ -383,4 +431,211 @@ func printTestReports(w io.Writer, reports []testReport) {
 			fmt.Fprintln(w, line)
 		}
 	}
+}
+
+// connectionsEdit is `connections add|update|remove`, through the same
+// core functions as the Settings window.
+func (c *cli) connectionsEdit(sub string, args []string) error {
+	fs := c.flags("connections "+sub, func() string { return connectionsUsage })
+	var d ConnectionDraft
+	var opts listFlag
+	fs.StringVar(&d.Type, "type", "", "")
+	fs.StringVar(&d.BaseURL, "base-url", "", "")
+	fs.StringVar(&d.CredentialType, "credential-type", "", "")
+	fs.StringVar(&d.Username, "username", "", "")
+	fs.StringVar(&d.ClientID, "client-id", "", "")
+	fs.StringVar(&d.TokenURL, "token-url", "", "")
+	fs.StringVar(&d.SecretEnv, "secret-env", "", "")
+	secretStdin := fs.Bool("secret-stdin", false, "")
+	fs.Var(&opts, "option", "")
+	test := fs.Bool("test", false, "")
+	force := fs.Bool("force", false, "")
+	yes := fs.Bool("yes", false, "")
+	pending := fs.String("pending", "", "")
+	reason := fs.String("reason", "", "")
+	asJSON := fs.Bool("json", false, "")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("connections %s takes one connection name", sub)
+	}
+	d.Name = pos[0]
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	if sub == "remove" {
+		for _, f := range []string{"type", "base-url", "credential-type", "username", "client-id", "token-url", "secret-env", "secret-stdin", "option", "test", "force"} {
+			if given[f] {
+				return usagef("connections remove does not take --%s", f)
+			}
+		}
+		return c.connectionsRemove(d.Name, *yes, RemoveOptions{Pending: *pending, Reason: *reason}, given["pending"], *asJSON)
+	}
+	for _, f := range []string{"yes", "pending", "reason"} {
+		if given[f] {
+			return usagef("connections %s does not take --%s (it is for remove)", sub, f)
+		}
+	}
+	if *force && !*test {
+		return usagef("--force goes with --test: it saves a connection whose test failed")
+	}
+	if sub == "add" {
+		if d.Type == "" || d.BaseURL == "" {
+			return usagef("connections add needs --type and --base-url")
+		}
+		if d.CredentialType == "" {
+			d.CredentialType = firstOr(ConnectionFormFor(d.Type).CredentialTypes, "")
+		}
+	}
+	d.Options = map[string]string{}
+	for _, o := range opts {
+		k, v, ok := strings.Cut(o, "=")
+		if k = strings.TrimSpace(k); !ok || k == "" {
+			return usagef("--option takes KEY=VALUE, not %q", o)
+		}
+		if sub == "add" && v == "" {
+			return usagef("--option %s= removes an option, which is for update", k)
+		}
+		d.Options[k] = v
+	}
+	if *secretStdin {
+		if d.SecretEnv != "" {
+			return usagef("give the secret with --secret-env or --secret-stdin, not both")
+		}
+		if d.Secret, err = c.readSecret(); err != nil {
+			return err
+		}
+	}
+	svc := c.editService()
+	save := svc.UpdateConnection
+	if sub == "add" {
+		save = svc.AddConnection
+	}
+	res, err := save(c.ctx, d, SaveOptions{Test: *test, Force: *force})
+	if res != nil && res.Test != nil && !*asJSON {
+		printTestReports(c.env.Stdout, []testReport{*res.Test})
+	}
+	if *asJSON && res != nil {
+		if jerr := writeJSON(c.env.Stdout, res); jerr != nil {
+			return jerr
+		}
+	}
+	if errors.Is(err, ErrTestFailed) {
+		return fmt.Errorf("%w (fix it and try again, or add --force to save it as it is)", err)
+	}
+	if err != nil {
+		return editErr(err)
+	}
+	writeConnectionSaved(c.env.Stderr, sub, res)
+	return nil
+}
+
+// editService is a Service for config edits: the config's options and
+// the keyring, no queue.
+func (c *cli) editService() *Service {
+	return &Service{opts: c.options(), getenv: c.env.Getenv, ring: &lazyKeyring{}}
+}
+
+// readSecret reads the secret from standard input: all of it, less one
+// line ending.
+func (c *cli) readSecret() (string, error) {
+	if c.env.Stdin == nil {
+		return "", usagef("--secret-stdin: there is no standard input")
+	}
+	b, err := io.ReadAll(io.LimitReader(c.env.Stdin, 64<<10))
+	if err != nil {
+		return "", fmt.Errorf("read the secret from standard input: %w", err)
+	}
+	s := strings.TrimSuffix(strings.TrimSuffix(string(b), "\n"), "\r")
+	if s == "" {
+		return "", usagef("--secret-stdin: standard input is empty")
+	}
+	return s, nil
+}
+
+// editErr makes what the caller can fix a usage error (exit 2): a lock,
+// an unknown or existing name, pending deliveries without a choice, and
+// bad input; the validator's *config.Error is one already.
+func editErr(err error) error {
+	var pe *PendingError
+	switch {
+	case errors.As(err, &pe):
+		return usagef("%v; run again with --pending keep or --pending dead [--reason TEXT]", err)
+	case errors.Is(err, config.ErrLocked), errors.Is(err, config.ErrUnknownConnection), errors.Is(err, config.ErrConnectionExists):
+		return usageError{err.Error()}
+	}
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		return usagef("not saved: %v", err)
+	}
+	if strings.Contains(err.Error(), "cannot be renamed") || strings.Contains(err.Error(), "reference, never as its value") ||
+		strings.Contains(err.Error(), "is not valid JSON") || strings.Contains(err.Error(), "take no secret") {
+		return usageError{err.Error()}
+	}
+	return err
+}
+
+func writeConnectionSaved(w io.Writer, sub string, res *ConnectionSaved) {
+	ch := res.Change
+	switch {
+	case !ch.Changed:
+		fmt.Fprintf(w, "No change: %q in %s already has these values.\n", ch.Connection, ch.File)
+	case sub == "add" && ch.Created:
+		fmt.Fprintf(w, "Added connection %q to %s (a new file).\n", ch.Connection, ch.File)
+	case sub == "add":
+		fmt.Fprintf(w, "Added connection %q to %s.\n", ch.Connection, ch.File)
+	default:
+		fmt.Fprintf(w, "Updated connection %q in %s.\n", ch.Connection, ch.File)
+	}
+	if res.Keyring != "" {
+		fmt.Fprintf(w, "The secret is in the keyring as %s; the file names it, never holds it.\n", res.Keyring)
+	}
+	if res.Test != nil && !res.Test.OK {
+		fmt.Fprintln(w, "Saved although its test failed (--force).")
+	}
+	if ch.Changed {
+		fmt.Fprintln(w, "A running Ticketray picks the change up by itself.")
+	}
+}
+
+func (c *cli) connectionsRemove(name string, yes bool, o RemoveOptions, pendingGiven, asJSON bool) error {
+	if pendingGiven && o.Pending != PendingKeep && o.Pending != PendingDead {
+		return usagef("--pending is keep or dead, not %q", o.Pending)
+	}
+	if o.Reason != "" && o.Pending != PendingDead {
+		return usagef("--reason goes with --pending dead")
+	}
+	if !yes {
+		return usagef("connections remove %s changes the config file: add --yes to confirm", name)
+	}
+	svc, err := c.open() // the queue: its deliveries must not be stranded
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	res, err := svc.RemoveConnection(c.ctx, name, o)
+	if err != nil && res == nil {
+		return editErr(err)
+	}
+	if asJSON {
+		if jerr := writeJSON(c.env.Stdout, res); jerr != nil {
+			return jerr
+		}
+	}
+	fmt.Fprintf(c.env.Stderr, "Removed connection %q from %s.\n", name, res.Change.File)
+	switch {
+	case res.Pending == 0:
+		fmt.Fprintln(c.env.Stderr, "It had no delivery waiting.")
+	case o.Pending == PendingDead && res.Abandoned.Dead > 0:
+		fmt.Fprintf(c.env.Stderr, "%s marked dead: %s ('ticketray queue list --state dead'; 'queue retry' revives them).\n",
+			plural(res.Abandoned.Dead, "delivery"), res.Reason)
+	}
+	if res.Kept > 0 {
+		fmt.Fprintf(c.env.Stderr, "%s still wait for %q: they go out if a connection of that name is configured again.\n", plural(res.Kept, "delivery"), name)
+	}
+	if len(res.SecretsRemoved) > 0 {
+		fmt.Fprintf(c.env.Stderr, "Removed its %s from the keyring.\n", plural(len(res.SecretsRemoved), "secret"))
+	}
+	return err
 }

@@ -1,13 +1,19 @@
 package app
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/ticketray/ticketray/app/config"
 	"github.com/ticketray/ticketray/app/delivery"
+	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/connectors/fake"
 	"github.com/ticketray/ticketray/connectors/jira/jirafake"
 )
@@ -193,5 +199,287 @@ func TestSecretsNeverPrinted(t *testing.T) {
 	}
 	if strings.Contains(all.String(), secret) {
 		t.Errorf("the secret appears in the output:\n%s", all.String())
+	}
+}
+
+// runIn is run with stdin as standard input.
+func (h *harness) runIn(stdin string, args ...string) run {
+	h.t.Helper()
+	var out, errb bytes.Buffer
+	code := Main(context.Background(), args, Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return h.env[k] }, Stdin: strings.NewReader(stdin)}, nil)
+	return run{code, out.String(), errb.String()}
+}
+
+// editHarness is a harness with a file keyring, no managed layer but its
+// own, and a user file holding one connection.
+func editHarness(t *testing.T) (*harness, string) {
+	t.Helper()
+	h := newHarness(t)
+	h.env[EnvKeyringBackend] = "file"
+	h.env[EnvKeyringPassword] = "keyring password"
+	h.env[config.EnvManagedDir] = filepath.Join(h.dir, "managed")
+	cfg := h.writeConfig(`{
+  "version": 1,
+  "connections": [
+    {
+      "name": "SN",
+      "type": "servicenow",
+      "baseUrl": "https://sn.example",
+      "credentials": {"type": "basic", "username": "svc", "password": "env:SN_PASSWORD"}
+    }
+  ]
+}
+`)
+	return h, cfg
+}
+
+func (h *harness) keyringItem(name string) (string, error) {
+	h.t.Helper()
+	ring, err := OpenKeyring(func(k string) string { return h.env[k] })
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	v, err := ring.Get(name)
+	return string(v), err
+}
+
+func loadConn(t *testing.T, cfg, name string) *connectors.Connection {
+	t.Helper()
+	l, err := config.LoadLayers(config.LoadOptions{ConfigFile: cfg})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range l.Config.Connections {
+		if c.Name == name {
+			return &c
+		}
+	}
+	return nil
+}
+
+func TestConnectionsAddUpdateRemove(t *testing.T) {
+	const secret = "s3cr3t-api-token-from-stdin"
+	h, cfg := editHarness(t)
+	steps := []struct {
+		name   string
+		stdin  string
+		args   []string
+		code   int
+		stderr string // in stderr
+		same   bool   // the file must be byte-identical afterwards
+		check  func(t *testing.T, file string)
+	}{
+		{"add with the secret on stdin", secret + "\n",
+			[]string{"connections", "add", "Help Desk", "--type", "jira", "--base-url", "https://acme.atlassian.net", "--username", "it@acme.example",
+				"--secret-stdin", "--option", "projectKey=IT", "--option", "issueType=Task"},
+			ExitOK, `Added connection "Help Desk"`, false, func(t *testing.T, file string) {
+				c := loadConn(t, cfg, "Help Desk")
+				if c == nil || c.Credentials.Type != "api_token" || c.Credentials.APIToken != "keyring:config.help-desk.apiToken" || c.Option("projectKey", "") != "IT" {
+					t.Errorf("entry %+v", c)
+				}
+				if strings.Contains(file, secret) {
+					t.Error("the secret is in the file")
+				}
+				if v, err := h.keyringItem("config.help-desk.apiToken"); err != nil || v != secret {
+					t.Errorf("keyring holds %q (%v), want the secret", v, err)
+				}
+			}},
+		{"a missing required option", "",
+			[]string{"connections", "add", "JSM", "--type", "jsm", "--base-url", "https://acme.atlassian.net", "--username", "it@acme.example",
+				"--secret-env", "JSM_TOKEN", "--option", "serviceDeskId=10"},
+			ExitUsage, "config.json:", true, func(t *testing.T, _ string) {
+				r := h.run("--config", cfg, "connections", "add", "JSM", "--type", "jsm", "--base-url", "https://acme.atlassian.net", "--username", "it@acme.example", "--secret-env", "JSM_TOKEN", "--option", "serviceDeskId=10")
+				if !strings.Contains(r.stderr, "connections[2].options.requestTypeId: is required for jsm connections") {
+					t.Errorf("stderr %q lacks the located problem", r.stderr)
+				}
+			}},
+		{"add a name the file has", "", []string{"connections", "add", "SN", "--type", "servicenow", "--base-url", "https://x.example", "--username", "u", "--secret-env", "P"},
+			ExitUsage, "change it with update", true, nil},
+		{"add without a type", "", []string{"connections", "add", "X", "--base-url", "https://x.example"}, ExitUsage, "needs --type and --base-url", true, nil},
+		{"both kinds of secret", "x", []string{"connections", "update", "SN", "--secret-env", "A", "--secret-stdin"}, ExitUsage, "not both", true, nil},
+		{"update changes only what is given", "",
+			[]string{"connections", "update", "Help Desk", "--base-url", "https://acme2.atlassian.net", "--option", "issueType=Bug", "--option", `components=["Laptops"]`},
+			ExitOK, `Updated connection "Help Desk"`, false, func(t *testing.T, file string) {
+				c := loadConn(t, cfg, "Help Desk")
+				if c.BaseURL != "https://acme2.atlassian.net" || c.Option("issueType", "") != "Bug" || string(c.Options["components"]) != `["Laptops"]` ||
+					c.Credentials.Username != "it@acme.example" || c.Option("projectKey", "") != "IT" {
+					t.Errorf("entry %+v", c)
+				}
+				if !strings.Contains(file, `"password": "env:SN_PASSWORD"}`) {
+					t.Errorf("the other connection changed:\n%s", file)
+				}
+			}},
+		{"update to a secret in the environment", "", []string{"connections", "update", "SN", "--secret-env", "SN_SECRET"}, ExitOK, "Updated", false,
+			func(t *testing.T, _ string) {
+				if c := loadConn(t, cfg, "SN"); c.Credentials.Password != "env:SN_SECRET" {
+					t.Errorf("password %q", c.Credentials.Password)
+				}
+			}},
+		{"update to an invalid value", "", []string{"connections", "update", "SN", "--base-url", "http://sn.example"}, ExitUsage, "connections[0].baseUrl: must use https", true, nil},
+		{"remove an option", "", []string{"connections", "update", "Help Desk", "--option", "components="}, ExitOK, "Updated", false,
+			func(t *testing.T, _ string) {
+				if c := loadConn(t, cfg, "Help Desk"); c.Options["components"] != nil {
+					t.Errorf("components still set: %s", c.Options["components"])
+				}
+			}},
+		{"update an unknown connection", "", []string{"connections", "update", "Nope", "--base-url", "https://x.example"}, ExitUsage, `no such connection "Nope"`, true, nil},
+		{"remove needs --yes", "", []string{"connections", "remove", "Help Desk"}, ExitUsage, "add --yes to confirm", true, nil},
+		{"remove", "", []string{"connections", "remove", "Help Desk", "--yes"}, ExitOK, "It had no delivery waiting", false,
+			func(t *testing.T, file string) {
+				if loadConn(t, cfg, "Help Desk") != nil || loadConn(t, cfg, "SN") == nil {
+					t.Errorf("after remove:\n%s", file)
+				}
+				if _, err := h.keyringItem("config.help-desk.apiToken"); err == nil {
+					t.Error("the removed connection's secret is still in the keyring")
+				}
+			}},
+	}
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			before, _ := os.ReadFile(cfg)
+			r := h.runIn(st.stdin, append([]string{"--config", cfg}, st.args...)...)
+			if r.code != st.code || !strings.Contains(r.stderr, st.stderr) {
+				t.Errorf("exit %d, want %d; stderr %q, want %q", r.code, st.code, r.stderr, st.stderr)
+			}
+			after, _ := os.ReadFile(cfg)
+			if st.same && !bytes.Equal(before, after) {
+				t.Errorf("the file changed:\n%s", after)
+			}
+			if !st.same && bytes.Equal(before, after) {
+				t.Error("the file did not change")
+			}
+			if strings.Contains(r.stdout+r.stderr, secret) {
+				t.Error("the secret was printed")
+			}
+			if st.check != nil {
+				st.check(t, string(after))
+			}
+		})
+	}
+}
+
+func TestConnectionsEditLockedByIT(t *testing.T) {
+	for _, tc := range []struct {
+		name, managed string
+		args          []string
+		want          string
+	}{
+		{"connections locked", `{"version":1,"locked":["connections"]}`,
+			[]string{"connections", "add", "New", "--type", "servicenow", "--base-url", "https://x.example", "--username", "u", "--secret-env", "P"},
+			`"connections" is locked by IT in `},
+		{"remove under the lock", `{"version":1,"locked":["connections"]}`, []string{"connections", "remove", "SN", "--yes"}, `"connections" is locked by IT in `},
+		{"a connection IT defines", `{"version":1,"connections":[{"name":"SN","type":"servicenow","baseUrl":"https://it.example","credentials":{"type":"basic","username":"u","password":"env:P"}}]}`,
+			[]string{"connections", "update", "SN", "--base-url", "https://mine.example"}, `connection "SN" is defined by the managed file`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, cfg := editHarness(t)
+			if err := os.MkdirAll(h.env[config.EnvManagedDir], 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(h.env[config.EnvManagedDir], "config.json"), []byte(tc.managed), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			before, _ := os.ReadFile(cfg)
+			r := h.run(append([]string{"--config", cfg}, tc.args...)...)
+			if r.code != ExitUsage || !strings.Contains(r.stderr, tc.want) {
+				t.Errorf("exit %d, stderr %q; want 2 and %q", r.code, r.stderr, tc.want)
+			}
+			if after, _ := os.ReadFile(cfg); !bytes.Equal(before, after) {
+				t.Errorf("the file changed:\n%s", after)
+			}
+		})
+	}
+}
+
+// --test tests the connection as it would be saved, with the secret as
+// typed, before anything is written.
+func TestConnectionsAddTest(t *testing.T) {
+	jf := startJira(t)
+	for _, tc := range []struct {
+		name   string
+		token  string
+		force  bool
+		code   int
+		saved  bool
+		stdout string
+	}{
+		{"passes", jirafake.APIToken, false, ExitOK, true, "Jira (jira): OK"},
+		{"fails: nothing saved", "wrong-token-123", false, ExitFailure, false, "Jira (jira): FAILED"},
+		{"fails, --force saves", "wrong-token-123", true, ExitOK, true, "Jira (jira): FAILED"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, cfg := editHarness(t)
+			before, _ := os.ReadFile(cfg)
+			args := []string{"--config", cfg, "connections", "add", "Jira", "--type", "jira", "--base-url", jf.URL(), "--username", jirafake.Email,
+				"--secret-stdin", "--option", "projectKey=" + jirafake.ProjectKey, "--option", "issueType=Task", "--test"}
+			if tc.force {
+				args = append(args, "--force")
+			}
+			r := h.runIn(tc.token, args...)
+			if r.code != tc.code || !strings.Contains(r.stdout, tc.stdout) {
+				t.Errorf("exit %d (want %d)\nstdout %s\nstderr %s", r.code, tc.code, r.stdout, r.stderr)
+			}
+			after, _ := os.ReadFile(cfg)
+			if saved := !bytes.Equal(before, after); saved != tc.saved {
+				t.Errorf("saved %v, want %v", saved, tc.saved)
+			}
+			_, kerr := h.keyringItem("config.jira.apiToken")
+			if (kerr == nil) != tc.saved {
+				t.Errorf("keyring item present %v, want %v", kerr == nil, tc.saved)
+			}
+			if !tc.saved && !strings.Contains(r.stderr, "--force") {
+				t.Errorf("a failed test does not say how to save anyway: %q", r.stderr)
+			}
+			if strings.Contains(r.stdout+r.stderr, tc.token) {
+				t.Error("the token was printed")
+			}
+		})
+	}
+}
+
+// Removing a connection with deliveries waiting asks what to do with
+// them; none is dropped silently.
+func TestConnectionsRemovePending(t *testing.T) {
+	closed, _ := fake.Reserve()
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		state  string // of the two deliveries afterwards
+		stderr string
+		reason string
+	}{
+		{"no choice: refused", nil, ExitUsage, "pending", "has 2 deliveries waiting to be sent", ""},
+		{"keep", []string{"--pending", "keep"}, ExitOK, "pending", `2 deliveries still wait for "Jira"`, ""},
+		{"dead with a reason", []string{"--pending", "dead", "--reason", "moved to ServiceNow"}, ExitOK, "dead", "2 deliveries marked dead: moved to ServiceNow", "moved to ServiceNow"},
+		{"dead with the default reason", []string{"--pending", "dead"}, ExitOK, "dead", "marked dead", `the connection "Jira" was removed from the config`},
+		{"a bad choice", []string{"--pending", "later"}, ExitUsage, "pending", "--pending is keep or dead", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.env[config.EnvManagedDir] = filepath.Join(h.dir, "managed")
+			cfg := h.jiraConfig("http://"+closed, "env:JIRA_TOKEN")
+			for i := range 2 {
+				h.mustRun("--config", cfg, "report", "--summary", fmt.Sprintf("printer %d", i), "--no-system-info")
+			}
+			before, _ := os.ReadFile(cfg)
+			r := h.run(append([]string{"--config", cfg, "connections", "remove", "Jira", "--yes"}, tc.args...)...)
+			if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
+				t.Errorf("exit %d (want %d), stderr %q, want %q", r.code, tc.code, r.stderr, tc.stderr)
+			}
+			after, _ := os.ReadFile(cfg)
+			if removed := !bytes.Equal(before, after); removed != (tc.code == ExitOK) {
+				t.Errorf("file changed %v:\n%s", removed, after)
+			}
+			entries := h.list("--config", cfg)
+			if len(entries) != 2 {
+				t.Fatalf("%d tickets in the queue, want 2", len(entries))
+			}
+			for _, e := range entries {
+				if d := e.Deliveries[0]; d.State != tc.state || tc.reason != "" && d.LastError != tc.reason {
+					t.Errorf("delivery %s / %q, want %s / %q", d.State, d.LastError, tc.state, tc.reason)
+				}
+			}
+		})
 	}
 }

@@ -670,17 +670,18 @@ func EditConnection(o LoadOptions, e ConnectionEdit) (ch *ConnectionChange, err 
 		return nil, err
 	}
 	o.Secrets = nil // this edit is the only writer; secrets stay as they are
+	// An add makes a missing file (the user's, or --config's): a first
+	// connection needs no hand-written file.
 	create := false
-	if o.ConfigFile == "" {
-		if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
-			if e.Add == nil {
-				return nil, fmt.Errorf("%w %q: there is no user config file (%s)", ErrUnknownConnection, e.Name, path)
-			}
-			create = true
-			if !e.DryRun {
-				if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
-					return nil, err
-				}
+	cur0 := o
+	missing := false
+	if _, serr := os.Stat(path); errors.Is(serr, os.ErrNotExist) {
+		missing = true
+		create = e.Add != nil
+		cur0.ConfigFile, cur0.UserFile = "", "" // the managed layers alone
+		if create && !e.DryRun {
+			if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+				return nil, err
 			}
 		}
 	}
@@ -688,12 +689,15 @@ func EditConnection(o LoadOptions, e ConnectionEdit) (ch *ConnectionChange, err 
 		unlock := lockEdits(path)
 		defer unlock()
 	}
-	cur, err := LoadLayers(o)
+	cur, err := LoadLayers(cur0)
 	if err != nil {
 		return nil, err
 	}
 	if lock := cur.ConnectionLock(e.Name); lock != nil {
 		return nil, lock
+	}
+	if missing && !create {
+		return nil, fmt.Errorf("%w %q: there is no config file %s", ErrUnknownConnection, e.Name, path)
 	}
 	ch = &ConnectionChange{Connection: e.Name, File: path, Created: create}
 	if i := slices.IndexFunc(cur.Config.Connections, func(c Connection) bool { return c.Name == e.Name }); i >= 0 {
