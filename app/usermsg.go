@@ -115,7 +115,7 @@ var textTroubles = []struct {
 	t    Trouble
 	subs []string
 }{
-	{TroubleDiskFull, []string{"disk is full", "no space left", "database or disk is full"}},
+	{TroubleDiskFull, []string{"disk is full", "disk full", "no space left", "database or disk is full"}},
 	{TroubleSignIn, []string{"sign-in required", "connections login"}},
 	{TroubleConfig, []string{"misconfigured", "invalid config", "no keyring", "secret not found", "configuration"}},
 	{TroubleStorage, []string{"database is locked", "database is closed", "read-only", "readonly", "is corrupt", "encryption key does not match"}},

@@ -66,6 +66,7 @@ func (v *queueView) doAdd(withFile bool) {
 func showAddDialog(title string, content fyne.CanvasObject, parent fyne.Window) (hide func()) {
 	d := dialog.NewCustomWithoutButtons(title, content, parent)
 	d.Resize(fyne.NewSize(560, 360))
+	escCloses(parent.Canvas(), d)
 	d.Show()
 	return d.Hide
 }

@@ -186,12 +186,13 @@ func sentLine(ds []queue.Delivery) (line string, ok bool) {
 		case queue.StateDelivered:
 			sent = append(sent, d.RemoteNumber+" ("+d.Connection+")")
 		case queue.StateDead:
-			refused = append(refused, d.Connection+" refused it: "+clip(d.LastError, 100))
+			refused = append(refused, d.Connection)
 		}
 	}
 	switch {
 	case len(refused) > 0:
-		return "Saved, but " + strings.Join(refused, "; ") + ". The help desk can see it in the queue.", true
+		// The vendor's words are for staff (queue view, queue show).
+		return "Not accepted by " + strings.Join(refused, " and ") + ". The help desk has been told about a delivery problem.", true
 	case len(sent) == 1 && len(ds) == 1:
 		return "Sent as " + ds[0].RemoteNumber + ".", true
 	case len(sent) > 0:

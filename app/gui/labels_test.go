@@ -160,7 +160,7 @@ func TestSentLine(t *testing.T) {
 		{"one connection, sent", []queue.Delivery{del("SN", "INC0010023")}, "Sent as INC0010023.", true, true},
 		{"two, both sent", []queue.Delivery{del("SN", "INC0010023"), del("Jira", "IT-7")}, "Sent as INC0010023 (SN) and IT-7 (Jira).", true, true},
 		{"two, one still going", []queue.Delivery{del("SN", "INC0010023"), {Connection: "Jira", State: queue.StateRetry}}, "Sent as INC0010023 (SN).", true, false},
-		{"refused", []queue.Delivery{{Connection: "Jira", State: queue.StateDead, LastError: "400: project IT does not exist"}}, "Saved, but Jira refused it: 400: project IT does not exist. The help desk can see it in the queue.", true, true},
+		{"refused", []queue.Delivery{{Connection: "Jira", State: queue.StateDead, LastError: "400: project IT does not exist"}}, "Not accepted by Jira. The help desk has been told about a delivery problem.", true, true},
 		{"no deliveries", nil, "", false, true},
 	}
 	for _, tt := range tests {

@@ -10,6 +10,8 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -32,15 +34,24 @@ type reportForm struct {
 	collect    func(context.Context) *diagnostics.SystemInfo
 	user       connectors.User
 	onSaved    func(app.Receipt)
-	summary    *widget.Entry
+	summary    *formEntry
 	summaryErr *widget.Label
-	descr      *widget.Entry
+	descr      *formEntry
 	category   *widget.Select
 	priority   *widget.Select
 	sysInfo    *widget.Check
 	preview    *widget.Button
 	submit     *widget.Button
+	cancel     *widget.Button
 	status     *widget.Label
+	// done confirms a save: the reference the user can quote to the help
+	// desk and a way to My tickets. It stays until a new report starts.
+	done     *fyne.Container
+	doneText *widget.Label
+	doneSub  *widget.Label // where the saved ticket stands: waiting, sent as, not accepted
+	mineBtn  *widget.Button
+	onMine   func() // opens My tickets
+	onClose  func() // Cancel or Esc: closes the window (the draft stays)
 	// configLine says the config files are broken (hidden when they are
 	// not): the report is still saved, and sent once IT fixes them.
 	configLine *widget.Label
@@ -79,16 +90,21 @@ type skillRunner func(ctx context.Context, onResult func(i int, r diagnostics.Sk
 
 func newReportForm(svc submitter, categories []string, user connectors.User, collect func(context.Context) *diagnostics.SystemInfo) *reportForm {
 	f := &reportForm{svc: svc, collect: collect, user: user, readFile: app.ReadAttachment, trackFor: 3 * time.Second, trackEvery: 150 * time.Millisecond}
-	f.summary = widget.NewEntry()
+	f.summary = newFormEntry(false, f.submitKey, f.close)
 	f.summary.SetPlaceHolder("What is wrong, in one line")
 	// Enter moves on to the description: it never submits or clears a
 	// half-written report.
 	f.summary.OnSubmitted = func(string) { focus(f.descr) }
-	f.summary.OnChanged = func(string) { f.setSummaryErr("") }
+	f.summary.OnChanged = func(s string) {
+		f.setSummaryErr("")
+		if s != "" {
+			f.done.Hide() // a new report begins
+		}
+	}
 	f.summaryErr = widget.NewLabel("")
 	f.summaryErr.Importance = widget.DangerImportance
 	f.summaryErr.Hide()
-	f.descr = widget.NewMultiLineEntry()
+	f.descr = newFormEntry(true, f.submitKey, f.close)
 	f.descr.SetPlaceHolder("What happened, what you expected, what you tried")
 	f.descr.SetMinRowsVisible(5)
 	f.category = widget.NewSelect(categories, nil)
@@ -104,8 +120,21 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.preview = widget.NewButton("Preview…", f.showPreview)
 	f.submit = widget.NewButton("Submit", f.doSubmit)
 	f.submit.Importance = widget.HighImportance
+	f.cancel = widget.NewButton("Cancel", f.close)
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
+	f.doneText = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	f.doneText.Wrapping = fyne.TextWrapWord
+	f.doneText.Selectable = true // the reference can be copied
+	f.doneSub = widget.NewLabel("")
+	f.doneSub.Wrapping = fyne.TextWrapWord
+	f.mineBtn = widget.NewButtonWithIcon("Open My tickets", theme.ListIcon(), func() {
+		if f.onMine != nil {
+			f.onMine()
+		}
+	})
+	f.done = container.NewBorder(nil, nil, widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), container.NewVBox(f.mineBtn), container.NewVBox(f.doneText, f.doneSub))
+	f.done.Hide()
 	f.configLine = widget.NewLabel("")
 	f.configLine.Wrapping = fyne.TextWrapWord
 	f.configLine.Importance = widget.WarningImportance
@@ -134,10 +163,97 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 		f.skillsBox,
 		f.attachBox,
 		f.status,
-		container.NewHBox(layoutSpacer(), f.submit),
+		container.NewHBox(layoutSpacer(), f.cancel, f.submit),
 	)
-	f.content = container.NewBorder(container.NewVBox(f.configBox, top, widget.NewLabelWithStyle("Description", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})), bottom, nil, nil, f.descr)
+	head := container.NewVBox(f.done, f.configBox, top, widget.NewLabelWithStyle("Description", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+	// Objects in reading order: Tab goes summary, category, priority,
+	// description, then the options, Cancel and Submit (container.NewBorder
+	// would put the description first).
+	f.content = container.New(layout.NewBorderLayout(head, bottom, nil, nil), head, f.descr, bottom)
 	return f
+}
+
+// formEntry is an Entry with the report window's keys: Ctrl+Enter
+// submits, Esc closes, and Tab always moves on (a multi-line Entry would
+// type a tab character and keep the focus).
+type formEntry struct {
+	widget.Entry
+	onSubmit, onEscape func()
+}
+
+func newFormEntry(multiLine bool, onSubmit, onEscape func()) *formEntry {
+	e := &formEntry{onSubmit: onSubmit, onEscape: onEscape}
+	e.MultiLine = multiLine
+	if multiLine {
+		e.Wrapping = fyne.TextWrapWord
+	}
+	e.ExtendBaseWidget(e)
+	return e
+}
+
+// AcceptsTab is false: Tab leaves the field.
+func (e *formEntry) AcceptsTab() bool { return false }
+
+// TypedShortcut takes Ctrl+Enter (the driver gives a focused Entry every
+// shortcut, so the window's own never sees it here).
+func (e *formEntry) TypedShortcut(s fyne.Shortcut) {
+	if isSubmitShortcut(s) && e.onSubmit != nil {
+		e.onSubmit()
+		return
+	}
+	e.Entry.TypedShortcut(s)
+}
+
+// TypedKey takes Esc (a focused Entry gets the keys, not the window).
+func (e *formEntry) TypedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape && e.onEscape != nil {
+		e.onEscape()
+		return
+	}
+	e.Entry.TypedKey(k)
+}
+
+// submitShortcuts are Ctrl+Enter (Cmd+Enter on macOS) on either Enter key.
+var submitShortcuts = []*desktop.CustomShortcut{
+	{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault},
+	{KeyName: fyne.KeyEnter, Modifier: fyne.KeyModifierShortcutDefault},
+}
+
+func isSubmitShortcut(s fyne.Shortcut) bool {
+	for _, k := range submitShortcuts {
+		if s.ShortcutName() == k.ShortcutName() {
+			return true
+		}
+	}
+	return false
+}
+
+// bindKeys gives the report window its keys when no field has the
+// focus: Ctrl+Enter submits and Esc closes the window, or the dialog
+// over it (see escCloses).
+func (f *reportForm) bindKeys(c fyne.Canvas) {
+	for _, k := range submitShortcuts {
+		c.AddShortcut(k, func(fyne.Shortcut) { f.submitKey() })
+	}
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			f.close()
+		}
+	})
+}
+
+// submitKey is Ctrl+Enter: Submit, unless a save is under way.
+func (f *reportForm) submitKey() {
+	if !f.submit.Disabled() {
+		f.doSubmit()
+	}
+}
+
+// close is Cancel and Esc: the window goes, the draft stays for next time.
+func (f *reportForm) close() {
+	if f.onClose != nil {
+		f.onClose()
+	}
 }
 
 func (f *reportForm) draft() app.Draft {
@@ -213,6 +329,7 @@ func (f *reportForm) doSubmit() {
 		return
 	}
 	withInfo := f.sysInfo.Checked
+	f.done.Hide()
 	f.gen++
 	f.following = false // a follower of an earlier save no longer reports
 	f.submit.Disable()
@@ -290,14 +407,18 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 		}
 		f.status.SetText("Not saved: " + v.Error())
 	case err != nil:
-		f.status.SetText("Not saved — your report is still here. " + err.Error())
+		f.status.SetText("Not saved — your report is still here. " + app.UserMessage(err))
 	default:
+		f.status.SetText("")
+		f.doneText.SetText(confirmation(r.ID))
 		if len(r.Connections) == 0 && f.configBox.Visible() {
 			// Nothing to send it to until IT fixes the config.
-			f.status.SetText(fmt.Sprintf("Saved (ticket %s). It is sent once IT fixes the configuration.", r.ID))
+			f.doneSub.SetText("It is sent once IT fixes the configuration.")
 		} else {
-			f.status.SetText(fmt.Sprintf("Saved — will be sent when online (ticket %s).", r.ID))
+			f.doneSub.SetText("It is sent to the help desk as soon as this computer is online.")
 		}
+		f.done.Show()
+		f.content.Refresh() // the form under the confirmation moves
 		f.summary.SetText("")
 		f.descr.SetText("")
 		f.setSummaryErr("")
@@ -313,6 +434,12 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 	}
 }
 
+// confirmation is the line after a save: the short reference (what
+// `ticketray queue show REF` takes) the user can quote to the help desk.
+func confirmation(id string) string {
+	return "Thank you — your report is saved. Reference: " + shortID(id) + " (quote it if you call the help desk)."
+}
+
 // follow watches a saved ticket for trackFor; if the courier delivers it
 // (or a vendor refuses it) meanwhile, the status says so.
 func (f *reportForm) follow(id string, gen int) {
@@ -325,7 +452,7 @@ func (f *reportForm) follow(id string, gen int) {
 		}
 		f.following = false
 		if ok {
-			f.status.SetText(line)
+			f.doneSub.SetText(line)
 		}
 	})
 }

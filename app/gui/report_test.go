@@ -1,8 +1,11 @@
 package gui
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -10,6 +13,7 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
 
 	"github.com/ticketray/ticketray/app"
@@ -22,6 +26,9 @@ import (
 
 // timeout bounds every wait for the form's background work.
 const timeout = 5 * time.Second
+
+// savedLine is the status under the confirmation after a save.
+const savedLine = "It is sent to the help desk as soon as this computer is online."
 
 // fakeSubmitter records the drafts it gets. Each Submit signals called and
 // then blocks until release is closed, so a test can look at the form while
@@ -115,7 +122,7 @@ func newTestForm(t *testing.T, sub submitter) (*reportForm, *fakeCollect, fyne.W
 	c := &fakeCollect{info: diagnostics.SystemInfo{OSName: "debian", OSVersion: "12", Architecture: "amd64", DeviceName: "lab-pc-7"}}
 	f := newReportForm(sub, testCategories, testUser, c.collect)
 	w := test.NewTempWindow(t, f.content)
-	w.Resize(fyne.NewSize(560, 460))
+	w.Resize(fyne.NewSize(560, 540))
 	return f, c, w, loop
 }
 
@@ -159,6 +166,7 @@ func TestReportFormSubmit(t *testing.T) {
 		wantCategory string
 		wantPriority string
 		wantStatus   string
+		wantDone     string // the line under the confirmation
 		wantCleared  bool   // summary and description emptied
 		wantInline   string // inline summary error; "" means hidden
 	}{
@@ -168,7 +176,7 @@ func TestReportFormSubmit(t *testing.T) {
 			sysInfo:      true,
 			wantCategory: "Printer",
 			wantPriority: "medium",
-			wantStatus:   "Saved — will be sent when online (ticket 01JTESTTICKET).",
+			wantDone:     savedLine,
 			wantCleared:  true,
 		},
 		{
@@ -176,7 +184,7 @@ func TestReportFormSubmit(t *testing.T) {
 			sysInfo:      false,
 			wantCategory: "",
 			wantPriority: "medium",
-			wantStatus:   "Saved — will be sent when online (ticket 01JTESTTICKET).",
+			wantDone:     savedLine,
 			wantCleared:  true,
 		},
 		{
@@ -186,7 +194,7 @@ func TestReportFormSubmit(t *testing.T) {
 			sysInfo:      true,
 			wantCategory: "Network",
 			wantPriority: "critical",
-			wantStatus:   "Saved — will be sent when online (ticket 01JTESTTICKET).",
+			wantDone:     savedLine,
 			wantCleared:  true,
 		},
 		{
@@ -196,7 +204,14 @@ func TestReportFormSubmit(t *testing.T) {
 			err:          errors.New("disk full"),
 			wantCategory: "Printer",
 			wantPriority: "medium",
-			wantStatus:   "Not saved — your report is still here. disk full",
+			wantStatus:   "Not saved — your report is still here. The disk is full. Free some space and try again.",
+		},
+		{
+			name:         "queue unavailable",
+			sysInfo:      true,
+			err:          errors.New("submit: database is locked (5) (SQLITE_BUSY)"),
+			wantPriority: "medium",
+			wantStatus:   "Not saved — your report is still here. Ticketray cannot save on this computer right now. Try again; if it keeps happening, tell IT.",
 		},
 		{
 			name:         "summary rejected",
@@ -247,7 +262,7 @@ func TestReportFormSubmit(t *testing.T) {
 			test.Tap(f.submit)
 			close(sub.release)
 
-			loop.waitFor(t, "status "+tt.wantStatus, func() bool { return f.status.Text == tt.wantStatus })
+			loop.waitFor(t, "status "+tt.wantStatus, func() bool { return f.status.Text == tt.wantStatus && f.doneSub.Text == tt.wantDone })
 			if tt.err == nil {
 				if len(saved) != 1 || saved[0].ID != receipt.ID {
 					t.Errorf("onSaved got %+v, want one call with %+v", saved, receipt)
@@ -304,6 +319,14 @@ func TestReportFormSubmit(t *testing.T) {
 			}
 			if tt.err != nil && !strings.HasPrefix(f.status.Text, "Not saved") {
 				t.Errorf("status = %q, want it to start with %q", f.status.Text, "Not saved")
+			}
+			// A save confirms with the reference `queue show` takes; a
+			// failure shows none.
+			if want := tt.err == nil; f.done.Visible() != want {
+				t.Errorf("confirmation visible = %v, want %v", f.done.Visible(), want)
+			}
+			if tt.err == nil && f.doneText.Text != "Thank you — your report is saved. Reference: 01JTESTT (quote it if you call the help desk)." {
+				t.Errorf("confirmation = %q", f.doneText.Text)
 			}
 			if tt.wantInline != "" {
 				if !f.summaryErr.Visible() || f.summaryErr.Text != tt.wantInline {
@@ -419,4 +442,177 @@ func TestReportFormImage(t *testing.T) {
 		t.Error("inline error visible on a fresh form")
 	}
 	test.AssertImageMatches(t, "report_form.png", w.Canvas().Capture())
+}
+
+// ctrlEnter is Ctrl+Enter as the driver hands it over (Cmd+Enter on macOS).
+var ctrlEnter = &desktop.CustomShortcut{KeyName: fyne.KeyReturn, Modifier: fyne.KeyModifierShortcutDefault}
+
+var escape = &fyne.KeyEvent{Name: fyne.KeyEscape}
+
+// Tab walks the form in reading order, and leaves the description (a
+// multi-line Entry would keep the focus and type a tab).
+func TestReportFormTabOrder(t *testing.T) {
+	f, _, w, _ := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
+	c := w.Canvas()
+	if f.descr.AcceptsTab() {
+		t.Error("the description accepts Tab: the driver would type it instead of moving on")
+	}
+	want := []fyne.Focusable{f.summary, f.category, f.priority, f.descr, f.sysInfo, f.preview, f.attachBtn, f.cancel, f.submit, f.summary}
+	names := []string{"summary", "category", "priority", "description", "system information", "Preview", "Attach file", "Cancel", "Submit", "summary again"}
+	c.Focus(f.summary)
+	for i := 1; i < len(want); i++ {
+		test.FocusNext(c)
+		if got := c.Focused(); got != want[i] {
+			t.Fatalf("Tab %d from %s: focus on %T, want %s", i, names[i-1], got, names[i])
+		}
+	}
+	test.FocusPrevious(c)
+	if c.Focused() != f.submit {
+		t.Errorf("Shift+Tab from the summary: focus on %T, want Submit", c.Focused())
+	}
+}
+
+// Ctrl+Enter submits from either text field and from the window; a
+// second one while the save runs does nothing.
+func TestReportFormCtrlEnter(t *testing.T) {
+	for _, where := range []string{"summary", "description", "window"} {
+		t.Run(where, func(t *testing.T) {
+			sub := newFakeSubmitter(app.Receipt{ID: "0a1b2c3d-4e5f"}, nil)
+			f, _, w, loop := newTestForm(t, sub)
+			f.bindKeys(w.Canvas())
+			w.Canvas().Focus(f.summary)
+			test.Type(f.summary, "Printer jams")
+			w.Canvas().Focus(f.descr)
+			test.Type(f.descr, "Every page")
+			press := func() {
+				switch where {
+				case "summary":
+					f.summary.TypedShortcut(ctrlEnter)
+				case "description":
+					f.descr.TypedShortcut(ctrlEnter)
+				default:
+					w.Canvas().Unfocus()
+					w.Canvas().(fyne.Shortcutable).TypedShortcut(ctrlEnter)
+				}
+			}
+			press()
+			receive(t, "Submit to be called", sub.called)
+			press()
+			close(sub.release)
+			loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
+			if d := sub.calls(); len(d) != 1 || d[0].Description != "Every page" {
+				t.Errorf("drafts %+v, want one with the description as typed (no newline from Enter)", d)
+			}
+		})
+	}
+}
+
+// Esc closes the window from a field or from the window itself, and
+// Cancel does the same; the draft stays for next time.
+func TestReportFormEscapeAndCancel(t *testing.T) {
+	for _, how := range []string{"Esc in summary", "Esc in description", "Esc in window", "Cancel"} {
+		t.Run(how, func(t *testing.T) {
+			f, _, w, _ := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
+			f.bindKeys(w.Canvas())
+			closed := 0
+			f.onClose = func() { closed++ }
+			test.Type(f.summary, "Half-written")
+			switch how {
+			case "Esc in summary":
+				f.summary.TypedKey(escape)
+			case "Esc in description":
+				f.descr.TypedKey(escape)
+			case "Esc in window":
+				w.Canvas().Unfocus()
+				w.Canvas().OnTypedKey()(escape)
+			default:
+				test.Tap(f.cancel)
+			}
+			if closed != 1 {
+				t.Errorf("window closed %d times, want 1", closed)
+			}
+			if f.summary.Text != "Half-written" {
+				t.Errorf("summary %q after closing, want the draft kept", f.summary.Text)
+			}
+		})
+	}
+}
+
+// Esc over a dialog closes the dialog, not the window under it.
+func TestEscClosesDialogFirst(t *testing.T) {
+	f, _, w, _ := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
+	f.bindKeys(w.Canvas())
+	closed := 0
+	f.onClose = func() { closed++ }
+	showText("System information that will be sent", "{}", w)
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("no dialog shown")
+	}
+	w.Canvas().OnTypedKey()(escape)
+	if w.Canvas().Overlays().Top() != nil || closed != 0 {
+		t.Fatalf("after Esc: dialog shown %v, window closed %d times; want the dialog gone, the window kept", w.Canvas().Overlays().Top() != nil, closed)
+	}
+	w.Canvas().OnTypedKey()(escape)
+	if closed != 1 {
+		t.Errorf("second Esc closed the window %d times, want 1", closed)
+	}
+}
+
+// The confirmation gives a reference and a way to My tickets; typing a
+// new report puts it away.
+func TestReportFormConfirmation(t *testing.T) {
+	sub := newFakeSubmitter(app.Receipt{ID: "0a1b2c3d-4e5f-6789", Connections: []string{"ServiceNow"}}, nil)
+	close(sub.release)
+	f, _, w, loop := newTestForm(t, sub)
+	mine := 0
+	f.onMine = func() { mine++ }
+	test.Type(f.summary, "Printer jams")
+	test.Tap(f.submit)
+	loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
+	if want := "Thank you — your report is saved. Reference: 0a1b2c3d (quote it if you call the help desk)."; f.doneText.Text != want {
+		t.Errorf("confirmation %q, want %q", f.doneText.Text, want)
+	}
+	if f.summary.Text != "" || f.descr.Text != "" {
+		t.Errorf("form not reset: %q, %q", f.summary.Text, f.descr.Text)
+	}
+	f.content.Refresh()
+	pinImage(t, "report_confirmation.png", w.Canvas().Capture())
+	test.Tap(f.mineBtn)
+	if mine != 1 {
+		t.Errorf("Open My tickets opened it %d times, want 1", mine)
+	}
+	test.Type(f.summary, "Another one")
+	if f.done.Visible() {
+		t.Error("confirmation still shown while a new report is typed")
+	}
+}
+
+// The reference is what `ticketray queue show REF` takes.
+func TestReportReferenceFindsTicket(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.json")
+	if err := os.WriteFile(cfg, []byte(`{"version":1}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	env := map[string]string{app.EnvDBPath: filepath.Join(dir, "queue.db"), app.EnvPassphrase: "ref test", "HOME": dir,
+		"XDG_DATA_HOME": filepath.Join(dir, "data"), "TICKETRAY_MANAGED_DIR": filepath.Join(dir, "managed")}
+	getenv := func(k string) string { return env[k] }
+	svc, err := app.Open(context.Background(), app.Options{ConfigPath: cfg, Getenv: getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := svc.Submit(context.Background(), app.Draft{Summary: "Printer jams", User: testUser})
+	svc.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ref := shortID(r.ID)
+	if !strings.Contains(confirmation(r.ID), ref) {
+		t.Fatalf("confirmation %q lacks the reference %s", confirmation(r.ID), ref)
+	}
+	var out, errOut bytes.Buffer
+	code := app.Main(context.Background(), []string{"--config", cfg, "queue", "show", ref}, app.Env{Stdout: &out, Stderr: &errOut, Getenv: getenv}, nil)
+	if code != 0 || !strings.Contains(out.String(), r.ID) || !strings.Contains(out.String(), "Printer jams") {
+		t.Errorf("queue show %s: exit %d\n%s%s\nwant ticket %s", ref, code, out.String(), errOut.String(), r.ID)
+	}
 }

@@ -54,7 +54,7 @@ func TestReportRunsSuggestedChecks(t *testing.T) {
 		t.Errorf("after one check: %q, bar %v", label(1), f.skillsBar.Value)
 	}
 	step <- struct{}{}
-	loop.waitFor(t, "the ticket to be saved", func() bool { return strings.HasPrefix(f.status.Text, "Saved") })
+	loop.waitFor(t, "the ticket to be saved", func() bool { return f.done.Visible() })
 	if label(1) != "Disk space check: failed (3 ms)" || f.skillsBar.Value != 1 {
 		t.Errorf("after both: %q, bar %v", label(1), f.skillsBar.Value)
 	}
@@ -67,7 +67,7 @@ func TestReportRunsSuggestedChecks(t *testing.T) {
 	f.skillsCheck.SetChecked(false)
 	test.Type(f.summary, "Another")
 	test.Tap(f.submit)
-	loop.waitFor(t, "the second save", func() bool { return len(sub.calls()) == 2 && strings.HasPrefix(f.status.Text, "Saved") })
+	loop.waitFor(t, "the second save", func() bool { return len(sub.calls()) == 2 && f.done.Visible() })
 	if d := sub.calls()[1]; d.SkillResults != nil || d.Session != nil {
 		t.Errorf("toggle off attached %+v", d)
 	}

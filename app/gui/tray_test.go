@@ -170,7 +170,7 @@ func TestWindowsOpen(t *testing.T) {
 		t.Error("a closed window with a draft is not busy: the draft would be lost")
 	}
 	f.doSubmit()
-	loop.waitFor(t, "the save", func() bool { return strings.HasPrefix(f.status.Text, "Saved") })
+	loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
 	if wakes != 1 {
 		t.Errorf("%d wakes after a save, want 1", wakes)
 	}

@@ -132,8 +132,11 @@ func (t *ui) build(what string) *trayWindow {
 	case winReport:
 		tw.w = t.a.NewWindow("Report an issue — " + brandName(t.svc))
 		t.wireReport(tw.w)
+		t.form.onClose = tw.hide
+		t.form.onMine = func() { t.open(winMine) }
+		t.form.bindKeys(tw.w.Canvas())
 		tw.w.SetContent(t.form.content)
-		tw.w.Resize(fyne.NewSize(560, 460))
+		tw.w.Resize(fyne.NewSize(560, 540))
 		tw.onShow = func() { tw.w.Canvas().Focus(t.form.summary) }
 		tw.idle = func() bool { return !t.form.busy() }
 	case winQueue, winMine:
@@ -183,8 +186,11 @@ func (t *ui) build(what string) *trayWindow {
 			}
 		}
 		tw.idle = func() bool { return v.bg.pending == 0 }
+	case winAbout:
+		t.buildAbout(tw)
 	default:
 		t.main = newMainView(t.open, func() { t.onQuit() })
+		t.main.setBrand(brandName(t.svc), helpItem(t.a, t.svc.Config.Branding))
 		t.main.setStatus(t.last, time.Now())
 		tw.w = t.a.NewWindow(brandName(t.svc))
 		tw.w.SetContent(t.main.content)
@@ -248,7 +254,24 @@ func showText(title, text string, parent fyne.Window) {
 	l.Selectable = true
 	d := dialog.NewCustom(title, "Close", container.NewScroll(l), parent)
 	d.Resize(fyne.NewSize(560, 420))
+	escCloses(parent.Canvas(), d)
 	d.Show()
+}
+
+// escCloses lets Esc close d while it is shown over c (Fyne's dialogs do
+// not take Esc themselves), then gives c its own Esc back.
+func escCloses(c fyne.Canvas, d dialog.Dialog) {
+	prev := c.OnTypedKey()
+	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
+		if k.Name == fyne.KeyEscape {
+			d.Hide()
+			return
+		}
+		if prev != nil {
+			prev(k)
+		}
+	})
+	d.SetOnClosed(func() { c.SetOnTypedKey(prev) })
 }
 
 // setConfigProblem shows (or, for "", clears) why the config files are

@@ -157,7 +157,7 @@ func TestReportFormAttachments(t *testing.T) {
 	}
 	test.Type(f.summary, "VPN drops")
 	test.Tap(f.submit)
-	loop.waitFor(t, "the save", func() bool { return strings.HasPrefix(f.status.Text, "Saved") })
+	loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
 	d := sub.calls()[0]
 	if len(d.Attachments) != 1 || d.Attachments[0].Filename != "shot.txt" || string(d.Attachments[0].Data) != "screen" || d.Attachments[0].SizeBytes != 6 {
 		t.Errorf("submitted attachments %+v", d.Attachments)
@@ -219,9 +219,9 @@ func TestReportFormSentAs(t *testing.T) {
 		want  string
 	}{
 		{"delivered within the moment", [][]queue.Delivery{pending, inFlight, sent}, []string{"ServiceNow"}, "Sent as INC0010023."},
-		{"refused within the moment", [][]queue.Delivery{pending, refused}, []string{"ServiceNow"}, "Saved, but ServiceNow refused it: 403 Forbidden: no create permission. The help desk can see it in the queue."},
-		{"offline: saved stays", [][]queue.Delivery{pending}, []string{"ServiceNow"}, "Saved — will be sent when online (ticket t1)."},
-		{"no connection: not followed", [][]queue.Delivery{sent}, []string{}, "Saved — will be sent when online (ticket t1)."},
+		{"refused within the moment", [][]queue.Delivery{pending, refused}, []string{"ServiceNow"}, "Not accepted by ServiceNow. The help desk has been told about a delivery problem."},
+		{"offline: saved stays", [][]queue.Delivery{pending}, []string{"ServiceNow"}, savedLine},
+		{"no connection: not followed", [][]queue.Delivery{sent}, []string{}, savedLine},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -232,17 +232,17 @@ func TestReportFormSentAs(t *testing.T) {
 			f.track, f.trackEvery, f.trackFor = tr.get, time.Millisecond, 300*time.Millisecond
 			test.Type(f.summary, "Printer jams")
 			test.Tap(f.submit)
-			loop.waitFor(t, "the save", func() bool { return strings.HasPrefix(f.status.Text, "Saved") })
+			loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
 			// The save is reported at once, before the courier's result.
-			if f.status.Text != "Saved — will be sent when online (ticket t1)." {
-				t.Errorf("first status %q", f.status.Text)
+			if f.doneSub.Text != savedLine {
+				t.Errorf("first status %q", f.doneSub.Text)
 			}
 			loop.waitFor(t, "the courier's result", func() bool { return !f.following })
 			if len(tt.conns) == 0 && tr.calls != 0 {
 				t.Errorf("a ticket for no connection was followed %d times", tr.calls)
 			}
-			if f.status.Text != tt.want {
-				t.Errorf("status %q, want %q", f.status.Text, tt.want)
+			if f.doneSub.Text != tt.want {
+				t.Errorf("status %q, want %q", f.doneSub.Text, tt.want)
 			}
 		})
 	}
