@@ -12,7 +12,7 @@ import (
 	"github.com/ticketray/ticketray/diagnostics"
 )
 
-const diagnoseUsage = `Usage: ticketray diagnose [--json] [--processes N]
+const diagnoseUsage = `Usage: ticketray diagnose [--json] [--processes N] [--log-lines N]
 
 Show what a ticket would carry about this machine — system information,
 with the config's redaction policy applied — and run the read-only
@@ -21,9 +21,14 @@ config skill marked readOnly). Nothing is queued and nothing on the
 machine is changed. The exit code is 0 even when a check finds a
 problem; read the statuses.
 
+With it come the last lines of Ticketray's log file (see 'ticketray
+logs'), scrubbed of secrets, tokens and e-mail addresses; the log never
+holds a ticket's text.
+
 Flags:
-  --json          print {"systemInfo", "skillResults", "troubleshootingSession"}
+  --json          print {"systemInfo", "skillResults", "troubleshootingSession", "log"}
   --processes N   also list the top N processes by CPU and by memory (default 0: none)
+  --log-lines N   the log's last N lines (default 50; 0: none)
 `
 
 // diagnoseJSON is what `diagnose --json` prints.
@@ -31,12 +36,15 @@ type diagnoseJSON struct {
 	SystemInfo             *diagnostics.SystemInfo            `json:"systemInfo"`
 	SkillResults           []diagnostics.SkillResult          `json:"skillResults"`
 	TroubleshootingSession *connectors.TroubleshootingSession `json:"troubleshootingSession"`
+	// Log is the log file's last lines, scrubbed (absent with --log-lines 0).
+	Log []string `json:"log,omitempty"`
 }
 
 func (c *cli) diagnose(args []string) error {
 	fs := c.flags("diagnose", func() string { return diagnoseUsage })
 	asJSON := fs.Bool("json", false, "")
 	top := fs.Int("processes", 0, "")
+	logLines := fs.Int("log-lines", DefaultLogLines, "")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -47,20 +55,46 @@ func (c *cli) diagnose(args []string) error {
 	if *top < 0 || *top > 100 {
 		return usagef("--processes must be between 0 and 100")
 	}
+	if *logLines < 0 || *logLines > 10000 {
+		return usagef("--log-lines must be between 0 and 10000")
+	}
 	si, results, sess, err := Diagnose(c.ctx, c.configInForce(), c.env.Getenv, *top)
 	if err != nil {
 		return err
 	}
+	// A log that cannot be read is said so; the rest is still worth
+	// printing.
+	logs, logPath, logErr := LogTail(c.env.Getenv, *logLines)
+	if logErr != nil {
+		fmt.Fprintf(c.env.Stderr, "ticketray: %v\n", logErr)
+	}
 	if *asJSON {
 		enc := json.NewEncoder(c.env.Stdout)
 		enc.SetIndent("", "  ")
-		return enc.Encode(diagnoseJSON{si, results, sess})
+		return enc.Encode(diagnoseJSON{si, results, sess, logs})
 	}
 	writeSystemInfo(c.env.Stdout, si)
 	fmt.Fprintln(c.env.Stdout)
 	fmt.Fprintln(c.env.Stdout, "Checks")
 	writeResults(c.env.Stdout, results)
+	if *logLines > 0 {
+		writeLogTail(c.env.Stdout, logs, logPath)
+	}
 	return nil
+}
+
+// writeLogTail prints the log's last lines under a heading naming the
+// file.
+func writeLogTail(w io.Writer, lines []string, path string) {
+	fmt.Fprintln(w)
+	if len(lines) == 0 {
+		fmt.Fprintf(w, "Log: nothing yet (%s)\n", path)
+		return
+	}
+	fmt.Fprintf(w, "Log: the last %d lines of %s, scrubbed\n", len(lines), path)
+	for _, l := range lines {
+		fmt.Fprintf(w, "  %s\n", ts(l))
+	}
 }
 
 func writeSystemInfo(w io.Writer, si *diagnostics.SystemInfo) {

@@ -292,6 +292,8 @@ type entryJSON struct {
 	// Additions are what the reporter added since (queue comment), with
 	// their deliveries (queue show).
 	Additions []additionJSON `json:"additions,omitempty"`
+	// Log is what the log file says about the ticket (queue show --json).
+	Log []string `json:"log,omitempty"`
 }
 
 // additionJSON is one addition in `queue show --json`.
@@ -549,6 +551,7 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 		return err
 	}
 	if asJSON {
+		j.Log = svc.TicketLog(e)
 		if err := writeJSON(c.env.Stdout, j); err != nil {
 			return err
 		}

@@ -1,15 +1,23 @@
 package app
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
+	"sort"
+	"strconv"
+	"strings"
 
 	"gopkg.in/natefinch/lumberjack.v2"
+
+	"github.com/ticketray/ticketray/diagnostics"
 )
 
 // The log file: at most logMaxSizeMB × (1 + logBackups) on disk, about
@@ -99,4 +107,131 @@ func StartLogger(env Env, level slog.Level, command, queuePath string) (*slog.Lo
 		file.Info("stop", "command", command)
 		closer.Close()
 	}
+}
+
+// DefaultLogLines is how many of the log's last lines `diagnose` prints
+// and a ticket's export (queue show --json, Export JSON) carries.
+const DefaultLogLines = 50
+
+// emailAddress matches an e-mail address: a reporter's or an agent's
+// address is personal data, and names who called the help desk.
+var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+
+// ScrubLogLine makes a log line fit to leave the machine in a diagnose
+// output or an export. The log is written to hold no secret and no
+// ticket text (OpenLog); this is the second line of defence for what an
+// error may carry: secrets and tokens as skill output is scrubbed
+// (diagnostics.Scrub), and e-mail addresses.
+func ScrubLogLine(line string) string {
+	return emailAddress.ReplaceAllString(diagnostics.Scrub(line), "[EMAIL]")
+}
+
+// LogTail is the last n lines of the log file, scrubbed (ScrubLogLine),
+// and the file's path. No log yet, or n 0, is no lines and no error.
+func LogTail(getenv func(string) string, n int) ([]string, string, error) {
+	path, err := LogPath(getenv)
+	if err != nil || n <= 0 {
+		return nil, path, err
+	}
+	lines, err := tailLog(path, n)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, path, nil
+	}
+	if err != nil {
+		return nil, path, fmt.Errorf("read the log: %w", err)
+	}
+	for i, l := range lines {
+		lines[i] = ScrubLogLine(l)
+	}
+	return lines, path, nil
+}
+
+// TicketLog is what the log says about a ticket, for its export: the
+// last DefaultLogLines lines that name it (its deliveries' outcomes), or
+// that name one of its connections and no other ticket (why they wait),
+// scrubbed. A log that cannot be read gives no lines: the export is still
+// worth having.
+func (s *Service) TicketLog(e Entry) []string {
+	path, err := LogPath(s.getenv)
+	if err != nil {
+		return nil
+	}
+	conns := map[string]bool{}
+	for _, d := range e.Deliveries {
+		conns[d.Connection] = true
+	}
+	lines, err := scanLog(path, DefaultLogLines, func(l string) bool {
+		if id, ok := logAttr(l, "ticket"); ok {
+			return id == e.ID
+		}
+		c, ok := logAttr(l, "connection")
+		return ok && conns[c]
+	})
+	if err != nil {
+		return nil
+	}
+	for i, l := range lines {
+		lines[i] = ScrubLogLine(l)
+	}
+	return lines
+}
+
+// logAttr finds key's value in a line of slog's text format, unquoting
+// it when slog quoted it.
+func logAttr(line, key string) (string, bool) {
+	i := strings.Index(line, " "+key+"=")
+	if i < 0 {
+		return "", false
+	}
+	rest := line[i+len(key)+2:]
+	if strings.HasPrefix(rest, `"`) {
+		if q, err := strconv.QuotedPrefix(rest); err == nil {
+			v, err := strconv.Unquote(q)
+			return v, err == nil
+		}
+		return "", false
+	}
+	if j := strings.IndexByte(rest, ' '); j >= 0 {
+		rest = rest[:j]
+	}
+	return rest, true
+}
+
+// scanLog returns the last n lines that keep accepts, reading the log at
+// path and its rotated backups oldest first, a line at a time (up to
+// ~10 MB in all).
+func scanLog(path string, n int, keep func(string) bool) ([]string, error) {
+	ext := filepath.Ext(path)
+	files, _ := filepath.Glob(strings.TrimSuffix(path, ext) + "-*" + ext)
+	sort.Strings(files)
+	files = append(files, path)
+	var out []string
+	for _, name := range files {
+		f, err := os.Open(name)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		sc := bufio.NewScanner(f)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			if l := sc.Text(); keep(l) {
+				out = append(out, l)
+				if len(out) > 2*n { // trim now and then, not per line
+					out = append(out[:0], out[len(out)-n:]...)
+				}
+			}
+		}
+		err = sc.Err()
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", name, err)
+		}
+	}
+	if len(out) > n {
+		out = out[len(out)-n:]
+	}
+	return out, nil
 }

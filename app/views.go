@@ -308,6 +308,7 @@ func (s *Service) WriteTicketJSON(ctx context.Context, w io.Writer, id string) e
 	if err != nil {
 		return err
 	}
+	j.Log = s.TicketLog(e)
 	if err := writeJSON(w, j); err != nil {
 		return err
 	}
