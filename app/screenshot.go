@@ -140,6 +140,11 @@ func screenProblem(goos string, getenv func(string) string) error {
 // grabScreens captures all displays as one image: the union of their
 // bounds (relative to the primary display), black where none is.
 func grabScreens() (*image.RGBA, error) {
+	release, err := holdDisplay()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	n := screenshot.NumActiveDisplays()
 	if n <= 0 {
 		return nil, fmt.Errorf("%w: the display server reports no screens (is DISPLAY=%q reachable?)", ErrNoScreen, os.Getenv("DISPLAY"))
