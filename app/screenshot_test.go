@@ -10,6 +10,7 @@ import (
 	"image/png"
 	"math/rand/v2"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"sync/atomic"
@@ -343,15 +344,36 @@ func TestScreenshotsAllowed(t *testing.T) {
 }
 
 func TestReportScreenshotRefusedByPolicy(t *testing.T) {
-	h := newHarness(t)
-	h.env["DISPLAY"] = ":0" // refused before any capture is tried
-	cfg := h.writeConfig(`{"version":1,"policy":{"allowScreenshots":false}}`)
-	r := h.run("--config", cfg, "report", "--summary", "printer jams", "--screenshot", "--no-system-info")
-	if r.code != ExitUsage || !strings.Contains(r.stderr, "does not allow screenshots (policy.allowScreenshots is false)") {
-		t.Errorf("exit %d, stderr %q; want 2 and the policy named", r.code, r.stderr)
-	}
-	if got := h.list("--config", cfg); len(got) != 0 {
-		t.Errorf("a refused report was queued: %+v", got)
+	for _, tc := range []struct {
+		name          string
+		user, managed string // config files; "" none
+	}{
+		{"user's file", `{"version":1,"policy":{"allowScreenshots":false}}`, ""},
+		{"IT's locked file over the user's", `{"version":1,"policy":{"allowScreenshots":true}}`,
+			`{"version":1,"locked":["policy.allowScreenshots"],"policy":{"allowScreenshots":false}}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.env["DISPLAY"] = ":0" // refused before any capture is tried
+			managed := filepath.Join(h.dir, "managed")
+			h.env[config.EnvManagedDir] = managed
+			if tc.managed != "" {
+				if err := os.MkdirAll(managed, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(filepath.Join(managed, "config.json"), []byte(tc.managed), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			cfg := h.writeConfig(tc.user)
+			r := h.run("--config", cfg, "report", "--summary", "printer jams", "--screenshot", "--no-system-info")
+			if r.code != ExitUsage || !strings.Contains(r.stderr, "does not allow screenshots (policy.allowScreenshots is false)") {
+				t.Errorf("exit %d, stderr %q; want 2 and the policy named", r.code, r.stderr)
+			}
+			if got := h.list("--config", cfg); len(got) != 0 {
+				t.Errorf("a refused report was queued: %+v", got)
+			}
+		})
 	}
 }
 
