@@ -63,7 +63,7 @@ func newTestMyTickets(t *testing.T, q *fakeQueue) (*queueView, fyne.Window, *uiL
 	v, _, w, loop := newTestQueueView(t, q, &u)
 	v.showAdd = func(title string, content fyne.CanvasObject) func() { return showAddDialog(title, content, w) }
 	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
-	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	waitShown(t, loop, v, "11111111-aaaa")
 	return v, w, loop
 }
 

@@ -2,6 +2,7 @@ package gui
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -342,6 +343,162 @@ func conversationText(e app.Entry) string {
 	var b strings.Builder
 	for _, l := range conversation(e) {
 		b.WriteString(l.Text + "\n")
+	}
+	return b.String()
+}
+
+// My tickets speaks to the person who reported: one status per ticket in
+// plain words, no keys, no vendor errors (those stay in the help desk
+// queue and `queue show`).
+
+// myColumns are My tickets' columns.
+var myColumns = []string{"Reported", "Summary", "Status"}
+
+// myCell is the text of one cell of My tickets.
+func myCell(e app.Entry, col int) string {
+	switch col {
+	case 0:
+		return e.CreatedAt.Local().Format("2006-01-02 15:04")
+	case 1:
+		if e.Ticket == nil {
+			return "(cannot be read on this computer)"
+		}
+		return clip(e.Ticket.Summary, 80)
+	case 2:
+		return myStatus(e)
+	}
+	return ""
+}
+
+// creates are a ticket's deliveries that create it at a help desk (not
+// the comments added to it since).
+func creates(e app.Entry) []queue.Delivery {
+	var out []queue.Delivery
+	for _, d := range e.Deliveries {
+		if d.Action == "" || d.Action == queue.ActionCreate {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// problemWords is a dead delivery in the requester's words.
+const problemWords = "The help desk has been told about a delivery problem"
+
+// myDeliveryWords says where one delivery stands for the requester.
+func myDeliveryWords(d queue.Delivery, remote map[int64]app.RemoteView) string {
+	switch d.State {
+	case queue.StateDelivered:
+		if r, ok := remote[d.ID]; ok && r.Status != "" {
+			return "Sent as " + d.RemoteNumber + " — " + strings.ToLower(stateWords(r.Status))
+		}
+		return "Sent as " + d.RemoteNumber
+	case queue.StateInFlight:
+		return "Sending…"
+	case queue.StateDead:
+		return problemWords
+	}
+	switch app.TroubleOfText(d.LastError) {
+	case app.TroubleNone:
+		return "Waiting to be sent"
+	case app.TroubleOffline, app.TroubleTimeout:
+		return "Waiting for the network"
+	case app.TroubleBusy, app.TroubleServer:
+		return "Waiting for the help desk's system to answer"
+	case app.TroubleSignIn:
+		return "Waiting for you to sign in (Settings)"
+	}
+	return "Waiting for IT to fix a delivery problem"
+}
+
+// myStatus is a ticket's status for the requester: each help desk's
+// words, the same words once.
+func myStatus(e app.Entry) string {
+	ds := creates(e)
+	if len(ds) == 0 {
+		return "Saved; it is sent once IT sets up the help desk connection"
+	}
+	var parts []string
+	for _, d := range ds {
+		if w := myDeliveryWords(d, e.Remote); !slices.Contains(parts, w) {
+			parts = append(parts, w)
+		}
+	}
+	return strings.Join(parts, " · ")
+}
+
+// myCountLine is My tickets' summary line.
+func myCountLine(entries []app.Entry) string {
+	var waiting, problems int
+	for _, e := range entries {
+		w, p := false, false
+		for _, d := range creates(e) {
+			switch d.State {
+			case queue.StatePending, queue.StateInFlight, queue.StateRetry:
+				w = true
+			case queue.StateDead:
+				p = true
+			}
+		}
+		if w {
+			waiting++
+		}
+		if p {
+			problems++
+		}
+	}
+	parts := []string{fmt.Sprintf("%d tickets", len(entries))}
+	if len(entries) == 1 {
+		parts[0] = "1 ticket"
+	}
+	if waiting > 0 {
+		parts = append(parts, fmt.Sprintf("%d waiting to be sent", waiting))
+	}
+	if problems > 0 {
+		parts = append(parts, fmt.Sprintf("%d with a delivery problem", problems))
+	}
+	return strings.Join(parts, " · ")
+}
+
+// myTicketText is My tickets' "Your report" tab: what was reported, the
+// reference to quote, and where it stands with each help desk in full
+// sentences.
+func myTicketText(e app.Entry) string {
+	var b strings.Builder
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&b, "%s: %s\n", k, v)
+		}
+	}
+	row("Reference", shortID(e.ID)+" (quote it if you call the help desk)")
+	row("Reported", e.CreatedAt.Local().Format("2006-01-02 15:04"))
+	if t := e.Ticket; t != nil {
+		row("Summary", t.Summary)
+		row("Category", t.Category)
+		row("Priority", string(t.Priority))
+		for _, a := range t.Attachments {
+			row("Attached", a.Filename+" ("+size(a.SizeBytes)+")")
+		}
+		if d := strings.TrimSpace(t.Description); d != "" {
+			b.WriteString("\nWhat you wrote:\n" + d + "\n")
+		}
+	}
+	b.WriteString("\nWhere it stands:\n")
+	ds := creates(e)
+	if len(ds) == 0 {
+		b.WriteString("Saved on this computer. It is sent once IT sets up the help desk connection.\n")
+	}
+	for _, d := range ds {
+		line := d.Connection + ": " + myDeliveryWords(d, e.Remote) + "."
+		if d.State == queue.StatePending || d.State == queue.StateRetry {
+			if s := app.TroubleOfText(d.LastError).Sentence(); s != "" {
+				line += " " + s
+			}
+		}
+		if d.State == queue.StateDead {
+			line += " It could not be sent; the help desk sees it in its queue and will follow up."
+		}
+		b.WriteString(line + "\n")
 	}
 	return b.String()
 }

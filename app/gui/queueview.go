@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -55,6 +56,7 @@ func (s serviceQueue) Delete(ctx context.Context, id string) error { return s.St
 type queueView struct {
 	b    queueBackend
 	user *connectors.User // set: only this requester's tickets
+	mine bool             // My tickets: the requester's words, no staff actions
 	now  func() time.Time
 
 	content    fyne.CanvasObject
@@ -77,6 +79,10 @@ type queueView struct {
 	skillText  *widget.Label
 	convText   *widget.RichText // My tickets: the help desk's side
 	tabs       *container.AppTabs
+	// My tickets with nothing in it: a line and a Report button.
+	empty    *fyne.Container
+	split    *container.Split
+	onReport func() // opens the report window
 
 	entries  []app.Entry
 	conns    []string
@@ -98,7 +104,7 @@ type queueView struct {
 }
 
 func newQueueView(b queueBackend, user *connectors.User) *queueView {
-	v := &queueView{b: b, user: user, now: time.Now, readFile: app.ReadAttachment}
+	v := &queueView{b: b, user: user, mine: user != nil, now: time.Now, readFile: app.ReadAttachment}
 	v.filter = widget.NewSelect(filterLabels(), func(string) { v.reload() })
 	v.refreshBtn = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.reload)
 	v.retryAll = widget.NewButtonWithIcon("Retry all dead", theme.MediaReplayIcon(), v.doRetryAll)
@@ -112,7 +118,12 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		return l
 	}, func(id widget.TableCellID, o fyne.CanvasObject) {
 		l := o.(*widget.Label)
-		if id.Row < len(v.entries) {
+		if id.Row >= len(v.entries) {
+			return
+		}
+		if v.mine {
+			l.SetText(myCell(v.entries[id.Row], id.Col))
+		} else {
 			l.SetText(cell(v.entries[id.Row], id.Col, v.conns, v.now()))
 		}
 	})
@@ -134,6 +145,9 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 	v.title = widget.NewLabelWithStyle("Select a ticket to see its details.", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.title.Truncation = fyne.TextTruncateEllipsis
 	v.retry = widget.NewButtonWithIcon("Retry now", theme.MediaReplayIcon(), v.doRetry)
+	if v.mine {
+		v.retry.SetText("Try again now")
+	}
 	v.del = widget.NewButtonWithIcon("Delete…", theme.DeleteIcon(), v.doDelete)
 	v.del.Importance = widget.DangerImportance
 	v.export = widget.NewButtonWithIcon("Export JSON…", theme.DocumentSaveIcon(), v.doExport)
@@ -151,40 +165,73 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		container.NewTabItem("System information", container.NewScroll(v.sysText)),
 		container.NewTabItem("Skill output", container.NewScroll(v.skillText)),
 	)
-	if user != nil {
+	if v.mine {
 		// The requester's first question: where does it stand, what did
-		// the help desk say.
+		// the help desk say. "Your report" is theirs in plain words; the
+		// key and the vendors' errors stay in the help desk's queue.
 		v.convText = widget.NewRichText()
 		v.convText.Wrapping = fyne.TextWrapWord
+		v.ticketText.TextStyle = fyne.TextStyle{}
+		v.ticketText.Wrapping = fyne.TextWrapWord
+		v.tabs.Items[0].Text = "Your report"
 		v.tabs.Items = append([]*container.TabItem{container.NewTabItem("Conversation", container.NewVScroll(v.convText))}, v.tabs.Items...)
 		v.tabs.SelectIndex(0)
 	}
 	v.setActions(false)
 
-	toolbar := container.NewHBox(widget.NewLabel("Show"), v.filter, v.refreshBtn)
-	if user == nil {
-		toolbar.Add(v.retryAll) // a requester's view retries only their own
-	}
-	toolbar.Add(v.count)
+	toolbar := container.NewHBox(widget.NewLabel("Show"), v.filter, v.refreshBtn, v.retryAll, v.count)
 	actions := container.NewHBox(v.retry, v.del, v.export)
-	if user != nil {
-		actions.Objects = append([]fyne.CanvasObject{v.addText, v.addFile}, actions.Objects...)
+	if v.mine {
+		// Deleting and exporting are staff work (the help desk queue);
+		// a requester's view retries only their own.
+		toolbar = container.NewHBox(v.refreshBtn, v.count)
+		actions = container.NewHBox(v.addText, v.addFile, v.retry)
 	}
 	details := container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, nil, actions, v.title), v.links),
 		nil, nil, nil, v.tabs)
 	split := container.NewVSplit(v.table, details)
 	split.Offset = 0.45
-	v.content = container.NewBorder(toolbar, v.status, nil, nil, split)
+	v.split = split
+	body := fyne.CanvasObject(split)
+	if v.mine {
+		body = container.NewStack(split, v.emptyState())
+	}
+	v.content = container.NewBorder(toolbar, v.status, nil, nil, body)
 	v.filter.SetSelected("All") // starts the first load
 	return v
 }
 
+// emptyState is My tickets before the first report: a line and a button
+// to the report window, in place of the list (see apply).
+func (v *queueView) emptyState() fyne.CanvasObject {
+	report := widget.NewButtonWithIcon("Report an issue…", theme.DocumentCreateIcon(), func() {
+		if v.onReport != nil {
+			v.onReport()
+		}
+	})
+	report.Importance = widget.HighImportance
+	line := widget.NewLabelWithStyle("You have not reported anything yet.", fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	hint := widget.NewLabelWithStyle("When something on this computer does not work, tell the help desk here.", fyne.TextAlignCenter, fyne.TextStyle{})
+	v.empty = container.NewCenter(container.NewVBox(line, hint, container.NewCenter(report)))
+	v.empty.Hide()
+	return v.empty
+}
+
 func (v *queueView) size() (rows, cols int) {
+	if v.mine {
+		return len(v.entries), len(myColumns)
+	}
 	return len(v.entries), len(fixedColumns) + max(1, len(v.conns))
 }
 
 func (v *queueView) header(col int) string {
+	if v.mine {
+		if col < len(myColumns) {
+			return myColumns[col]
+		}
+		return ""
+	}
 	if col < len(fixedColumns) {
 		return fixedColumns[col]
 	}
@@ -195,6 +242,12 @@ func (v *queueView) header(col int) string {
 }
 
 func (v *queueView) setWidths() {
+	if v.mine {
+		for i, w := range []float32{140, 330, 640} {
+			v.table.SetColumnWidth(i, w)
+		}
+		return
+	}
 	for i, w := range []float32{140, 230, 150, 70} {
 		v.table.SetColumnWidth(i, w)
 	}
@@ -224,7 +277,11 @@ func (v *queueView) reload() {
 			}
 			v.refreshBtn.Enable()
 			if err != nil {
-				v.setStatus("Cannot read the queue: " + err.Error())
+				if v.mine {
+					v.setStatus("Your tickets cannot be read right now. " + app.UserMessage(err))
+				} else {
+					v.setStatus("Cannot read the queue: " + err.Error())
+				}
 				return
 			}
 			v.apply(entries)
@@ -234,7 +291,18 @@ func (v *queueView) reload() {
 
 func (v *queueView) apply(entries []app.Entry) {
 	v.entries, v.conns = entries, connectionColumns(entries)
-	v.count.SetText(countLine(entries))
+	if v.mine {
+		v.count.SetText(myCountLine(entries))
+		if len(entries) == 0 {
+			v.split.Hide()
+			v.empty.Show()
+		} else {
+			v.empty.Hide()
+			v.split.Show()
+		}
+	} else {
+		v.count.SetText(countLine(entries))
+	}
 	v.setWidths()
 	v.table.Refresh()
 	first := !v.loaded
@@ -290,7 +358,13 @@ func (v *queueView) showDetails(e app.Entry) {
 	v.showGen++
 	gen := v.showGen
 	v.setActions(true)
+	if v.mine && !slices.ContainsFunc(creates(e), func(d queue.Delivery) bool { return d.State != queue.StateDelivered }) {
+		v.retry.Disable() // everything is sent: nothing to try again
+	}
 	title := "Ticket " + shortID(e.ID)
+	if v.mine {
+		title = "Reference " + shortID(e.ID)
+	}
 	if e.Ticket != nil {
 		title += " — " + clip(e.Ticket.Summary, 80)
 	}
@@ -309,19 +383,26 @@ func (v *queueView) showDetails(e app.Entry) {
 	v.sysText.SetText(systemInfoText(e))
 	v.skillText.SetText(skillText(e))
 	v.setConversation(conversation(e))
-	v.ticketText.SetText("Loading…")
+	if v.mine {
+		v.ticketText.SetText(myTicketText(e))
+	} else {
+		v.ticketText.SetText("Loading…")
+	}
 	v.bg.run(func() func() {
-		text, err := v.b.DescribeTicket(context.Background(), e.ID)
-		if err != nil {
-			text = "Cannot read the ticket: " + err.Error()
-		}
+		var text string
 		var adds []additionJSON
-		if v.user != nil {
-			adds, _ = readAdditions(context.Background(), v.b, e.ID) // none shown when unreadable; the ticket tab says why
+		if v.mine {
+			adds, _ = readAdditions(context.Background(), v.b, e.ID) // none shown when unreadable
+		} else if t, err := v.b.DescribeTicket(context.Background(), e.ID); err != nil {
+			text = "Cannot read the ticket: " + err.Error()
+		} else {
+			text = t
 		}
 		return func() {
 			if gen == v.showGen {
-				v.ticketText.SetText(text)
+				if !v.mine {
+					v.ticketText.SetText(text)
+				}
 				if len(adds) > 0 {
 					v.setConversation(append(conversation(e), additionLines(adds)...))
 				}
@@ -373,6 +454,15 @@ func skillText(e app.Entry) string {
 
 func (v *queueView) setStatus(s string) { v.status.SetText(s) }
 
+// failed is an action's error: the raw text for staff, a sentence for
+// the requester.
+func (v *queueView) failed(err error) string {
+	if v.mine {
+		return "That did not work. " + app.UserMessage(err)
+	}
+	return "Failed: " + err.Error()
+}
+
 // act runs a queue action off the UI thread, then reports and reloads.
 func (v *queueView) act(run func(context.Context) (string, error)) {
 	v.setActions(false)
@@ -382,7 +472,7 @@ func (v *queueView) act(run func(context.Context) (string, error)) {
 		return func() {
 			v.retryAll.Enable()
 			if err != nil {
-				v.setStatus("Failed: " + err.Error())
+				v.setStatus(v.failed(err))
 				v.setActions(v.selected != "")
 				return
 			}

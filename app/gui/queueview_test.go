@@ -174,8 +174,14 @@ func newTestQueueView(t *testing.T, q *fakeQueue, user *connectors.User) (*queue
 	w.Resize(fyne.NewSize(1040, 680))
 	// Leave nothing running for the next test's app.
 	t.Cleanup(func() { loop.waitFor(t, "the viewer to be idle", func() bool { return v.bg.pending == 0 }) })
-	loop.waitFor(t, "the first list", func() bool { return v.loaded && v.ticketText.Text != "Loading…" && v.ticketText.Text != "" })
+	loop.waitFor(t, "the first list", func() bool { return v.loaded && v.bg.pending == 0 })
 	return v, d, w, loop
+}
+
+// waitShown waits until ticket id's details are shown in full.
+func waitShown(t *testing.T, loop *uiLoop, v *queueView, id string) {
+	t.Helper()
+	loop.waitFor(t, "ticket "+id, func() bool { return v.selected == id && v.bg.pending == 0 })
 }
 
 func tableText(v *queueView) [][]string {
@@ -183,7 +189,11 @@ func tableText(v *queueView) [][]string {
 	out := make([][]string, rows)
 	for r := range out {
 		for c := 0; c < cols; c++ {
-			out[r] = append(out[r], cell(v.entries[r], c, v.conns, v.now()))
+			if v.mine {
+				out[r] = append(out[r], myCell(v.entries[r], c))
+			} else {
+				out[r] = append(out[r], cell(v.entries[r], c, v.conns, v.now()))
+			}
 		}
 	}
 	return out
@@ -376,7 +386,8 @@ func TestQueueViewExport(t *testing.T) {
 	}
 }
 
-// My tickets: only the current user's tickets, and no retry-all button.
+// My tickets: only the current user's tickets, and none of the staff's
+// actions (delete, export, retry all, the state filter).
 func TestMyTickets(t *testing.T) {
 	u := alice
 	v, _, _, _ := newTestQueueView(t, sampleQueue(), &u)
@@ -384,9 +395,23 @@ func TestMyTickets(t *testing.T) {
 		t.Errorf("My tickets lists %s, want alice's two", got)
 	}
 	for _, o := range test.LaidOutObjects(v.content) {
-		if o == v.retryAll {
-			t.Error("My tickets offers Retry all dead")
+		switch o {
+		case v.retryAll, v.del, v.export, v.filter:
+			t.Errorf("My tickets shows the staff's %T", o)
 		}
+		if b, ok := o.(*widget.Button); ok && strings.Contains(b.Text, "Delete") {
+			t.Errorf("My tickets has a %q button", b.Text)
+		}
+	}
+	var headers []string
+	for c := 0; c < len(myColumns); c++ {
+		headers = append(headers, v.header(c))
+	}
+	if got := strings.Join(headers, "|"); got != "Reported|Summary|Status" {
+		t.Errorf("headers %s", got)
+	}
+	if v.retry.Text != "Try again now" {
+		t.Errorf("retry button %q", v.retry.Text)
 	}
 }
 
@@ -455,18 +480,21 @@ func TestMyTicketsRemoteState(t *testing.T) {
 	u := alice
 	v, _, _, loop := newTestQueueView(t, resolvedQueue(), &u)
 	rows := tableText(v)
-	if got, want := rows[0][4], "INC0010023 · Resolved · Jane Agent · updated 09:38"; got != want {
-		t.Errorf("ServiceNow cell = %q, want %q", got, want)
+	if got, want := rows[0][2], "Sent as INC0010023 — resolved · Sent as IT-9 — waiting for your reply"; got != want {
+		t.Errorf("status = %q, want %q", got, want)
 	}
-	if got, want := rows[0][5], "IT-9 · Waiting for your reply · updated 09:39"; got != want {
-		t.Errorf("Jira cell = %q, want %q (no assignee; the sync time when the vendor gives none)", got, want)
+	if got := rows[1][2]; got != "Waiting to be sent" {
+		t.Errorf("unsent ticket's status = %q", got)
 	}
-	if got := rows[1][4]; got != "waiting" {
-		t.Errorf("unsent ticket's cell = %q, want the delivery state as before", got)
+	// The staff's view keeps a column per help desk with who works on it.
+	staff := sampleQueue()
+	staff.entries = resolvedQueue().entries
+	if got, want := cell(staff.entries[0], 4, connectionColumns(staff.entries), t0), "INC0010023 · Resolved · Jane Agent · updated 09:38"; got != want {
+		t.Errorf("staff ServiceNow cell = %q, want %q", got, want)
 	}
 
 	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
-	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	waitShown(t, loop, v, "11111111-aaaa")
 	if len(v.links.Objects) != 2 {
 		t.Errorf("%d links, want one per delivered ticket (not for the added comment)", len(v.links.Objects))
 	}
@@ -510,7 +538,7 @@ func TestMyTicketsRemoteState(t *testing.T) {
 
 	// A ticket not sent yet says so.
 	v.table.Select(widget.TableCellID{Row: 1, Col: 1})
-	loop.waitFor(t, "ticket 3", func() bool { return strings.Contains(v.ticketText.Text, "33333333-cccc") })
+	waitShown(t, loop, v, "33333333-cccc")
 	if got := v.convText.String(); !strings.HasPrefix(got, "Not sent to the help desk yet") {
 		t.Errorf("unsent ticket's conversation = %q", got)
 	}
@@ -524,7 +552,181 @@ func TestMyTicketsImage(t *testing.T) {
 	v, _, w, loop := newTestQueueView(t, resolvedQueue(), &u)
 	w.Resize(fyne.NewSize(1180, 760))
 	v.table.Select(widget.TableCellID{Row: 0, Col: 1})
-	loop.waitFor(t, "ticket 1", func() bool { return strings.Contains(v.ticketText.Text, "11111111-aaaa") })
+	waitShown(t, loop, v, "11111111-aaaa")
 	v.content.Refresh()
-	test.AssertImageMatches(t, "my_tickets.png", w.Canvas().Capture())
+	pinImage(t, "my_tickets.png", w.Canvas().Capture())
+}
+
+// myQueue is alice's tickets in the three states My tickets tells apart:
+// sent and open with a reply, waiting for the network, and dead.
+func myQueue() *fakeQueue {
+	return &fakeQueue{entries: []app.Entry{
+		{ID: "5f3e9a21-7c44-4d0e-9b1a-2f6d8e0c1a77", CreatedAt: t0, Ticket: &connectors.Ticket{Summary: "Printer on floor 3 jams", Priority: "medium", User: alice,
+			Category: "Printer", Description: "Every second page jams since Monday.", IdempotencyKey: "tr-5f3e9a21-key"}, Deliveries: []queue.Delivery{
+			{ID: 1, Connection: "ServiceNow", State: queue.StateDelivered, RemoteNumber: "INC0010023", RemoteURL: "https://acme.service-now.com/nav_to.do?uri=incident.do?sys_id=1"},
+		}, Remote: map[int64]app.RemoteView{1: {Status: connectors.StateBacklog, SyncedAt: t0.Add(9 * time.Minute), RemoteDetail: delivery.RemoteDetail{
+			Assignee: "Jane Agent", RemoteUpdatedAt: t0.Add(8 * time.Minute),
+			Comments: []connectors.RemoteComment{{ID: "c1", Author: "Jane Agent", Body: "Thanks, I will look at it this afternoon.", CreatedAt: t0.Add(8 * time.Minute)}}}}}},
+		{ID: "a0c4e1d2-1b2b-4c3c-8d4d-5e6f7a8b9c0d", CreatedAt: t0.Add(time.Hour), Ticket: &connectors.Ticket{Summary: "VPN drops every hour", Priority: "high", User: alice,
+			Description: "It drops at :15 each hour.", IdempotencyKey: "tr-a0c4e1d2-key",
+			Attachments: []connectors.Attachment{{Filename: "screenshot-2025-03-14-1030.png", SizeBytes: 412 << 10}}}, Deliveries: []queue.Delivery{
+			{ID: 2, Connection: "ServiceNow", State: queue.StateRetry, Attempts: 3, NextAttemptAt: t0.Add(2 * time.Hour),
+				LastError: `create: Post "https://acme.service-now.com/api/now/table/incident": dial tcp 127.0.0.1:443: connect: connection refused`},
+		}},
+		{ID: "e7b2d9c4-3f1a-4e8b-a6c5-0d9e8f7a6b5c", CreatedAt: t0.Add(2 * time.Hour), Ticket: &connectors.Ticket{Summary: "Outlook asks for the password", Priority: "low", User: alice,
+			IdempotencyKey: "tr-e7b2d9c4-key"}, Deliveries: []queue.Delivery{
+			{ID: 3, Connection: "ServiceNow", State: queue.StateDead, Attempts: 1, LastError: "create: HTTP 400 Bad Request: Invalid caller_id"},
+		}},
+	}}
+}
+
+func TestMyStatusWords(t *testing.T) {
+	pending := func(lastError string) queue.Delivery {
+		return queue.Delivery{ID: 9, Connection: "SN", State: queue.StateRetry, LastError: lastError}
+	}
+	open := map[int64]app.RemoteView{9: {Status: connectors.StateBacklog}}
+	tests := []struct {
+		name   string
+		ds     []queue.Delivery
+		remote map[int64]app.RemoteView
+		want   string
+	}{
+		{"waiting, never tried", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StatePending}}, nil, "Waiting to be sent"},
+		{"offline", []queue.Delivery{pending("create: dial tcp 127.0.0.1:9: connect: connection refused")}, nil, "Waiting for the network"},
+		{"timeout", []queue.Delivery{pending("context deadline exceeded")}, nil, "Waiting for the network"},
+		{"5xx", []queue.Delivery{pending("create: HTTP 503 Service Unavailable")}, nil, "Waiting for the help desk's system to answer"},
+		{"429", []queue.Delivery{pending("create: HTTP 429 Too Many Requests")}, nil, "Waiting for the help desk's system to answer"},
+		{"401", []queue.Delivery{pending("create: HTTP 401 Unauthorized: User Not Authenticated")}, nil, "Waiting for IT to fix a delivery problem"},
+		{"misconfigured", []queue.Delivery{pending("connection misconfigured: secret not found")}, nil, "Waiting for IT to fix a delivery problem"},
+		{"sign-in", []queue.Delivery{pending("sign-in required: run 'ticketray connections login SN'")}, nil, "Waiting for you to sign in (Settings)"},
+		{"sending", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StateInFlight}}, nil, "Sending…"},
+		{"sent", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StateDelivered, RemoteNumber: "INC0010023"}}, nil, "Sent as INC0010023"},
+		{"sent and open", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StateDelivered, RemoteNumber: "INC0010023"}}, open, "Sent as INC0010023 — open"},
+		{"dead", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StateDead, LastError: "HTTP 400 Bad Request: Invalid caller_id"}}, nil, "The help desk has been told about a delivery problem"},
+		{"two help desks, same words once", []queue.Delivery{pending("dial tcp: no such host"), {ID: 8, Connection: "Jira", State: queue.StateRetry, LastError: "i/o timeout"}}, nil, "Waiting for the network"},
+		{"added comments do not count", []queue.Delivery{{ID: 9, Connection: "SN", State: queue.StateDelivered, RemoteNumber: "INC1"}, {ID: 10, Connection: "SN", Action: queue.ActionUpdate, State: queue.StateDead}}, nil, "Sent as INC1"},
+		{"no connection", nil, nil, "Saved; it is sent once IT sets up the help desk connection"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := app.Entry{ID: "x", Deliveries: tt.ds, Remote: tt.remote}
+			if got := myStatus(e); got != tt.want {
+				t.Errorf("myStatus = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// Nothing of the engineering shows in My tickets: no key, no transport
+// error, no vendor text, no delete; the details say where each ticket
+// stands in sentences, with the reference to quote.
+func TestMyTicketsPlainWords(t *testing.T) {
+	u := alice
+	q := myQueue()
+	v, _, w, loop := newTestQueueView(t, q, &u)
+	w.Resize(fyne.NewSize(1180, 760))
+	rows := tableText(v)
+	want := []string{"Sent as INC0010023 — open", "Waiting for the network", "The help desk has been told about a delivery problem"}
+	for i, s := range want {
+		if rows[i][2] != s {
+			t.Errorf("row %d status %q, want %q", i, rows[i][2], s)
+		}
+	}
+	if v.count.Text != "3 tickets · 1 waiting to be sent · 1 with a delivery problem" {
+		t.Errorf("count %q", v.count.Text)
+	}
+	texts := map[string]string{}
+	for i, e := range q.entries {
+		v.table.Select(widget.TableCellID{Row: i, Col: 1})
+		waitShown(t, loop, v, e.ID)
+		texts[e.ID] = v.ticketText.Text
+		shown := v.title.Text + "\n" + v.ticketText.Text + "\n" + v.convText.String() + "\n" + strings.Join(rows[i], "\n")
+		for _, bad := range []string{"key", "dial tcp", "127.0.0.1", "HTTP", "caller_id", e.ID} {
+			if strings.Contains(shown, bad) {
+				t.Errorf("ticket %d shows %q:\n%s", i, bad, shown)
+			}
+		}
+		if !strings.Contains(v.ticketText.Text, "Reference: "+shortID(e.ID)) || !strings.HasPrefix(v.title.Text, "Reference "+shortID(e.ID)) {
+			t.Errorf("ticket %d: title %q, details %q; want the reference", i, v.title.Text, v.ticketText.Text)
+		}
+	}
+	for id, want := range map[string]string{
+		q.entries[0].ID: "ServiceNow: Sent as INC0010023 — open.",
+		q.entries[1].ID: "ServiceNow: Waiting for the network. " + app.TroubleOffline.Sentence(),
+		q.entries[2].ID: "ServiceNow: The help desk has been told about a delivery problem. It could not be sent;",
+	} {
+		if !strings.Contains(texts[id], want) {
+			t.Errorf("details of %s lack %q:\n%s", shortID(id), want, texts[id])
+		}
+	}
+	if !strings.Contains(texts[q.entries[1].ID], "Attached: screenshot-2025-03-14-1030.png (412.0 KiB)") {
+		t.Errorf("attachment not listed:\n%s", texts[q.entries[1].ID])
+	}
+}
+
+// An action that fails says so in a sentence in My tickets, with the raw
+// text in the staff's queue only.
+func TestMyTicketsActionError(t *testing.T) {
+	u := alice
+	q := myQueue()
+	q.failing = errors.New("retry: database is locked (5) (SQLITE_BUSY)")
+	v, _, _, loop := newTestQueueView(t, q, &u)
+	test.Tap(v.retry)
+	want := "That did not work. " + app.TroubleStorage.Sentence()
+	loop.waitFor(t, "the error", func() bool { return v.status.Text == want })
+
+	staff, _, _, loop2 := newTestQueueView(t, q, nil)
+	test.Tap(staff.retry)
+	loop2.waitFor(t, "the staff's error", func() bool { return staff.status.Text == "Failed: retry: database is locked (5) (SQLITE_BUSY)" })
+}
+
+// With nothing reported, My tickets says so and offers the report window.
+func TestMyTicketsEmpty(t *testing.T) {
+	u := alice
+	v, _, w, loop := newTestQueueView(t, &fakeQueue{entries: sampleQueue().entries[1:2]}, &u) // bob's ticket only
+	reports := 0
+	v.onReport = func() { reports++ }
+	if !v.empty.Visible() || v.count.Text != "0 tickets" {
+		t.Fatalf("empty state visible %v, count %q", v.empty.Visible(), v.count.Text)
+	}
+	var button *widget.Button
+	var lines []string
+	for _, o := range test.LaidOutObjects(v.empty) {
+		switch o := o.(type) {
+		case *widget.Button:
+			button = o
+		case *widget.Label:
+			lines = append(lines, o.Text)
+		}
+	}
+	if len(lines) == 0 || lines[0] != "You have not reported anything yet." || button == nil || button.Text != "Report an issue…" {
+		t.Fatalf("empty state: lines %q, button %v", lines, button)
+	}
+	w.Resize(fyne.NewSize(1180, 760))
+	pinImage(t, "my_tickets_empty.png", w.Canvas().Capture())
+	test.Tap(button)
+	if reports != 1 {
+		t.Errorf("Report opened the report window %d times, want 1", reports)
+	}
+	_ = loop
+}
+
+// TestMyTicketsImages pins My tickets with a waiting, a sent and a dead
+// ticket selected in turn (evidence for issue 14).
+func TestMyTicketsImages(t *testing.T) {
+	u := alice
+	q := myQueue()
+	v, _, w, loop := newTestQueueView(t, q, &u)
+	w.Resize(fyne.NewSize(1180, 760))
+	for _, s := range []struct {
+		row  int
+		tab  int
+		name string
+	}{{1, 1, "my_tickets_waiting.png"}, {0, 0, "my_tickets_sent.png"}, {2, 1, "my_tickets_problem.png"}} {
+		v.table.Select(widget.TableCellID{Row: s.row, Col: 1})
+		waitShown(t, loop, v, q.entries[s.row].ID)
+		v.tabs.SelectIndex(s.tab)
+		v.content.Refresh()
+		pinImage(t, s.name, w.Canvas().Capture())
+	}
 }

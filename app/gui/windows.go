@@ -146,6 +146,7 @@ func (t *ui) build(what string) *trayWindow {
 			title = "My tickets — " + brandName(t.svc)
 			u := app.DefaultUser()
 			v = newQueueView(serviceQueue{t.svc}, &u)
+			v.onReport = func() { t.open(winReport) }
 		} else {
 			v = newQueueView(serviceQueue{t.svc}, nil)
 			t.queueView = v
