@@ -3,12 +3,14 @@ package gui
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -31,6 +33,15 @@ type settingsBackend interface {
 	Login(ctx context.Context, name string, o app.LoginOptions) (*connectors.Grant, error)
 	// Logout is `connections logout NAME`.
 	Logout(name string) error
+	// The connection form's add, update and test (connections add|update
+	// [--test]).
+	connEditor
+	// ConnectionSetup reads the configured connections with their locks
+	// (nil, nil: keep the ones the window was opened with).
+	ConnectionSetup() (*app.ConnectionSetup, error)
+	// PendingDeliveries and RemoveConnection are `connections remove`.
+	PendingDeliveries(ctx context.Context, name string) (int, error)
+	RemoveConnection(ctx context.Context, name string, o app.RemoveOptions) (*app.ConnectionRemoved, error)
 }
 
 // connRow is one connection's line in the settings window.
@@ -43,8 +54,11 @@ type connRow struct {
 	// when nothing is wrong).
 	problem *widget.Label
 	test    *widget.Button
+	edit    *widget.Button
+	remove  *widget.Button
 	lock    *widget.Icon
-	signin  *signInLine // oauth2_user connections only
+	lockWhy *widget.Label // why Edit and Remove are disabled (IT's lock)
+	signin  *signInLine   // oauth2_user connections only
 }
 
 // settingsView is the settings window: the connections with their health
@@ -61,6 +75,15 @@ type settingsView struct {
 	connBox  *fyne.Container
 	listErr  *widget.Label
 	refresh  *widget.Button
+	add      *widget.Button
+	addWhy   *widget.Label // why Add is disabled (IT's lock)
+	notice   *widget.Label // what the last add, edit or remove did
+	form     *connForm     // the open connection form, if any
+	connTab  *fyne.Container
+	removing *removeDialog // the open removal question, if any
+	// setup is the config's connections with their locks, as last read
+	// (nil until read); it says why a locked one is locked.
+	setup    *app.ConnectionSetup
 	showTest func(title, report string) // a dialog in the app
 	// showSignIn shows a sign-in's progress in a dialog whose Cancel
 	// calls cancel, and returns what hides it.
@@ -91,47 +114,129 @@ func newSettingsView(b settingsBackend, conns []connectors.Connection, locks loc
 	v.listErr.Wrapping = fyne.TextWrapWord
 	v.listErr.Hide()
 	v.refresh = widget.NewButtonWithIcon("Refresh", theme.ViewRefreshIcon(), v.reload)
+	v.add = widget.NewButtonWithIcon("Add connection", theme.ContentAddIcon(), func() { v.openForm(nil) })
+	v.addWhy = widget.NewLabel("")
+	v.addWhy.Wrapping = fyne.TextWrapWord
+	v.addWhy.Hide()
+	v.notice = widget.NewLabel("")
+	v.notice.Wrapping = fyne.TextWrapWord
+	v.notice.Importance = widget.SuccessImportance
+	v.notice.Hide()
 	v.connBox = container.NewVBox()
-	for _, c := range conns {
-		v.rows = append(v.rows, v.newConnRow(c))
-	}
-	if len(conns) == 0 {
-		v.connBox.Add(widget.NewLabel("No connection is configured. IT adds them to the config file; see 'ticketray connections list'."))
-	}
-	connTab := container.NewBorder(
-		container.NewVBox(container.NewHBox(widget.NewLabelWithStyle("Where tickets are sent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), layoutSpacer(), v.refresh), v.listErr),
-		nil, nil, nil, container.NewVScroll(v.connBox))
-
-	names := make([]string, len(conns))
-	for i, c := range conns {
-		names[i] = c.Name
-		v.tables[c.Name] = map[string]*mappingTable{}
-		for _, k := range mappingKinds {
-			v.tables[c.Name][k] = newMappingTable(k, c)
-		}
-	}
 	v.mapBox = container.NewVBox()
 	v.mapErr = widget.NewLabel("")
 	v.mapErr.Importance = widget.DangerImportance
 	v.mapErr.Wrapping = fyne.TextWrapWord
 	v.mapErr.Hide()
-	v.connSelect = widget.NewSelect(names, func(string) { v.showMappings() })
+	v.connSelect = widget.NewSelect(nil, func(string) { v.showMappings() })
+	v.setConnections(conns)
+	v.connTab = container.NewBorder(
+		container.NewVBox(container.NewHBox(widget.NewLabelWithStyle("Where tickets are sent", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}), layoutSpacer(), v.add, v.refresh), v.addWhy, v.notice, v.listErr),
+		nil, nil, nil, container.NewVScroll(v.connBox))
 	mapTab := container.NewBorder(
 		container.NewVBox(container.NewBorder(nil, nil, widget.NewLabel("Connection"), nil, v.connSelect), v.mapErr),
 		nil, nil, nil, container.NewVScroll(v.mapBox))
-	if len(conns) == 0 {
-		v.connSelect.Disable()
-		v.mapBox.Add(widget.NewLabel("No connection is configured, so there is nothing to map."))
-	} else {
-		v.connSelect.SetSelected(names[0])
-	}
 
 	v.content = container.NewAppTabs(
-		container.NewTabItemWithIcon("Connections", theme.ComputerIcon(), connTab),
+		container.NewTabItemWithIcon("Connections", theme.ComputerIcon(), v.connTab),
 		container.NewTabItemWithIcon("Mappings", theme.ListIcon(), mapTab),
 	)
 	v.reload()
 	return v
+}
+
+// setConnections shows conns: a row each, and their mapping tables (a
+// table being edited is kept while its connection stays).
+func (v *settingsView) setConnections(conns []connectors.Connection) {
+	v.conns = conns
+	v.rows = nil
+	v.connBox.RemoveAll()
+	for _, c := range conns {
+		v.rows = append(v.rows, v.newConnRow(c))
+	}
+	if len(conns) == 0 {
+		v.connBox.Add(widget.NewLabel("No connection is configured yet: Add one, or ask IT to push one."))
+	}
+	names := make([]string, len(conns))
+	tables := map[string]map[string]*mappingTable{}
+	for i, c := range conns {
+		names[i] = c.Name
+		if t, ok := v.tables[c.Name]; ok {
+			tables[c.Name] = t
+			continue
+		}
+		tables[c.Name] = map[string]*mappingTable{}
+		for _, k := range mappingKinds {
+			tables[c.Name][k] = newMappingTable(k, c)
+		}
+	}
+	v.tables = tables
+	v.connSelect.Options = names
+	v.applyLocks()
+	switch {
+	case len(conns) == 0:
+		v.connSelect.ClearSelected()
+		v.connSelect.Disable()
+		v.mapBox.RemoveAll()
+		v.mapBox.Add(widget.NewLabel("No connection is configured, so there is nothing to map."))
+	case !slices.Contains(names, v.connSelect.Selected):
+		v.connSelect.Enable()
+		v.connSelect.SetSelected(names[0])
+	default:
+		v.connSelect.Enable()
+		v.connSelect.Refresh()
+	}
+	v.connBox.Refresh()
+}
+
+// connLock says why connection name cannot be changed here ("" when it
+// can): the lock as the config reports it, else IT's lock as the window
+// was given it.
+func (v *settingsView) connLock(name string) string {
+	if v.setup != nil {
+		for _, c := range v.setup.Connections {
+			if c.Connection.Name == name && c.Lock != nil {
+				return "Set by IT: " + c.Lock.Error()
+			}
+		}
+	}
+	if isLocked(v.locks, "connections."+name) {
+		return "Set by IT: it cannot be changed or removed here."
+	}
+	return ""
+}
+
+// applyLocks disables Add, Edit and Remove where IT's lock forbids them,
+// and says why.
+func (v *settingsView) applyLocks() {
+	addWhy := ""
+	if v.setup != nil && v.setup.AddLock != nil {
+		addWhy = "Connections are set by IT: " + v.setup.AddLock.Error()
+	} else if v.locks != nil && v.locks.Locked("connections") {
+		addWhy = "Connections are set by IT: none can be added here."
+	}
+	if addWhy != "" {
+		v.add.Disable()
+		v.addWhy.SetText(addWhy)
+		v.addWhy.Show()
+	} else {
+		v.add.Enable()
+		v.addWhy.Hide()
+	}
+	for _, r := range v.rows {
+		if why := v.connLock(r.conn.Name); why != "" {
+			r.edit.Disable()
+			r.remove.Disable()
+			r.lock.Show()
+			r.lockWhy.SetText(why)
+			r.lockWhy.Show()
+		} else {
+			r.edit.Enable()
+			r.remove.Enable()
+			r.lock.Hide()
+			r.lockWhy.Hide()
+		}
+	}
 }
 
 func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
@@ -141,10 +246,13 @@ func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 	r.problem.Wrapping = fyne.TextWrapWord
 	r.problem.Hide()
 	r.test = widget.NewButton("Test", func() { v.test(r) })
+	// Pencil and bin: the row has room for the words only in wide windows.
+	r.edit = widget.NewButtonWithIcon("", theme.DocumentCreateIcon(), func() { v.openForm(&r.conn) })
+	r.remove = widget.NewButtonWithIcon("", theme.DeleteIcon(), func() { v.askRemove(r.conn.Name) })
 	r.lock = widget.NewIcon(lockIcon)
-	if !isLocked(v.locks, "connections."+c.Name) {
-		r.lock.Hide()
-	}
+	r.lockWhy = widget.NewLabel("")
+	r.lockWhy.Wrapping = fyne.TextWrapWord
+	r.lockWhy.Hide()
 	light := container.NewCenter(container.NewGridWrap(fyne.NewSize(14, 14), r.light))
 	name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// The name, light and Test stay on the first line; a problem wraps
@@ -155,18 +263,27 @@ func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 		lines.Add(r.signin.content)
 	}
 	lines.Add(r.problem)
-	v.connBox.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewHBox(light, name, r.lock)), container.NewVBox(r.test), lines))
+	lines.Add(r.lockWhy)
+	v.connBox.Add(container.NewBorder(nil, nil, container.NewVBox(container.NewHBox(light, name, r.lock)), container.NewVBox(container.NewHBox(r.test, r.edit, r.remove)), lines))
 	v.connBox.Add(widget.NewSeparator())
 	return r
 }
 
-// reload reads the connections' health (off the UI thread).
+// reload reads the connections as configured and their health (off the
+// UI thread); a connection added or removed since shows up or goes.
 func (v *settingsView) reload() {
 	v.refresh.Disable()
 	v.bg.run(func() func() {
+		setup, serr := v.b.ConnectionSetup()
 		st, err := v.b.Connections(context.Background())
 		return func() {
 			v.refresh.Enable()
+			if serr == nil && setup != nil {
+				v.applySetup(setup)
+			}
+			if err == nil && serr != nil {
+				err = fmt.Errorf("cannot read the config: %w", serr)
+			}
 			if err != nil {
 				v.listErr.SetText("Cannot read the connections' health: " + err.Error())
 				v.listErr.Show()
@@ -207,6 +324,29 @@ func (v *settingsView) applyHealth(st []app.ConnectionStatus) {
 		}
 	}
 	v.connBox.Refresh() // rows grow or shrink with their problem lines
+}
+
+// applySetup shows the configured connections, rebuilding the rows when
+// the set changed.
+func (v *settingsView) applySetup(setup *app.ConnectionSetup) {
+	v.setup = setup
+	conns := make([]connectors.Connection, len(setup.Connections))
+	for i, c := range setup.Connections {
+		conns[i] = c.Connection
+	}
+	same := len(conns) == len(v.conns)
+	for i := 0; same && i < len(conns); i++ {
+		same = conns[i].Name == v.conns[i].Name && conns[i].Type == v.conns[i].Type && conns[i].Credentials.Type == v.conns[i].Credentials.Type
+	}
+	if same {
+		for i := range v.rows {
+			v.rows[i].conn = conns[i] // edited: Test and Edit use the new entry
+		}
+		v.conns = conns
+		v.applyLocks()
+		return
+	}
+	v.setConnections(conns)
 }
 
 // healthLine is a connection's state, queue depth and last success, on
@@ -433,6 +573,197 @@ func (v *settingsView) save(conn, kind string, t *mappingTable, s *tableSave) {
 			default:
 				s.setStatus("Saved", widget.SuccessImportance)
 			}
+		}
+	})
+}
+
+// window is the window showing the settings, for its dialogs.
+func (v *settingsView) window() fyne.Window {
+	for _, w := range fyne.CurrentApp().Driver().AllWindows() {
+		if w.Content() == v.content {
+			return w
+		}
+	}
+	return nil
+}
+
+// openForm shows the connection form (c nil: a new connection) in a
+// dialog; a save closes it and shows the connections as saved.
+func (v *settingsView) openForm(c *connectors.Connection) {
+	w := v.window()
+	if w == nil {
+		return
+	}
+	f := newConnForm(v.b, c)
+	title := "Add a connection"
+	if c != nil {
+		title = "Edit " + c.Name
+	}
+	d := dialog.NewCustomWithoutButtons(title, f.content, w)
+	f.onCancel = d.Hide
+	f.showReport = v.showTest
+	if f.showReport == nil {
+		f.showReport = func(title, report string) { showText(title, report, w) }
+	}
+	f.onSaved = func(name string) {
+		d.Hide()
+		v.setNotice(fmt.Sprintf("Saved %q in your config file; Ticketray uses it at once.", name))
+		v.reload()
+	}
+	d.Resize(fyne.NewSize(620, 540))
+	escCloses(w.Canvas(), d)
+	d.Show()
+	v.form = f
+}
+
+func (v *settingsView) setNotice(text string) {
+	v.notice.SetText(text)
+	v.notice.Show()
+	v.connTab.Refresh() // the header grows by the line
+}
+
+// removeDialog asks to confirm a removal and, when deliveries wait for
+// the connection, what becomes of them: nothing is dropped silently.
+type removeDialog struct {
+	name    string
+	pending int
+	choice  *widget.RadioGroup // nil when nothing waits
+	reason  *widget.Entry
+	status  *widget.Label
+	remove  *widget.Button
+	hide    func()
+}
+
+const (
+	keepChoice = "Keep them waiting: they are sent if a connection of this name is configured again"
+	deadChoice = "Mark them dead: the help desk sees them as not sent, with this reason"
+)
+
+// askRemove counts the connection's waiting deliveries, then asks.
+func (v *settingsView) askRemove(name string) {
+	w := v.window()
+	v.bg.run(func() func() {
+		n, err := v.b.PendingDeliveries(context.Background(), name)
+		return func() {
+			if err != nil {
+				v.listErr.SetText("Cannot count the deliveries waiting for " + name + ": " + err.Error())
+				v.listErr.Show()
+				return
+			}
+			v.removing = v.newRemoveDialog(name, n)
+			if w != nil {
+				d := dialog.NewCustomWithoutButtons("Remove "+name, v.removing.content(), w)
+				v.removing.hide = d.Hide
+				d.Resize(fyne.NewSize(560, 0))
+				escCloses(w.Canvas(), d)
+				d.Show()
+			}
+		}
+	})
+}
+
+func (v *settingsView) newRemoveDialog(name string, pending int) *removeDialog {
+	r := &removeDialog{name: name, pending: pending, status: widget.NewLabel("")}
+	r.status.Wrapping = fyne.TextWrapWord
+	r.status.Hide()
+	r.remove = widget.NewButtonWithIcon("Remove", theme.DeleteIcon(), func() { v.doRemove(r) })
+	r.remove.Importance = widget.DangerImportance
+	if pending > 0 {
+		r.reason = widget.NewEntry()
+		r.reason.SetPlaceHolder(fmt.Sprintf("Reason, e.g. %s was replaced", name))
+		r.reason.Disable()
+		r.choice = widget.NewRadioGroup([]string{keepChoice, deadChoice}, func(s string) {
+			if s == deadChoice {
+				r.reason.Enable()
+			} else {
+				r.reason.Disable()
+			}
+			if s == "" {
+				r.remove.Disable()
+			} else {
+				r.remove.Enable()
+			}
+		})
+		r.remove.Disable() // until they choose
+	}
+	return r
+}
+
+func (r *removeDialog) content() fyne.CanvasObject {
+	msg := widget.NewLabel(fmt.Sprintf("Remove %q from your config file? Ticketray stops sending tickets to it.", r.name))
+	msg.Wrapping = fyne.TextWrapWord
+	box := container.NewVBox(msg)
+	if r.choice != nil {
+		q := widget.NewLabelWithStyle(fmt.Sprintf("%s waiting to be sent to it. What should happen to them?", deliveriesText(r.pending)), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+		q.Wrapping = fyne.TextWrapWord
+		box.Add(q)
+		box.Add(r.choice)
+		box.Add(r.reason)
+	}
+	cancel := widget.NewButton("Cancel", func() {
+		if r.hide != nil {
+			r.hide()
+		}
+	})
+	box.Add(r.status)
+	box.Add(container.NewHBox(layoutSpacer(), cancel, r.remove))
+	return box
+}
+
+func nDeliveries(n int) string {
+	if n == 1 {
+		return "1 delivery"
+	}
+	return fmt.Sprintf("%d deliveries", n)
+}
+
+func deliveriesText(n int) string {
+	if n == 1 {
+		return "1 delivery is"
+	}
+	return fmt.Sprintf("%d deliveries are", n)
+}
+
+// doRemove removes the connection through the core, as
+// `connections remove NAME --yes --pending keep|dead` does.
+func (v *settingsView) doRemove(r *removeDialog) {
+	var o app.RemoveOptions
+	if r.choice != nil {
+		switch r.choice.Selected {
+		case keepChoice:
+			o.Pending = app.PendingKeep
+		case deadChoice:
+			o.Pending, o.Reason = app.PendingDead, strings.TrimSpace(r.reason.Text)
+		default:
+			return
+		}
+	}
+	r.remove.Disable()
+	v.bg.run(func() func() {
+		res, err := v.b.RemoveConnection(context.Background(), r.name, o)
+		return func() {
+			if err != nil && res == nil {
+				r.remove.Enable()
+				r.status.Importance = widget.DangerImportance
+				r.status.SetText("Not removed: " + plainErr(err))
+				r.status.Show()
+				return
+			}
+			if r.hide != nil {
+				r.hide()
+			}
+			msg := fmt.Sprintf("Removed %q.", r.name)
+			if res.Abandoned.Dead > 0 {
+				msg += fmt.Sprintf(" %s marked dead: %s.", nDeliveries(res.Abandoned.Dead), res.Reason)
+			}
+			if res.Kept > 0 {
+				msg += fmt.Sprintf(" %s still waiting for it.", nDeliveries(res.Kept))
+			}
+			if err != nil {
+				msg += " " + err.Error()
+			}
+			v.setNotice(msg)
+			v.reload()
 		}
 	})
 }

@@ -38,6 +38,7 @@ type fakeSettings struct {
 	logins     []string
 	logouts    []string
 	signInDone chan error // answers Login
+	setup      *app.ConnectionSetup
 }
 
 type savedMapping struct {
@@ -99,6 +100,25 @@ func (f *fakeSettings) Connections(context.Context) ([]app.ConnectionStatus, err
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return append([]app.ConnectionStatus(nil), f.status...), nil
+}
+
+// The fake edits no connection: the connection manager's tests use a
+// real app.Service (connManagerService).
+var errNoEdits = errors.New("this fake edits no connection")
+
+func (f *fakeSettings) ConnectionSetup() (*app.ConnectionSetup, error) { return f.setup, nil }
+func (f *fakeSettings) TestConnectionDraft(context.Context, app.ConnectionDraft, bool) (app.ConnectionTest, error) {
+	return app.ConnectionTest{}, errNoEdits
+}
+func (f *fakeSettings) AddConnection(context.Context, app.ConnectionDraft, app.SaveOptions) (*app.ConnectionSaved, error) {
+	return nil, errNoEdits
+}
+func (f *fakeSettings) UpdateConnection(context.Context, app.ConnectionDraft, app.SaveOptions) (*app.ConnectionSaved, error) {
+	return nil, errNoEdits
+}
+func (f *fakeSettings) PendingDeliveries(context.Context, string) (int, error) { return 0, nil }
+func (f *fakeSettings) RemoveConnection(context.Context, string, app.RemoveOptions) (*app.ConnectionRemoved, error) {
+	return nil, errNoEdits
 }
 
 func (f *fakeSettings) TestConnection(_ context.Context, c connectors.Connection) app.ConnectionTest {
