@@ -131,6 +131,7 @@ func TestWindowsOpen(t *testing.T) {
 		{winQueue, "Help desk queue — Ticketray", func() bool { return u.queueView != nil && u.queueView.loaded }},
 		{winDiagnostics, "Diagnostics — Ticketray", func() bool { return u.windows[winDiagnostics].idle() }},
 		{winSettings, "Settings — Ticketray", func() bool { return u.windows[winSettings].idle() }},
+		{winAbout, "About this computer — Ticketray", func() bool { return u.windows[winAbout].idle() }},
 		{winMain, "Ticketray", func() bool { return true }},
 	}
 	for _, tt := range tests {
