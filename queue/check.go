@@ -107,6 +107,9 @@ func (s *Store) startCheck() {
 // a constraint that the table contents contradict, or SQLite noticing an
 // index entry without its row.
 func needsCheck(err error) bool {
+	if errors.Is(err, errIndexContradicted) {
+		return true
+	}
 	var se *sqlite.Error
 	if !errors.As(err, &se) {
 		return false
@@ -117,6 +120,9 @@ func needsCheck(err error) bool {
 	}
 	return se.Code()&0xff == sqlite3.SQLITE_CORRUPT
 }
+
+// errIndexContradicted: what an index said is not what its table holds.
+var errIndexContradicted = errors.New("an index contradicts its table")
 
 // repairing runs fn; if it fails in a way index damage explains, it checks
 // the file, rebuilds what it can, and runs fn once more if anything was

@@ -165,7 +165,9 @@ func checkWhole(t *testing.T, path string, tickets int) *Store {
 		t.Errorf("integrity_check = %q, %v", check, err)
 	}
 	// The trigger-kept counts match the rows.
-	if n := queryInt(t, raw, `SELECT COUNT(*) FROM (SELECT connection, state, COUNT(*) AS n FROM deliveries GROUP BY connection, state) AS real
+	// (They count a delivery in flight as pending; see migration 0008.)
+	if n := queryInt(t, raw, `SELECT COUNT(*) FROM (SELECT connection, CASE state WHEN 'in_flight' THEN 'pending' ELSE state END AS state, COUNT(*) AS n
+		FROM deliveries GROUP BY 1, 2) AS real
 		LEFT JOIN delivery_counts AS c USING (connection, state) WHERE c.n IS NOT real.n`); n != 0 {
 		t.Errorf("delivery_counts disagrees with deliveries on %d (connection, state) pairs", n)
 	}

@@ -89,20 +89,25 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 type due struct {
 	id, next  int64
 	uncertain bool // an earlier attempt may have reached the vendor
+	// takeover: the delivery is in flight under an expired or orphaned
+	// lease, whose attempt (attempts, started at leasedAt) never ended.
+	takeover bool
+	leasedAt sql.NullInt64
+	attempts int
 }
 
 // dueWork returns at most o.Limit due deliveries, in due order.
 func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now time.Time) ([]due, error) {
-	ready := `SELECT id, next_attempt_at, ever_sent FROM deliveries
+	ready := `SELECT id, next_attempt_at, ever_sent, 0, NULL, 0 FROM deliveries
 		WHERE connection = ? AND state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
-	leased := `SELECT id, next_attempt_at, 1 FROM deliveries
+	leased := `SELECT id, next_attempt_at, 1, 1, leased_at, attempts FROM deliveries
 		WHERE connection = ? AND state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
 	args := []any{o.Connection, ms(now), o.Limit}
 	if o.Connection == "" {
 		// Every connection (tests, tools): not the dispatcher's hot path.
-		ready = `SELECT id, next_attempt_at, ever_sent FROM deliveries
+		ready = `SELECT id, next_attempt_at, ever_sent, 0, NULL, 0 FROM deliveries
 			WHERE state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
-		leased = `SELECT id, next_attempt_at, 1 FROM deliveries
+		leased = `SELECT id, next_attempt_at, 1, 1, leased_at, attempts FROM deliveries
 			WHERE state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
 		args = args[1:]
 	}
@@ -117,7 +122,7 @@ func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now tim
 		}
 		for rows.Next() {
 			var d due
-			if err := rows.Scan(&d.id, &d.next, &d.uncertain); err != nil {
+			if err := rows.Scan(&d.id, &d.next, &d.uncertain, &d.takeover, &d.leasedAt, &d.attempts); err != nil {
 				rows.Close()
 				return nil, err
 			}
@@ -168,16 +173,22 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, o LeaseOptions, token str
 		}
 	}
 	for _, w := range work {
+		if w.takeover && w.leasedAt.Valid {
+			// The attempt under the lost lease never ended: its start
+			// stays in the history (the courier waits for such an
+			// attempt to settle before it looks the ticket up).
+			if err := s.addEvent(ctx, tx, w.id, fromMs(w.leasedAt.Int64), StateInFlight, w.attempts, ""); err != nil {
+				return err
+			}
+		}
+		// The attempt's start is leased_at on the row, not an event row:
+		// one page less in this commit (Events shows it all the same).
 		d, blob, dek, err := scanDelivery(s.queryRow(ctx, tx, `UPDATE deliveries SET state = 'in_flight', attempts = attempts + 1,
-				lease_token = ?, lease_expires_at = ?, updated_at = ? WHERE id = ? RETURNING `+deliveryCols, token, ms(expires), ms(now), w.id))
+				lease_token = ?, lease_expires_at = ?, leased_at = ?, updated_at = ? WHERE id = ? RETURNING `+deliveryCols, token, ms(expires), ms(now), ms(now), w.id))
 		if err != nil {
 			return err
 		}
 		if err := s.openError(ctx, &d, blob, dek); err != nil {
-			return err
-		}
-		// History shows when each attempt started, not only how it ended.
-		if err := s.addEvent(ctx, tx, d.ID, now, StateInFlight, d.Attempts, ""); err != nil {
 			return err
 		}
 		l := claimed{Lease: Lease{Delivery: d, Token: token, Expires: expires, Uncertain: w.uncertain}}
@@ -275,27 +286,35 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		default:
 			return fmt.Errorf("unknown outcome %q", o.State)
 		}
-		q += ", lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND state = 'in_flight' AND lease_token = ?"
+		q += ", lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ? AND state = 'in_flight' AND lease_token = ? RETURNING leased_at"
 		args = append(args, ms(now), l.ID, l.Token)
-		res, err := s.exec(ctx, tx, q, args...)
+		var started sql.NullInt64
+		err := s.queryRow(ctx, tx, q, args...).Scan(&started)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrLeaseLost
+		}
 		if err != nil {
 			return err
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return ErrLeaseLost
-		}
-		detail := o.Error
 		if o.State == StateDelivered {
-			detail = o.RemoteNumber
+			// The row tells it all (leased_at, delivered_at, the remote
+			// number): no event row, one page less in this commit.
+			return nil
 		}
-		return s.addEvent(ctx, tx, l.ID, now, o.State, l.Attempts, detail)
+		return s.addOutcomeEvent(ctx, tx, l.ID, now, started, o.State, l.Attempts, o.Error)
 	})
 }
 
 func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at time.Time, state string, attempt int, detail string) error {
+	return s.addOutcomeEvent(ctx, tx, deliveryID, at, sql.NullInt64{}, state, attempt, detail)
+}
+
+// addOutcomeEvent appends an event; started is the start of the attempt
+// it ends (Events shows it as that attempt's in_flight step).
+func (s *Store) addOutcomeEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at time.Time, started sql.NullInt64, state string, attempt int, detail string) error {
 	if detail == "" {
 		// No sealed detail, so no id needed up front: SQLite gives MAX+1.
-		_, err := s.exec(ctx, tx, "INSERT INTO events (delivery_id, at, state, attempt) VALUES (?, ?, ?, ?)", deliveryID, ms(at), state, attempt)
+		_, err := s.exec(ctx, tx, "INSERT INTO events (delivery_id, at, state, attempt, started_at) VALUES (?, ?, ?, ?, ?)", deliveryID, ms(at), state, attempt, started)
 		return err
 	}
 	var id int64
@@ -306,8 +325,8 @@ func (s *Store) addEvent(ctx context.Context, tx *sql.Tx, deliveryID int64, at t
 	if err != nil {
 		return err
 	}
-	_, err = s.exec(ctx, tx, "INSERT INTO events (id, delivery_id, at, state, attempt, detail, dek_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
-		id, deliveryID, ms(at), state, attempt, blob, d)
+	_, err = s.exec(ctx, tx, "INSERT INTO events (id, delivery_id, at, state, attempt, detail, dek_id, started_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+		id, deliveryID, ms(at), state, attempt, blob, d, started)
 	return err
 }
 

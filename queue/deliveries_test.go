@@ -503,3 +503,55 @@ func TestPurge(t *testing.T) {
 		t.Errorf("second Purge = %d, %v; want 0, nil", n, err)
 	}
 }
+
+// TestHistoryWithoutEventRows: a lease and a delivered outcome write no
+// event row (issue 11: fewer pages per commit), yet Events tells every
+// attempt's start and end, including an attempt whose process died.
+func TestHistoryWithoutEventRows(t *testing.T) {
+	s, clk := newStore(t)
+	ctx := context.Background()
+	enqueue(t, s, t0, "x", Target{"SN", ActionCreate})
+	rows := func() int64 {
+		var n int64
+		if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM events").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	l := leaseOne(t, s, "")
+	if n := rows(); n != 0 {
+		t.Errorf("a lease wrote %d event rows, want 0", n)
+	}
+	complete(t, s, l, Outcome{State: StateRetry, Error: "HTTP 503", NextAttemptAt: t0.Add(time.Minute)})
+	clk.Advance(time.Minute)
+	// Attempt 2's process dies in flight: its lease expires and attempt 3
+	// takes it over.
+	ttl := 2 * time.Minute
+	leaseAll(t, s, LeaseOptions{Limit: 1, TTL: ttl})
+	clk.Advance(ttl)
+	l = leaseOne(t, s, "")
+	if !l.Uncertain {
+		t.Error("a lease taken over is not uncertain")
+	}
+	clk.Advance(time.Second)
+	before := rows()
+	complete(t, s, l, Outcome{State: StateDelivered, RemoteNumber: "INC0001"})
+	if n := rows() - before; n != 0 {
+		t.Errorf("a delivered outcome wrote %d event rows, want 0", n)
+	}
+	evs, err := s.Events(ctx, l.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t1, t3 := t0.Add(time.Minute), t0.Add(time.Minute+ttl)
+	want := []Event{
+		{DeliveryID: l.ID, At: t0, State: StateInFlight, Attempt: 1},
+		{DeliveryID: l.ID, At: t0, State: StateRetry, Attempt: 1, Detail: "HTTP 503"},
+		{DeliveryID: l.ID, At: t1, State: StateInFlight, Attempt: 2}, // never ended
+		{DeliveryID: l.ID, At: t3, State: StateInFlight, Attempt: 3},
+		{DeliveryID: l.ID, At: t3.Add(time.Second), State: StateDelivered, Attempt: 3, Detail: "INC0001"},
+	}
+	if !slices.Equal(evs, want) {
+		t.Errorf("events =\n%+v\nwant\n%+v", evs, want)
+	}
+}

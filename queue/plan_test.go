@@ -14,6 +14,11 @@ import (
 // bigTables grow with the backlog and its history.
 var bigTables = []string{"tickets", "deliveries", "events"}
 
+// boundedScan are full reads of an index whose size does not grow with the
+// backlog: deliveries_leased holds only the deliveries in flight (each
+// dispatcher leases a few at a time), which Counts tells from pending.
+var boundedScan = map[string]bool{"SCAN deliveries USING COVERING INDEX deliveries_leased": true}
+
 // badPlan returns the steps of q's query plan that read a big table in full
 // (SCAN) or sort (TEMP B-TREE): the steps whose cost grows with the queue.
 func badPlan(t *testing.T, db *sql.DB, q string) (plan []string, bad []string) {
@@ -35,6 +40,9 @@ func badPlan(t *testing.T, db *sql.DB, q string) (plan []string, bad []string) {
 			t.Fatal(err)
 		}
 		plan = append(plan, detail)
+		if boundedScan[detail] {
+			continue
+		}
 		if scan.MatchString(detail) || strings.Contains(detail, "TEMP B-TREE") {
 			bad = append(bad, detail)
 		}

@@ -346,21 +346,34 @@ type oldDelivery struct {
 	lastError                         []byte
 	errDek, delivered                 sql.NullInt64
 	everSent                          bool
+	leased                            sql.NullInt64 // start of its last attempt (migration 0008)
+}
+
+// hasColumn reports whether the old file's table has the column (files
+// from before a migration lack it).
+func (s *Store) hasColumn(ctx context.Context, table, col string) bool {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info(?) WHERE name = ?", table, col).Scan(&n)
+	return err == nil && n == 1
 }
 
 func (s *Store) deliveryCols(ctx context.Context) string {
 	cols := "id, ticket_id, connection, action, state, attempts, next_attempt_at, created_at, updated_at, remote_id, remote_number, remote_url, last_error, error_dek_id, delivered_at, "
-	var n int
-	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM pragma_table_info('deliveries') WHERE name = 'ever_sent'").Scan(&n); err == nil && n == 1 {
-		return cols + "ever_sent"
+	if s.hasColumn(ctx, "deliveries", "ever_sent") {
+		cols += "ever_sent, "
+	} else {
+		cols += "0, " // a file from before migration 0002
 	}
-	return cols + "0" // a file from before migration 0002
+	if s.hasColumn(ctx, "deliveries", "leased_at") {
+		return cols + "leased_at"
+	}
+	return cols + "NULL"
 }
 
 func scanOldDelivery(scan func(...any) error) (oldDelivery, error) {
 	var d oldDelivery
 	err := scan(&d.id, &d.ticketID, &d.connection, &d.action, &d.state, &d.attempts, &d.next, &d.created, &d.updated,
-		&d.remoteID, &d.remoteNumber, &d.remoteURL, &d.lastError, &d.errDek, &d.delivered, &d.everSent)
+		&d.remoteID, &d.remoteNumber, &d.remoteURL, &d.lastError, &d.errDek, &d.delivered, &d.everSent, &d.leased)
 	return d, err
 }
 
@@ -406,14 +419,19 @@ type oldEvent struct {
 	attempt            int
 	detail             []byte
 	dek                sql.NullInt64
+	started            sql.NullInt64
 }
 
 // salvageEvents reads the delivery history rows it can.
 func (s *Store) salvageEvents(ctx context.Context) (map[int64][]oldEvent, []string) {
 	out := map[int64][]oldEvent{}
-	problems := salvageScan(ctx, s.db, "events", "id, delivery_id, at, state, attempt, detail, dek_id", func(scan func(...any) error) error {
+	cols := "id, delivery_id, at, state, attempt, detail, dek_id, NULL"
+	if s.hasColumn(ctx, "events", "started_at") {
+		cols = "id, delivery_id, at, state, attempt, detail, dek_id, started_at"
+	}
+	problems := salvageScan(ctx, s.db, "events", cols, func(scan func(...any) error) error {
 		var e oldEvent
-		if err := scan(&e.id, &e.deliveryID, &e.at, &e.state, &e.attempt, &e.detail, &e.dek); err != nil {
+		if err := scan(&e.id, &e.deliveryID, &e.at, &e.state, &e.attempt, &e.detail, &e.dek, &e.started); err != nil {
 			return err
 		}
 		out[e.deliveryID] = append(out[e.deliveryID], e)
@@ -483,7 +501,9 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, create
 			}
 			evs := events[d.id]
 			sort.Slice(evs, func(i, j int) bool { return evs[i].id < evs[j].id })
+			delivered := false
 			for _, e := range evs {
+				delivered = delivered || e.state == StateDelivered
 				var detail string
 				if e.detail != nil && e.dek.Valid {
 					if msg, err := old.open(ctx, "events", fmt.Sprint(e.id), e.dek.Int64, e.detail); err == nil {
@@ -492,7 +512,19 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, create
 						detail = "(detail could not be recovered)"
 					}
 				}
-				if err := s.addEvent(ctx, tx, newID, fromMs(e.at), e.state, e.attempt, detail); err != nil {
+				if err := s.addOutcomeEvent(ctx, tx, newID, fromMs(e.at), e.started, e.state, e.attempt, detail); err != nil {
+					return err
+				}
+			}
+			// What the old row told of its history (see Events) becomes
+			// event rows: the new row starts with no lease of its own.
+			switch {
+			case d.state == StateInFlight && d.leased.Valid:
+				if err := s.addEvent(ctx, tx, newID, fromMs(d.leased.Int64), StateInFlight, d.attempts, ""); err != nil {
+					return err
+				}
+			case d.state == StateDelivered && !delivered && d.delivered.Valid:
+				if err := s.addOutcomeEvent(ctx, tx, newID, fromMs(d.delivered.Int64), d.leased, StateDelivered, d.attempts, d.remoteNumber.String); err != nil {
 					return err
 				}
 			}

@@ -473,3 +473,51 @@ func TestPassphraseCost(t *testing.T) {
 		})
 	}
 }
+
+// TestCountsInFlight: a lease changes no trigger-kept count (migration
+// 0008), yet Counts and Left tell in-flight deliveries from pending ones
+// at every step of their life.
+func TestCountsInFlight(t *testing.T) {
+	s, clk := newStore(t)
+	ctx := context.Background()
+	zd, jira := Target{"zendesk", ActionCreate}, Target{"jira", ActionCreate}
+	for range 3 {
+		enqueue(t, s, t0, "x", zd, jira)
+	}
+	check := func(step string, want map[string]int, wantLeft map[string]int) {
+		t.Helper()
+		got, err := s.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want[Unrouted] = 0
+		if !mapsEqual(got, want) {
+			t.Errorf("%s: Counts = %v, want %v", step, got, want)
+		}
+		left, err := s.Left(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !mapsEqual(left, wantLeft) {
+			t.Errorf("%s: Left = %v, want %v", step, left, wantLeft)
+		}
+	}
+	check("queued", map[string]int{StatePending: 6}, map[string]int{"zendesk": 3, "jira": 3})
+	ls, err := s.Lease(ctx, LeaseOptions{Connection: "zendesk", Limit: 3, TTL: time.Minute})
+	if err != nil || len(ls) != 3 {
+		t.Fatalf("Lease = %d, %v", len(ls), err)
+	}
+	check("three leased", map[string]int{StatePending: 3, StateInFlight: 3}, map[string]int{"zendesk": 3, "jira": 3})
+	complete(t, s, ls[0], Outcome{State: StateDelivered, RemoteNumber: "1"})
+	complete(t, s, ls[1], Outcome{State: StateRetry, Error: "503", NextAttemptAt: t0.Add(time.Hour)})
+	complete(t, s, ls[2], Outcome{State: Offline})
+	check("outcomes", map[string]int{StatePending: 4, StateRetry: 1, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
+	clk.Advance(time.Hour)
+	ls, err = s.Lease(ctx, LeaseOptions{Connection: "zendesk", Limit: 2, TTL: time.Minute})
+	if err != nil || len(ls) != 2 {
+		t.Fatalf("Lease = %d, %v", len(ls), err)
+	}
+	check("retry and offline leased", map[string]int{StatePending: 3, StateInFlight: 2, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
+	complete(t, s, ls[0], Outcome{State: StateDead, Error: "400"})
+	check("one dead", map[string]int{StatePending: 3, StateInFlight: 1, StateDelivered: 1, StateDead: 1}, map[string]int{"zendesk": 1, "jira": 3})
+}

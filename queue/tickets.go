@@ -3,6 +3,7 @@ package queue
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -353,32 +354,61 @@ func (s *Store) openError(ctx context.Context, d *Delivery, blob []byte, dek int
 	return nil
 }
 
-// Events returns a delivery's history, oldest first.
+// Events returns a delivery's history, oldest first: each attempt's start
+// (in_flight) and its end (delivered, retry, offline, dead), retries asked
+// for and recoveries.
+//
+// The hot path writes no event row for what the delivery row tells: the
+// start of an attempt is leased_at on the row until the attempt ends, then
+// started_at on its outcome event; a delivered row is its own last event.
+// An attempt whose process died in flight is an in_flight event written
+// when a later lease takes it over. Histories written before this scheme
+// (an event row for every step) read the same.
 func (s *Store) Events(ctx context.Context, deliveryID int64) ([]Event, error) {
-	rows, err := s.db.QueryContext(ctx, "SELECT id, at, state, attempt, detail, COALESCE(dek_id, 0) FROM events WHERE delivery_id = ? ORDER BY id", deliveryID)
+	var row struct {
+		state, number     string
+		attempts          int
+		leased, delivered sql.NullInt64
+	}
+	err := s.db.QueryRowContext(ctx, "SELECT state, attempts, leased_at, delivered_at, COALESCE(remote_number, '') FROM deliveries WHERE id = ?", deliveryID).
+		Scan(&row.state, &row.attempts, &row.leased, &row.delivered, &row.number)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, s.wrap("events", err)
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT id, at, state, attempt, detail, COALESCE(dek_id, 0), started_at FROM events WHERE delivery_id = ? ORDER BY id", deliveryID)
 	if err != nil {
 		return nil, s.wrap("events", err)
 	}
 	type raw struct {
-		id, dek int64
-		blob    []byte
+		i, id, dek int64
+		blob       []byte
 	}
 	var out []Event
 	var raws []raw
+	hasDelivered := false
 	for rows.Next() {
 		e := Event{DeliveryID: deliveryID}
 		var r raw
 		var at int64
-		if err := rows.Scan(&r.id, &at, &e.State, &e.Attempt, &r.blob, &r.dek); err != nil {
+		var started sql.NullInt64
+		if err := rows.Scan(&r.id, &at, &e.State, &e.Attempt, &r.blob, &r.dek, &started); err != nil {
 			rows.Close()
 			return nil, s.wrap("events", err)
 		}
 		e.At = fromMs(at)
+		if started.Valid {
+			out = append(out, Event{DeliveryID: deliveryID, At: fromMs(started.Int64), State: StateInFlight, Attempt: e.Attempt})
+		}
+		hasDelivered = hasDelivered || e.State == StateDelivered
+		r.i = int64(len(out))
 		out = append(out, e)
 		raws = append(raws, r)
 	}
 	rows.Close()
-	for i, r := range raws {
+	if err := rows.Err(); err != nil {
+		return nil, s.wrap("events", err)
+	}
+	for _, r := range raws {
 		if r.blob == nil {
 			continue
 		}
@@ -386,12 +416,22 @@ func (s *Store) Events(ctx context.Context, deliveryID int64) ([]Event, error) {
 		if err != nil && !errors.Is(err, ErrTampered) {
 			return nil, s.wrap("events", err)
 		}
-		out[i].Detail = string(msg)
+		out[r.i].Detail = string(msg)
 		if err != nil {
-			out[i].Detail = "(detail failed authentication)"
+			out[r.i].Detail = "(detail failed authentication)"
 		}
 	}
-	return out, rows.Err()
+	// The attempt under way, or the one that delivered: from the row.
+	switch {
+	case row.state == StateInFlight && row.leased.Valid:
+		out = append(out, Event{DeliveryID: deliveryID, At: fromMs(row.leased.Int64), State: StateInFlight, Attempt: row.attempts})
+	case row.state == StateDelivered && !hasDelivered && row.delivered.Valid:
+		if row.leased.Valid {
+			out = append(out, Event{DeliveryID: deliveryID, At: fromMs(row.leased.Int64), State: StateInFlight, Attempt: row.attempts})
+		}
+		out = append(out, Event{DeliveryID: deliveryID, At: fromMs(row.delivered.Int64), State: StateDelivered, Attempt: row.attempts, Detail: row.number})
+	}
+	return out, nil
 }
 
 // Delete removes a ticket and its deliveries for good.
@@ -457,6 +497,32 @@ func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, err
 		}
 		byConn[c][st] = n
 	}
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	rows.Close()
+	// delivery_counts counts in-flight deliveries as pending (a lease
+	// changes no count, and writes one page less): tell them apart here
+	// through deliveries_leased, which holds only the deliveries in flight.
+	rows, err = s.query(ctx, nil, "SELECT connection, COUNT(*) FROM deliveries INDEXED BY deliveries_leased WHERE state = 'in_flight' GROUP BY connection")
+	if err != nil {
+		return nil, 0, err
+	}
+	for rows.Next() {
+		var c string
+		var n int
+		if err := rows.Scan(&c, &n); err != nil {
+			return nil, 0, err
+		}
+		if byConn[c] == nil {
+			byConn[c] = map[string]int{}
+		}
+		byConn[c][StatePending] -= n
+		byConn[c][StateInFlight] = n
+		if byConn[c][StatePending] <= 0 {
+			delete(byConn[c], StatePending)
+		}
+	}
 	return byConn, unrouted, rows.Err()
 }
 
@@ -492,7 +558,7 @@ func (s *Store) AssignOrphans(ctx context.Context, targets []Target) (int, error
 	now := ms(s.now())
 	var n int
 	// A damaged deliveries index makes routed tickets look orphaned and the
-	// insert then fails on deliveries_one_create: rebuild and try again.
+	// insert then fails on the unique deliveries_ticket: rebuild and try again.
 	err := s.repairing(ctx, func() error { return s.assignTx(ctx, targets, now, &n) })
 	return n, s.wrapIf("assign deliveries in", err)
 }
@@ -515,6 +581,20 @@ func (s *Store) assignTx(ctx context.Context, targets []Target, now int64, n *in
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
+		}
+		if len(ids) > 0 {
+			// Found through deliveries_ticket, which is also what keeps a
+			// ticket to one delivery per connection: a damaged entry would
+			// route it again (and send it twice). One pass over the table
+			// itself confirms the orphans before any is routed.
+			list, _ := json.Marshal(ids)
+			var routed int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM deliveries NOT INDEXED WHERE ticket_id IN (SELECT value FROM json_each(?))", string(list)).Scan(&routed); err != nil {
+				return err
+			}
+			if routed > 0 {
+				return errIndexContradicted
+			}
 		}
 		for _, id := range ids {
 			for _, t := range targets {
