@@ -93,12 +93,20 @@ func (v *aboutView) doCopy() {
 	v.msg.SetText("Copied. Paste it into a chat or an e-mail to the help desk.")
 }
 
+// typedKey is the window's keyboard: Esc closes it, as Close does.
+func (v *aboutView) typedKey(k *fyne.KeyEvent) {
+	if k.Name == fyne.KeyEscape {
+		v.close.OnTapped()
+	}
+}
+
 // buildAbout builds the About this computer window (the windows
 // process's build calls it).
 func (t *ui) buildAbout(tw *trayWindow) {
 	v := newAboutView(app.AboutThisComputer, func() { tw.hide() })
 	tw.w = t.a.NewWindow("About this computer — " + brandName(t.svc))
 	tw.w.SetContent(v.content)
+	tw.w.Canvas().SetOnTypedKey(v.typedKey)
 	tw.w.Resize(fyne.NewSize(520, 420))
 	tw.onShow = v.start
 	tw.idle = func() bool { return v.bg.pending == 0 }

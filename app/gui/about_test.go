@@ -80,8 +80,10 @@ func TestAboutWindow(t *testing.T) {
 		t.Errorf("after Copy: %q", v.msg.Text)
 	}
 	test.Tap(v.close)
-	if closed != 1 {
-		t.Errorf("Close called %d times", closed)
+	v.typedKey(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	v.typedKey(&fyne.KeyEvent{Name: fyne.KeyReturn})
+	if closed != 2 {
+		t.Errorf("Close and Esc closed the window %d times, want 2", closed)
 	}
 
 	v.start()
