@@ -632,7 +632,11 @@ func (c *cli) connectionsRemove(name string, yes bool, o RemoveOptions, pendingG
 			plural(res.Abandoned.Dead, "delivery"), res.Reason)
 	}
 	if res.Kept > 0 {
-		fmt.Fprintf(c.env.Stderr, "%s still wait for %q: they go out if a connection of that name is configured again.\n", plural(res.Kept, "delivery"), name)
+		verb := "still wait"
+		if res.Kept == 1 {
+			verb = "still waits"
+		}
+		fmt.Fprintf(c.env.Stderr, "%s %s for %q: sent if a connection of that name is configured again ('ticketray drain' counts them as left for a connection that is not configured).\n", plural(res.Kept, "delivery"), verb, name)
 	}
 	if len(res.SecretsRemoved) > 0 {
 		fmt.Fprintf(c.env.Stderr, "Removed its %s from the keyring.\n", plural(len(res.SecretsRemoved), "secret"))

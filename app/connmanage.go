@@ -108,7 +108,9 @@ func (e *PendingError) Error() string {
 // ConfiguredConnection is one connection of the layered config, where it
 // comes from, and why it cannot be changed here (nil when it can).
 type ConfiguredConnection struct {
-	Connection connectors.Connection `json:"connection"` // literal secrets shown as ***
+	// Connection is the entry in force, for testing and editing it: its
+	// secret members may hold literals (a managed file's), so never show them.
+	Connection connectors.Connection `json:"-"`
 	Source     string                `json:"source"`
 	Lock       error                 `json:"-"`
 }
@@ -144,7 +146,7 @@ func (s *Service) ConnectionSetup() (*ConnectionSetup, error) {
 	if out.File == "" {
 		out.File = lo.UserFile
 	}
-	for _, c := range l.Config.Redacted().Connections {
+	for _, c := range l.Config.Connections {
 		out.Connections = append(out.Connections, ConfiguredConnection{Connection: c,
 			Source: l.Sources["/connections/"+strings.NewReplacer("~", "~0", "/", "~1").Replace(c.Name)], Lock: l.ConnectionLock(c.Name)})
 	}
