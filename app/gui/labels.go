@@ -502,3 +502,34 @@ func myTicketText(e app.Entry) string {
 	}
 	return b.String()
 }
+
+// deliveryDetail is one delivery in full for the help desk: the cell's
+// words with nothing clipped, the attempts, and the whole last error
+// (the table's cells are one short line each).
+func deliveryDetail(e app.Entry, d queue.Delivery, now time.Time) (head, errText string) {
+	who := d.Connection
+	if d.Action != "" && d.Action != queue.ActionCreate {
+		who += " (added comment)"
+	}
+	short := d
+	short.LastError = "" // said in full below
+	state := deliveryCell(short, now)
+	if r, ok := e.Remote[d.ID]; ok && d.State == queue.StateDelivered {
+		state = remoteCell(d, r, now)
+	}
+	attempts := fmt.Sprintf("%d attempts", d.Attempts)
+	if d.Attempts == 1 {
+		attempts = "1 attempt"
+	}
+	switch {
+	case d.State == queue.StateRetry:
+		// "(attempt N)" already counts them.
+	case d.State == queue.StateDead && d.Attempts > 0:
+		state = "dead after " + attempts
+	case d.State == queue.StateDead:
+		state = "dead"
+	case d.Attempts > 0:
+		state += " · " + attempts
+	}
+	return who + ": " + state, strings.TrimSpace(d.LastError)
+}

@@ -78,6 +78,7 @@ type queueView struct {
 	sysText    *widget.Label
 	skillText  *widget.Label
 	convText   *widget.RichText // My tickets: the help desk's side
+	delivText  *widget.RichText // help desk: every connection in full, errors unclipped
 	tabs       *container.AppTabs
 	// My tickets with nothing in it: a line and a Report button.
 	empty    *fyne.Container
@@ -139,6 +140,9 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		if id.Row < len(v.entries) {
 			v.showDetails(v.entries[id.Row])
 		}
+		if !v.mine && id.Col >= len(fixedColumns) {
+			v.tabs.SelectIndex(0) // a connection's cell: its delivery in full
+		}
 	}
 	v.setWidths()
 
@@ -165,6 +169,13 @@ func newQueueView(b queueBackend, user *connectors.User) *queueView {
 		container.NewTabItem("System information", container.NewScroll(v.sysText)),
 		container.NewTabItem("Skill output", container.NewScroll(v.skillText)),
 	)
+	if !v.mine {
+		// Each connection in full: the table's cells clip long errors.
+		v.delivText = widget.NewRichText()
+		v.delivText.Wrapping = fyne.TextWrapWord
+		v.tabs.Items = append([]*container.TabItem{container.NewTabItem("Deliveries", container.NewVScroll(v.delivText))}, v.tabs.Items...)
+		v.tabs.SelectIndex(0)
+	}
 	if v.mine {
 		// The requester's first question: where does it stand, what did
 		// the help desk say. "Your report" is theirs in plain words; the
@@ -347,7 +358,34 @@ func (v *queueView) clearDetails() {
 	v.sysText.SetText("")
 	v.skillText.SetText("")
 	v.setConversation(nil)
+	v.setDeliveries(app.Entry{})
 	v.setActions(false)
+}
+
+// setDeliveries fills the help desk's Deliveries tab: a bold line per
+// delivery with its state, and its whole last error beneath (selectable
+// through the ticket tab's text; here it wraps).
+func (v *queueView) setDeliveries(e app.Entry) {
+	if v.delivText == nil {
+		return
+	}
+	var segs []widget.RichTextSegment
+	for _, d := range e.Deliveries {
+		head, errText := deliveryDetail(e, d, v.now())
+		segs = append(segs, &widget.TextSegment{Text: head, Style: widget.RichTextStyle{TextStyle: fyne.TextStyle{Bold: true}}})
+		if errText != "" {
+			style := widget.RichTextStyleParagraph
+			if d.State == queue.StateDead {
+				style.ColorName = theme.ColorNameError
+			}
+			segs = append(segs, &widget.TextSegment{Text: "last error: " + errText, Style: style})
+		}
+	}
+	if len(e.Deliveries) == 0 && e.ID != "" {
+		segs = append(segs, &widget.TextSegment{Text: "No deliveries: no connection was configured when it was queued.", Style: widget.RichTextStyleParagraph})
+	}
+	v.delivText.Segments = segs
+	v.delivText.Refresh()
 }
 
 // showDetails fills the details pane: the ticket as `queue show` prints
@@ -383,6 +421,7 @@ func (v *queueView) showDetails(e app.Entry) {
 	v.sysText.SetText(systemInfoText(e))
 	v.skillText.SetText(skillText(e))
 	v.setConversation(conversation(e))
+	v.setDeliveries(e)
 	if v.mine {
 		v.ticketText.SetText(myTicketText(e))
 	} else {

@@ -448,7 +448,7 @@ func TestQueueViewKeepsSelection(t *testing.T) {
 // change, copy testdata/failed/queue_view.png over testdata/queue_view.png.
 func TestQueueViewImage(t *testing.T) {
 	_, _, w, _ := newTestQueueView(t, sampleQueue(), nil)
-	test.AssertImageMatches(t, "queue_view.png", w.Canvas().Capture())
+	pinImage(t, "queue_view.png", w.Canvas().Capture())
 }
 
 // resolvedQueue is alice's tickets after a sync: the printer ticket
@@ -729,4 +729,67 @@ func TestMyTicketsImages(t *testing.T) {
 		v.content.Refresh()
 		pinImage(t, s.name, w.Canvas().Capture())
 	}
+}
+
+// longErrorQueue has a ticket for four connections, one of them dead
+// with a vendor's long error, as a help desk agent meets it.
+func longErrorQueue() *fakeQueue {
+	q := sampleQueue()
+	long := "create: HTTP 400 Bad Request: {\"error\":{\"message\":\"Invalid caller_id: no sys_user record matches 'alice@example.com'\",\"detail\":\"The caller_id field must reference an active user in the User [sys_user] table; check the mapping of requester to caller_id in the connection's mappings or create the user first.\"},\"status\":\"failure\"}"
+	q.entries[0].Deliveries = []queue.Delivery{
+		{ID: 1, Connection: "ServiceNow", State: queue.StateDead, Attempts: 1, LastError: long},
+		{ID: 2, Connection: "Jira", State: queue.StateRetry, Attempts: 2, NextAttemptAt: t0.Add(time.Hour), LastError: "create: HTTP 503 Service Unavailable"},
+		{ID: 3, Connection: "Zendesk", State: queue.StateDelivered, Attempts: 1, RemoteNumber: "#4711"},
+		{ID: 4, Connection: "Freshservice", State: queue.StatePending, NextAttemptAt: t0},
+	}
+	return q
+}
+
+// The help desk sees every connection's column (the table scrolls
+// sideways) and, on selecting a ticket or one of its cells, each
+// delivery with its whole error.
+func TestQueueViewLongError(t *testing.T) {
+	q := longErrorQueue()
+	v, _, w, loop := newTestQueueView(t, q, nil)
+	w.Resize(fyne.NewSize(1180, 760))
+	var headers []string
+	_, cols := v.size()
+	for c := 0; c < cols; c++ {
+		headers = append(headers, v.header(c))
+	}
+	if got := strings.Join(headers, "|"); got != "Created|Summary|Requester|Priority|ServiceNow|Jira|Zendesk|Freshservice" {
+		t.Errorf("headers %s, want a column per connection", got)
+	}
+	rows := tableText(v)
+	if !strings.HasPrefix(rows[0][4], "dead: create: HTTP 400 Bad Request") || !strings.HasSuffix(rows[0][4], "…") {
+		t.Errorf("cell %q, want the error clipped in the table", rows[0][4])
+	}
+
+	v.tabs.SelectIndex(2)
+	v.table.Select(widget.TableCellID{Row: 0, Col: 4})
+	waitShown(t, loop, v, "11111111-aaaa")
+	if v.tabs.Selected().Text != "Deliveries" {
+		t.Errorf("tab %q after selecting a connection's cell, want Deliveries", v.tabs.Selected().Text)
+	}
+	var lines []string
+	for _, seg := range v.delivText.Segments {
+		lines = append(lines, seg.Textual())
+	}
+	got := strings.Join(lines, "\n")
+	for _, want := range []string{
+		"ServiceNow: dead after 1 attempt\nlast error: " + q.entries[0].Deliveries[0].LastError,
+		"Jira: retry at 10:30:00 (attempt 3)\nlast error: create: HTTP 503 Service Unavailable",
+		"Zendesk: delivered #4711 · 1 attempt",
+		"Freshservice: waiting",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("Deliveries tab lacks %q:\n%s", want, got)
+		}
+	}
+	v.content.Refresh()
+	pinImage(t, "queue_view_long_error.png", w.Canvas().Capture())
+	// The last connection's column can be scrolled to.
+	v.table.ScrollTo(widget.TableCellID{Row: 0, Col: cols - 1})
+	v.table.Refresh()
+	pinImage(t, "queue_view_scrolled.png", w.Canvas().Capture())
 }
