@@ -88,6 +88,9 @@ func captureScreenshot(ctx context.Context, goos string, getenv func(string) str
 	var g grabbed
 	select {
 	case <-ctx.Done():
+		if errors.Is(ctx.Err(), context.Canceled) {
+			return shot{}, fmt.Errorf("capturing the screen was cancelled: %w", ctx.Err())
+		}
 		return shot{}, fmt.Errorf("capturing the screen took too long (on Wayland the desktop may be waiting for permission): %w", ctx.Err())
 	case g = <-done:
 	}

@@ -16,12 +16,21 @@ import (
 // comes during the reset finds no screen (under Xvfb 9 captures in 30
 // failed so). The returned func lets go.
 func holdDisplay() (release func(), err error) {
-	// The connection itself may come during a reset that the previous
-	// capture caused; the server takes clients again within milliseconds.
+	c, err := connectX()
+	if err != nil {
+		return nil, err
+	}
+	return c.Close, nil
+}
+
+// connectX connects to $DISPLAY. The connection may come during a reset
+// that the previous capture caused; the server takes clients again within
+// milliseconds, so it is tried a few times.
+func connectX() (*xgb.Conn, error) {
 	for attempt := 1; ; attempt++ {
 		c, err := xgb.NewConn()
 		if err == nil {
-			return c.Close, nil
+			return c, nil
 		}
 		if attempt == 5 {
 			return nil, fmt.Errorf("%w: cannot connect to the X display %q: %v", ErrNoScreen, os.Getenv("DISPLAY"), err)
