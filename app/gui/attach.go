@@ -1,14 +1,20 @@
 package gui
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"slices"
+	"strings"
+	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/connectors"
 )
 
@@ -69,7 +75,8 @@ func size(n int64) string {
 }
 
 // show rebuilds box with a row per file, each with a remove button that
-// drops the file and shows the list again.
+// drops the file and shows the list again. An image in memory (a
+// screenshot) shows as a thumbnail, so the user sees what is sent.
 func (l *attachmentList) show(box *fyne.Container) {
 	box.RemoveAll()
 	for i := range l.items {
@@ -77,6 +84,88 @@ func (l *attachmentList) show(box *fyne.Container) {
 			l.remove(i)
 			l.show(box)
 		})
-		box.Add(container.NewBorder(nil, nil, widget.NewIcon(theme.FileIcon()), remove, widget.NewLabel(l.label(i))))
+		var icon fyne.CanvasObject = widget.NewIcon(theme.FileIcon())
+		if a := l.items[i]; len(a.Data) > 0 && (a.ContentType == "image/png" || a.ContentType == "image/jpeg") {
+			img := canvas.NewImageFromResource(fyne.NewStaticResource(a.Filename, a.Data))
+			img.FillMode = canvas.ImageFillContain
+			img.SetMinSize(fyne.NewSize(128, 72))
+			icon = img
+		}
+		label := container.NewVBox(layoutSpacer(), widget.NewLabel(l.label(i)), layoutSpacer()) // beside a thumbnail, in its middle
+		box.Add(container.NewBorder(nil, nil, icon, container.NewCenter(remove), label))
 	}
+}
+
+// The report window's "Attach a screenshot" (CLI twin: report
+// --screenshot): the window steps aside while the screens are captured,
+// and the picture joins the attachments, within their limits.
+
+// shotSettle is how long the report window is given to leave the screen
+// before the capture: hiding is asynchronous on every desktop, and no
+// toolkit event says the compositor has redrawn without it.
+const shotSettle = 400 * time.Millisecond
+
+// setScreenshots offers "Attach a screenshot" when a capture is wired and
+// IT allows it (policy.allowScreenshots); otherwise the button is hidden.
+func (f *reportForm) setScreenshots(allowed bool) {
+	if allowed && f.capture != nil {
+		f.shotBtn.Show()
+	} else {
+		f.shotBtn.Hide()
+	}
+}
+
+// takeScreenshot hides the window, captures off the UI thread, shows the
+// window again and lists the picture (or says why there is none).
+func (f *reportForm) takeScreenshot() {
+	if f.capture == nil || f.capturing {
+		return
+	}
+	f.capturing = true
+	f.shotBtn.Disable()
+	f.status.SetText("Taking a screenshot…")
+	if f.hideWin != nil {
+		f.hideWin()
+	}
+	settle, capture := f.shotSettle, f.capture
+	go func() {
+		if settle > 0 {
+			time.Sleep(settle)
+		}
+		a, err := capture(context.Background())
+		fyne.Do(func() {
+			f.capturing = false
+			if f.showWin != nil {
+				f.showWin()
+			}
+			f.shotBtn.Enable()
+			if err == nil {
+				if err = f.attach.add(a); err != nil {
+					f.status.SetText("Not attached: " + err.Error())
+					return
+				}
+			}
+			if err != nil {
+				f.status.SetText(screenshotError(err))
+				if errors.Is(err, app.ErrNoScreen) {
+					f.shotBtn.Hide() // it will not work on this desktop
+				}
+				return
+			}
+			f.status.SetText("")
+			f.showAttachments()
+		})
+	}()
+}
+
+// screenshotError is a failed capture in the user's words.
+func screenshotError(err error) string {
+	if errors.Is(err, app.ErrNoScreen) {
+		s := "A screenshot cannot be taken on this desktop."
+		if strings.Contains(err.Error(), "Wayland") {
+			s += " Take one with the desktop's screenshot tool and use Attach file…"
+		}
+		return s
+	}
+	return "The screenshot could not be taken. Try again, or take one with the desktop's screenshot tool and use Attach file…"
 }

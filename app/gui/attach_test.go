@@ -1,9 +1,21 @@
 package gui
 
 import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image"
+	"image/color"
+	"image/draw"
+	"image/png"
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/test"
+
+	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/connectors"
 )
 
@@ -52,6 +64,162 @@ func TestAttachmentList(t *testing.T) {
 			}
 			if got := strings.Join(labels, "|"); got != tt.want {
 				t.Errorf("list = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
+
+// desktopPNG is a made-up screen: a wallpaper, a taskbar and a window
+// with an error banner, enough for a thumbnail to show what it is.
+func desktopPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 1280, 720))
+	fill := func(r image.Rectangle, c color.RGBA) { draw.Draw(img, r, &image.Uniform{c}, image.Point{}, draw.Src) }
+	fill(img.Bounds(), color.RGBA{40, 90, 140, 255})
+	fill(image.Rect(0, 680, 1280, 720), color.RGBA{30, 30, 30, 255})
+	fill(image.Rect(200, 120, 1000, 560), color.RGBA{240, 240, 240, 255})
+	fill(image.Rect(200, 120, 1000, 160), color.RGBA{70, 70, 80, 255})
+	fill(image.Rect(240, 200, 960, 260), color.RGBA{220, 60, 50, 255})
+	var b bytes.Buffer
+	if err := png.Encode(&b, img); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func screenshotAttachment(t *testing.T) connectors.Attachment {
+	data := desktopPNG(t)
+	return connectors.Attachment{Filename: "screenshot-2026-12-06-1805.png", ContentType: "image/png", Data: data, SizeBytes: int64(len(data))}
+}
+
+// Attach a screenshot: the window is out of the picture while the
+// screens are captured, the picture shows as a thumbnail, can be removed,
+// and is sent like any attachment.
+func TestReportFormScreenshot(t *testing.T) {
+	sub := newFakeSubmitter(app.Receipt{ID: "t1"}, nil)
+	close(sub.release)
+	f, _, w, loop := newTestForm(t, sub)
+	f.shotSettle = 0
+	hidden := false
+	var hiddenAtCapture []bool
+	f.hideWin = func() { hidden = true }
+	f.showWin = func() { hidden = false }
+	shot := screenshotAttachment(t)
+	f.capture = func(context.Context) (connectors.Attachment, error) {
+		hiddenAtCapture = append(hiddenAtCapture, hidden)
+		return shot, nil
+	}
+	f.setScreenshots(true)
+	if !f.shotBtn.Visible() {
+		t.Fatal("Attach a screenshot is hidden with a capture wired and the policy allowing it")
+	}
+	take := func() {
+		t.Helper()
+		test.Tap(f.shotBtn)
+		if !f.shotBtn.Disabled() || !f.busy() {
+			t.Error("the button is enabled, or the form idle, while capturing")
+		}
+		loop.waitFor(t, "the screenshot", func() bool { return !f.capturing })
+	}
+	take()
+	if len(hiddenAtCapture) != 1 || !hiddenAtCapture[0] || hidden {
+		t.Errorf("window hidden during the capture: %v, hidden after: %v; want hidden only while capturing", hiddenAtCapture, hidden)
+	}
+	want := "screenshot-2026-12-06-1805.png (" + size(shot.SizeBytes) + ")"
+	if got := attachmentRows(f); len(got) != 1 || got[0] != want || f.status.Text != "" {
+		t.Fatalf("rows %v, status %q; want %q", got, f.status.Text, want)
+	}
+	var thumb *canvas.Image
+	for _, o := range walk(f.attachBox.Objects[0]) {
+		if img, ok := o.(*canvas.Image); ok {
+			thumb = img
+		}
+	}
+	if thumb == nil || thumb.Resource == nil || !bytes.Equal(thumb.Resource.Content(), shot.Data) {
+		t.Error("no thumbnail of the screenshot in its row")
+	}
+	w.Canvas().Focus(f.summary)
+	test.Type(f.summary, "The VPN client shows an error")
+	f.content.Refresh()
+	pinImage(t, "report_form_screenshot.png", w.Canvas().Capture())
+
+	test.Tap(attachmentRemove(f, 0))
+	if got := attachmentRows(f); len(got) != 0 {
+		t.Errorf("rows after remove: %v", got)
+	}
+	take()
+	test.Tap(f.submit)
+	loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
+	if d := sub.calls(); len(d) != 1 || len(d[0].Attachments) != 1 || !bytes.Equal(d[0].Attachments[0].Data, shot.Data) {
+		t.Errorf("submitted %+v, want the screenshot once", d)
+	}
+}
+
+// IT's policy.allowScreenshots, and a capture being wired at all, decide
+// whether the button is offered.
+func TestReportFormScreenshotPolicy(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		wired   bool
+		allowed bool
+		want    bool
+	}{
+		{"allowed", true, true, true},
+		{"forbidden by IT", true, false, false},
+		{"no capture", false, true, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, _, _ := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
+			if tt.wired {
+				f.capture = func(context.Context) (connectors.Attachment, error) { return connectors.Attachment{}, nil }
+			}
+			f.setScreenshots(tt.allowed)
+			if f.shotBtn.Visible() != tt.want {
+				t.Errorf("button visible %v, want %v", f.shotBtn.Visible(), tt.want)
+			}
+		})
+	}
+}
+
+// A capture that fails, or a picture over the attachment limits, is said
+// in words; a desktop that cannot be captured loses the button.
+func TestReportFormScreenshotErrors(t *testing.T) {
+	shot := screenshotAttachment(t)
+	tests := []struct {
+		name       string
+		err        error
+		files      int // attached before
+		wantStatus string
+		wantButton bool
+	}{
+		{"wayland", fmt.Errorf("%w: this Wayland session has no X display", app.ErrNoScreen), 0,
+			"A screenshot cannot be taken on this desktop. Take one with the desktop's screenshot tool and use Attach file…", false},
+		{"failed", errors.New("xgb: connection refused"), 0,
+			"The screenshot could not be taken. Try again, or take one with the desktop's screenshot tool and use Attach file…", true},
+		{"too many files", nil, connectors.MaxAttachments,
+			fmt.Sprintf("Not attached: at most %d files can be attached", connectors.MaxAttachments), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, _, _, loop := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
+			f.shotSettle = 0
+			f.capture = func(context.Context) (connectors.Attachment, error) { return shot, tt.err }
+			f.setScreenshots(true)
+			for i := range tt.files {
+				if err := f.attach.add(file(fmt.Sprintf("f%d.txt", i), 10)); err != nil {
+					t.Fatal(err)
+				}
+			}
+			test.Tap(f.shotBtn)
+			loop.waitFor(t, "the capture to end", func() bool { return !f.capturing })
+			if f.status.Text != tt.wantStatus {
+				t.Errorf("status %q, want %q", f.status.Text, tt.wantStatus)
+			}
+			if f.shotBtn.Visible() != tt.wantButton || f.shotBtn.Disabled() {
+				t.Errorf("button visible %v disabled %v, want visible %v and enabled", f.shotBtn.Visible(), f.shotBtn.Disabled(), tt.wantButton)
+			}
+			if len(f.attach.items) != tt.files {
+				t.Errorf("%d attachments, want %d", len(f.attach.items), tt.files)
 			}
 		})
 	}

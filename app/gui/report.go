@@ -67,6 +67,16 @@ type reportForm struct {
 	pickFile  func(got func(path string))
 	readFile  func(path string) (connectors.Attachment, error)
 
+	// Screenshots (attach.go): capture is app.CaptureScreenshot in the
+	// app, a fake in tests; hideWin and showWin move the report window
+	// out of the picture.
+	shotBtn    *widget.Button
+	capture    func(context.Context) (connectors.Attachment, error)
+	hideWin    func()
+	showWin    func()
+	shotSettle time.Duration
+	capturing  bool
+
 	// track, when set, reads a saved ticket's deliveries so the status can
 	// say "Sent as INC0010023" if the courier delivers it within trackFor.
 	track      func(ctx context.Context, id string) ([]queue.Delivery, error)
@@ -89,7 +99,7 @@ type reportForm struct {
 type skillRunner func(ctx context.Context, onResult func(i int, r diagnostics.SkillResult)) ([]diagnostics.SkillResult, *connectors.TroubleshootingSession)
 
 func newReportForm(svc submitter, categories []string, user connectors.User, collect func(context.Context) *diagnostics.SystemInfo) *reportForm {
-	f := &reportForm{svc: svc, collect: collect, user: user, readFile: app.ReadAttachment, trackFor: 3 * time.Second, trackEvery: 150 * time.Millisecond}
+	f := &reportForm{svc: svc, collect: collect, user: user, readFile: app.ReadAttachment, trackFor: 3 * time.Second, trackEvery: 150 * time.Millisecond, shotSettle: shotSettle}
 	f.summary = newFormEntry(false, f.submitKey, f.close)
 	f.summary.SetPlaceHolder("What is wrong, in one line")
 	// Enter moves on to the description: it never submits or clears a
@@ -141,6 +151,8 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.configBox = container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, f.configLine)
 	f.configBox.Hide()
 	f.attachBtn = widget.NewButtonWithIcon("Attach file…", theme.MailAttachmentIcon(), f.pickAttachment)
+	f.shotBtn = widget.NewButtonWithIcon("Attach a screenshot", theme.ComputerIcon(), f.takeScreenshot)
+	f.shotBtn.Hide() // shown by setScreenshots once a capture is wired
 	f.attachBox = container.NewVBox()
 
 	// The description takes whatever height the window has; the one-line
@@ -157,7 +169,8 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.skillsBar.Hide()
 	f.skillsBox.Hide()
 	bottom := container.NewVBox(
-		container.NewHBox(f.sysInfo, f.preview, layoutSpacer(), f.attachBtn),
+		container.NewHBox(f.sysInfo, f.preview),
+		container.NewHBox(f.shotBtn, f.attachBtn),
 		f.skillsCheck,
 		f.skillsBar,
 		f.skillsBox,
@@ -316,7 +329,7 @@ func (f *reportForm) showPreview() {
 // save, checks, a followed delivery): the windows process stays while it
 // does, so closing the window never loses a half-written report.
 func (f *reportForm) busy() bool {
-	return f.following || f.submit.Disabled() || f.summary.Text != "" || f.descr.Text != "" || len(f.attach.items) > 0
+	return f.following || f.capturing || f.submit.Disabled() || f.summary.Text != "" || f.descr.Text != "" || len(f.attach.items) > 0
 }
 
 // doSubmit validates and stores the report. The outcome appears in the

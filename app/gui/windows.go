@@ -135,6 +135,13 @@ func (t *ui) build(what string) *trayWindow {
 		t.form.onClose = tw.hide
 		t.form.onMine = func() { t.open(winMine) }
 		t.form.bindKeys(tw.w.Canvas())
+		t.form.capture = app.CaptureScreenshot
+		t.form.hideWin = tw.w.Hide // not tw.hide: the window comes back
+		t.form.showWin = func() {
+			tw.w.Show()
+			tw.w.RequestFocus()
+		}
+		t.form.setScreenshots(t.svc.ScreenshotsAllowed())
 		tw.w.SetContent(t.form.content)
 		tw.w.Resize(fyne.NewSize(560, 540))
 		tw.onShow = func() { tw.w.Canvas().Focus(t.form.summary) }
@@ -351,6 +358,7 @@ func (t *ui) watchConfig(ctx context.Context) {
 			t.applyStatus(t.last)
 			if err == nil {
 				t.form.setCategories(l.Config.Categories)
+				t.form.setScreenshots(t.svc.ScreenshotsAllowed())
 			}
 		})
 	})

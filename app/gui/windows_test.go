@@ -170,7 +170,7 @@ func TestReportFormAttachments(t *testing.T) {
 func attachmentRows(f *reportForm) []string {
 	var out []string
 	for _, row := range f.attachBox.Objects {
-		for _, o := range row.(*fyne.Container).Objects {
+		for _, o := range walk(row) {
 			if l, ok := o.(*widget.Label); ok {
 				out = append(out, l.Text)
 			}
@@ -180,12 +180,24 @@ func attachmentRows(f *reportForm) []string {
 }
 
 func attachmentRemove(f *reportForm, i int) *widget.Button {
-	for _, o := range f.attachBox.Objects[i].(*fyne.Container).Objects {
+	for _, o := range walk(f.attachBox.Objects[i]) {
 		if b, ok := o.(*widget.Button); ok {
 			return b
 		}
 	}
 	return nil
+}
+
+// walk is o and every object in the containers under it (not inside
+// widgets).
+func walk(o fyne.CanvasObject) []fyne.CanvasObject {
+	out := []fyne.CanvasObject{o}
+	if c, ok := o.(*fyne.Container); ok {
+		for _, child := range c.Objects {
+			out = append(out, walk(child)...)
+		}
+	}
+	return out
 }
 
 // fakeTrack returns the deliveries of a saved ticket as the courier
