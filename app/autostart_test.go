@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -60,6 +61,11 @@ func TestAutostartOnOffLinux(t *testing.T) {
 	if !strings.Contains(string(data), "\nExec=\"/opt/Ticket Tools/ticketray\"\n") || !strings.HasPrefix(string(data), "[Desktop Entry]\n") ||
 		!strings.Contains(string(data), "\nType=Application\n") {
 		t.Errorf("entry:\n%s", data)
+	}
+	if v, err := exec.LookPath("desktop-file-validate"); err == nil { // make test installs it
+		if out, err := exec.Command(v, path).CombinedOutput(); err != nil || len(out) > 0 {
+			t.Errorf("desktop-file-validate: %v\n%s", err, out)
+		}
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o644 {
 		t.Errorf("mode: %v %v", fi.Mode(), err)
