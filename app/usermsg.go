@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/ticketray/ticketray/connectors"
 	"github.com/ticketray/ticketray/queue"
@@ -61,6 +62,13 @@ func (t Trouble) Sentence() string {
 	}
 	return "Something went wrong. Try again; if it keeps happening, tell IT."
 }
+
+// When is a time for people as the CLI prints it: date, time, zone and
+// how far from now ("2026-12-06 18:05 UTC (in 2 min)").
+func When(t, now time.Time) string { return when(t, now) }
+
+// Relative is how far t is from now: "in 2 min", "3 h ago", "now".
+func Relative(t, now time.Time) string { return relative(t, now) }
 
 // UserMessage is err in plain words for an end user ("" for nil).
 func UserMessage(err error) string { return TroubleOf(err).Sentence() }

@@ -131,14 +131,19 @@ func deliveryCell(d queue.Delivery, now time.Time) string {
 		return "sending…"
 	case queue.StatePending:
 		if d.NextAttemptAt.After(now) {
-			return "waiting until " + clock(d.NextAttemptAt, now)
+			return "waiting, next try " + app.Relative(d.NextAttemptAt, now)
 		}
 		if d.LastError != "" {
 			return "waiting; last error: " + clip(d.LastError, 60)
 		}
 		return "waiting"
 	case queue.StateRetry:
-		s := fmt.Sprintf("retry %s (attempt %d)", clock(d.NextAttemptAt, now), d.Attempts+1)
+		// A time already past is never "next": the delivery is due.
+		when := "due now"
+		if d.NextAttemptAt.After(now) {
+			when = app.Relative(d.NextAttemptAt, now)
+		}
+		s := fmt.Sprintf("retry %s (attempt %d)", when, d.Attempts+1)
 		if d.LastError != "" {
 			s += ": " + clip(d.LastError, 60)
 		}
@@ -147,15 +152,6 @@ func deliveryCell(d queue.Delivery, now time.Time) string {
 		return "dead: " + clip(d.LastError, 80)
 	}
 	return d.State
-}
-
-// clock is a time of day, with the date when it is not today.
-func clock(t, now time.Time) string {
-	t, now = t.Local(), now.Local()
-	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
-		return "at " + t.Format("15:04:05")
-	}
-	return "on " + t.Format("2006-01-02 15:04")
 }
 
 // counts is the viewer's summary line.
@@ -530,6 +526,15 @@ func deliveryDetail(e app.Entry, d queue.Delivery, now time.Time) (head, errText
 		state = "dead"
 	case d.Attempts > 0:
 		state += " · " + attempts
+	}
+	// The cell says only how soon; here the date, time and zone too.
+	if next := d.NextAttemptAt; next.After(now) {
+		switch d.State {
+		case queue.StateRetry:
+			state = fmt.Sprintf("retry %s (attempt %d)", app.When(next, now), d.Attempts+1)
+		case queue.StatePending:
+			state = "waiting, next try " + app.When(next, now)
+		}
 	}
 	return who + ": " + state, strings.TrimSpace(d.LastError)
 }

@@ -214,7 +214,7 @@ func TestQueueViewShowsTickets(t *testing.T) {
 	}
 	rows := tableText(v)
 	want := [][]string{
-		{"2025-03-14 09:30", "Printer on floor 3 jams", "Alice Example <alice@example.com>", "medium", "delivered INC0010023", "retry at 10:30:00 (attempt 3): 503 Service Unavailable"},
+		{"2025-03-14 09:30", "Printer on floor 3 jams", "Alice Example <alice@example.com>", "medium", "delivered INC0010023", "retry in 50 min (attempt 3): 503 Service Unavailable"},
 		{"2025-03-14 09:31", "VPN drops every hour", "Bob Example", "high", "dead: 400 Bad Request: Invalid caller_id", "delivered IT-7"},
 		{"2025-03-14 09:32", "Outlook asks for the password", "Alice Example <alice@example.com>", "low", "waiting", "waiting"},
 	}
@@ -778,7 +778,7 @@ func TestQueueViewLongError(t *testing.T) {
 	got := strings.Join(lines, "\n")
 	for _, want := range []string{
 		"ServiceNow: dead after 1 attempt\nlast error: " + q.entries[0].Deliveries[0].LastError,
-		"Jira: retry at 10:30:00 (attempt 3)\nlast error: create: HTTP 503 Service Unavailable",
+		"Jira: retry " + app.When(t0.Add(time.Hour), v.now()) + " (attempt 3)\nlast error: create: HTTP 503 Service Unavailable",
 		"Zendesk: delivered #4711 · 1 attempt",
 		"Freshservice: waiting",
 	} {
