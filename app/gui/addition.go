@@ -25,7 +25,7 @@ const addedMsg = "Added — it reaches the help desk once the ticket is created 
 // addForm is the "Add a comment" dialog of My tickets: a comment and
 // files for the selected ticket (`queue comment ID --text T --attach F`).
 type addForm struct {
-	text      *widget.Entry
+	text      *formEntry // Ctrl+Enter saves, Esc cancels
 	attach    attachmentList
 	attachBox *fyne.Container
 	attachBtn *widget.Button
@@ -42,9 +42,13 @@ func (v *queueView) doAdd(withFile bool) {
 	if id == "" || v.user == nil || v.showAdd == nil {
 		return
 	}
-	f := &addForm{text: widget.NewMultiLineEntry(), msg: widget.NewLabel(""), attachBox: container.NewVBox()}
+	f := &addForm{msg: widget.NewLabel(""), attachBox: container.NewVBox()}
+	f.text = newFormEntry(true, func() {
+		if !f.save.Disabled() {
+			v.saveAdd(f, id)
+		}
+	}, f.close)
 	f.text.SetPlaceHolder("What happened since, or what the help desk asked for")
-	f.text.Wrapping = fyne.TextWrapWord
 	f.text.SetMinRowsVisible(5)
 	f.msg.Wrapping = fyne.TextWrapWord
 	f.msg.Importance = widget.DangerImportance

@@ -77,8 +77,8 @@ func dialogParts(t *testing.T, w fyne.Window) (entry *widget.Entry, msg *widget.
 	buttons = map[string]*widget.Button{}
 	for _, o := range test.LaidOutObjects(top) {
 		switch o := o.(type) {
-		case *widget.Entry:
-			entry = o
+		case *formEntry:
+			entry = &o.Entry
 		case *widget.Button:
 			buttons[o.Text] = o
 		case *widget.Label:
@@ -233,4 +233,39 @@ func TestAddCommentImages(t *testing.T) {
 	w.Resize(fyne.NewSize(1180, 1040)) // room for the addition, last in the conversation
 	v.content.Refresh()
 	test.AssertImageMatches(t, "my_tickets_addition.png", w.Canvas().Capture())
+}
+
+// The add dialog takes the report window's keys: Ctrl+Enter saves, Esc
+// cancels, from the comment field.
+func TestMyTicketsAddKeys(t *testing.T) {
+	for _, key := range []string{"Ctrl+Enter", "Esc"} {
+		t.Run(key, func(t *testing.T) {
+			q := resolvedQueue()
+			v, w, loop := newTestMyTickets(t, q)
+			test.Tap(v.addText)
+			var field *formEntry
+			for _, o := range test.LaidOutObjects(w.Canvas().Overlays().Top()) {
+				if e, ok := o.(*formEntry); ok {
+					field = e
+				}
+			}
+			if field == nil {
+				t.Fatal("no comment field in the dialog")
+			}
+			test.Type(field, "It jammed again.")
+			if key == "Esc" {
+				field.TypedKey(escape)
+			} else {
+				field.TypedShortcut(ctrlEnter)
+				loop.waitFor(t, "the saved addition", func() bool { return v.status.Text == addedMsg })
+			}
+			if w.Canvas().Overlays().Top() != nil {
+				t.Errorf("dialog still shown after %s", key)
+			}
+			_, actions := q.calls()
+			if saved := len(actions) == 1; saved != (key == "Ctrl+Enter") {
+				t.Errorf("after %s: actions %q", key, actions)
+			}
+		})
+	}
 }

@@ -220,7 +220,11 @@ func (t *ui) wireReport(w fyne.Window) {
 }
 
 func (t *ui) wireQueue(v *queueView, w fyne.Window) {
-	v.confirm = func(title, msg string, answer func(bool)) { dialog.ShowConfirm(title, msg, answer, w) }
+	v.confirm = func(title, msg string, answer func(bool)) {
+		d := dialog.NewConfirm(title, msg, answer, w)
+		escCloses(w.Canvas(), d) // Esc answers no, as Fyne's Cancel
+		d.Show()
+	}
 	v.pickSave = func(name string, got func(io.WriteCloser)) {
 		d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 			if err != nil || wc == nil {
@@ -230,6 +234,7 @@ func (t *ui) wireQueue(v *queueView, w fyne.Window) {
 		}, w)
 		d.SetFileName(name)
 		d.Resize(fyne.NewSize(640, 440))
+		escCloses(w.Canvas(), d)
 		d.Show()
 	}
 	v.showAdd = func(title string, content fyne.CanvasObject) func() { return showAddDialog(title, content, w) }
@@ -252,6 +257,7 @@ func pickFileIn(w fyne.Window) func(got func(path string)) {
 			got(path)
 		}, w)
 		d.Resize(fyne.NewSize(640, 440))
+		escCloses(w.Canvas(), d)
 		d.Show()
 	}
 }
@@ -268,7 +274,10 @@ func showText(title, text string, parent fyne.Window) {
 
 // escCloses lets Esc close d while it is shown over c (Fyne's dialogs do
 // not take Esc themselves), then gives c its own Esc back.
-func escCloses(c fyne.Canvas, d dialog.Dialog) {
+func escCloses(c fyne.Canvas, d interface {
+	Hide()
+	SetOnClosed(func())
+}) {
 	prev := c.OnTypedKey()
 	c.SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {

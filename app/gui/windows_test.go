@@ -291,3 +291,22 @@ func TestAwaitSent(t *testing.T) {
 		})
 	}
 }
+
+// Esc over the queue view's confirmation answers no and closes it.
+func TestQueueConfirmEscape(t *testing.T) {
+	v, _, w, _ := newTestQueueView(t, sampleQueue(), nil)
+	u := &ui{onWake: func() {}}
+	u.wireQueue(v, w)
+	var answers []bool
+	v.confirm("Delete ticket 33333333?", "Gone for good.", func(ok bool) { answers = append(answers, ok) })
+	if w.Canvas().Overlays().Top() == nil {
+		t.Fatal("no confirmation shown")
+	}
+	w.Canvas().OnTypedKey()(&fyne.KeyEvent{Name: fyne.KeyEscape})
+	if w.Canvas().Overlays().Top() != nil || len(answers) != 1 || answers[0] {
+		t.Errorf("after Esc: dialog shown %v, answers %v; want it closed with no", w.Canvas().Overlays().Top() != nil, answers)
+	}
+	if w.Canvas().OnTypedKey() != nil {
+		t.Error("the window's own Esc handler was not given back")
+	}
+}
