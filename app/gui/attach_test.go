@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/test"
 
@@ -112,6 +113,14 @@ func TestReportFormScreenshot(t *testing.T) {
 	f.setScreenshots(true)
 	if !f.shotBtn.Visible() {
 		t.Fatal("Attach a screenshot is hidden with a capture wired and the policy allowing it")
+	}
+	// Tab reaches it between Preview and Attach file.
+	w.Canvas().Focus(f.preview)
+	for _, want := range []fyne.Focusable{f.shotBtn, f.attachBtn} {
+		test.FocusNext(w.Canvas())
+		if got := w.Canvas().Focused(); got != want {
+			t.Errorf("Tab: focus on %T %p, want %p", got, got, want)
+		}
 	}
 	take := func() {
 		t.Helper()

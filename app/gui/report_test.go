@@ -441,7 +441,7 @@ func TestReportFormImage(t *testing.T) {
 	if f.summaryErr.Visible() {
 		t.Error("inline error visible on a fresh form")
 	}
-	test.AssertImageMatches(t, "report_form.png", w.Canvas().Capture())
+	pinImage(t, "report_form.png", w.Canvas().Capture())
 }
 
 // ctrlEnter is Ctrl+Enter as the driver hands it over (Cmd+Enter on macOS).
