@@ -418,7 +418,7 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 		if msg := v.Field("summary"); msg != "" {
 			f.setSummaryErr("Summary " + msg + ".")
 		}
-		f.status.SetText("Not saved: " + v.Error())
+		f.status.SetText("Not saved: " + validationWords(v))
 	case err != nil:
 		f.status.SetText("Not saved — your report is still here. " + app.UserMessage(err))
 	default:
@@ -445,6 +445,20 @@ func (f *reportForm) finish(r app.Receipt, err error) {
 			go f.follow(r.ID, f.gen)
 		}
 	}
+}
+
+// validationWords is a refused draft in the user's words: "the summary
+// is 300 characters; the limit is 200."
+func validationWords(v connectors.ValidationError) string {
+	parts := make([]string, len(v))
+	for i, e := range v {
+		field := "the " + e.Field
+		if strings.HasPrefix(e.Field, "attachments[") {
+			field = "an attachment"
+		}
+		parts[i] = field + " " + e.Msg
+	}
+	return strings.Join(parts, "; ") + "."
 }
 
 // confirmation is the line after a save: the short reference (what

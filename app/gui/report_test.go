@@ -218,7 +218,7 @@ func TestReportFormSubmit(t *testing.T) {
 			sysInfo:      false,
 			err:          connectors.ValidationError{{Field: "summary", Msg: "is 300 characters; the limit is 200"}},
 			wantPriority: "medium",
-			wantStatus:   "Not saved: invalid ticket: summary: is 300 characters; the limit is 200",
+			wantStatus:   "Not saved: the summary is 300 characters; the limit is 200.",
 			wantInline:   "Summary is 300 characters; the limit is 200.",
 		},
 		{
@@ -226,7 +226,7 @@ func TestReportFormSubmit(t *testing.T) {
 			sysInfo:      true,
 			err:          connectors.ValidationError{{Field: "description", Msg: "is 20000 characters; the limit is 10000"}},
 			wantPriority: "medium",
-			wantStatus:   "Not saved: invalid ticket: description: is 20000 characters; the limit is 10000",
+			wantStatus:   "Not saved: the description is 20000 characters; the limit is 10000.",
 		},
 	}
 	for _, tt := range tests {
