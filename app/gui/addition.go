@@ -97,7 +97,7 @@ func (v *queueView) pickAddFile(f *addForm) {
 					err = f.attach.add(a)
 				}
 				if err != nil {
-					f.msg.SetText("Not attached: " + err.Error())
+					f.msg.SetText(notAttached(path, err))
 					return
 				}
 				f.msg.SetText("")

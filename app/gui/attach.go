@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -61,6 +63,21 @@ func (l *attachmentList) clear() { l.items = nil }
 func (l *attachmentList) label(i int) string {
 	a := l.items[i]
 	return fmt.Sprintf("%s (%s)", a.Filename, size(a.SizeBytes))
+}
+
+// notAttached says why a file was not attached: the limits speak for
+// themselves; a file that cannot be read is named, not its system error.
+func notAttached(path string, err error) string {
+	name := filepath.Base(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "Not attached: " + name + " no longer exists."
+	case errors.Is(err, fs.ErrPermission):
+		return "Not attached: you may not open " + name + "."
+	case errors.As(err, new(*fs.PathError)):
+		return "Not attached: " + name + " cannot be read."
+	}
+	return "Not attached: " + err.Error()
 }
 
 // size is a byte count for people.

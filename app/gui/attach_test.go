@@ -9,6 +9,7 @@ import (
 	"image/color"
 	"image/draw"
 	"image/png"
+	"io/fs"
 	"strings"
 	"testing"
 
@@ -231,5 +232,22 @@ func TestReportFormScreenshotErrors(t *testing.T) {
 				t.Errorf("%d attachments, want %d", len(f.attach.items), tt.files)
 			}
 		})
+	}
+}
+
+func TestNotAttached(t *testing.T) {
+	path := "/home/alice/vpn.log"
+	for _, tt := range []struct {
+		err  error
+		want string
+	}{
+		{&fs.PathError{Op: "stat", Path: path, Err: fs.ErrNotExist}, "Not attached: vpn.log no longer exists."},
+		{&fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}, "Not attached: you may not open vpn.log."},
+		{&fs.PathError{Op: "read", Path: path, Err: errors.New("is a directory")}, "Not attached: vpn.log cannot be read."},
+		{errors.New("vpn.log would bring the attachments to 21.0 MiB; the limit is 20.0 MiB"), "Not attached: vpn.log would bring the attachments to 21.0 MiB; the limit is 20.0 MiB"},
+	} {
+		if got := notAttached(path, tt.err); got != tt.want {
+			t.Errorf("notAttached(%v) = %q, want %q", tt.err, got, tt.want)
+		}
 	}
 }

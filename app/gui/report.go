@@ -299,7 +299,7 @@ func (f *reportForm) addFile(path string) {
 				err = f.attach.add(a)
 			}
 			if err != nil {
-				f.status.SetText("Not attached: " + err.Error())
+				f.status.SetText(notAttached(path, err))
 				return
 			}
 			f.status.SetText("")

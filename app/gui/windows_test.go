@@ -135,7 +135,7 @@ func TestReportFormAttachments(t *testing.T) {
 		{logPath, []string{"vpn.log (9 bytes)"}, ""},
 		{shotPath, []string{"vpn.log (9 bytes)", "shot.txt (6 bytes)"}, ""},
 		{logPath, []string{"vpn.log (9 bytes)", "shot.txt (6 bytes)"}, "Not attached: vpn.log is already attached"},
-		{filepath.Join(dir, "missing"), []string{"vpn.log (9 bytes)", "shot.txt (6 bytes)"}, "Not attached: stat " + filepath.Join(dir, "missing") + ": no such file or directory"},
+		{filepath.Join(dir, "missing"), []string{"vpn.log (9 bytes)", "shot.txt (6 bytes)"}, "Not attached: missing no longer exists."},
 	}
 	for _, s := range steps {
 		next = s.path
