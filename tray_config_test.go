@@ -72,7 +72,8 @@ func TestTrayBrokenConfig(t *testing.T) {
 		t.Errorf("queued summary %q, want %q", entries[0].Summary, summary)
 	}
 	img = screenshotAs(t, "report-config-problem-saved.png")
-	if n := warningPixels(img, image.Rect(g.X, g.Y, g.X+g.W, g.Y+80)); n < 200 {
+	// The Submit confirmation now sits above it: look at the top third.
+	if n := warningPixels(img, image.Rect(g.X, g.Y, g.X+g.W, g.Y+g.H/3)); n < 200 {
 		t.Errorf("after the save, the configuration problem line is gone (%d warning-coloured pixels)", n)
 	}
 	p.stop(t)
