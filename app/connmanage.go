@@ -543,6 +543,45 @@ func firstOr(l []string, def string) string {
 	return def
 }
 
+// typeLabels name the connector types for people, in forms and views;
+// the config keeps the type itself.
+var typeLabels = map[string]string{
+	"jira":         "Jira (Cloud or Data Center)",
+	"jsm":          "Jira Service Management",
+	"servicenow":   "ServiceNow",
+	"zendesk":      "Zendesk",
+	"freshservice": "Freshservice",
+	"salesforce":   "Salesforce",
+	"bmc_helix":    "BMC Helix",
+}
+
+// credentialTypeLabels name the credentials types for people.
+var credentialTypeLabels = map[string]string{
+	"api_token":   "API token",
+	"basic":       "Basic (user + password)",
+	"bearer":      "Access token (bearer)",
+	"oauth2":      "OAuth 2 client credentials",
+	"oauth2_user": "OAuth 2, each person signs in",
+}
+
+// TypeLabel names a connector type for people ("servicenow" is
+// "ServiceNow"); a type without a name is shown as it is.
+func TypeLabel(typ string) string {
+	if l, ok := typeLabels[typ]; ok {
+		return l
+	}
+	return typ
+}
+
+// CredentialTypeLabel names a credentials type for people ("basic" is
+// "Basic (user + password)"); an unknown type is shown as it is.
+func CredentialTypeLabel(credType string) string {
+	if l, ok := credentialTypeLabels[credType]; ok {
+		return l
+	}
+	return credType
+}
+
 // FieldLabel names a config member for people: "projectKey" is
 // "Project key", "apiToken" "API token".
 func FieldLabel(key string) string {

@@ -41,7 +41,8 @@ type connForm struct {
 	bg     bg
 
 	name, baseURL *widget.Entry
-	typ, credType *widget.Select
+	typ, credType *widget.Select           // show display names; see selectedType, selectedCred
+	types, creds  []string                 // the raw values behind typ's and credType's options, in order
 	fields        map[string]*widget.Entry // credentials.* and options.* entries, by path
 	values        map[string]string        // what was typed, kept across type changes
 	extra         *widget.Entry            // other options, KEY=VALUE per line
@@ -63,7 +64,8 @@ func newConnForm(b connEditor, before *connectors.Connection) *connForm {
 	f.name.SetPlaceHolder("e.g. Service desk")
 	f.baseURL = widget.NewEntry()
 	f.baseURL.SetPlaceHolder("https://…")
-	f.typ = widget.NewSelect(connectors.Registered(), func(string) { f.typeChanged() })
+	f.types = connectors.Registered()
+	f.typ = widget.NewSelect(labels(f.types, app.TypeLabel), func(string) { f.typeChanged() })
 	f.credType = widget.NewSelect(nil, func(string) { f.layoutFields() })
 	f.extra = widget.NewMultiLineEntry()
 	f.extra.SetPlaceHolder("KEY=VALUE, one per line (optional)")
@@ -83,7 +85,7 @@ func newConnForm(b connEditor, before *connectors.Connection) *connForm {
 	if before != nil {
 		f.fill(*before)
 	} else {
-		f.typ.SetSelected("jira")
+		f.selectType("jira")
 	}
 	buttons := container.NewHBox(layout.NewSpacer(), f.cancel, f.test, f.save)
 	f.content = container.NewBorder(nil, container.NewVBox(f.status, buttons), nil, nil, container.NewVScroll(f.grid))
@@ -114,33 +116,66 @@ func (f *connForm) fill(c connectors.Connection) {
 		}
 	}
 	f.extra.SetText(strings.Join(extra, "\n"))
-	f.typ.SetSelected(c.Type)
+	f.selectType(c.Type)
 	f.typ.Disable()
-	f.credType.SetSelected(c.Credentials.Type)
+	f.selectCred(c.Credentials.Type)
 	f.baseURL.SetText(c.BaseURL)
 }
 
 // typeChanged offers the vendor's credentials types and lays out its
 // fields.
 func (f *connForm) typeChanged() {
-	form := app.ConnectionFormFor(f.typ.Selected)
-	f.credType.Options = form.CredentialTypes
-	if !slices.Contains(form.CredentialTypes, f.credType.Selected) {
-		f.credType.Selected = ""
-		if len(form.CredentialTypes) > 0 {
-			f.credType.Selected = form.CredentialTypes[0]
+	form := app.ConnectionFormFor(f.selectedType())
+	keep := f.selectedCred()
+	f.creds = form.CredentialTypes
+	f.credType.Options = labels(f.creds, app.CredentialTypeLabel)
+	if !slices.Contains(f.creds, keep) {
+		keep = ""
+		if len(f.creds) > 0 {
+			keep = f.creds[0]
 		}
 	}
+	f.credType.Selected = app.CredentialTypeLabel(keep)
 	f.credType.Refresh()
 	f.layoutFields()
+}
+
+// labels are the display names of raw values, in the same order.
+func labels(raw []string, name func(string) string) []string {
+	out := make([]string, len(raw))
+	for i, r := range raw {
+		out[i] = name(r)
+	}
+	return out
+}
+
+// selectedType is the chosen connector type as the config spells it.
+func (f *connForm) selectedType() string { return rawOf(f.typ, f.types) }
+
+// selectedCred is the chosen credentials type as the config spells it.
+func (f *connForm) selectedCred() string { return rawOf(f.credType, f.creds) }
+
+// selectType chooses a connector type by its config name.
+func (f *connForm) selectType(typ string) { f.typ.SetSelected(app.TypeLabel(typ)) }
+
+// selectCred chooses a credentials type by its config name.
+func (f *connForm) selectCred(ct string) { f.credType.SetSelected(app.CredentialTypeLabel(ct)) }
+
+// rawOf maps a select's shown option back to the raw value at the same
+// position.
+func rawOf(s *widget.Select, raw []string) string {
+	if i := slices.Index(s.Options, s.Selected); i >= 0 && i < len(raw) {
+		return raw[i]
+	}
+	return ""
 }
 
 // layoutFields rebuilds the grid for the chosen type and credentials
 // type, keeping what was typed.
 func (f *connForm) layoutFields() {
 	f.keepValues()
-	form := app.ConnectionFormFor(f.typ.Selected)
-	ct := f.credType.Selected
+	form := app.ConnectionFormFor(f.selectedType())
+	ct := f.selectedCred()
 	f.grid.RemoveAll()
 	f.fields = map[string]*widget.Entry{}
 	add := func(label string, o fyne.CanvasObject) {
@@ -211,7 +246,7 @@ func secretRef(cr connectors.Credentials, field string) string {
 
 func (f *connForm) keepValues() {
 	for k, e := range f.fields {
-		if !strings.HasSuffix(k, "."+app.SecretField(f.credType.Selected)) {
+		if !strings.HasSuffix(k, "."+app.SecretField(f.selectedCred())) {
 			f.values[k] = e.Text
 		}
 	}
@@ -220,8 +255,8 @@ func (f *connForm) keepValues() {
 // draft is the form as a core draft; an update carries every field, and
 // removes the options no longer listed.
 func (f *connForm) draft() (app.ConnectionDraft, error) {
-	d := app.ConnectionDraft{Name: strings.TrimSpace(f.name.Text), Type: f.typ.Selected, BaseURL: strings.TrimSpace(f.baseURL.Text),
-		CredentialType: f.credType.Selected, Options: map[string]string{}}
+	d := app.ConnectionDraft{Name: strings.TrimSpace(f.name.Text), Type: f.selectedType(), BaseURL: strings.TrimSpace(f.baseURL.Text),
+		CredentialType: f.selectedCred(), Options: map[string]string{}}
 	get := func(k string) string {
 		if e, ok := f.fields[k]; ok {
 			return strings.TrimSpace(e.Text)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -108,24 +109,68 @@ func TestConnectionFormFields(t *testing.T) {
 		{"bmc_helix", "", []string{"basic"}, "Name,Help desk,Base URL,Sign-in,Username,Password,Other options"},
 		{"salesforce", "oauth2", nil, "Name,Help desk,Base URL,Sign-in,Client ID,Token URL,Client secret,Other options"},
 	} {
-		f.typ.SetSelected(tc.typ)
+		f.selectType(tc.typ)
 		if tc.cred != "" {
-			f.credType.SetSelected(tc.cred)
+			f.selectCred(tc.cred)
 		}
-		if tc.creds != nil && strings.Join(f.credType.Options, ",") != strings.Join(tc.creds, ",") {
-			t.Errorf("%s: credentials types %v, want %v", tc.typ, f.credType.Options, tc.creds)
+		if tc.creds != nil && strings.Join(f.creds, ",") != strings.Join(tc.creds, ",") {
+			t.Errorf("%s: credentials types %v, want %v", tc.typ, f.creds, tc.creds)
 		}
 		if got := strings.Join(formLabels(f), ","); got != tc.want {
-			t.Errorf("%s/%s: fields\n  %s\nwant\n  %s", tc.typ, f.credType.Selected, got, tc.want)
+			t.Errorf("%s/%s: fields\n  %s\nwant\n  %s", tc.typ, f.selectedCred(), got, tc.want)
 		}
 	}
 	// What was typed survives a change of type.
-	f.typ.SetSelected("jira")
-	f.credType.SetSelected("api_token")
+	f.selectType("jira")
+	f.selectCred("api_token")
 	f.fields["credentials.username"].SetText("it@acme.example")
-	f.typ.SetSelected("jsm")
+	f.selectType("jsm")
 	if got := f.fields["credentials.username"].Text; got != "it@acme.example" {
 		t.Errorf("username after a type change: %q", got)
+	}
+}
+
+// The dropdowns show the names people know, and the draft (what Save
+// writes) carries the config's own words.
+func TestConnectionFormNames(t *testing.T) {
+	newLoop(t)
+	f := newConnForm(nil, nil)
+	for _, want := range []string{"Jira (Cloud or Data Center)", "Jira Service Management", "ServiceNow", "Zendesk", "Freshservice", "Salesforce", "BMC Helix"} {
+		if !slices.Contains(f.typ.Options, want) {
+			t.Errorf("Help desk options %q lack %q", f.typ.Options, want)
+		}
+	}
+	for _, o := range f.typ.Options {
+		if slices.Contains(connectors.Registered(), o) {
+			t.Errorf("Help desk option %q is a config word", o)
+		}
+	}
+	if f.typ.Selected != "Jira (Cloud or Data Center)" {
+		t.Errorf("a new form shows %q, want Jira", f.typ.Selected)
+	}
+	if got, want := strings.Join(f.credType.Options, "|"), "API token|Basic (user + password)|Access token (bearer)|OAuth 2 client credentials|OAuth 2, each person signs in"; got != want {
+		t.Errorf("Sign-in options for Jira:\n  %s\nwant\n  %s", got, want)
+	}
+	f.typ.SetSelected("ServiceNow")
+	f.credType.SetSelected("Basic (user + password)")
+	if got := strings.Join(formLabels(f), ","); !strings.Contains(got, "Username,Password") {
+		t.Errorf("ServiceNow basic fields: %s", got)
+	}
+	d, err := f.draft()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.Type != "servicenow" || d.CredentialType != "basic" {
+		t.Errorf("draft type %q, credentials %q; want servicenow, basic", d.Type, d.CredentialType)
+	}
+	// An existing connection shows its names too.
+	e := newConnForm(nil, &connectors.Connection{Name: "Desk", Type: "bmc_helix", BaseURL: "https://helix.example",
+		Credentials: connectors.Credentials{Type: "basic", Username: "svc", Password: "env:P"}})
+	if e.typ.Selected != "BMC Helix" || e.credType.Selected != "Basic (user + password)" {
+		t.Errorf("edit form shows %q / %q", e.typ.Selected, e.credType.Selected)
+	}
+	if d, _ := e.draft(); d.Type != "bmc_helix" || d.CredentialType != "basic" {
+		t.Errorf("edit draft type %q, credentials %q", d.Type, d.CredentialType)
 	}
 }
 
@@ -133,8 +178,8 @@ func TestConnectionFormFields(t *testing.T) {
 // would (or setting the text, for an image without a cursor in every
 // field).
 func fillJira(f *connForm, baseURL, token string, typed bool) {
-	f.typ.SetSelected("jira")
-	f.credType.SetSelected("api_token")
+	f.selectType("jira")
+	f.selectCred("api_token")
 	put := func(e *widget.Entry, s string) {
 		if typed {
 			test.Type(e, s)
@@ -180,7 +225,8 @@ func TestConnectionFormTestThenSave(t *testing.T) {
 	test.Tap(f.save)
 	loop.waitFor(t, "the save", func() bool { return f.bg.pending == 0 && v.bg.pending == 0 && len(v.rows) == 2 })
 	after, _ := os.ReadFile(cfg)
-	if !strings.Contains(string(after), `"apiToken": "keyring:config.help-desk.apiToken"`) || strings.Contains(string(after), jirafake.APIToken) {
+	if !strings.Contains(string(after), `"apiToken": "keyring:config.help-desk.apiToken"`) || !strings.Contains(string(after), `"type": "jira"`) ||
+		!strings.Contains(string(after), `"type": "api_token"`) || strings.Contains(string(after), jirafake.APIToken) {
 		t.Errorf("saved file:\n%s", after)
 	}
 	ring, err := app.OpenKeyring(getenv)
@@ -220,7 +266,7 @@ func TestConnectionFormRefused(t *testing.T) {
 
 	test.Tap(v.add)
 	f := v.form
-	f.typ.SetSelected("jsm")
+	f.selectType("jsm")
 	test.Type(f.name, "JSM")
 	test.Type(f.baseURL, "https://acme.atlassian.net")
 	test.Type(f.fields["credentials.username"], "it@acme.example")
