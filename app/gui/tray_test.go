@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/diagnostics"
@@ -145,6 +147,9 @@ func TestWindowsOpen(t *testing.T) {
 				t.Error("not busy with a window shown")
 			}
 			loop.waitFor(t, tt.window+" loaded", tt.loaded)
+			if tt.window == winSettings && !hasCheck(tw.w.Content(), "Start Ticketray when I log in") {
+				t.Error("Settings has no Start at login switch")
+			}
 			// Closing hides (the close button runs the intercept);
 			// opening again shows the same window.
 			tw.hide()
@@ -238,4 +243,14 @@ func TestRunTrayHeadless(t *testing.T) {
 	if !strings.Contains(stderr.String(), "ticketray: ready; queue "+svc.Store.Path()) {
 		t.Errorf("stderr: %s", stderr.String())
 	}
+}
+
+// hasCheck reports whether a check labelled text is among o's objects.
+func hasCheck(o fyne.CanvasObject, text string) bool {
+	for _, c := range walk(o) {
+		if ch, ok := c.(*widget.Check); ok && ch.Text == text {
+			return true
+		}
+	}
+	return false
 }

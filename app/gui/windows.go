@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -186,7 +187,8 @@ func (t *ui) build(what string) *trayWindow {
 			return showSignInDialog(conn, content, cancel, tw.w)
 		}
 		tw.w = t.a.NewWindow("Settings — " + brandName(t.svc))
-		tw.w.SetContent(v.content)
+		login := autostartRow(app.NewAutostart(app.AutostartOptions{Getenv: os.Getenv, Loaded: t.svc.Loaded}))
+		tw.w.SetContent(container.NewBorder(nil, container.NewVBox(widget.NewSeparator(), login), nil, nil, v.content))
 		tw.w.Resize(fyne.NewSize(760, 520))
 		tw.onShow = func() {
 			if tw.shown {
