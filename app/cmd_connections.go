@@ -141,6 +141,8 @@ func (c *cli) drain(args []string) error {
 			line := fmt.Sprintf("%s: %s left", k, plural(sum.Left[k], "delivery"))
 			if why, ok := sum.Misconfigured[k]; ok {
 				line += " (misconfigured: " + why + ")"
+			} else if why := HeldReason(k, svc.ConnectionHeld(k)); why != "" {
+				line += ": " + why
 			}
 			fmt.Fprintln(c.env.Stderr, line)
 		}

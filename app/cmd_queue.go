@@ -108,7 +108,7 @@ func (c *cli) queueCmd(args []string) error {
 		if err != nil {
 			return nil // rescheduled; only the explanation is missing
 		}
-		fmt.Fprintln(c.env.Stderr, retryExplained(n, e.Deliveries, healthOf(c, svc), time.Now()))
+		fmt.Fprintln(c.env.Stderr, retryExplained(n, e.Deliveries, e.Held, healthOf(c, svc), time.Now()))
 		return nil
 	case "purge":
 		fs.Bool("delivered", true, "")
@@ -188,7 +188,7 @@ func (c *cli) queueCmd(args []string) error {
 
 // retryExplained says what queue retry did to a ticket, or why nothing
 // happened: every delivery done, or waiting for a reason retry cannot fix.
-func retryExplained(n int, ds []queue.Delivery, health map[string]queue.Health, now time.Time) string {
+func retryExplained(n int, ds []queue.Delivery, held map[string]string, health map[string]queue.Health, now time.Time) string {
 	var why []string
 	delivered := 0
 	for _, d := range ds {
@@ -200,7 +200,9 @@ func retryExplained(n int, ds []queue.Delivery, health map[string]queue.Health, 
 			why = append(why, d.Connection+": being sent right now")
 			continue
 		}
-		if h, ok := health[d.Connection]; ok && h.State == "down" {
+		if r := HeldReason(d.Connection, held[d.Connection]); r != "" {
+			why = append(why, d.Connection+": "+r)
+		} else if h, ok := health[d.Connection]; ok && h.State == "down" {
 			why = append(why, d.Connection+": the connection is offline; it will be sent when it is back")
 		} else if r := waitReason(d.State, d.NextAttemptAt, d.LastError, health[d.Connection], now); r != "" {
 			why = append(why, d.Connection+": "+r)
@@ -387,7 +389,7 @@ func (c *cli) queueList(state string, mineOnly, asJSON bool) error {
 		}
 		// Every field may hold what a user, a vendor or a damaged file put
 		// there: nothing reaches the terminal unescaped.
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.ID), e.CreatedAt.Local().Format("2006-01-02 15:04"), ts(prio), ts(summary), ts(clip(who, 30)), ts(deliverySummaryAt(e.Deliveries, health, now)))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", ts(e.ID), e.CreatedAt.Local().Format("2006-01-02 15:04"), ts(prio), ts(summary), ts(clip(who, 30)), ts(deliverySummaryAt(e.Deliveries, e.Held, health, now)))
 	}
 	return tw.Flush()
 }
@@ -401,12 +403,13 @@ func errText(err error) string {
 
 // deliverySummary is the one-line state per connection used in lists.
 func deliverySummary(ds []queue.Delivery) string {
-	return deliverySummaryAt(ds, nil, time.Now())
+	return deliverySummaryAt(ds, nil, nil, time.Now())
 }
 
-// deliverySummaryAt is deliverySummary with the connections' health: a
-// waiting delivery says why it waits.
-func deliverySummaryAt(ds []queue.Delivery, health map[string]queue.Health, now time.Time) string {
+// deliverySummaryAt is deliverySummary with what holds deliveries back
+// (the config: Entry.Held; the connections' health): a waiting delivery
+// says why it waits.
+func deliverySummaryAt(ds []queue.Delivery, held map[string]string, health map[string]queue.Health, now time.Time) string {
 	if len(ds) == 0 {
 		return "no connection configured"
 	}
@@ -425,7 +428,7 @@ func deliverySummaryAt(ds []queue.Delivery, health map[string]queue.Health, now 
 		case queue.StateDead:
 			s += " (" + clip(d.LastError, 40) + ")"
 		}
-		if why := waitReason(d.State, d.NextAttemptAt, d.LastError, health[d.Connection], now); why != "" {
+		if why := whyWaiting(held, d.Connection, d.State, d.NextAttemptAt, d.LastError, health, now); why != "" {
 			s += ": " + why
 		}
 		parts[i] = s
@@ -435,16 +438,18 @@ func deliverySummaryAt(ds []queue.Delivery, health map[string]queue.Health, now 
 
 // healthOf is the recorded health of every connection, by name; nil when
 // it cannot be read (the lists then say less, not fail).
-func healthOf(c *cli, svc *Service) map[string]queue.Health {
-	hs, err := svc.Store.Health(c.ctx)
-	if err != nil {
-		return nil
+func healthOf(c *cli, svc *Service) map[string]queue.Health { return svc.healthMap(c.ctx) }
+
+// whyWaiting is waitReason, with what the config holds back first: a
+// delivery to a connection removed or disabled waits for the config, not
+// for the network.
+func whyWaiting(held map[string]string, conn, state string, next time.Time, lastError string, health map[string]queue.Health, now time.Time) string {
+	if state == queue.StatePending || state == queue.StateRetry {
+		if r := HeldReason(conn, held[conn]); r != "" {
+			return r
+		}
 	}
-	m := make(map[string]queue.Health, len(hs))
-	for _, h := range hs {
-		m[h.Connection] = h
-	}
-	return m
+	return waitReason(state, next, lastError, health[conn], now)
 }
 
 // waitReason says in words why a delivery that is not done yet waits:
@@ -556,14 +561,7 @@ func (c *cli) queueShow(id string, asJSON bool) error {
 			return err
 		}
 	} else {
-		health, now := healthOf(c, svc), time.Now()
-		for i, d := range j.Deliveries {
-			var next time.Time
-			if d.NextAttemptAt != nil {
-				next = *d.NextAttemptAt
-			}
-			j.Deliveries[i].Waiting = waitReason(d.State, next, d.LastError, health[d.Connection], now)
-		}
+		svc.explainWaits(c.ctx, e, &j)
 		printEntry(c.env.Stdout, j)
 	}
 	if e.Err != nil {

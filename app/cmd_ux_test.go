@@ -231,7 +231,7 @@ func TestQueueRetryExplains(t *testing.T) {
 	if r := h.mustRun("--config", cfg, "queue", "retry", "--all-dead"); !strings.Contains(r.stderr, "no delivery is dead") {
 		t.Errorf("all-dead: %q", r.stderr)
 	}
-	if got := retryExplained(1, []queue.Delivery{{Connection: "Jira", State: "pending"}}, nil, time.Now()); !strings.Contains(got, "Due now") {
+	if got := retryExplained(1, []queue.Delivery{{Connection: "Jira", State: "pending"}}, nil, nil, time.Now()); !strings.Contains(got, "Due now") {
 		t.Errorf("rescheduled: %q", got)
 	}
 }

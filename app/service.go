@@ -467,6 +467,9 @@ type Entry struct {
 	// Remote is what the help desk's side last said of each delivered
 	// create (a status sync or a webhook), by delivery id.
 	Remote map[int64]RemoteView
+	// Held says, by connection name, why the config in force holds back
+	// deliveries with work left (HeldNotConfigured, HeldDisabled).
+	Held map[string]string
 }
 
 func entry(it queue.Item) Entry {
@@ -496,6 +499,7 @@ func (s *Service) List(ctx context.Context, state string) ([]Entry, error) {
 	for i, it := range items {
 		out[i] = entry(it)
 		out[i].Remote = remote.of(out[i].Deliveries)
+		out[i].Held = s.heldByConfig(out[i].Deliveries)
 	}
 	return out, nil
 }
@@ -512,6 +516,7 @@ func (s *Service) Get(ctx context.Context, id string) (Entry, error) {
 	}
 	e := entry(it)
 	e.Remote = remote.of(e.Deliveries)
+	e.Held = s.heldByConfig(e.Deliveries)
 	return e, nil
 }
 

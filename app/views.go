@@ -326,6 +326,7 @@ func (s *Service) DescribeTicket(ctx context.Context, id string) (string, error)
 	if err != nil {
 		return "", err
 	}
+	s.explainWaits(ctx, e, &j)
 	var b strings.Builder
 	printEntry(&b, j)
 	return b.String(), nil

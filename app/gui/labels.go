@@ -81,6 +81,9 @@ func cell(e app.Entry, col int, conns []string, now time.Time) string {
 			if r, ok := e.Remote[d.ID]; ok && d.State == queue.StateDelivered {
 				return remoteCell(d, r, now)
 			}
+			if held := heldCell(e, d); held != "" {
+				return held
+			}
 			return deliveryCell(d, now)
 		}
 		return "—"
@@ -152,6 +155,22 @@ func deliveryCell(d queue.Delivery, now time.Time) string {
 		return "dead: " + clip(d.LastError, 80)
 	}
 	return d.State
+}
+
+// heldCell is the cell of a delivery the config holds back (its
+// connection removed or disabled): the wait is for IT, not for the
+// network; "" for any other delivery.
+func heldCell(e app.Entry, d queue.Delivery) string {
+	if d.State != queue.StatePending && d.State != queue.StateRetry {
+		return ""
+	}
+	switch e.Held[d.Connection] {
+	case app.HeldNotConfigured:
+		return "waiting: connection not configured (removed?)"
+	case app.HeldDisabled:
+		return "waiting: connection disabled"
+	}
+	return ""
 }
 
 // counts is the viewer's summary line.
@@ -381,11 +400,14 @@ func creates(e app.Entry) []queue.Delivery {
 // problemWords is a dead delivery in the requester's words.
 const problemWords = "The help desk has been told about a delivery problem"
 
+// heldWords is a delivery the config holds back, for the requester.
+const heldWords = "Waiting for IT to set up the help desk connection"
+
 // myDeliveryWords says where one delivery stands for the requester.
-func myDeliveryWords(d queue.Delivery, remote map[int64]app.RemoteView) string {
+func myDeliveryWords(e app.Entry, d queue.Delivery) string {
 	switch d.State {
 	case queue.StateDelivered:
-		if r, ok := remote[d.ID]; ok && r.Status != "" {
+		if r, ok := e.Remote[d.ID]; ok && r.Status != "" {
 			return "Sent as " + d.RemoteNumber + " — " + strings.ToLower(stateWords(r.Status))
 		}
 		return "Sent as " + d.RemoteNumber
@@ -393,6 +415,9 @@ func myDeliveryWords(d queue.Delivery, remote map[int64]app.RemoteView) string {
 		return "Sending…"
 	case queue.StateDead:
 		return problemWords
+	}
+	if e.Held[d.Connection] != "" {
+		return heldWords
 	}
 	switch app.TroubleOfText(d.LastError) {
 	case app.TroubleNone:
@@ -416,7 +441,7 @@ func myStatus(e app.Entry) string {
 	}
 	var parts []string
 	for _, d := range ds {
-		if w := myDeliveryWords(d, e.Remote); !slices.Contains(parts, w) {
+		if w := myDeliveryWords(e, d); !slices.Contains(parts, w) {
 			parts = append(parts, w)
 		}
 	}
@@ -485,8 +510,10 @@ func myTicketText(e app.Entry) string {
 		b.WriteString("Saved on this computer. It is sent once IT sets up the help desk connection.\n")
 	}
 	for _, d := range ds {
-		line := d.Connection + ": " + myDeliveryWords(d, e.Remote) + "."
-		if d.State == queue.StatePending || d.State == queue.StateRetry {
+		line := d.Connection + ": " + myDeliveryWords(e, d) + "."
+		if e.Held[d.Connection] != "" {
+			line += " " + app.TroubleConfig.Sentence()
+		} else if d.State == queue.StatePending || d.State == queue.StateRetry {
 			if s := app.TroubleOfText(d.LastError).Sentence(); s != "" {
 				line += " " + s
 			}
@@ -534,6 +561,13 @@ func deliveryDetail(e app.Entry, d queue.Delivery, now time.Time) (head, errText
 			state = fmt.Sprintf("retry %s (attempt %d)", app.When(next, now), d.Attempts+1)
 		case queue.StatePending:
 			state = "waiting, next try " + app.When(next, now)
+		}
+	}
+	// The config holds it back: no time or attempt makes it go.
+	if heldCell(e, d) != "" {
+		state = "waiting: " + app.HeldReason(d.Connection, e.Held[d.Connection])
+		if d.Attempts > 0 {
+			state += " · " + attempts
 		}
 	}
 	return who + ": " + state, strings.TrimSpace(d.LastError)
