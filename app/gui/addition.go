@@ -57,14 +57,19 @@ func (v *queueView) doAdd(withFile bool) {
 	f.save.Importance = widget.HighImportance
 	cancel := widget.NewButton("Cancel", func() { f.close() })
 	f.content = container.NewBorder(
-		widget.NewLabel("Ticket "+shortID(id)+" — your comment goes to the help desk with the ticket."),
+		widget.NewLabel("Your comment goes to the help desk with your report."),
 		container.NewVBox(f.attachBox, f.msg, container.NewHBox(f.attachBtn, layoutSpacer(), cancel, f.save)),
 		nil, nil, f.text)
-	f.hide = v.showAdd("Add to ticket "+shortID(id), f.content)
+	// My tickets calls it "Reference 1234abcd": so does the dialog.
+	f.hide = v.showAdd(addTitle(id), f.content)
 	if withFile {
 		v.pickAddFile(f)
 	}
 }
+
+// addTitle is the add dialog's title: the report by the reference My
+// tickets shows for it.
+func addTitle(id string) string { return "Add to your report (reference " + shortID(id) + ")" }
 
 // showAddDialog shows the add form over parent; its own buttons close it.
 func showAddDialog(title string, content fyne.CanvasObject, parent fyne.Window) (hide func()) {
