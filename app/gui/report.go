@@ -143,7 +143,10 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 			f.onMine()
 		}
 	})
-	f.done = container.NewBorder(nil, nil, widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon())), container.NewVBox(f.mineBtn), container.NewVBox(f.doneText, f.doneSub))
+	// The check sits beside the first line, not the middle of the block:
+	// an empty label is one line high, and the icon is centred on it.
+	check := container.NewStack(widget.NewLabel(""), container.NewCenter(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))))
+	f.done = container.NewBorder(nil, nil, container.NewVBox(check), container.NewVBox(f.mineBtn), container.NewVBox(f.doneText, f.doneSub))
 	f.done.Hide()
 	f.configLine = widget.NewLabel("")
 	f.configLine.Wrapping = fyne.TextWrapWord

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/driver/desktop"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/ticketray/ticketray/app"
 	"github.com/ticketray/ticketray/connectors"
@@ -614,5 +615,36 @@ func TestReportReferenceFindsTicket(t *testing.T) {
 	code := app.Main(context.Background(), []string{"--config", cfg, "queue", "show", ref}, app.Env{Stdout: &out, Stderr: &errOut, Getenv: getenv}, nil)
 	if code != 0 || !strings.Contains(out.String(), r.ID) || !strings.Contains(out.String(), "Printer jams") {
 		t.Errorf("queue show %s: exit %d\n%s%s\nwant ticket %s", ref, code, out.String(), errOut.String(), r.ID)
+	}
+}
+
+// The confirmation's check sits beside its first line, not halfway down
+// the block.
+func TestReportConfirmationCheckAtTop(t *testing.T) {
+	sub := newFakeSubmitter(app.Receipt{ID: "0a1b2c3d-4e5f-6789", Connections: []string{"ServiceNow"}}, nil)
+	close(sub.release)
+	f, _, w, loop := newTestForm(t, sub)
+	test.Type(f.summary, "Printer jams")
+	test.Tap(f.submit)
+	loop.waitFor(t, "the save", func() bool { return f.done.Visible() })
+	f.content.Refresh()
+	var icon *widget.Icon
+	for _, o := range test.LaidOutObjects(f.done) {
+		if i, ok := o.(*widget.Icon); ok {
+			icon = i
+		}
+	}
+	if icon == nil {
+		t.Fatal("no check icon in the confirmation")
+	}
+	d := fyne.CurrentApp().Driver()
+	iconMid := d.AbsolutePositionForObject(icon).Y + icon.Size().Height/2
+	textTop := d.AbsolutePositionForObject(f.doneText).Y
+	line := widget.NewLabel("x").MinSize().Height
+	if f.doneText.Size().Height < 1.5*line {
+		t.Fatalf("the confirmation is one line (%v high): the test needs two", f.doneText.Size().Height)
+	}
+	if iconMid < textTop || iconMid > textTop+line {
+		t.Errorf("check centred at y=%v, want within the first line (%v–%v); window %v", iconMid, textTop, textTop+line, w.Canvas().Size())
 	}
 }
