@@ -38,16 +38,20 @@ func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, attempts FROM deliveries WHERE connection = ? AND (state IN ('pending', 'retry')
+		rows, err := tx.QueryContext(ctx, `SELECT id, attempts, state = 'in_flight', leased_at FROM deliveries WHERE connection = ? AND (state IN ('pending', 'retry')
 			OR state = 'in_flight' AND (lease_expires_at IS NULL OR lease_expires_at <= ?))`, conn, ms(now))
 		if err != nil {
 			return err
 		}
-		type d struct{ id, attempts int64 }
+		type d struct {
+			id, attempts int64
+			inFlight     bool
+			leased       sql.NullInt64
+		}
 		var ds []d
 		for rows.Next() {
 			var x d
-			if err := rows.Scan(&x.id, &x.attempts); err != nil {
+			if err := rows.Scan(&x.id, &x.attempts, &x.inFlight, &x.leased); err != nil {
 				rows.Close()
 				return err
 			}
@@ -58,6 +62,13 @@ func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult
 			return err
 		}
 		for _, x := range ds {
+			if x.inFlight && x.leased.Valid {
+				// Its attempt never ended (the lease expired): keep its
+				// start in the history, as a lease taking it over would.
+				if err := s.addEvent(ctx, tx, x.id, fromMs(x.leased.Int64), StateInFlight, int(x.attempts), ""); err != nil {
+					return err
+				}
+			}
 			dek, blob, err := s.keys.seal("deliveries", strconv.FormatInt(x.id, 10), []byte(reason))
 			if err != nil {
 				return err

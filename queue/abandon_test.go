@@ -55,6 +55,15 @@ func TestAbandon(t *testing.T) {
 			}
 		}
 	}
+	// The expired lease's attempt never ended: its start stays in the
+	// history, before the death.
+	full, err := s.Events(ctx, get(t, s, expired).Deliveries[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(full); n < 2 || full[n-2].State != StateInFlight || !full[n-2].At.Equal(t0) || full[n-1].State != StateDead {
+		t.Errorf("history of the expired lease %+v, want its attempt's start then dead", full)
+	}
 	left, err := s.Left(ctx)
 	if err != nil || left["SN"] != 1 || left["J"] != 1 {
 		t.Errorf("left %v (%v), want SN 1 (in flight) and J 1", left, err)
