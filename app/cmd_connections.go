@@ -625,7 +625,11 @@ func (c *cli) connectionsRemove(name string, yes bool, o RemoveOptions, pendingG
 			return jerr
 		}
 	}
-	fmt.Fprintf(c.env.Stderr, "Removed connection %q from %s.\n", name, res.Change.File)
+	if res.Change != nil {
+		fmt.Fprintf(c.env.Stderr, "Removed connection %q from %s.\n", name, res.Change.File)
+	} else {
+		fmt.Fprintf(c.env.Stderr, "Connection %q is in no config file any more; the config is unchanged.\n", name)
+	}
 	switch {
 	case res.Pending == 0:
 		fmt.Fprintln(c.env.Stderr, "It had no delivery waiting.")

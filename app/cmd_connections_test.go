@@ -483,3 +483,50 @@ func TestConnectionsRemovePending(t *testing.T) {
 		})
 	}
 }
+
+// TestConnectionsRemoveGone: deliveries kept for a connection that is in
+// no config any more (removed with --pending keep, or by hand) are
+// settled by `connections remove NAME`, which then leaves the file alone.
+func TestConnectionsRemoveGone(t *testing.T) {
+	closed, _ := fake.Reserve()
+	h := newHarness(t)
+	h.env[config.EnvManagedDir] = filepath.Join(h.dir, "managed")
+	cfg := h.jiraConfig("http://"+closed, "env:JIRA_TOKEN")
+	for i := range 2 {
+		h.mustRun("--config", cfg, "report", "--summary", fmt.Sprintf("printer %d", i), "--no-system-info")
+	}
+	h.mustRun("--config", cfg, "connections", "remove", "Jira", "--yes", "--pending", "keep")
+	gone, _ := os.ReadFile(cfg)
+	states := func() []string {
+		var out []string
+		for _, e := range h.list("--config", cfg) {
+			out = append(out, e.Deliveries[0].State+"/"+e.Deliveries[0].LastError)
+		}
+		return out
+	}
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		code   int
+		stderr string
+		want   string // each delivery's state/error afterwards
+	}{
+		{"no choice: refused", nil, ExitUsage, `connection "Jira" is not in the config, but 2 deliveries still wait for it`, "pending/"},
+		{"keep: nothing changes", []string{"--pending", "keep"}, ExitOK, `2 deliveries still wait for "Jira"`, "pending/"},
+		{"dead", []string{"--pending", "dead"}, ExitOK, "2 deliveries marked dead", `dead/the connection "Jira" is no longer in the config`},
+		{"nothing left: unknown", nil, ExitUsage, `no such connection "Jira"`, `dead/the connection "Jira" is no longer in the config`},
+	} {
+		r := h.run(append([]string{"--config", cfg, "connections", "remove", "Jira", "--yes"}, tc.args...)...)
+		if r.code != tc.code || !strings.Contains(r.stderr, tc.stderr) {
+			t.Errorf("%s: exit %d (want %d), stderr %q, want %q", tc.name, r.code, tc.code, r.stderr, tc.stderr)
+		}
+		if after, _ := os.ReadFile(cfg); !bytes.Equal(after, gone) {
+			t.Errorf("%s: the config file changed:\n%s", tc.name, after)
+		}
+		for _, got := range states() {
+			if got != tc.want {
+				t.Errorf("%s: delivery %q, want %q", tc.name, got, tc.want)
+			}
+		}
+	}
+}

@@ -98,9 +98,16 @@ type ConnectionRemoved struct {
 type PendingError struct {
 	Connection string
 	Pending    int
+	// Gone: the connection is in no config any more; only its
+	// deliveries are left to settle.
+	Gone bool
 }
 
 func (e *PendingError) Error() string {
+	if e.Gone {
+		return fmt.Sprintf("connection %q is not in the config, but %s still wait for it: keep them waiting (sent if a connection of that name is configured again) or mark them dead with a reason",
+			e.Connection, plural(e.Pending, "delivery"))
+	}
 	return fmt.Sprintf("connection %q has %s waiting to be sent: keep them waiting (they stay queued and go out if a connection of that name is configured again) or mark them dead with a reason",
 		e.Connection, plural(e.Pending, "delivery"))
 }
@@ -428,6 +435,12 @@ func (s *Service) RemoveConnection(ctx context.Context, name string, o RemoveOpt
 	lo := s.loadOptions()
 	// Locks and unknown names first: they are what the person must fix.
 	ch, err := config.EditConnection(lo, config.ConnectionEdit{Name: name, Remove: true, DryRun: true})
+	if errors.Is(err, config.ErrUnknownConnection) && !s.configured(name) {
+		// Already gone from the config (removed by hand, or with
+		// --pending keep): its deliveries may still wait, and this is
+		// the way to settle them.
+		return s.settleGone(ctx, name, o, err)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -455,6 +468,40 @@ func (s *Service) RemoveConnection(ctx context.Context, name string, o RemoveOpt
 		out.Kept = n
 	}
 	out.SecretsRemoved = s.removeSecrets(ch)
+	return out, nil
+}
+
+// configured reports whether the config in force has connection name.
+func (s *Service) configured(name string) bool {
+	return s.Config != nil && slices.ContainsFunc(s.Config.Connections, func(c connectors.Connection) bool { return c.Name == name })
+}
+
+// settleGone is RemoveConnection for a name no config has any more: the
+// file is not touched; its deliveries that still wait are marked dead
+// (PendingDead) or left waiting (PendingKeep). unknown is returned when
+// none waits, or no choice was made.
+func (s *Service) settleGone(ctx context.Context, name string, o RemoveOptions, unknown error) (*ConnectionRemoved, error) {
+	n, err := s.PendingDeliveries(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if n == 0 {
+		return nil, unknown
+	}
+	if o.Pending == "" {
+		return nil, &PendingError{Connection: name, Pending: n, Gone: true}
+	}
+	out := &ConnectionRemoved{Pending: n, Kept: n}
+	if o.Pending == PendingDead {
+		out.Reason = o.Reason
+		if strings.TrimSpace(out.Reason) == "" {
+			out.Reason = fmt.Sprintf("the connection %q is no longer in the config", name)
+		}
+		if out.Abandoned, err = s.Store.Abandon(ctx, name, out.Reason); err != nil {
+			return nil, err
+		}
+		out.Kept = out.Abandoned.InFlight
+	}
 	return out, nil
 }
 
