@@ -58,7 +58,7 @@ func (s *Service) ConnectionHeld(name string) string {
 func HeldReason(name, held string) string {
 	switch held {
 	case HeldNotConfigured:
-		return fmt.Sprintf("connection %q is not configured (removed?) — add it back under that name, or delete the ticket", name)
+		return fmt.Sprintf("connection %q is not configured (removed?) — add it back under that name, or mark its deliveries dead (ticketray connections remove %q --yes --pending dead)", name, name)
 	case HeldDisabled:
 		return fmt.Sprintf("connection %q is disabled in the config — enable it, or delete the ticket", name)
 	}

@@ -21,7 +21,7 @@ func TestHeldDeliveriesSayWhy(t *testing.T) {
 		{"removed, kept", func(h *harness, cfg string) string {
 			h.mustRun("--config", cfg, "connections", "remove", "Jira", "--yes", "--pending", "keep")
 			return cfg
-		}, `connection "Jira" is not configured (removed?) — add it back under that name, or delete the ticket`},
+		}, `connection "Jira" is not configured (removed?) — add it back under that name, or mark its deliveries dead (ticketray connections remove "Jira" --yes --pending dead)`},
 		{"taken out of the file by hand", func(h *harness, _ string) string {
 			return h.writeConfig(`{"version":1,"connections":[]}`)
 		}, `connection "Jira" is not configured (removed?)`},

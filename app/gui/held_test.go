@@ -25,7 +25,7 @@ func TestHeldDeliveryLabels(t *testing.T) {
 		held, cell, detail string
 	}{
 		{app.HeldNotConfigured, "waiting: connection not configured (removed?)",
-			`Jira: waiting: connection "Jira" is not configured (removed?) — add it back under that name, or delete the ticket · 2 attempts`},
+			`Jira: waiting: connection "Jira" is not configured (removed?) — add it back under that name, or mark its deliveries dead (ticketray connections remove "Jira" --yes --pending dead) · 2 attempts`},
 		{app.HeldDisabled, "waiting: connection disabled",
 			`Jira: waiting: connection "Jira" is disabled in the config — enable it, or delete the ticket · 2 attempts`},
 	} {
