@@ -254,7 +254,7 @@ func (v *settingsView) newConnRow(c connectors.Connection) *connRow {
 	r.lockWhy.Wrapping = fyne.TextWrapWord
 	r.lockWhy.Hide()
 	light := container.NewCenter(container.NewGridWrap(fyne.NewSize(14, 14), r.light))
-	name := widget.NewLabelWithStyle(fmt.Sprintf("%s (%s)", c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	name := widget.NewLabelWithStyle(connectionTitle(c.Name, c.Type), fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	// The name, light and Test stay on the first line; a problem wraps
 	// under the state.
 	lines := container.NewVBox(r.state)
@@ -766,4 +766,15 @@ func (v *settingsView) doRemove(r *removeDialog) {
 			v.reload()
 		}
 	})
+}
+
+// connectionTitle is a connection's name and, when the name does not
+// say it already, the help desk it goes to as people call it: "Old —
+// Freshservice", "Jira (Cloud or Data Center)" for a connection named Jira.
+func connectionTitle(name, typ string) string {
+	label := app.TypeLabel(typ)
+	if strings.HasPrefix(strings.ToLower(label), strings.ToLower(name)) && (len(label) == len(name) || label[len(name)] == ' ') {
+		return name + label[len(name):]
+	}
+	return name + " — " + label
 }

@@ -884,3 +884,18 @@ func TestSignInDialogImage(t *testing.T) {
 		t.Errorf("after Cancel: %q", si.msg.Text)
 	}
 }
+
+func TestConnectionTitle(t *testing.T) {
+	for _, tc := range []struct{ name, typ, want string }{
+		{"ServiceNow", "servicenow", "ServiceNow"},
+		{"Jira", "jira", "Jira (Cloud or Data Center)"},
+		{"jira", "jira", "jira (Cloud or Data Center)"},
+		{"Old", "freshservice", "Old — Freshservice"},
+		{"Jir", "jira", "Jir — Jira (Cloud or Data Center)"},
+		{"Custom", "acme", "Custom — acme"},
+	} {
+		if got := connectionTitle(tc.name, tc.typ); got != tc.want {
+			t.Errorf("connectionTitle(%q, %q) = %q, want %q", tc.name, tc.typ, got, tc.want)
+		}
+	}
+}
