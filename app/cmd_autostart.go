@@ -98,6 +98,12 @@ func writeAutostartStatus(w io.Writer, st AutostartStatus) {
 func (c *cli) loadedInForce() *config.Loaded {
 	l, err := LoadLayered(c.options(), false)
 	if err != nil {
+		lo := c.options().LoadOptions(false)
+		lo.ConfigFile, lo.UserFile = "", ""
+		if m, merr := config.LoadLayers(lo); merr == nil { // IT's lock holds while the user's file is broken
+			fmt.Fprintf(c.env.Stderr, "ticketray: warning: %v\n", err)
+			return m
+		}
 		fmt.Fprintf(c.env.Stderr, "ticketray: warning: %v\n  IT's policy.autostart cannot be read until it is fixed\n", err)
 		return nil
 	}

@@ -274,13 +274,13 @@ func TestConnectionsAddUpdateRemove(t *testing.T) {
 				"--secret-stdin", "--option", "projectKey=IT", "--option", "issueType=Task"},
 			ExitOK, `Added connection "Help Desk"`, false, func(t *testing.T, file string) {
 				c := loadConn(t, cfg, "Help Desk")
-				if c == nil || c.Credentials.Type != "api_token" || c.Credentials.APIToken != "keyring:config.help-desk.apiToken" || c.Option("projectKey", "") != "IT" {
+				if c == nil || c.Credentials.Type != "api_token" || c.Credentials.APIToken != "keyring:"+config.KeyringName("Help Desk", "apiToken") || c.Option("projectKey", "") != "IT" {
 					t.Errorf("entry %+v", c)
 				}
 				if strings.Contains(file, secret) {
 					t.Error("the secret is in the file")
 				}
-				if v, err := h.keyringItem("config.help-desk.apiToken"); err != nil || v != secret {
+				if v, err := h.keyringItem(config.KeyringName("Help Desk", "apiToken")); err != nil || v != secret {
 					t.Errorf("keyring holds %q (%v), want the secret", v, err)
 				}
 			}},
@@ -329,7 +329,7 @@ func TestConnectionsAddUpdateRemove(t *testing.T) {
 				if loadConn(t, cfg, "Help Desk") != nil || loadConn(t, cfg, "SN") == nil {
 					t.Errorf("after remove:\n%s", file)
 				}
-				if _, err := h.keyringItem("config.help-desk.apiToken"); err == nil {
+				if _, err := h.keyringItem(config.KeyringName("Help Desk", "apiToken")); err == nil {
 					t.Error("the removed connection's secret is still in the keyring")
 				}
 			}},
@@ -423,7 +423,7 @@ func TestConnectionsAddTest(t *testing.T) {
 			if saved := !bytes.Equal(before, after); saved != tc.saved {
 				t.Errorf("saved %v, want %v", saved, tc.saved)
 			}
-			_, kerr := h.keyringItem("config.jira.apiToken")
+			_, kerr := h.keyringItem(config.KeyringName("Jira", "apiToken"))
 			if (kerr == nil) != tc.saved {
 				t.Errorf("keyring item present %v, want %v", kerr == nil, tc.saved)
 			}

@@ -514,9 +514,23 @@ func (s *Service) removeSecrets(ch *config.ConnectionChange) []string {
 	}
 	cr := ch.Before.Credentials
 	prefix := "keyring:" + strings.TrimSuffix(config.KeyringName(ch.Connection, "x"), "x")
+	// An item another connection still names stays (a hand-written
+	// config may share one).
+	shared := map[string]bool{}
+	if s.Config != nil {
+		for _, c := range s.Config.Connections {
+			if c.Name == ch.Connection {
+				continue
+			}
+			k := c.Credentials
+			for _, ref := range []string{k.Password, k.APIToken, k.Token, k.ClientSecret, k.RefreshToken, c.WebhookSecret} {
+				shared[ref] = true
+			}
+		}
+	}
 	var items []string
 	for _, ref := range []string{cr.Password, cr.APIToken, cr.Token, cr.ClientSecret, cr.RefreshToken, ch.Before.WebhookSecret} {
-		if strings.HasPrefix(ref, prefix) {
+		if strings.HasPrefix(ref, prefix) && !shared[ref] {
 			items = append(items, strings.TrimPrefix(ref, "keyring:"))
 		}
 	}

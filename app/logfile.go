@@ -115,7 +115,7 @@ const DefaultLogLines = 50
 
 // emailAddress matches an e-mail address: a reporter's or an agent's
 // address is personal data, and names who called the help desk.
-var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
+var emailAddress = regexp.MustCompile(`[\p{L}\p{N}._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}`)
 
 // ScrubLogLine makes a log line fit to leave the machine in a diagnose
 // output or an export. The log is written to hold no secret and no
@@ -123,8 +123,16 @@ var emailAddress = regexp.MustCompile(`[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za
 // error may carry: secrets and tokens as skill output is scrubbed
 // (diagnostics.Scrub), and e-mail addresses.
 func ScrubLogLine(line string) string {
+	// slog escapes the quotes of JSON inside a value (\"password\":\"x\"),
+	// which the key/value rule would not see: scrub the unescaped text.
+	line = strings.ReplaceAll(line, `\"`, `"`)
+	line = authScheme.ReplaceAllString(line, "${1}[REDACTED]")
 	return emailAddress.ReplaceAllString(diagnostics.Scrub(line), "[EMAIL]")
 }
+
+// authScheme is an Authorization value of any scheme (SSWS, Token,
+// Zoho-oauthtoken…): the scheme word and the credential after it go.
+var authScheme = regexp.MustCompile(`(?i)(\bauthorization"?[ \t]*[:=][ \t]*)[A-Za-z0-9._~+/=-]+(?:[ \t]+[^\s,;"]+)?`)
 
 // LogTail is the last n lines of the log file, scrubbed (ScrubLogLine),
 // and the file's path. No log yet, or n 0, is no lines and no error.

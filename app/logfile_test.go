@@ -164,7 +164,7 @@ func TestScrubLogLine(t *testing.T) {
 			`level=WARN msg="record connection health" err="open user [EMAIL]: denied"`},
 		{`level=WARN msg="connection cannot deliver" problem="GET https://desk.example/api?token=s3cr3t-v4lue&x=1: 401"`,
 			`level=WARN msg="connection cannot deliver" problem="GET https://desk.example/api?token=[REDACTED]&x=1: 401"`},
-		{`level=WARN problem="Authorization: Bearer eyJhbGciOi.abcdefgh.ijklmnop"`, `level=WARN problem="Authorization: [REDACTED] [REDACTED]"`},
+		{`level=WARN problem="Authorization: Bearer eyJhbGciOi.abcdefgh.ijklmnop"`, `level=WARN problem="Authorization: [REDACTED]"`},
 		{`level=WARN problem="proxy http://svc:hunter2@proxy.corp:3128 refused"`, `level=WARN problem="proxy http://svc:[REDACTED]@proxy.corp:3128 refused"`},
 		{`level=WARN problem="client_secret=abc123 rejected"`, `level=WARN problem="client_secret=[REDACTED] rejected"`},
 	}

@@ -313,6 +313,14 @@ func (s *Service) lastGoodConfig(ctx context.Context) *config.Loaded {
 		}
 	}
 	s.ConfigFallback = "using no connections until it is fixed (tickets are kept and sent once it is)"
+	// IT's layers still hold (policy, redaction) when only the user's file is broken.
+	lo := s.opts.LoadOptions(false)
+	lo.ConfigFile, lo.UserFile = "", ""
+	if l, err := config.LoadLayers(lo); err == nil && len(l.Layers) > 0 {
+		s.ConfigFallback = "using IT's configuration alone until it is fixed (tickets are kept and sent once it is)"
+		l.Fingerprint = s.opts.LoadOptions(false).Fingerprint()
+		return l
+	}
 	// The watcher starts from the broken files: it reports their next
 	// change, not the breakage it was opened with.
 	return &config.Loaded{Config: config.Default(), Fingerprint: s.opts.LoadOptions(false).Fingerprint()}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -136,11 +138,21 @@ var textTroubles = []struct {
 	{TroubleRefused, []string{"http 4", "400 bad request", "404 not found", "422 "}},
 }
 
+var httpStatus = regexp.MustCompile(`\bHTTP ([1-5][0-9][0-9])\b`)
+
 // TroubleOfText classifies an error kept as text (a delivery's last
 // error).
 func TroubleOfText(s string) Trouble {
 	if strings.TrimSpace(s) == "" {
 		return TroubleNone
+	}
+	// The status is the help desk's own verdict; the text after it is
+	// theirs (or the ticket's, echoed) and must not decide.
+	if m := httpStatus.FindStringSubmatch(s); m != nil {
+		code, _ := strconv.Atoi(m[1])
+		if t := troubleOfStatus(code); t != TroubleOther {
+			return t
+		}
 	}
 	low := strings.ToLower(s)
 	for _, tt := range textTroubles {

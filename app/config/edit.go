@@ -180,6 +180,9 @@ func EditMapping(o LoadOptions, conn, kind string, edit func(cur map[string]stri
 	if st.Lock != nil {
 		return nil, st.Lock
 	}
+	if f := cur.managedFile(path); f != "" { // --config naming IT's file
+		return nil, &LockedError{Key: "connections", File: f}
+	}
 	if st.Source != path { // Mapping said user layer, so this is a bug
 		return nil, fmt.Errorf("connection %q comes from %s, not %s", conn, st.Source, path)
 	}
@@ -293,6 +296,9 @@ func lockEdits(path string) (unlock func()) {
 // the directory is synced so the rename survives a crash. The mode is
 // kept (0600 for a new file).
 func replaceFile(path string, data []byte, check func(tmp string) error) error {
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real // replace the link's target, keep the link (dotfiles)
+	}
 	mode := os.FileMode(0o600)
 	if st, err := os.Stat(path); err == nil {
 		mode = st.Mode().Perm()
@@ -696,6 +702,9 @@ func EditConnection(o LoadOptions, e ConnectionEdit) (ch *ConnectionChange, err 
 	if lock := cur.ConnectionLock(e.Name); lock != nil {
 		return nil, lock
 	}
+	if f := cur.managedFile(path); f != "" {
+		return nil, &LockedError{Key: "connections", File: f}
+	}
 	if missing && !create {
 		return nil, fmt.Errorf("%w %q: there is no config file %s", ErrUnknownConnection, e.Name, path)
 	}
@@ -1077,4 +1086,22 @@ func spliceField(data []byte, conn string, fc FieldChange) ([]byte, error) {
 		return s.apply(), nil
 	}
 	return data, nil
+}
+
+// managedFile is the managed layer that path is (--config naming IT's
+// file), or "".
+func (l *Loaded) managedFile(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	for _, li := range l.Layers {
+		if li.Kind != KindManaged {
+			continue
+		}
+		if mt, err := os.Stat(li.Path); err == nil && os.SameFile(st, mt) {
+			return li.Path
+		}
+	}
+	return ""
 }

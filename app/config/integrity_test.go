@@ -145,19 +145,20 @@ func TestSecretMigration(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRing := memRing{"config.production-servicenow.password": `s3cret "quoted"`, "config.jira.clientSecret": "cs-literal"}
+	pwItem, csItem := KeyringName("Production ServiceNow", "password"), KeyringName("Jira", "clientSecret")
+	wantRing := memRing{pwItem: `s3cret "quoted"`, csItem: "cs-literal"}
 	if !reflect.DeepEqual(ring, wantRing) {
 		t.Errorf("keyring = %v, want %v", ring, wantRing)
 	}
 	got, _ := os.ReadFile(userPath)
-	want := strings.NewReplacer(`"s3cret \"quoted\""`, `"keyring:config.production-servicenow.password"`, `"cs-literal"`, `"keyring:config.jira.clientSecret"`).Replace(user)
+	want := strings.NewReplacer(`"s3cret \"quoted\""`, `"keyring:`+pwItem+`"`, `"cs-literal"`, `"keyring:`+csItem+`"`).Replace(user)
 	if string(got) != want {
 		t.Errorf("rewritten file:\n%s\nwant (every other byte kept):\n%s", got, want)
 	}
 	if st, _ := os.Stat(userPath); st.Mode().Perm() != 0o604 {
 		t.Errorf("mode = %v, want it kept", st.Mode().Perm())
 	}
-	if cr := l.Config.Connections[0].Credentials; cr.Password != "keyring:config.production-servicenow.password" {
+	if cr := l.Config.Connections[0].Credentials; cr.Password != "keyring:"+pwItem {
 		t.Errorf("effective password = %q", cr.Password)
 	}
 	if m, _ := os.ReadFile(filepath.Join(dir, "managed", "config.json")); string(m) != managed {

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -39,8 +41,11 @@ var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 // e.g. "config.production-servicenow.password".
 func KeyringName(connection, field string) string {
 	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(connection), "-"), "-")
-	if slug == "" {
-		slug = "unnamed"
+	if slug != connection {
+		// Names differing only in case, punctuation or script would share
+		// an item (and one's secret would go to the other's help desk).
+		sum := sha256.Sum256([]byte(connection))
+		slug = strings.Trim(slug+"-"+hex.EncodeToString(sum[:4]), "-")
 	}
 	return "config." + slug + "." + field
 }

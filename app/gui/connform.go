@@ -50,7 +50,8 @@ type connForm struct {
 	status        *widget.Label
 	test, save    *widget.Button
 	cancel        *widget.Button
-	force         bool // the last Save's test failed: Save saves anyway
+	force         bool   // the last Save's test failed: Save saves anyway
+	failed        string // that draft (%#v), which force is for
 	content       fyne.CanvasObject
 
 	onSaved    func(name string)
@@ -362,6 +363,13 @@ func (f *connForm) runSave() {
 		f.setStatus(err.Error(), widget.DangerImportance)
 		return
 	}
+	// "Save anyway" is for the draft whose test failed, not for one
+	// edited since: that one is tested again first.
+	fp := fmt.Sprintf("%#v", d)
+	if f.force && fp != f.failed {
+		f.force = false
+		f.save.SetText("Save")
+	}
 	force := f.force
 	f.busy(true)
 	f.setStatus("Testing, then saving…", widget.MediumImportance)
@@ -376,11 +384,16 @@ func (f *connForm) runSave() {
 			switch {
 			case errors.Is(err, app.ErrTestFailed):
 				f.showTest(*res.Test)
-				f.force = true
+				f.force, f.failed = true, fp
 				f.save.SetText("Save anyway")
 				f.setStatus("Not saved: the test failed. Fix the fields, or press Save anyway to keep it as it is.", widget.DangerImportance)
 			case err != nil:
 				f.setStatus("Not saved: "+plainErr(err), widget.DangerImportance)
+			case res.Test != nil && !res.Test.OK:
+				f.setStatus("Saved in "+res.Change.File+", although its test failed.", widget.WarningImportance)
+				if f.onSaved != nil {
+					f.onSaved(d.Name)
+				}
 			default:
 				f.setStatus("Saved in "+res.Change.File+".", widget.SuccessImportance)
 				if f.onSaved != nil {

@@ -225,7 +225,7 @@ func TestConnectionFormTestThenSave(t *testing.T) {
 	test.Tap(f.save)
 	loop.waitFor(t, "the save", func() bool { return f.bg.pending == 0 && v.bg.pending == 0 && len(v.rows) == 2 })
 	after, _ := os.ReadFile(cfg)
-	if !strings.Contains(string(after), `"apiToken": "keyring:config.help-desk.apiToken"`) || !strings.Contains(string(after), `"type": "jira"`) ||
+	if !strings.Contains(string(after), `"apiToken": "keyring:`+config.KeyringName("Help Desk", "apiToken")+`"`) || !strings.Contains(string(after), `"type": "jira"`) ||
 		!strings.Contains(string(after), `"type": "api_token"`) || strings.Contains(string(after), jirafake.APIToken) {
 		t.Errorf("saved file:\n%s", after)
 	}
@@ -233,7 +233,7 @@ func TestConnectionFormTestThenSave(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := ring.Get("config.help-desk.apiToken"); err != nil || string(got) != jirafake.APIToken {
+	if got, err := ring.Get(config.KeyringName("Help Desk", "apiToken")); err != nil || string(got) != jirafake.APIToken {
 		t.Errorf("keyring: %q, %v", got, err)
 	}
 	if v.rows[1].conn.Name != "Help Desk" || !v.notice.Visible() || !strings.Contains(v.notice.Text, `Saved "Help Desk"`) {
@@ -244,7 +244,7 @@ func TestConnectionFormTestThenSave(t *testing.T) {
 	test.Tap(v.rows[1].edit)
 	e := v.form
 	if e == f || e.name.Text != "Help Desk" || !e.name.Disabled() || !e.typ.Disabled() || e.fields["credentials.apiToken"].Text != "" ||
-		!strings.Contains(e.fields["credentials.apiToken"].PlaceHolder, "keyring:config.help-desk.apiToken") {
+		!strings.Contains(e.fields["credentials.apiToken"].PlaceHolder, "keyring:"+config.KeyringName("Help Desk", "apiToken")) {
 		t.Fatalf("edit form: name %q, secret %q (%q)", e.name.Text, e.fields["credentials.apiToken"].Text, e.fields["credentials.apiToken"].PlaceHolder)
 	}
 	e.fields["options.issueType"].SetText("Bug")
