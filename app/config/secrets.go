@@ -38,7 +38,9 @@ func literalSpans(spans []span) []span {
 var nonSlug = regexp.MustCompile(`[^a-z0-9]+`)
 
 // KeyringName is the keyring item a connection's literal secret moves to,
-// e.g. "config.production-servicenow.password".
+// e.g. "config.servicenow.password" for a connection named servicenow, and
+// "config.production-servicenow-1a2b3c4d.password" (a hash of the exact
+// name) for one whose name the slug does not keep whole.
 func KeyringName(connection, field string) string {
 	slug := strings.Trim(nonSlug.ReplaceAllString(strings.ToLower(connection), "-"), "-")
 	if slug != connection {
