@@ -73,7 +73,9 @@ func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?,
+			// An attempt under an expired lease may have reached the
+			// vendor: a retry must look the ticket up first.
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?, ever_sent = ever_sent OR state = 'in_flight',
 				lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, blob, dek, ms(now), x.id); err != nil {
 				return err
 			}

@@ -240,6 +240,12 @@ func TestCrashDuringLease(t *testing.T) {
 					if !l.Uncertain {
 						t.Errorf("round %d: delivery %d taken over from a dead process is not uncertain", round, l.ID)
 					}
+					// The dead child's attempt stays in the history, right
+					// before this one: the courier's settle wait looks for it.
+					evs, err := s.Events(ctx, l.ID)
+					if n := len(evs); err != nil || n < 2 || evs[n-2].State != StateInFlight || evs[n-1].State != StateInFlight || evs[n-1].Attempt != l.Attempts {
+						t.Errorf("round %d: delivery %d taken over: history %+v (%v), want the dead attempt's start, then this one's", round, l.ID, evs, err)
+					}
 					delete(inFlight, l.ID)
 				}
 				complete(t, s, l, Outcome{State: StateDelivered, RemoteNumber: "INC" + strconv.FormatInt(l.ID, 10)})

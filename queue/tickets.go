@@ -365,17 +365,24 @@ func (s *Store) openError(ctx context.Context, d *Delivery, blob []byte, dek int
 // when a later lease takes it over. Histories written before this scheme
 // (an event row for every step) read the same.
 func (s *Store) Events(ctx context.Context, deliveryID int64) ([]Event, error) {
+	// The row and its events from one snapshot: an attempt ending between
+	// two reads would show as under way again.
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, s.wrap("events", err)
+	}
+	defer tx.Rollback()
 	var row struct {
 		state, number     string
 		attempts          int
 		leased, delivered sql.NullInt64
 	}
-	err := s.db.QueryRowContext(ctx, "SELECT state, attempts, leased_at, delivered_at, COALESCE(remote_number, '') FROM deliveries WHERE id = ?", deliveryID).
+	err = tx.QueryRowContext(ctx, "SELECT state, attempts, leased_at, delivered_at, COALESCE(remote_number, '') FROM deliveries WHERE id = ?", deliveryID).
 		Scan(&row.state, &row.attempts, &row.leased, &row.delivered, &row.number)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, s.wrap("events", err)
 	}
-	rows, err := s.db.QueryContext(ctx, "SELECT id, at, state, attempt, detail, COALESCE(dek_id, 0), started_at FROM events WHERE delivery_id = ? ORDER BY id", deliveryID)
+	rows, err := tx.QueryContext(ctx, "SELECT id, at, state, attempt, detail, COALESCE(dek_id, 0), started_at FROM events WHERE delivery_id = ? ORDER BY id", deliveryID)
 	if err != nil {
 		return nil, s.wrap("events", err)
 	}
@@ -475,7 +482,12 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 // counts reads delivery_counts: deliveries by connection and state (only
 // non-zero ones), and the tickets with no delivery.
 func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, error) {
-	rows, err := s.query(ctx, nil, "SELECT connection, state, n FROM delivery_counts WHERE n != 0")
+	// One statement, so one snapshot: delivery_counts counts in-flight
+	// deliveries as pending (a lease changes no count, and writes one
+	// page less); the second part tells them apart through
+	// deliveries_leased, which holds only the deliveries in flight.
+	rows, err := s.query(ctx, nil, `SELECT connection, state, n FROM delivery_counts WHERE n != 0
+		UNION ALL SELECT connection, 'in_flight', COUNT(*) FROM deliveries INDEXED BY deliveries_leased WHERE state = 'in_flight' GROUP BY connection`)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -495,32 +507,14 @@ func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, err
 		if byConn[c] == nil {
 			byConn[c] = map[string]int{}
 		}
-		byConn[c][st] = n
-	}
-	if err := rows.Err(); err != nil {
-		return nil, 0, err
-	}
-	rows.Close()
-	// delivery_counts counts in-flight deliveries as pending (a lease
-	// changes no count, and writes one page less): tell them apart here
-	// through deliveries_leased, which holds only the deliveries in flight.
-	rows, err = s.query(ctx, nil, "SELECT connection, COUNT(*) FROM deliveries INDEXED BY deliveries_leased WHERE state = 'in_flight' GROUP BY connection")
-	if err != nil {
-		return nil, 0, err
-	}
-	for rows.Next() {
-		var c string
-		var n int
-		if err := rows.Scan(&c, &n); err != nil {
-			return nil, 0, err
+		byConn[c][st] += n
+		if st == StateInFlight {
+			byConn[c][StatePending] -= n
 		}
-		if byConn[c] == nil {
-			byConn[c] = map[string]int{}
-		}
-		byConn[c][StatePending] -= n
-		byConn[c][StateInFlight] = n
-		if byConn[c][StatePending] <= 0 {
-			delete(byConn[c], StatePending)
+	}
+	for _, states := range byConn {
+		if states[StatePending] <= 0 {
+			delete(states, StatePending)
 		}
 	}
 	return byConn, unrouted, rows.Err()

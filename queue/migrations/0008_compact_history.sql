@@ -3,6 +3,17 @@
 -- A ticket has at most one delivery per connection, whatever its action
 -- (an addition is a ticket of its own), so one unique index serves both
 -- "one create per connection" and "the deliveries of a ticket".
+--
+-- Before 0008 only creates were unique: a queue could hold two update
+-- deliveries of one ticket to one connection (no app path made them, but
+-- Enqueue took any target list, and recover copies what a file holds).
+-- One per pair is kept, the delivered one first, so that the index can be
+-- made and the queue opens; their events go with the others (cascade).
+DELETE FROM deliveries WHERE id IN (
+	SELECT id FROM (
+		SELECT id, ROW_NUMBER() OVER (PARTITION BY ticket_id, connection ORDER BY state = 'delivered' DESC, id) AS n
+		FROM deliveries)
+	WHERE n > 1);
 DROP INDEX deliveries_one_create;
 DROP INDEX deliveries_ticket;
 CREATE UNIQUE INDEX deliveries_ticket ON deliveries (ticket_id, connection);
