@@ -104,7 +104,7 @@ func (s *Store) Recover(ctx context.Context, path string, src KEKSource) (Recove
 			continue
 		}
 		uncertain := deliveriesDamaged && len(deliveries[id]) == 0
-		added, err := s.restoreTicket(ctx, old, id, t.createdAt, payload, deliveries[id], events, filepath.Base(abs), uncertain)
+		added, err := s.restoreTicket(ctx, old, id, t, payload, deliveries[id], events, filepath.Base(abs), uncertain)
 		if err != nil {
 			return res, s.wrap("recover into", err)
 		}
@@ -180,6 +180,7 @@ func copyFile(from, to string) error {
 type sealedTicket struct {
 	createdAt, dek int64
 	blob           []byte
+	parent         sql.NullString // an addition's ticket (migration 0007)
 }
 
 // salvageTickets reads every ticket row it can, along two paths: the
@@ -188,10 +189,14 @@ type sealedTicket struct {
 // whose row cannot be read is returned in unreadable.
 func (s *Store) salvageTickets(ctx context.Context) (map[string]sealedTicket, []string, []string) {
 	tickets := map[string]sealedTicket{}
-	problems := salvageScan(ctx, s.db, "tickets", "id, created_at, dek_id, payload", func(scan func(...any) error) error {
+	parent := "NULL"
+	if s.hasColumn(ctx, "tickets", "parent_id") {
+		parent = "parent_id"
+	}
+	problems := salvageScan(ctx, s.db, "tickets", "id, created_at, dek_id, payload, "+parent, func(scan func(...any) error) error {
 		var id string
 		var t sealedTicket
-		if err := scan(&id, &t.createdAt, &t.dek, &t.blob); err != nil {
+		if err := scan(&id, &t.createdAt, &t.dek, &t.blob, &t.parent); err != nil {
 			return err
 		}
 		tickets[id] = t
@@ -203,7 +208,7 @@ func (s *Store) salvageTickets(ctx context.Context) (map[string]sealedTicket, []
 			continue
 		}
 		var t sealedTicket
-		if err := s.db.QueryRowContext(ctx, "SELECT created_at, dek_id, payload FROM tickets WHERE id = ?", id).Scan(&t.createdAt, &t.dek, &t.blob); err != nil {
+		if err := s.db.QueryRowContext(ctx, "SELECT created_at, dek_id, payload, "+parent+" FROM tickets WHERE id = ?", id).Scan(&t.createdAt, &t.dek, &t.blob, &t.parent); err != nil {
 			unreadable = append(unreadable, id)
 			continue
 		}
@@ -444,7 +449,7 @@ func (s *Store) salvageEvents(ctx context.Context) (map[int64][]oldEvent, []stri
 // history, re-sealed under this queue's keys, unless this queue already has
 // a ticket with its id. Errors are this queue's (the disk), never the
 // damaged file's: what cannot be read from it is left out.
-func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, createdAt int64, payload []byte, ds []oldDelivery, events map[int64][]oldEvent, from string, uncertain bool) (added bool, err error) {
+func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, t sealedTicket, payload []byte, ds []oldDelivery, events map[int64][]oldEvent, from string, uncertain bool) (added bool, err error) {
 	now := s.now()
 	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		added = false
@@ -459,7 +464,20 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, create
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "INSERT INTO tickets (id, created_at, dek_id, payload) VALUES (?, ?, ?, ?)", id, createdAt, dek, blob); err != nil {
+		// An addition stays under its ticket when that one is here (it
+		// was created first, so it was restored first); else it is listed
+		// on its own rather than lost.
+		var parent any
+		if t.parent.Valid {
+			var n int
+			if err := tx.QueryRowContext(ctx, "SELECT COUNT(*) FROM tickets WHERE id = ?", t.parent.String).Scan(&n); err != nil {
+				return err
+			}
+			if n > 0 {
+				parent = t.parent.String
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "INSERT INTO tickets (id, created_at, dek_id, payload, parent_id) VALUES (?, ?, ?, ?, ?)", id, t.createdAt, dek, blob, parent); err != nil {
 			return err
 		}
 		if uncertain {

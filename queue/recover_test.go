@@ -305,3 +305,30 @@ func TestRecoverErrors(t *testing.T) {
 		t.Errorf("%d tickets recovered by failed runs", n)
 	}
 }
+
+// TestRecoverKeepsAdditions: a comment added to a ticket (an addition,
+// migration 0007) comes back under its ticket, not as a ticket of its own.
+func TestRecoverKeepsAdditions(t *testing.T) {
+	ctx := context.Background()
+	src := filepath.Join(t.TempDir(), "queue.db")
+	old := openStore(t, src, Options{KEK: fastKEK("pw")})
+	parent := enqueue(t, old, t0, "printer jams", Target{"SN", ActionCreate})
+	child, err := old.EnqueueUpdate(ctx, parent, t0.Add(time.Minute), []byte("it jams again"), []Target{{"SN", ActionUpdate}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	old.Close()
+
+	dst, _ := newStore(t)
+	res, err := dst.Recover(ctx, src, fastKEK("pw"))
+	if err != nil || len(res.Recovered) != 2 {
+		t.Fatalf("Recover = %+v, %v; want both tickets", res, err)
+	}
+	if got := ids(list(t, dst, "")); len(got) != 1 || got[0] != parent {
+		t.Errorf("tickets listed after recover: %v, want only %s (the addition under it)", got, parent)
+	}
+	adds, err := dst.Additions(ctx, parent)
+	if err != nil || len(adds) != 1 || adds[0].ID != child || string(adds[0].Payload) != "it jams again" {
+		t.Errorf("additions of %s after recover: %+v, %v; want %s", parent, adds, err, child)
+	}
+}
