@@ -466,7 +466,14 @@ func (s *Store) wrapIf(op string, err error) error {
 // that triggers keep (delivery_counts), so its cost does not grow with the
 // queue.
 func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
-	byConn, unrouted, err := s.counts(ctx)
+	var byConn map[string]map[string]int
+	var unrouted int
+	// It walks deliveries_leased: damage there is rebuilt, not shown as
+	// an unavailable queue.
+	err := s.repairing(ctx, func() (err error) {
+		byConn, unrouted, err = s.counts(ctx)
+		return err
+	})
 	if err != nil {
 		return nil, s.wrap("count", err)
 	}
