@@ -37,19 +37,19 @@ type reportForm struct {
 	summary    *formEntry
 	summaryErr *widget.Label
 	descr      *formEntry
-	category   *widget.Select
-	priority   *widget.Select
-	sysInfo    *widget.Check
-	preview    *widget.Button
-	submit     *widget.Button
-	cancel     *widget.Button
+	category   *escSelect
+	priority   *escSelect
+	sysInfo    *escCheck
+	preview    *escButton
+	submit     *escButton
+	cancel     *escButton
 	status     *widget.Label
 	// done confirms a save: the reference the user can quote to the help
 	// desk and a way to My tickets. It stays until a new report starts.
 	done     *fyne.Container
 	doneText *widget.Label
 	doneSub  *widget.Label // where the saved ticket stands: waiting, sent as, not accepted
-	mineBtn  *widget.Button
+	mineBtn  *escButton
 	onMine   func() // opens My tickets
 	onClose  func() // Cancel or Esc: closes the window (the draft stays)
 	// configLine says the config files are broken (hidden when they are
@@ -63,14 +63,14 @@ type reportForm struct {
 	// dialog in the app; got receives the chosen path).
 	attach    attachmentList
 	attachBox *fyne.Container
-	attachBtn *widget.Button
+	attachBtn *escButton
 	pickFile  func(got func(path string))
 	readFile  func(path string) (connectors.Attachment, error)
 
 	// Screenshots (attach.go): capture is app.CaptureScreenshot in the
 	// app, a fake in tests; hideWin and showWin move the report window
 	// out of the picture.
-	shotBtn    *widget.Button
+	shotBtn    *escButton
 	capture    func(context.Context) (connectors.Attachment, error)
 	hideWin    func()
 	showWin    func()
@@ -89,7 +89,7 @@ type reportForm struct {
 	// progress bar and a line per skill updated as each one ends.
 	runSkills   skillRunner
 	skillNames  []string
-	skillsCheck *widget.Check
+	skillsCheck *escCheck
 	skillsBar   *widget.ProgressBar
 	skillsBox   *fyne.Container
 }
@@ -117,20 +117,20 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.descr = newFormEntry(true, f.submitKey, f.close)
 	f.descr.SetPlaceHolder("What happened, what you expected, what you tried")
 	f.descr.SetMinRowsVisible(5)
-	f.category = widget.NewSelect(categories, nil)
+	f.category = newEscSelect(categories, f.close)
 	f.category.PlaceHolder = "(none)"
 	prios := make([]string, len(connectors.Priorities))
 	for i, p := range connectors.Priorities {
 		prios[i] = string(p)
 	}
-	f.priority = widget.NewSelect(prios, nil)
+	f.priority = newEscSelect(prios, f.close)
 	f.priority.SetSelected(string(connectors.PriorityMedium))
-	f.sysInfo = widget.NewCheck("Include system information", nil)
+	f.sysInfo = newEscCheck("Include system information", f.close)
 	f.sysInfo.SetChecked(true)
-	f.preview = widget.NewButton("Preview…", f.showPreview)
-	f.submit = widget.NewButton("Submit", f.doSubmit)
+	f.preview = newEscButton("Preview…", nil, f.showPreview, f.close)
+	f.submit = newEscButton("Submit", nil, f.doSubmit, f.close)
 	f.submit.Importance = widget.HighImportance
-	f.cancel = widget.NewButton("Cancel", f.close)
+	f.cancel = newEscButton("Cancel", nil, f.close, f.close)
 	f.status = widget.NewLabel("")
 	f.status.Wrapping = fyne.TextWrapWord
 	f.doneText = widget.NewLabelWithStyle("", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
@@ -138,11 +138,11 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.doneText.Selectable = true // the reference can be copied
 	f.doneSub = widget.NewLabel("")
 	f.doneSub.Wrapping = fyne.TextWrapWord
-	f.mineBtn = widget.NewButtonWithIcon("Open My tickets", theme.ListIcon(), func() {
+	f.mineBtn = newEscButton("Open My tickets", theme.ListIcon(), func() {
 		if f.onMine != nil {
 			f.onMine()
 		}
-	})
+	}, f.close)
 	// The check sits beside the first line, not the middle of the block:
 	// an empty label is one line high, and the icon is centred on it.
 	check := container.NewStack(widget.NewLabel(""), container.NewCenter(widget.NewIcon(theme.NewSuccessThemedResource(theme.ConfirmIcon()))))
@@ -153,8 +153,8 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 	f.configLine.Importance = widget.WarningImportance
 	f.configBox = container.NewBorder(nil, nil, widget.NewIcon(theme.WarningIcon()), nil, f.configLine)
 	f.configBox.Hide()
-	f.attachBtn = widget.NewButtonWithIcon("Attach file…", theme.MailAttachmentIcon(), f.pickAttachment)
-	f.shotBtn = widget.NewButtonWithIcon("Attach a screenshot", theme.ComputerIcon(), f.takeScreenshot)
+	f.attachBtn = newEscButton("Attach file…", theme.MailAttachmentIcon(), f.pickAttachment, f.close)
+	f.shotBtn = newEscButton("Attach a screenshot", theme.ComputerIcon(), f.takeScreenshot, f.close)
 	f.shotBtn.Hide() // shown by setScreenshots once a capture is wired
 	f.attachBox = container.NewVBox()
 
@@ -165,7 +165,7 @@ func newReportForm(svc submitter, categories []string, user connectors.User, col
 		widget.NewFormItem("Category", f.category),
 		widget.NewFormItem("Priority", f.priority),
 	)
-	f.skillsCheck = widget.NewCheck("Run suggested checks first", nil)
+	f.skillsCheck = newEscCheck("Run suggested checks first", f.close)
 	f.skillsBar = widget.NewProgressBar()
 	f.skillsBox = container.NewVBox()
 	f.skillsCheck.Hide() // shown by setSkills when there are checks to offer

@@ -539,6 +539,46 @@ func TestReportFormEscapeAndCancel(t *testing.T) {
 	}
 }
 
+// Esc closes the window whichever control Tab left the focus on: the
+// driver gives the key to that control alone.
+func TestReportFormEscapeFromEveryControl(t *testing.T) {
+	sub := newFakeSubmitter(app.Receipt{}, nil)
+	defer close(sub.release)
+	f, _, w, _ := newTestForm(t, sub)
+	f.bindKeys(w.Canvas())
+	closed := 0
+	f.onClose = func() { closed++ }
+	f.shotBtn.Show()
+	f.skillsCheck.Show()
+	f.done.Show() // the Submit confirmation, with Open My tickets
+	controls := map[string]fyne.Focusable{
+		"category": f.category, "priority": f.priority, "system information": f.sysInfo, "Preview": f.preview,
+		"Attach a screenshot": f.shotBtn, "Attach file": f.attachBtn, "suggested checks": f.skillsCheck,
+		"Open My tickets": f.mineBtn, "Cancel": f.cancel, "Submit": f.submit,
+	}
+	for name, c := range controls {
+		before := closed
+		w.Canvas().Focus(c)
+		if w.Canvas().Focused() != c {
+			t.Errorf("%s cannot take the focus", name)
+			continue
+		}
+		c.TypedKey(escape)
+		if closed != before+1 {
+			t.Errorf("Esc with the focus on %s closed the window %d times, want once", name, closed-before)
+		}
+	}
+	// Other keys still reach the control: Space on Submit submits.
+	test.Type(f.summary, "Printer jams")
+	w.Canvas().Focus(f.submit)
+	f.submit.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	select {
+	case <-sub.called:
+	case <-time.After(timeout):
+		t.Error("Space on Submit did not submit")
+	}
+}
+
 // Esc over a dialog closes the dialog, not the window under it.
 func TestEscClosesDialogFirst(t *testing.T) {
 	f, _, w, _ := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
