@@ -22,6 +22,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ticketray/ticketray/connectors"
 	_ "github.com/ticketray/ticketray/connectors/all" // the registry: Validate applies each vendor's rules
@@ -472,6 +474,9 @@ func (c *Config) duplicates(file string) []Problem {
 
 // validate checks the values of a decoded config: the one semantic
 // validation, for a file on its own and for the merged layers alike.
+// MaxConnectionName is the longest connection name, in characters.
+const MaxConnectionName = 100
+
 func (c *Config) validate(file string) []Problem {
 	probs := c.duplicates(file)
 	add := func(path, format string, args ...any) {
@@ -494,6 +499,14 @@ func (c *Config) validate(file string) []Problem {
 		}
 		for _, fe := range conn.Validate() {
 			in(fe.Field, fe.Msg)
+		}
+		// The name is typed in commands, shown in every window and part of
+		// keyring item names (which file keyrings make file names).
+		if n := utf8.RuneCountInString(conn.Name); n > MaxConnectionName {
+			in("name", fmt.Sprintf("is %d characters; at most %d", n, MaxConnectionName))
+		}
+		if strings.ContainsFunc(conn.Name, unicode.IsControl) {
+			in("name", "must not hold control characters (tabs, line breaks, escapes)")
 		}
 		for _, kind := range []string{"priority", "category"} {
 			for _, rp := range checkRows(kind, conn.Mappings[kind], c.Categories) {

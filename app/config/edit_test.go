@@ -572,6 +572,10 @@ func TestEditConnectionRefused(t *testing.T) {
 	}{
 		{"a missing required option", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "New", Add: &noKey},
 			nil, true, "user.json:36:18: connections[3].options.projectKey: is required for jira connections"},
+		{"a name too long to type", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: strings.Repeat("n", 101), Add: ptr(jiraConn(strings.Repeat("n", 101)))},
+			nil, true, "connections[3].name: is 101 characters; at most 100"},
+		{"a name with a line break", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "A\nB", Add: ptr(jiraConn("A\nB"))},
+			nil, true, "connections[3].name: must not hold control characters"},
 		{"a literal secret", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "New", Add: &literal},
 			nil, false, "credentials.apiToken: a secret is written only as an env: or keyring: reference"},
 		{"a literal secret in an update", map[string]string{"user.json": prettyUser}, ConnectionEdit{Name: "Z", Changes: []FieldChange{SetField(secret, "credentials", "token")}},
