@@ -511,6 +511,13 @@ func (c *stmtCache) get(ctx context.Context, db *sql.DB, q string) (*sql.Stmt, e
 	return st, nil
 }
 
+func (c *stmtCache) has(q string) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, ok := c.m[q]
+	return ok
+}
+
 func (c *stmtCache) close() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -522,6 +529,12 @@ func (c *stmtCache) close() {
 
 // stmt returns q prepared, inside tx when tx is not nil.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if tx != nil && s.db.Stats().MaxOpenConnections > 0 && !s.stmts.has(q) {
+		// Preparing for the cache takes a connection from the pool; a
+		// bounded pool may have none but tx's, which waits on this:
+		// prepare on tx's own connection instead (it closes with tx).
+		return tx.PrepareContext(ctx, q)
+	}
 	st, err := s.stmts.get(ctx, s.db, q)
 	if err != nil {
 		return nil, err
