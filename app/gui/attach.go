@@ -51,6 +51,18 @@ func (l *attachmentList) add(a connectors.Attachment) error {
 	return nil
 }
 
+// full says why nothing more can be attached, or "" when something can:
+// asked before a screenshot hides the window, not after.
+func (l *attachmentList) full() string {
+	switch {
+	case len(l.items) >= connectors.MaxAttachments:
+		return fmt.Sprintf("at most %d files can be attached", connectors.MaxAttachments)
+	case l.total() >= connectors.MaxTotalAttachment:
+		return fmt.Sprintf("the attachments already come to %s, the limit", size(l.total()))
+	}
+	return ""
+}
+
 func (l *attachmentList) remove(i int) {
 	if i >= 0 && i < len(l.items) {
 		l.items = slices.Delete(l.items, i, i+1)
@@ -136,6 +148,10 @@ func (f *reportForm) setScreenshots(allowed bool) {
 // window again and lists the picture (or says why there is none).
 func (f *reportForm) takeScreenshot() {
 	if f.capture == nil || f.capturing {
+		return
+	}
+	if why := f.attach.full(); why != "" {
+		f.status.SetText("Not attached: " + why + ". Remove one to add a screenshot.")
 		return
 	}
 	f.capturing = true

@@ -206,14 +206,17 @@ func TestReportFormScreenshotErrors(t *testing.T) {
 			"A screenshot cannot be taken on this desktop. Take one with the desktop's screenshot tool and use Attach file…", false},
 		{"failed", errors.New("xgb: connection refused"), 0,
 			"The screenshot could not be taken. Try again, or take one with the desktop's screenshot tool and use Attach file…", true},
-		{"too many files", nil, connectors.MaxAttachments,
-			fmt.Sprintf("Not attached: at most %d files can be attached", connectors.MaxAttachments), true},
+		{"too many files: asked before the window hides", nil, connectors.MaxAttachments,
+			fmt.Sprintf("Not attached: at most %d files can be attached. Remove one to add a screenshot.", connectors.MaxAttachments), true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			f, _, _, loop := newTestForm(t, newFakeSubmitter(app.Receipt{}, nil))
 			f.shotSettle = 0
-			f.capture = func(context.Context) (connectors.Attachment, error) { return shot, tt.err }
+			captures := 0
+			f.capture = func(context.Context) (connectors.Attachment, error) { captures++; return shot, tt.err }
+			hides := 0
+			f.hideWin = func() { hides++ }
 			f.setScreenshots(true)
 			for i := range tt.files {
 				if err := f.attach.add(file(fmt.Sprintf("f%d.txt", i), 10)); err != nil {
@@ -230,6 +233,9 @@ func TestReportFormScreenshotErrors(t *testing.T) {
 			}
 			if len(f.attach.items) != tt.files {
 				t.Errorf("%d attachments, want %d", len(f.attach.items), tt.files)
+			}
+			if full := tt.files >= connectors.MaxAttachments; full != (captures == 0 && hides == 0) {
+				t.Errorf("%d captures, %d hides of the window; want none exactly when the list is full", captures, hides)
 			}
 		})
 	}
