@@ -243,12 +243,14 @@ func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
 
 func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Time) error {
 	return s.inTx(ctx, func(tx *sql.Tx) error {
-		if err := s.ensureActive(ctx, tx); err != nil {
-			return err
-		}
 		var errDek any
 		var errBlob []byte
 		if o.Error != "" {
+			// Only an error is sealed here (a delivered outcome seals
+			// nothing, and skips the statement).
+			if err := s.ensureActive(ctx, tx); err != nil {
+				return err
+			}
 			dek, blob, err := s.keys.seal("deliveries", strconv.FormatInt(l.ID, 10), []byte(o.Error))
 			if err != nil {
 				return err

@@ -410,3 +410,34 @@ func TestRotateDEKAfterSkippedBlobStillRotates(t *testing.T) {
 		t.Errorf("good ticket: %q, %v", it.Payload, it.Err)
 	}
 }
+
+// TestEnqueueAfterOtherHandleRotated: a handle that has read nothing since
+// another one rotated the key still seals a new ticket with the newest key
+// (the insert checks it, and the ticket is sealed again), so a rotation is
+// never undercut.
+func TestEnqueueAfterOtherHandleRotated(t *testing.T) {
+	path := dbPath(t)
+	kek := fastKEK("shared")
+	a := openStore(t, path, Options{KEK: kek})
+	b := openStore(t, path, Options{KEK: kek})
+	ctx := context.Background()
+	for range 2 {
+		if _, err := a.RotateDEK(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idB := enqueue(t, b, t0, "from b", Target{"zendesk", ActionCreate})
+	raw := rawDB(t, path)
+	if got, want := queryInt(t, raw, "SELECT dek_id FROM tickets WHERE id = ?", idB), int64(3); got != want {
+		t.Errorf("b sealed with key %d after a's rotations, want %d", got, want)
+	}
+	if got := queryInt(t, raw, "SELECT COUNT(*) FROM tickets"); got != 1 {
+		t.Errorf("%d tickets, want 1", got)
+	}
+	if got := queryInt(t, raw, "SELECT COUNT(*) FROM deliveries"); got != 1 {
+		t.Errorf("%d deliveries, want 1 (the stale attempt wrote nothing)", got)
+	}
+	if got, want := string(get(t, a, idB).Payload), "from b"; got != want {
+		t.Errorf("a reads %q, want %q", got, want)
+	}
+}

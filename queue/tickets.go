@@ -122,18 +122,31 @@ func (s *Store) enqueue(ctx context.Context, ts []NewTicket) ([]string, error) {
 	now := ms(s.now())
 	// A user's Submit (one ticket) goes ahead of the drain's writes.
 	urgent := len(ts) == 1
-	err := s.repairing(ctx, func() error { return s.enqueueTx(ctx, urgent, ids, ts, now) })
+	err := s.repairing(ctx, func() error {
+		err := s.enqueueTx(ctx, urgent, ids, ts, now)
+		for range 3 {
+			if !errors.Is(err, errStaleDEK) {
+				break
+			}
+			// Another process rotated the key: seal again with the new one.
+			if err = s.refreshKeys(ctx, s.keys); err == nil {
+				err = s.enqueueTx(ctx, urgent, ids, ts, now)
+			}
+		}
+		return err
+	})
 	if err != nil {
 		return nil, s.wrap("enqueue in", err)
 	}
 	return ids, nil
 }
 
+// errStaleDEK: the row was sealed with a key that is no longer the newest
+// (another process rotated it); nothing was written.
+var errStaleDEK = errors.New("the data key was rotated meanwhile")
+
 func (s *Store) enqueueTx(ctx context.Context, urgent bool, ids []string, ts []NewTicket, now int64) error {
 	return s.inTxAs(ctx, urgent, func(tx *sql.Tx) error {
-		if err := s.ensureActive(ctx, tx); err != nil {
-			return err
-		}
 		for i, t := range ts {
 			dek, blob, err := s.keys.seal("tickets", ids[i], t.Payload)
 			if err != nil {
@@ -143,8 +156,19 @@ func (s *Store) enqueueTx(ctx context.Context, urgent bool, ids []string, ts []N
 			if t.Parent != "" {
 				parent = t.Parent
 			}
-			if _, err := s.exec(ctx, tx, "INSERT INTO tickets (id, created_at, dek_id, payload, parent_id) VALUES (?, ?, ?, ?, ?)", ids[i], ms(t.CreatedAt), dek, blob, parent); err != nil {
+			// The insert itself checks that the key it was sealed with is
+			// the newest, so a rotation by another process is never
+			// undercut (what ensureActive does, without a statement of its
+			// own: that cost an enqueue about 5 %).
+			res, err := s.exec(ctx, tx, `INSERT INTO tickets (id, created_at, dek_id, payload, parent_id)
+				SELECT ?, ?, ?, ?, ? WHERE ? = (SELECT MAX(id) FROM deks)`, ids[i], ms(t.CreatedAt), dek, blob, parent, dek)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return errStaleDEK
 			}
 			for _, target := range t.Targets {
 				if err := checkTarget(target); err != nil {
