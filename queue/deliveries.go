@@ -85,7 +85,7 @@ func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	return out, nil
 }
 
-// due is a delivery Lease may claim.
+// due is a delivery Lease may claim, with its ticket's sealed payload.
 type due struct {
 	id, next  int64
 	uncertain bool // an earlier attempt may have reached the vendor
@@ -94,44 +94,60 @@ type due struct {
 	takeover bool
 	leasedAt sql.NullInt64
 	attempts int
+	// The ticket's sealed payload (not found: its ticket is gone).
+	ticket     string
+	payloadDek sql.NullInt64
+	payload    []byte
 }
+
+// dueQuery reads both kinds of due work in one statement, each part
+// walking its own index in due order and stopping at its limit, with
+// each delivery's ticket: a statement is a good part of a lease's cost.
+// where is the connection condition of both parts ("" for every
+// connection).
+func dueQuery(where string) string {
+	return `SELECT * FROM (SELECT d.id, d.next_attempt_at, d.ever_sent, 0, NULL, 0, d.ticket_id, t.dek_id, t.payload
+			FROM deliveries d LEFT JOIN tickets t ON t.id = d.ticket_id
+			WHERE ` + where + `d.state IN ('pending', 'retry') AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?)
+		UNION ALL
+		SELECT * FROM (SELECT d.id, d.next_attempt_at, 1, 1, d.leased_at, d.attempts, d.ticket_id, t.dek_id, t.payload
+			FROM deliveries d LEFT JOIN tickets t ON t.id = d.ticket_id
+			WHERE ` + where + `d.state = 'in_flight' AND d.lease_expires_at <= ? ORDER BY d.lease_expires_at, d.id LIMIT ?)`
+}
+
+var (
+	dueForConnection = dueQuery("d.connection = ? AND ")
+	dueForAll        = dueQuery("") // tests and tools: not the dispatcher's hot path
+)
 
 // dueWork returns at most o.Limit due deliveries, in due order.
 func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now time.Time) ([]due, error) {
-	ready := `SELECT id, next_attempt_at, ever_sent, 0, NULL, 0 FROM deliveries
-		WHERE connection = ? AND state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
-	leased := `SELECT id, next_attempt_at, 1, 1, leased_at, attempts FROM deliveries
-		WHERE connection = ? AND state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
-	args := []any{o.Connection, ms(now), o.Limit}
+	q, args := dueForConnection, []any{o.Connection, ms(now), o.Limit, o.Connection, ms(now), o.Limit}
 	if o.Connection == "" {
-		// Every connection (tests, tools): not the dispatcher's hot path.
-		ready = `SELECT id, next_attempt_at, ever_sent, 0, NULL, 0 FROM deliveries
-			WHERE state IN ('pending', 'retry') AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`
-		leased = `SELECT id, next_attempt_at, 1, 1, leased_at, attempts FROM deliveries
-			WHERE state = 'in_flight' AND lease_expires_at <= ? ORDER BY lease_expires_at, id LIMIT ?`
-		args = args[1:]
+		q, args = dueForAll, []any{ms(now), o.Limit, ms(now), o.Limit}
+	}
+	rows, err := s.query(ctx, tx, q, args...)
+	if err != nil {
+		return nil, err
 	}
 	var a, b []due
-	for _, q := range []struct {
-		sql string
-		out *[]due
-	}{{ready, &a}, {leased, &b}} {
-		rows, err := s.query(ctx, tx, q.sql, args...)
-		if err != nil {
+	for rows.Next() {
+		var d due
+		var ticket sql.NullString
+		if err := rows.Scan(&d.id, &d.next, &d.uncertain, &d.takeover, &d.leasedAt, &d.attempts, &ticket, &d.payloadDek, &d.payload); err != nil {
+			rows.Close()
 			return nil, err
 		}
-		for rows.Next() {
-			var d due
-			if err := rows.Scan(&d.id, &d.next, &d.uncertain, &d.takeover, &d.leasedAt, &d.attempts); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			*q.out = append(*q.out, d)
+		d.ticket = ticket.String
+		if d.takeover {
+			b = append(b, d)
+		} else {
+			a = append(a, d)
 		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
-			return nil, err
-		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
 	}
 	// Merge the two by (next_attempt_at, id), the order Lease hands out
 	// work in; expired leases were picked by expiry, so sort them first.
@@ -192,15 +208,8 @@ func (s *Store) claim(ctx context.Context, tx *sql.Tx, o LeaseOptions, token str
 			return err
 		}
 		l := claimed{Lease: Lease{Delivery: d, Token: token, Expires: expires, Uncertain: w.uncertain}}
-		var pdek int64
-		var payload []byte
-		err = s.queryRow(ctx, tx, "SELECT dek_id, payload FROM tickets WHERE id = ?", d.TicketID).Scan(&pdek, &payload)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		default:
-			p, err := s.open(ctx, "tickets", d.TicketID, pdek, payload)
+		if w.payloadDek.Valid { // read with the due work, in this transaction
+			p, err := s.open(ctx, "tickets", d.TicketID, w.payloadDek.Int64, w.payload)
 			if errors.Is(err, ErrTampered) {
 				l.Err = fmt.Errorf("ticket %s: %w", d.TicketID, err)
 			} else if err != nil {

@@ -126,7 +126,7 @@ func TestHotQueryPlans(t *testing.T) {
 	s.stmts.mu.Unlock()
 	sort.Strings(stmts)
 	for _, want := range []string{"INSERT INTO tickets", "INSERT INTO deliveries", "UPDATE deliveries SET state = 'in_flight'",
-		"UPDATE deliveries SET state = 'delivered'", "state = 'in_flight' AND lease_expires_at <= ?", "FROM delivery_counts", "MIN(next_attempt_at)"} {
+		"UPDATE deliveries SET state = 'delivered'", "d.state = 'in_flight' AND d.lease_expires_at <= ?", "FROM delivery_counts", "MIN(next_attempt_at)"} {
 		if !containsSub(stmts, want) {
 			t.Errorf("no statement with %q ran through the statement cache; the test does not see every hot query", want)
 		}
