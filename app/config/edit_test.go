@@ -225,35 +225,10 @@ func TestSetMappingRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tree(t, tt.files)
 			o := opts(dir)
-			before, _ := os.ReadFile(o.UserFile)
-			_, err := SetMapping(o, tt.conn, tt.kind, tt.table)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			msg := err.Error()
-			if !strings.HasPrefix(msg, fmt.Sprintf("config: set mapping %s.%s: ", tt.conn, tt.kind)) || !strings.Contains(msg, tt.want) {
-				t.Errorf("error %q, want it to contain %q", msg, tt.want)
-			}
-			if tt.is != nil && !errors.Is(err, tt.is) {
-				t.Errorf("error %v is not %v", err, tt.is)
-			}
-			var ce *Error
-			if errors.As(err, &ce) != tt.problem {
-				t.Errorf("error %v: *Error %v, want %v", err, !tt.problem, tt.problem)
-			}
-			if strings.Contains(msg, secret) || strings.Contains(msg, ".tmp") {
-				t.Errorf("error %q names a secret or the temporary file", msg)
-			}
-			after, err := os.ReadFile(o.UserFile)
-			if before == nil && !errors.Is(err, os.ErrNotExist) {
-				t.Errorf("a user file was created: %v", err)
-			}
-			if !bytes.Equal(before, after) {
-				t.Errorf("the file changed:\n%s", after)
-			}
-			if left, _ := filepath.Glob(filepath.Join(dir, ".config-*")); len(left) > 0 {
-				t.Errorf("temporary files left: %v", left)
-			}
+			assertRefused(t, dir, o.UserFile, func() error {
+				_, err := SetMapping(o, tt.conn, tt.kind, tt.table)
+				return err
+			}, fmt.Sprintf("config: set mapping %s.%s: ", tt.conn, tt.kind), tt.want, tt.is, tt.problem)
 		})
 	}
 }
@@ -601,35 +576,10 @@ func TestEditConnectionRefused(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := tree(t, tt.files)
 			o := opts(dir)
-			before, _ := os.ReadFile(o.UserFile)
-			_, err := EditConnection(o, tt.edit)
-			if err == nil {
-				t.Fatal("accepted")
-			}
-			msg := err.Error()
-			if !strings.Contains(msg, tt.want) {
-				t.Errorf("error %q, want it to contain %q", msg, tt.want)
-			}
-			if tt.is != nil && !errors.Is(err, tt.is) {
-				t.Errorf("error %v is not %v", err, tt.is)
-			}
-			var ce *Error
-			if errors.As(err, &ce) != tt.problem {
-				t.Errorf("error %v: *Error %v, want %v", err, !tt.problem, tt.problem)
-			}
-			if strings.Contains(msg, secret) || strings.Contains(msg, ".tmp") {
-				t.Errorf("error %q names a secret or the temporary file", msg)
-			}
-			after, rerr := os.ReadFile(o.UserFile)
-			if before == nil && !errors.Is(rerr, os.ErrNotExist) {
-				t.Errorf("a user file was created: %v", rerr)
-			}
-			if !bytes.Equal(before, after) {
-				t.Errorf("the file changed:\n%s", after)
-			}
-			if left, _ := filepath.Glob(filepath.Join(dir, ".config-*")); len(left) > 0 {
-				t.Errorf("temporary files left: %v", left)
-			}
+			assertRefused(t, dir, o.UserFile, func() error {
+				_, err := EditConnection(o, tt.edit)
+				return err
+			}, "", tt.want, tt.is, tt.problem)
 		})
 	}
 }
@@ -675,3 +625,41 @@ func TestConnectionLock(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// assertRefused runs an edit that must be refused: with an error that
+// starts with prefix, holds want, is is (when set) and is a located
+// *Error exactly when problem; naming no secret and no temporary file;
+// leaving file byte for byte as it was (or still absent) and no temporary
+// file in dir.
+func assertRefused(t *testing.T, dir, file string, edit func() error, prefix, want string, is error, problem bool) {
+	t.Helper()
+	before, _ := os.ReadFile(file)
+	err := edit()
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	msg := err.Error()
+	if !strings.HasPrefix(msg, prefix) || !strings.Contains(msg, want) {
+		t.Errorf("error %q, want it to start with %q and contain %q", msg, prefix, want)
+	}
+	if is != nil && !errors.Is(err, is) {
+		t.Errorf("error %v is not %v", err, is)
+	}
+	var ce *Error
+	if errors.As(err, &ce) != problem {
+		t.Errorf("error %v: *Error %v, want %v", err, !problem, problem)
+	}
+	if strings.Contains(msg, secret) || strings.Contains(msg, ".tmp") {
+		t.Errorf("error %q names a secret or the temporary file", msg)
+	}
+	after, rerr := os.ReadFile(file)
+	if before == nil && !errors.Is(rerr, os.ErrNotExist) {
+		t.Errorf("a user file was created: %v", rerr)
+	}
+	if !bytes.Equal(before, after) {
+		t.Errorf("the file changed:\n%s", after)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".config-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
