@@ -314,6 +314,13 @@ type editorRow struct {
 }
 
 func editorRows(v *settingsView) (rows []editorRow) {
+	tableRows(v, func(k, val *widget.Entry, end fyne.CanvasObject) { rows = append(rows, editorRow{k, val, end}) })
+	return rows
+}
+
+// tableRows calls row for each row of the mapping editors whose value is
+// a V: a key entry and a V side by side, then the row's last object.
+func tableRows[V fyne.CanvasObject](v *settingsView, row func(key *widget.Entry, val V, end fyne.CanvasObject)) {
 	for _, o := range test.LaidOutObjects(v.mapBox) {
 		c, ok := o.(*fyne.Container)
 		if !ok || len(c.Objects) != 2 {
@@ -324,12 +331,11 @@ func editorRows(v *settingsView) (rows []editorRow) {
 			continue
 		}
 		k, ok1 := grid.Objects[0].(*widget.Entry)
-		val, ok2 := grid.Objects[1].(*widget.Entry)
+		val, ok2 := grid.Objects[1].(V)
 		if ok1 && ok2 {
-			rows = append(rows, editorRow{k, val, c.Objects[1]})
+			row(k, val, c.Objects[1])
 		}
 	}
-	return rows
 }
 
 func TestMappingsEditor(t *testing.T) {
@@ -544,21 +550,9 @@ type statusEditorRow struct {
 }
 
 func statusEditorRows(v *settingsView) (rows []statusEditorRow) {
-	for _, o := range test.LaidOutObjects(v.mapBox) {
-		c, ok := o.(*fyne.Container)
-		if !ok || len(c.Objects) != 2 {
-			continue
-		}
-		grid, ok := c.Objects[0].(*fyne.Container)
-		if !ok || len(grid.Objects) != 2 {
-			continue
-		}
-		k, ok1 := grid.Objects[0].(*widget.Entry)
-		sel, ok2 := grid.Objects[1].(*widget.Select)
-		if ok1 && ok2 {
-			rows = append(rows, statusEditorRow{k, sel, c.Objects[1]})
-		}
-	}
+	tableRows(v, func(k *widget.Entry, sel *widget.Select, end fyne.CanvasObject) {
+		rows = append(rows, statusEditorRow{k, sel, end})
+	})
 	return rows
 }
 
