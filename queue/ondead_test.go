@@ -94,16 +94,26 @@ func TestDispatcherOnDeadNotForLostLease(t *testing.T) {
 	d := NewDispatcher(s, DispatchOptions{
 		Connections: []string{"A"},
 		LeaseTTL:    time.Minute,
+		// One at a time: with more, the dispatcher's own loop could take
+		// the expired lease over before the other worker below does.
+		Concurrency: 1,
 		Handler: handlerFunc(func(_ context.Context, l Lease) Outcome {
-			// The lease expires while the handler runs; another worker takes it.
+			// The lease expires while the handler runs; another worker takes
+			// it (no t.Fatal here: this is not the test's goroutine).
 			clk.Advance(2 * time.Minute)
-			other := leaseOne(t, s, "A")
-			complete(t, s, other, Outcome{State: StateDelivered, RemoteNumber: "N1"})
+			ls, err := s.Lease(context.Background(), LeaseOptions{Connection: "A", TTL: time.Minute})
+			if err != nil || len(ls) != 1 {
+				t.Errorf("the other worker's Lease = %d, %v", len(ls), err)
+			} else if err := s.Complete(context.Background(), ls[0], Outcome{State: StateDelivered, RemoteNumber: "N1"}); err != nil {
+				t.Errorf("the other worker's Complete = %v", err)
+			}
 			return Outcome{State: StateDead, Error: "HTTP 400"}
 		}),
 		OnDead: func(string, string) { reported++ },
 	})
-	if err := d.Run(context.Background(), true); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := d.Run(ctx, true); err != nil {
 		t.Fatal(err)
 	}
 	if reported != 0 {
