@@ -529,7 +529,7 @@ func (c *stmtCache) close() {
 
 // stmt returns q prepared, inside tx when tx is not nil.
 func (s *Store) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
-	if tx != nil && s.db.Stats().MaxOpenConnections > 0 && !s.stmts.has(q) {
+	if tx != nil && !s.stmts.has(q) && s.db.Stats().MaxOpenConnections > 0 {
 		// Preparing for the cache takes a connection from the pool; a
 		// bounded pool may have none but tx's, which waits on this:
 		// prepare on tx's own connection instead (it closes with tx).
