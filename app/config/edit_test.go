@@ -398,46 +398,8 @@ func TestEditConnectionSplice(t *testing.T) {
 	}{
 		{"add to a compact file", compact, ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))},
 			`{"version":1,"connections":[{"name":"C","type":"jira","baseUrl":"https://c.example","credentials":{"type":"bearer","token":"env:T"},"options":{"projectKey":"IT","issueType":"Task"}},{"name":"New","type":"jira","baseUrl":"https://jira.example","credentials":{"type":"api_token","username":"a@b.c","apiToken":"keyring:config.new.apiToken"},"options":{"issueType":"Task","projectKey":"IT"}}]}`},
-		{"add creates a missing user file", "", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, `{
-  "version": 1,
-  "connections": [
-    {
-      "name": "New",
-      "type": "jira",
-      "baseUrl": "https://jira.example",
-      "credentials": {
-        "type": "api_token",
-        "username": "a@b.c",
-        "apiToken": "keyring:config.new.apiToken"
-      },
-      "options": {
-        "issueType": "Task",
-        "projectKey": "IT"
-      }
-    }
-  ]
-}
-`},
-		{"add where there is no connections member", "{\n  \"version\": 1\n}\n", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, `{
-  "version": 1,
-  "connections": [
-    {
-      "name": "New",
-      "type": "jira",
-      "baseUrl": "https://jira.example",
-      "credentials": {
-        "type": "api_token",
-        "username": "a@b.c",
-        "apiToken": "keyring:config.new.apiToken"
-      },
-      "options": {
-        "issueType": "Task",
-        "projectKey": "IT"
-      }
-    }
-  ]
-}
-`},
+		{"add creates a missing user file", "", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, onlyNew},
+		{"add where there is no connections member", "{\n  \"version\": 1\n}\n", ConnectionEdit{Name: "New", Add: ptr(jiraConn("New"))}, onlyNew},
 		{"update replaces, adds and deletes members", compact, ConnectionEdit{Name: "C", Changes: []FieldChange{
 			SetField("https://c2.example", "baseUrl"),
 			SetField("Bug", "options", "issueType"),
@@ -663,3 +625,26 @@ func assertRefused(t *testing.T, dir, file string, edit func() error, prefix, wa
 		t.Errorf("temporary files left: %v", left)
 	}
 }
+
+// onlyNew is a user file holding nothing but jiraConn("New"), as an add
+// writes it where there was no file, or no connections member.
+const onlyNew = `{
+  "version": 1,
+  "connections": [
+    {
+      "name": "New",
+      "type": "jira",
+      "baseUrl": "https://jira.example",
+      "credentials": {
+        "type": "api_token",
+        "username": "a@b.c",
+        "apiToken": "keyring:config.new.apiToken"
+      },
+      "options": {
+        "issueType": "Task",
+        "projectKey": "IT"
+      }
+    }
+  ]
+}
+`
