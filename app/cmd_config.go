@@ -229,7 +229,7 @@ func reportProblems(w io.Writer, probs []config.Problem, layered bool) error {
 			}
 		}
 	}
-	count := plural(errs, "error") + ", " + plural(warns, "warning")
+	count := Plural(errs, "error") + ", " + Plural(warns, "warning")
 	switch {
 	case rejects && layered:
 		return usagef("the config is invalid (%s): Ticketray refuses it and keeps the last good config in force", count)
@@ -237,16 +237,17 @@ func reportProblems(w io.Writer, probs []config.Problem, layered bool) error {
 		return usagef("the config is invalid (%s)", count)
 	case errs > 0:
 		return usagef("%s misconfigured (%s): their deliveries wait, every other connection delivers: %s",
-			plural(len(misconfigured), "connection"), count, strings.Join(misconfigured, ", "))
+			Plural(len(misconfigured), "connection"), count, strings.Join(misconfigured, ", "))
 	case warns > 0:
-		fmt.Fprintf(w, "The config is valid, with %s.\n", plural(warns, "warning"))
+		fmt.Fprintf(w, "The config is valid, with %s.\n", Plural(warns, "warning"))
 	default:
 		fmt.Fprintln(w, "The config is valid.")
 	}
 	return nil
 }
 
-func plural(n int, what string) string {
+// Plural is a count and its noun: "1 delivery", "2 deliveries", "3 tickets".
+func Plural(n int, what string) string {
 	if n == 1 {
 		return "1 " + what
 	}

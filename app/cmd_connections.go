@@ -138,7 +138,7 @@ func (c *cli) drain(args []string) error {
 		writeJSON(c.env.Stdout, sum)
 	} else {
 		for _, k := range delivery.SortedNames(sum.Left) {
-			line := fmt.Sprintf("%s: %s left", k, plural(sum.Left[k], "delivery"))
+			line := fmt.Sprintf("%s: %s left", k, Plural(sum.Left[k], "delivery"))
 			if why, ok := sum.Misconfigured[k]; ok {
 				line += " (misconfigured: " + why + ")"
 			} else if why := HeldReason(k, svc.ConnectionHeld(k)); why != "" {
@@ -152,7 +152,7 @@ func (c *cli) drain(args []string) error {
 			}
 		}
 		if sum.Died > 0 {
-			fmt.Fprintf(c.env.Stderr, "%s died during this run\n", plural(sum.Died, "delivery"))
+			fmt.Fprintf(c.env.Stderr, "%s died during this run\n", Plural(sum.Died, "delivery"))
 		}
 		for _, p := range sum.Storage {
 			fmt.Fprintf(c.env.Stderr, "queue storage: %s\n", p)
@@ -160,13 +160,13 @@ func (c *cli) drain(args []string) error {
 	}
 	switch {
 	case sum.LeftTotal > 0 && sum.Stopped:
-		return fmt.Errorf("drain stopped after %v with %s left (see 'ticketray queue list --state pending')", *timeout, plural(sum.LeftTotal, "delivery"))
+		return fmt.Errorf("drain stopped after %v with %s left (see 'ticketray queue list --state pending')", *timeout, Plural(sum.LeftTotal, "delivery"))
 	case sum.LeftTotal > 0 && len(sum.Misconfigured) > 0:
-		return fmt.Errorf("%s wait for %s; every other connection was drained (see 'ticketray connections list')", plural(sum.LeftTotal, "delivery"), plural(len(sum.Misconfigured), "misconfigured connection"))
+		return fmt.Errorf("%s wait for %s; every other connection was drained (see 'ticketray connections list')", Plural(sum.LeftTotal, "delivery"), Plural(len(sum.Misconfigured), "misconfigured connection"))
 	case sum.LeftTotal > 0:
-		return fmt.Errorf("%s left for connections that are not configured or not enabled", plural(sum.LeftTotal, "delivery"))
+		return fmt.Errorf("%s left for connections that are not configured or not enabled", Plural(sum.LeftTotal, "delivery"))
 	case sum.Died > 0:
-		return fmt.Errorf("%s failed for good (see 'ticketray queue list --state dead')", plural(sum.Died, "delivery"))
+		return fmt.Errorf("%s failed for good (see 'ticketray queue list --state dead')", Plural(sum.Died, "delivery"))
 	}
 	fmt.Fprintln(c.env.Stderr, "Queue drained: nothing left to send.")
 	return nil
@@ -398,10 +398,10 @@ func (c *cli) connectionsTest(name string, asJSON bool) error {
 		printTestReports(c.env.Stdout, reports)
 	}
 	if misconfigured > 0 {
-		return usagef("%d of %s failed their test, %d of them for config problems (see 'ticketray config validate')", failed, plural(len(reports), "connection"), misconfigured)
+		return usagef("%d of %s failed their test, %d of them for config problems (see 'ticketray config validate')", failed, Plural(len(reports), "connection"), misconfigured)
 	}
 	if failed > 0 {
-		return fmt.Errorf("%d of %s failed their test", failed, plural(len(reports), "connection"))
+		return fmt.Errorf("%d of %s failed their test", failed, Plural(len(reports), "connection"))
 	}
 	return nil
 }
@@ -635,17 +635,17 @@ func (c *cli) connectionsRemove(name string, yes bool, o RemoveOptions, pendingG
 		fmt.Fprintln(c.env.Stderr, "It had no delivery waiting.")
 	case o.Pending == PendingDead && res.Abandoned.Dead > 0:
 		fmt.Fprintf(c.env.Stderr, "%s marked dead: %s ('ticketray queue list --state dead'; 'queue retry' revives them).\n",
-			plural(res.Abandoned.Dead, "delivery"), res.Reason)
+			Plural(res.Abandoned.Dead, "delivery"), res.Reason)
 	}
 	if res.Kept > 0 {
 		verb := "still wait"
 		if res.Kept == 1 {
 			verb = "still waits"
 		}
-		fmt.Fprintf(c.env.Stderr, "%s %s for %q: sent if a connection of that name is configured again ('ticketray drain' counts them as left for a connection that is not configured).\n", plural(res.Kept, "delivery"), verb, name)
+		fmt.Fprintf(c.env.Stderr, "%s %s for %q: sent if a connection of that name is configured again ('ticketray drain' counts them as left for a connection that is not configured).\n", Plural(res.Kept, "delivery"), verb, name)
 	}
 	if len(res.SecretsRemoved) > 0 {
-		fmt.Fprintf(c.env.Stderr, "Removed its %s from the keyring.\n", plural(len(res.SecretsRemoved), "secret"))
+		fmt.Fprintf(c.env.Stderr, "Removed its %s from the keyring.\n", Plural(len(res.SecretsRemoved), "secret"))
 	}
 	return err
 }

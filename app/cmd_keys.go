@@ -72,10 +72,10 @@ func (c *cli) keys(args []string) error {
 	if res.Resumed {
 		verb = "Finished an interrupted rotation"
 	}
-	fmt.Fprintf(c.env.Stdout, "%s: %s now under data key #%d\n", verb, plural(res.Reencrypted, "encrypted value"), res.DEK)
+	fmt.Fprintf(c.env.Stdout, "%s: %s now under data key #%d\n", verb, Plural(res.Reencrypted, "encrypted value"), res.DEK)
 	if len(res.Skipped) > 0 {
-		fmt.Fprintf(c.env.Stderr, "%s failed authentication and %s left under their old key: %v\n", plural(len(res.Skipped), "value"), map[bool]string{true: "was", false: "were"}[len(res.Skipped) == 1], res.Skipped)
-		return fmt.Errorf("%s could not be re-encrypted", plural(len(res.Skipped), "tampered value"))
+		fmt.Fprintf(c.env.Stderr, "%s failed authentication and %s left under their old key: %v\n", Plural(len(res.Skipped), "value"), map[bool]string{true: "was", false: "were"}[len(res.Skipped) == 1], res.Skipped)
+		return fmt.Errorf("%s could not be re-encrypted", Plural(len(res.Skipped), "tampered value"))
 	}
 	return nil
 }

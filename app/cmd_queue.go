@@ -97,7 +97,7 @@ func (c *cli) queueCmd(args []string) error {
 		if err != nil {
 			return idError(err)
 		}
-		fmt.Fprintf(c.env.Stdout, "%s rescheduled\n", plural(n, "delivery"))
+		fmt.Fprintf(c.env.Stdout, "%s rescheduled\n", Plural(n, "delivery"))
 		if *allDead {
 			if n == 0 {
 				fmt.Fprintln(c.env.Stderr, "Nothing to retry: no delivery is dead.")
@@ -133,7 +133,7 @@ func (c *cli) queueCmd(args []string) error {
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(c.env.Stdout, "%s purged\n", plural(n, "delivered ticket"))
+		fmt.Fprintf(c.env.Stdout, "%s purged\n", Plural(n, "delivered ticket"))
 		return nil
 	case "delete":
 		yes := fs.Bool("yes", false, "")
@@ -421,9 +421,9 @@ func deliverySummaryAt(ds []queue.Delivery, held map[string]string, health map[s
 			s += " " + d.RemoteNumber
 		case queue.StateRetry:
 			if d.NextAttemptAt.After(now) {
-				s += fmt.Sprintf(" at %s (after %s)", d.NextAttemptAt.Local().Format("15:04:05"), plural(d.Attempts, "attempt"))
+				s += fmt.Sprintf(" at %s (after %s)", d.NextAttemptAt.Local().Format("15:04:05"), Plural(d.Attempts, "attempt"))
 			} else {
-				s += fmt.Sprintf(" now (after %s)", plural(d.Attempts, "attempt"))
+				s += fmt.Sprintf(" now (after %s)", Plural(d.Attempts, "attempt"))
 			}
 		case queue.StateDead:
 			s += " (" + clip(d.LastError, 40) + ")"
@@ -519,7 +519,7 @@ func relative(t, now time.Time) string {
 	case d < 48*time.Hour:
 		s = fmt.Sprintf("%d h", int(d.Hours()))
 	default:
-		s = plural(int(d.Hours()/24), "day")
+		s = Plural(int(d.Hours()/24), "day")
 	}
 	if past {
 		return s + " ago"
@@ -603,7 +603,7 @@ func printEntry(w io.Writer, j entryJSON) {
 		fmt.Fprintln(w, "  none: no connection was configured when it was queued")
 	}
 	for _, d := range j.Deliveries {
-		fmt.Fprintf(w, "  %s %s: %s, %s", ts(d.Connection), ts(d.Action), ts(d.State), plural(d.Attempts, "attempt"))
+		fmt.Fprintf(w, "  %s %s: %s, %s", ts(d.Connection), ts(d.Action), ts(d.State), Plural(d.Attempts, "attempt"))
 		if d.RemoteNumber != "" {
 			fmt.Fprintf(w, ", %s %s", ts(d.RemoteNumber), ts(d.RemoteURL))
 		}
@@ -650,7 +650,7 @@ func printEntry(w io.Writer, j entryJSON) {
 			fmt.Fprintf(w, "  Attached  %s\n", ts(f))
 		}
 		for _, d := range a.Deliveries {
-			fmt.Fprintf(w, "  %s: %s, %s", ts(d.Connection), ts(d.State), plural(d.Attempts, "attempt"))
+			fmt.Fprintf(w, "  %s: %s, %s", ts(d.Connection), ts(d.State), Plural(d.Attempts, "attempt"))
 			if d.LastError != "" {
 				fmt.Fprintf(w, ", last error: %s", ts(d.LastError))
 			}
@@ -698,7 +698,7 @@ func (c *cli) queueRecover(file string, asJSON bool) error {
 		}
 	} else {
 		w := c.env.Stdout
-		fmt.Fprintf(w, "%s recovered from %s\n", plural(j.Recovered, "ticket"), ts(file))
+		fmt.Fprintf(w, "%s recovered from %s\n", Plural(j.Recovered, "ticket"), ts(file))
 		if j.AlreadyPresent > 0 {
 			fmt.Fprintf(w, "%d were already in the queue and were left as they are\n", j.AlreadyPresent)
 		}

@@ -223,7 +223,7 @@ func (c *cli) readDescription(desc *string, file string) error {
 func humanSize(n int64) string {
 	const unit = 1024
 	if n < unit {
-		return plural(int(n), "byte")
+		return Plural(int(n), "byte")
 	}
 	v, suffix := float64(n)/unit, "KB"
 	for _, s := range []string{"MB", "GB", "TB"} {

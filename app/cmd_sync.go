@@ -63,7 +63,7 @@ func (c *cli) syncCmd(args []string) error {
 		}
 	}
 	if failed > 0 {
-		return fmt.Errorf("the status sync failed for %s", plural(failed, "connection"))
+		return fmt.Errorf("the status sync failed for %s", Plural(failed, "connection"))
 	}
 	return nil
 }

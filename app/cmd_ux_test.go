@@ -58,11 +58,11 @@ func TestConfigSignWithPublicKey(t *testing.T) {
 
 func TestPluralGrammar(t *testing.T) {
 	for n, want := range map[int]string{0: "0 deliveries", 1: "1 delivery", 2: "2 deliveries"} {
-		if got := plural(n, "delivery"); got != want {
-			t.Errorf("plural(%d, delivery) = %q, want %q", n, got, want)
+		if got := Plural(n, "delivery"); got != want {
+			t.Errorf("Plural(%d, delivery) = %q, want %q", n, got, want)
 		}
 	}
-	if got := plural(1, "attempt") + ", " + plural(2, "attempt") + ", " + plural(2, "day"); got != "1 attempt, 2 attempts, 2 days" {
+	if got := Plural(1, "attempt") + ", " + Plural(2, "attempt") + ", " + Plural(2, "day"); got != "1 attempt, 2 attempts, 2 days" {
 		t.Errorf("got %q", got)
 	}
 	h := newHarness(t)

@@ -106,10 +106,10 @@ type PendingError struct {
 func (e *PendingError) Error() string {
 	if e.Gone {
 		return fmt.Sprintf("connection %q is not in the config, but %s still wait for it: keep them waiting (sent if a connection of that name is configured again) or mark them dead with a reason",
-			e.Connection, plural(e.Pending, "delivery"))
+			e.Connection, Plural(e.Pending, "delivery"))
 	}
 	return fmt.Sprintf("connection %q has %s waiting to be sent: keep them waiting (they stay queued and go out if a connection of that name is configured again) or mark them dead with a reason",
-		e.Connection, plural(e.Pending, "delivery"))
+		e.Connection, Plural(e.Pending, "delivery"))
 }
 
 // ConfiguredConnection is one connection of the layered config, where it

@@ -69,7 +69,7 @@ func (c ConnectionStatus) Problem() string {
 		if p != "" {
 			p += " — "
 		}
-		p += plural(c.Dead, "ticket") + " dead"
+		p += Plural(c.Dead, "ticket") + " dead"
 	}
 	return p
 }

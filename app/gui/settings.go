@@ -710,13 +710,6 @@ func (r *removeDialog) content() fyne.CanvasObject {
 	return box
 }
 
-func nDeliveries(n int) string {
-	if n == 1 {
-		return "1 delivery"
-	}
-	return fmt.Sprintf("%d deliveries", n)
-}
-
 func deliveriesText(n int) string {
 	if n == 1 {
 		return "1 delivery is"
@@ -754,10 +747,10 @@ func (v *settingsView) doRemove(r *removeDialog) {
 			}
 			msg := fmt.Sprintf("Removed %q.", r.name)
 			if res.Abandoned.Dead > 0 {
-				msg += fmt.Sprintf(" %s marked dead: %s.", nDeliveries(res.Abandoned.Dead), res.Reason)
+				msg += fmt.Sprintf(" %s marked dead: %s.", app.Plural(res.Abandoned.Dead, "delivery"), res.Reason)
 			}
 			if res.Kept > 0 {
-				msg += fmt.Sprintf(" %s still waiting for it.", nDeliveries(res.Kept))
+				msg += fmt.Sprintf(" %s still waiting for it.", app.Plural(res.Kept, "delivery"))
 			}
 			if err != nil {
 				msg += " " + err.Error()
