@@ -169,8 +169,8 @@ func TestEndToEndOfflineThenOnline(t *testing.T) {
 	// Both connections find the servers down and pause, spending nothing.
 	waitFor(t, "every connection to be down with nothing in flight", 10*time.Second, func() bool {
 		hs, _ := rig.svc.Store.Health(ctx, "Jira", "JSM", "ServiceNow")
-		counts, _ := rig.svc.Store.Counts(ctx)
-		return hs[0].State == delivery.Down && hs[1].State == delivery.Down && hs[2].State == delivery.Down && counts[queue.StateInFlight] == 0
+		inFlight, _ := rig.svc.Store.List(ctx, queue.Filter{State: queue.StateInFlight})
+		return hs[0].State == delivery.Down && hs[1].State == delivery.Down && hs[2].State == delivery.Down && len(inFlight) == 0
 	})
 	items, _ := rig.svc.List(ctx, queue.StatePending)
 	for _, it := range items {

@@ -38,7 +38,7 @@ func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult
 		if err := s.ensureActive(ctx, tx); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT id, attempts, state = 'in_flight', leased_at FROM deliveries WHERE connection = ? AND (state IN ('pending', 'retry')
+		rows, err := tx.QueryContext(ctx, `SELECT id, attempts, state = 'in_flight', leased_at FROM deliveries WHERE connection = ? AND settled_at IS NULL AND (state IN ('pending', 'retry')
 			OR state = 'in_flight' AND (lease_expires_at IS NULL OR lease_expires_at <= ?))`, conn, ms(now))
 		if err != nil {
 			return err
@@ -75,8 +75,8 @@ func (s *Store) Abandon(ctx context.Context, conn, reason string) (AbandonResult
 			}
 			// An attempt under an expired lease may have reached the
 			// vendor: a retry must look the ticket up first.
-			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?, ever_sent = ever_sent OR state = 'in_flight',
-				lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, blob, dek, ms(now), x.id); err != nil {
+			if _, err := tx.ExecContext(ctx, `UPDATE deliveries SET state = 'dead', settled_at = ?, last_error = ?, error_dek_id = ?, ever_sent = ever_sent OR state = 'in_flight',
+				lease_token = NULL, lease_expires_at = NULL, updated_at = ? WHERE id = ?`, ms(now), blob, dek, ms(now), x.id); err != nil {
 				return err
 			}
 			if err := s.addEvent(ctx, tx, x.id, now, StateDead, int(x.attempts), reason); err != nil {

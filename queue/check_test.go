@@ -218,10 +218,10 @@ func TestDamageClassify(t *testing.T) {
 	}
 }
 
-// TestDamagedDueIndexComplete: with an entry of deliveries_leased (the
-// in-flight index) damaged while deliveries are in flight, recording their
-// outcomes (which takes their rows out of that index) rebuilds the index
-// instead of failing, so no delivery is sent again.
+// TestDamagedDueIndexComplete: with an entry of deliveries_open (the
+// index of the work left) damaged while deliveries are in flight,
+// recording their outcomes (which takes their rows out of that index)
+// rebuilds the index instead of failing, so no delivery is sent again.
 func TestDamagedDueIndexComplete(t *testing.T) {
 	backgroundCheck = false
 	t.Cleanup(func() { backgroundCheck = true })
@@ -235,7 +235,7 @@ func TestDamagedDueIndexComplete(t *testing.T) {
 		t.Fatalf("Lease = %d, %v", len(ls), err)
 	}
 	s.Close()
-	damageIndex(t, path, "deliveries_leased", nil)
+	damageIndex(t, path, "deliveries_open", nil)
 
 	s = openStore(t, path, Options{KEK: fastKEK("pw")})
 	for _, l := range ls {
@@ -243,7 +243,7 @@ func TestDamagedDueIndexComplete(t *testing.T) {
 			t.Fatalf("Complete(%d) = %v", l.ID, err)
 		}
 	}
-	if got := s.Problems(); !slices.Equal(got, []string{"index deliveries_leased was damaged and has been rebuilt"}) {
+	if got := s.Problems(); !slices.Equal(got, []string{"index deliveries_open was damaged and has been rebuilt"}) {
 		t.Errorf("Problems = %q", got)
 	}
 	raw := rawDB(t, path)

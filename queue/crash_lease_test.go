@@ -164,16 +164,7 @@ func checkWhole(t *testing.T, path string, tickets int) *Store {
 	if err := raw.QueryRow("PRAGMA integrity_check").Scan(&check); err != nil || check != "ok" {
 		t.Errorf("integrity_check = %q, %v", check, err)
 	}
-	// The trigger-kept counts match the rows.
-	// (They count a delivery in flight as pending; see migration 0008.)
-	if n := queryInt(t, raw, `SELECT COUNT(*) FROM (SELECT connection, CASE state WHEN 'in_flight' THEN 'pending' ELSE state END AS state, COUNT(*) AS n
-		FROM deliveries GROUP BY 1, 2) AS real
-		LEFT JOIN delivery_counts AS c USING (connection, state) WHERE c.n IS NOT real.n`); n != 0 {
-		t.Errorf("delivery_counts disagrees with deliveries on %d (connection, state) pairs", n)
-	}
-	if n := queryInt(t, raw, `SELECT COUNT(*) FROM delivery_counts WHERE n < 0`); n != 0 {
-		t.Errorf("delivery_counts has %d negative counts", n)
-	}
+	checkCounts(t, raw)
 	return s
 }
 

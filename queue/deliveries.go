@@ -1,13 +1,11 @@
 package queue
 
 import (
-	"cmp"
 	"context"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"slices"
 	"strconv"
 	"time"
 )
@@ -41,9 +39,9 @@ type LeaseOptions struct {
 // and in-flight ones whose lease has expired. Each claim spends an attempt.
 //
 // Its cost does not grow with the backlog: for a connection it walks
-// deliveries_ready and deliveries_leased in due order and stops at Limit,
-// and reads each claimed delivery and its ticket by primary key, all in
-// one transaction (one commit).
+// deliveries_open in due order and stops at Limit, and reads each claimed
+// delivery and its ticket by primary key, all in one transaction (one
+// commit, which writes the delivery's page and nothing else).
 func (s *Store) Lease(ctx context.Context, o LeaseOptions) ([]Lease, error) {
 	if o.Limit <= 0 {
 		o.Limit = 1
@@ -100,19 +98,19 @@ type due struct {
 	payload    []byte
 }
 
-// dueQuery reads both kinds of due work in one statement, each part
-// walking its own index in due order and stopping at its limit, with
-// each delivery's ticket: a statement is a good part of a lease's cost.
-// where is the connection condition of both parts ("" for every
-// connection).
+// dueQuery reads the due work in one statement, with each delivery's
+// ticket: it walks deliveries_open in due order and stops at the limit.
+// Deliveries in flight keep their place in that index (a lease does not
+// move them: one page less), so the walk steps over the leases still
+// running, never more than the leases held at once; an expired lease is
+// due again where it stands. where is the connection condition ("" for
+// every connection).
 func dueQuery(where string) string {
-	return `SELECT * FROM (SELECT d.id, d.next_attempt_at, d.ever_sent, 0, NULL, 0, d.ticket_id, t.dek_id, t.payload
-			FROM deliveries d LEFT JOIN tickets t ON t.id = d.ticket_id
-			WHERE ` + where + `d.state IN ('pending', 'retry') AND d.next_attempt_at <= ? ORDER BY d.next_attempt_at, d.id LIMIT ?)
-		UNION ALL
-		SELECT * FROM (SELECT d.id, d.next_attempt_at, 1, 1, d.leased_at, d.attempts, d.ticket_id, t.dek_id, t.payload
-			FROM deliveries d LEFT JOIN tickets t ON t.id = d.ticket_id
-			WHERE ` + where + `d.state = 'in_flight' AND d.lease_expires_at <= ? ORDER BY d.lease_expires_at, d.id LIMIT ?)`
+	return `SELECT d.id, d.next_attempt_at, d.ever_sent, d.state = 'in_flight', d.leased_at, d.attempts, d.ticket_id, t.dek_id, t.payload
+		FROM deliveries d LEFT JOIN tickets t ON t.id = d.ticket_id
+		WHERE ` + where + `d.settled_at IS NULL AND d.next_attempt_at <= ?
+			AND (d.state != 'in_flight' OR d.lease_expires_at <= ?)
+		ORDER BY d.next_attempt_at, d.id LIMIT ?`
 }
 
 var (
@@ -122,45 +120,30 @@ var (
 
 // dueWork returns at most o.Limit due deliveries, in due order.
 func (s *Store) dueWork(ctx context.Context, tx *sql.Tx, o LeaseOptions, now time.Time) ([]due, error) {
-	q, args := dueForConnection, []any{o.Connection, ms(now), o.Limit, o.Connection, ms(now), o.Limit}
+	q, args := dueForConnection, []any{o.Connection, ms(now), ms(now), o.Limit}
 	if o.Connection == "" {
-		q, args = dueForAll, []any{ms(now), o.Limit, ms(now), o.Limit}
+		q, args = dueForAll, []any{ms(now), ms(now), o.Limit}
 	}
 	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {
 		return nil, err
 	}
-	var a, b []due
+	defer rows.Close()
+	var out []due
 	for rows.Next() {
 		var d due
 		var ticket sql.NullString
 		if err := rows.Scan(&d.id, &d.next, &d.uncertain, &d.takeover, &d.leasedAt, &d.attempts, &ticket, &d.payloadDek, &d.payload); err != nil {
-			rows.Close()
 			return nil, err
 		}
 		d.ticket = ticket.String
-		if d.takeover {
-			b = append(b, d)
-		} else {
-			a = append(a, d)
+		d.uncertain = d.uncertain || d.takeover // the lost attempt may have reached the vendor
+		if !d.takeover {
+			d.leasedAt, d.attempts = sql.NullInt64{}, 0
 		}
+		out = append(out, d)
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
-	}
-	// Merge the two by (next_attempt_at, id), the order Lease hands out
-	// work in; expired leases were picked by expiry, so sort them first.
-	slices.SortFunc(b, func(x, y due) int { return cmp.Or(cmp.Compare(x.next, y.next), cmp.Compare(x.id, y.id)) })
-	out := make([]due, 0, o.Limit)
-	for len(out) < o.Limit && (len(a) > 0 || len(b) > 0) {
-		if len(b) == 0 || (len(a) > 0 && (a[0].next < b[0].next || a[0].next == b[0].next && a[0].id < b[0].id)) {
-			out, a = append(out, a[0]), a[1:]
-		} else {
-			out, b = append(out, b[0]), b[1:]
-		}
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // claimed is a lease made inside the transaction; Err is set when its
@@ -270,9 +253,9 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		args := []any{}
 		switch o.State {
 		case StateDelivered:
-			q = `UPDATE deliveries SET state = 'delivered', remote_id = ?, remote_number = ?, remote_url = ?, delivered_at = ?,
+			q = `UPDATE deliveries SET state = 'delivered', remote_id = ?, remote_number = ?, remote_url = ?, delivered_at = ?, settled_at = ?,
 				last_error = NULL, error_dek_id = NULL`
-			args = append(args, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now))
+			args = append(args, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now), ms(now))
 		case StateRetry, Offline:
 			if o.NextAttemptAt.IsZero() {
 				o.NextAttemptAt = now
@@ -292,8 +275,8 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 			}
 			args = append(args, st, ms(o.NextAttemptAt), errBlob, errDek)
 		case StateDead:
-			q = `UPDATE deliveries SET state = 'dead', last_error = ?, error_dek_id = ?, ever_sent = 1`
-			args = append(args, errBlob, errDek)
+			q = `UPDATE deliveries SET state = 'dead', settled_at = ?, last_error = ?, error_dek_id = ?, ever_sent = 1`
+			args = append(args, ms(now), errBlob, errDek)
 		default:
 			return fmt.Errorf("unknown outcome %q", o.State)
 		}
@@ -381,7 +364,7 @@ func (s *Store) retryTx(ctx context.Context, now time.Time, n *int, where string
 		}
 		rows.Close()
 		for _, x := range ds {
-			if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?", ms(now), ms(now), x.id); err != nil {
+			if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'pending', settled_at = NULL, attempts = 0, next_attempt_at = ?, updated_at = ? WHERE id = ?", ms(now), ms(now), x.id); err != nil {
 				return err
 			}
 			if err := s.addEvent(ctx, tx, x.id, now, "retry_requested", int(x.attempts), ""); err != nil {

@@ -107,21 +107,37 @@ func (s *Store) Health(ctx context.Context, conns ...string) ([]Health, error) {
 // becomes due, or an in-flight lease expires; ok is false when there is
 // nothing left to do for it.
 func (s *Store) NextDue(ctx context.Context, conn string) (at time.Time, ok bool, err error) {
-	// Two scalar subqueries, each one step down its partial index.
-	var ready, leased sql.NullInt64
-	err = s.queryRow(ctx, nil, `SELECT
-		(SELECT MIN(next_attempt_at) FROM deliveries WHERE connection = ? AND state IN ('pending', 'retry')),
-		(SELECT MIN(lease_expires_at) FROM deliveries WHERE connection = ? AND state = 'in_flight')`, conn, conn).Scan(&ready, &leased)
+	// deliveries_open in due order: the leases still running keep their
+	// place at its front, so the first delivery not in flight is the next
+	// one due, and a lease taken later than it expires later than it is
+	// due. The walk stops there.
+	rows, err := s.query(ctx, nil, `SELECT state = 'in_flight', CASE state WHEN 'in_flight' THEN COALESCE(lease_expires_at, next_attempt_at) ELSE next_attempt_at END
+		FROM deliveries WHERE connection = ? AND settled_at IS NULL ORDER BY next_attempt_at, id`, conn)
 	if err != nil {
 		return time.Time{}, false, s.wrap("next due", err)
 	}
-	switch {
-	case !ready.Valid && !leased.Valid:
-		return time.Time{}, false, nil
-	case !leased.Valid || ready.Valid && ready.Int64 <= leased.Int64:
-		return fromMs(ready.Int64), true, nil
+	defer rows.Close()
+	var next int64
+	for rows.Next() {
+		var inFlight bool
+		var at int64 // when it is due, or its lease expires
+		if err := rows.Scan(&inFlight, &at); err != nil {
+			return time.Time{}, false, s.wrap("next due", err)
+		}
+		if !ok || at < next {
+			next, ok = at, true
+		}
+		if !inFlight {
+			break
+		}
 	}
-	return fromMs(leased.Int64), true, nil
+	if err := rows.Err(); err != nil {
+		return time.Time{}, false, s.wrap("next due", err)
+	}
+	if !ok {
+		return time.Time{}, false, nil
+	}
+	return fromMs(next), true, nil
 }
 
 // Left counts the deliveries with work left, by connection.

@@ -138,6 +138,30 @@ func queryInt(t *testing.T, db *sql.DB, q string, args ...any) int64 {
 	return n
 }
 
+// checkCounts fails unless what delivery_counts keeps (settled deliveries
+// by connection and state, unrouted tickets) and the deliveries_open
+// index (the work left) agree with the rows themselves.
+func checkCounts(t *testing.T, db *sql.DB) {
+	t.Helper()
+	for _, c := range []struct{ what, q string }{
+		{"settled counts that disagree with the rows", `SELECT COUNT(*) FROM (
+			SELECT connection, state, COUNT(*) AS n FROM deliveries NOT INDEXED WHERE state IN ('delivered', 'dead') GROUP BY 1, 2) AS real
+			FULL JOIN (SELECT * FROM delivery_counts WHERE state != 'unrouted' AND n != 0) AS c USING (connection, state)
+			WHERE c.n IS NOT real.n`},
+		{"negative counts", `SELECT COUNT(*) FROM delivery_counts WHERE n < 0`},
+		{"unrouted tickets miscounted", `SELECT (SELECT n FROM delivery_counts WHERE connection = '' AND state = 'unrouted')
+			IS NOT (SELECT COUNT(*) FROM tickets NOT INDEXED WHERE NOT EXISTS (SELECT 1 FROM deliveries NOT INDEXED WHERE ticket_id = tickets.id))`},
+		{"deliveries whose settled_at disagrees with their state", `SELECT COUNT(*) FROM deliveries NOT INDEXED
+			WHERE (state IN ('delivered', 'dead')) != (settled_at IS NOT NULL)`},
+		{"open deliveries missing from deliveries_open", `SELECT (SELECT COUNT(*) FROM deliveries NOT INDEXED WHERE settled_at IS NULL)
+			- (SELECT COUNT(*) FROM deliveries INDEXED BY deliveries_open WHERE settled_at IS NULL)`},
+	} {
+		if n := queryInt(t, db, c.q); n != 0 {
+			t.Errorf("%s: %d", c.what, n)
+		}
+	}
+}
+
 func enqueue(t *testing.T, s *Store, createdAt time.Time, payload string, targets ...Target) string {
 	t.Helper()
 	id, err := s.Enqueue(context.Background(), createdAt, []byte(payload), targets)

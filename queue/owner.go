@@ -54,14 +54,17 @@ func processGone(pid int) bool {
 
 // reclaimOrphans expires the unexpired leases of dead local processes (of
 // conn, or of every connection for ""), inside tx, and returns how many.
-// It reads in-flight rows only (deliveries_leased), never the backlog; it
-// runs at Open and when a Lease finds nothing due, not on every lease.
+// It runs at Open, over all the work left, and when a Lease finds nothing
+// due, not on every lease. Then the due end of conn's deliveries_open
+// holds only leases still running (leased deliveries keep their due
+// time), so it reads those and never the backlog.
 func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) (int, error) {
-	q := "SELECT id, lease_token FROM deliveries WHERE state = 'in_flight' AND lease_expires_at > ?"
-	args := []any{ms(s.now())}
+	now := ms(s.now())
+	q := "SELECT id, lease_token FROM deliveries WHERE settled_at IS NULL AND state = 'in_flight' AND lease_expires_at > ?"
+	args := []any{now}
 	if conn != "" {
-		q = "SELECT id, lease_token FROM deliveries WHERE connection = ? AND state = 'in_flight' AND lease_expires_at > ?"
-		args = []any{conn, ms(s.now())}
+		q = "SELECT id, lease_token FROM deliveries WHERE connection = ? AND settled_at IS NULL AND next_attempt_at <= ? AND state = 'in_flight' AND lease_expires_at > ?"
+		args = []any{conn, now, now}
 	}
 	rows, err := s.query(ctx, tx, q, args...)
 	if err != nil {

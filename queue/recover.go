@@ -485,6 +485,7 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, t seal
 				return err
 			}
 		}
+		routed := 0
 		for _, d := range ds {
 			if checkTarget(Target{Connection: d.connection, Action: d.action}) != nil {
 				continue
@@ -495,11 +496,18 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, t seal
 			default: // in flight in a process of the old file: maybe sent, so find by key first
 				state, next, everSent = StatePending, ms(now), true
 			}
+			var settled any
+			if state == StateDelivered || state == StateDead {
+				settled = ms(now)
+				if d.delivered.Valid {
+					settled = d.delivered.Int64
+				}
+			}
 			var newID int64
 			err := tx.QueryRowContext(ctx, `INSERT OR IGNORE INTO deliveries (ticket_id, connection, action, state, attempts, next_attempt_at,
-				remote_id, remote_number, remote_url, created_at, updated_at, delivered_at, ever_sent)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				id, d.connection, d.action, state, d.attempts, next, d.remoteID, d.remoteNumber, d.remoteURL, d.created, ms(now), d.delivered, everSent).Scan(&newID)
+				remote_id, remote_number, remote_url, created_at, updated_at, delivered_at, ever_sent, settled_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+				id, d.connection, d.action, state, d.attempts, next, d.remoteID, d.remoteNumber, d.remoteURL, d.created, ms(now), d.delivered, everSent, settled).Scan(&newID)
 			if errors.Is(err, sql.ErrNoRows) {
 				continue // a second create for the same connection: the file's own damage
 			}
@@ -547,6 +555,12 @@ func (s *Store) restoreTicket(ctx context.Context, old *Store, id string, t seal
 				}
 			}
 			if err := s.addEvent(ctx, tx, newID, now, "recovered", d.attempts, "recovered from "+from); err != nil {
+				return err
+			}
+			routed++
+		}
+		if routed == 0 {
+			if err := s.addUnrouted(ctx, tx, 1); err != nil {
 				return err
 			}
 		}

@@ -474,10 +474,11 @@ func TestPassphraseCost(t *testing.T) {
 	}
 }
 
-// TestCountsInFlight: a lease changes no trigger-kept count (migration
-// 0008), yet Counts and Left tell in-flight deliveries from pending ones
-// at every step of their life.
-func TestCountsInFlight(t *testing.T) {
+// TestCountsWorkLeft: Counts puts all the work left (waiting, in flight,
+// waiting to retry) under pending and the settled deliveries under their
+// state, and Left counts the work left per connection, at every step of a
+// delivery's life (migration 0009: a lease writes no count).
+func TestCountsWorkLeft(t *testing.T) {
 	s, clk := newStore(t)
 	ctx := context.Background()
 	zd, jira := Target{"zendesk", ActionCreate}, Target{"jira", ActionCreate}
@@ -501,23 +502,28 @@ func TestCountsInFlight(t *testing.T) {
 		if !mapsEqual(left, wantLeft) {
 			t.Errorf("%s: Left = %v, want %v", step, left, wantLeft)
 		}
+		checkCounts(t, s.db)
 	}
 	check("queued", map[string]int{StatePending: 6}, map[string]int{"zendesk": 3, "jira": 3})
 	ls, err := s.Lease(ctx, LeaseOptions{Connection: "zendesk", Limit: 3, TTL: time.Minute})
 	if err != nil || len(ls) != 3 {
 		t.Fatalf("Lease = %d, %v", len(ls), err)
 	}
-	check("three leased", map[string]int{StatePending: 3, StateInFlight: 3}, map[string]int{"zendesk": 3, "jira": 3})
+	check("three leased", map[string]int{StatePending: 6}, map[string]int{"zendesk": 3, "jira": 3})
 	complete(t, s, ls[0], Outcome{State: StateDelivered, RemoteNumber: "1"})
 	complete(t, s, ls[1], Outcome{State: StateRetry, Error: "503", NextAttemptAt: t0.Add(time.Hour)})
 	complete(t, s, ls[2], Outcome{State: Offline})
-	check("outcomes", map[string]int{StatePending: 4, StateRetry: 1, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
+	check("outcomes", map[string]int{StatePending: 5, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
 	clk.Advance(time.Hour)
 	ls, err = s.Lease(ctx, LeaseOptions{Connection: "zendesk", Limit: 2, TTL: time.Minute})
 	if err != nil || len(ls) != 2 {
 		t.Fatalf("Lease = %d, %v", len(ls), err)
 	}
-	check("retry and offline leased", map[string]int{StatePending: 3, StateInFlight: 2, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
+	check("retry and offline leased", map[string]int{StatePending: 5, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
 	complete(t, s, ls[0], Outcome{State: StateDead, Error: "400"})
-	check("one dead", map[string]int{StatePending: 3, StateInFlight: 1, StateDelivered: 1, StateDead: 1}, map[string]int{"zendesk": 1, "jira": 3})
+	check("one dead", map[string]int{StatePending: 4, StateDelivered: 1, StateDead: 1}, map[string]int{"zendesk": 1, "jira": 3})
+	if n, err := s.RetryAllDead(ctx); err != nil || n != 1 {
+		t.Fatalf("RetryAllDead = %d, %v", n, err)
+	}
+	check("dead retried", map[string]int{StatePending: 5, StateDelivered: 1}, map[string]int{"zendesk": 2, "jira": 3})
 }

@@ -1,0 +1,82 @@
+-- A lease writes one page, an enqueue writes no counts (issue 11).
+--
+-- Every page a commit writes is two write calls and part of its fsync:
+-- one page is about half a percent of a cycle. A lease wrote three (the
+-- delivery, out of deliveries_ready, into deliveries_leased) and every
+-- enqueue and outcome also wrote the delivery_counts page.
+
+-- settled_at is when the delivery was delivered or died; NULL while it has
+-- work left (pending, in flight or waiting to retry). Only an outcome or a
+-- retry of a dead delivery changes it, never a lease.
+ALTER TABLE deliveries ADD COLUMN settled_at INTEGER;
+UPDATE deliveries SET settled_at = COALESCE(delivered_at, updated_at) WHERE state IN ('delivered', 'dead');
+
+-- One index of the work left, per connection in due order. A lease marks
+-- the delivery in flight without touching it (neither its key nor the
+-- column of its condition changes), so the lease's commit writes the
+-- delivery's page alone. Deliveries in flight keep their place, at the
+-- front: Lease and NextDue step over them, and they are at most as many
+-- as the leases held at once. When Lease finds nothing due, the due end of
+-- this index holds only leases still running, which is what the orphan
+-- reclaim reads.
+DROP INDEX deliveries_ready;
+DROP INDEX deliveries_leased;
+CREATE INDEX deliveries_open ON deliveries (settled_at, connection, next_attempt_at) WHERE settled_at IS NULL;
+
+-- Code sets settled_at with the state; a statement that forgot would
+-- leave a settled delivery in deliveries_open (no double send: Lease reads
+-- the state, but the index would grow). This makes it fail instead.
+CREATE TRIGGER deliveries_settled_insert BEFORE INSERT ON deliveries
+	WHEN (NEW.state IN ('delivered', 'dead')) != (NEW.settled_at IS NOT NULL) BEGIN
+	SELECT RAISE(ABORT, 'queue: settled_at disagrees with the delivery state');
+END;
+CREATE TRIGGER deliveries_settled_update BEFORE UPDATE OF state, settled_at ON deliveries
+	WHEN (NEW.state IN ('delivered', 'dead')) != (NEW.settled_at IS NOT NULL) BEGIN
+	SELECT RAISE(ABORT, 'queue: settled_at disagrees with the delivery state');
+END;
+
+-- delivery_counts keeps only what is settled (delivered and dead, by
+-- connection) and the tickets with no delivery (unrouted): an outcome
+-- writes its page, an enqueue does not. The work left is counted from
+-- deliveries_open, which holds nothing else (Store.counts).
+--
+-- Unrouted is kept by the code that makes or routes a ticket without a
+-- delivery (Enqueue without targets, recover, AssignOrphans): a trigger on
+-- tickets cannot know whether deliveries follow in the same commit, and
+-- counting up and down again cost every enqueue a page. Deleting a
+-- ticket's last delivery or a ticket without any stays with triggers.
+DROP TRIGGER ticket_counts_insert;
+DROP TRIGGER delivery_counts_insert;
+DROP TRIGGER delivery_counts_update;
+DROP TRIGGER delivery_counts_delete;
+
+DELETE FROM delivery_counts;
+INSERT INTO delivery_counts (connection, state, n)
+	SELECT connection, state, COUNT(*) FROM deliveries WHERE state IN ('delivered', 'dead') GROUP BY 1, 2;
+INSERT INTO delivery_counts (connection, state, n)
+	SELECT '', 'unrouted', COUNT(*) FROM tickets WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = tickets.id);
+
+CREATE TRIGGER delivery_counts_insert AFTER INSERT ON deliveries
+	WHEN NEW.state IN ('delivered', 'dead') BEGIN
+	INSERT INTO delivery_counts (connection, state, n) VALUES (NEW.connection, NEW.state, 1)
+		ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+CREATE TRIGGER delivery_counts_update AFTER UPDATE OF state, connection ON deliveries
+	WHEN (OLD.state IN ('delivered', 'dead') OR NEW.state IN ('delivered', 'dead'))
+		AND (OLD.state != NEW.state OR OLD.connection != NEW.connection) BEGIN
+	UPDATE delivery_counts SET n = n - 1
+		WHERE OLD.state IN ('delivered', 'dead') AND connection = OLD.connection AND state = OLD.state;
+	INSERT INTO delivery_counts (connection, state, n)
+		SELECT NEW.connection, NEW.state, 1 WHERE NEW.state IN ('delivered', 'dead')
+		ON CONFLICT DO UPDATE SET n = n + 1;
+END;
+
+-- Also fired by the cascade from tickets, after the ticket row is gone.
+CREATE TRIGGER delivery_counts_delete AFTER DELETE ON deliveries BEGIN
+	UPDATE delivery_counts SET n = n - 1
+		WHERE OLD.state IN ('delivered', 'dead') AND connection = OLD.connection AND state = OLD.state;
+	UPDATE delivery_counts SET n = n + 1 WHERE connection = '' AND state = 'unrouted'
+		AND NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = OLD.ticket_id)
+		AND EXISTS (SELECT 1 FROM tickets WHERE id = OLD.ticket_id);
+END;
