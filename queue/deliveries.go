@@ -233,13 +233,35 @@ func (s *Store) Complete(ctx context.Context, l Lease, o Outcome) error {
 	return s.wrapIf("complete delivery in", err)
 }
 
+// completeDelivered records a delivered outcome. The row tells it all
+// (leased_at, delivered_at, the remote number): no event row, one page
+// less in the commit.
+const completeDelivered = `UPDATE deliveries SET state = 'delivered', remote_id = ?, remote_number = ?, remote_url = ?,
+	delivered_at = ?, settled_at = ?, last_error = NULL, error_dek_id = NULL, lease_token = NULL, lease_expires_at = NULL, updated_at = ?
+	WHERE id = ? AND state = 'in_flight' AND lease_token = ?`
+
 func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Time) error {
+	if o.State == StateDelivered {
+		// Sealing nothing and writing no event, it is one statement,
+		// which commits on its own.
+		return s.inStatement(ctx, false, func() error {
+			res, err := s.exec(ctx, nil, completeDelivered, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now), ms(now), ms(now), l.ID, l.Token)
+			if err != nil {
+				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				return ErrLeaseLost
+			}
+			return nil
+		})
+	}
 	return s.inTx(ctx, func(tx *sql.Tx) error {
 		var errDek any
 		var errBlob []byte
 		if o.Error != "" {
-			// Only an error is sealed here (a delivered outcome seals
-			// nothing, and skips the statement).
+			// Only an error is sealed here.
 			if err := s.ensureActive(ctx, tx); err != nil {
 				return err
 			}
@@ -252,10 +274,6 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		var q string
 		args := []any{}
 		switch o.State {
-		case StateDelivered:
-			q = `UPDATE deliveries SET state = 'delivered', remote_id = ?, remote_number = ?, remote_url = ?, delivered_at = ?, settled_at = ?,
-				last_error = NULL, error_dek_id = NULL`
-			args = append(args, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now), ms(now))
 		case StateRetry, Offline:
 			if o.NextAttemptAt.IsZero() {
 				o.NextAttemptAt = now
@@ -289,11 +307,6 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 		}
 		if err != nil {
 			return err
-		}
-		if o.State == StateDelivered {
-			// The row tells it all (leased_at, delivered_at, the remote
-			// number): no event row, one page less in this commit.
-			return nil
 		}
 		return s.addOutcomeEvent(ctx, tx, l.ID, now, started, o.State, l.Attempts, o.Error)
 	})

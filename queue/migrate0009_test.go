@@ -14,6 +14,7 @@ import (
 func downTo8(t *testing.T, db *sql.DB) {
 	t.Helper()
 	stmts := []string{
+		"DROP TRIGGER enqueue_ticket_insert", "DROP VIEW enqueue_ticket",
 		"DROP TRIGGER deliveries_settled_insert", "DROP TRIGGER deliveries_settled_update",
 		"DROP TRIGGER delivery_counts_insert", "DROP TRIGGER delivery_counts_update", "DROP TRIGGER delivery_counts_delete",
 		"DROP INDEX deliveries_open", "ALTER TABLE deliveries DROP COLUMN settled_at",
