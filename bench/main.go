@@ -13,6 +13,7 @@
 //	(g) draining 100 and 10,000 tickets through the real courier to a fake
 //	    connector, each in a child process: peak RSS, and the latency of a
 //	    Submit (a durable Enqueue) during the drain beside idle
+//	(h) the status line's counts with 100 and with 10,000 tickets waiting
 //
 // It lives in its own module so that goqite stays out of the app's go.mod.
 package main
@@ -311,6 +312,24 @@ func cycles() {
 	fmt.Printf("| (a) / (d) enqueue vs plain INSERT | %.2f× | ≤ 1.5× |\n", medianRatio(a, d))
 	fmt.Printf("| (b) / (d) cycle vs plain INSERT | %.2f× | (reference) |\n", medianRatio(b, d))
 	fmt.Printf("| (e) %d waiting / %d waiting | %.2f× | ≤ 1.2× |\n", *big, *small, medianRatio(e2, e1))
+
+	// The status line's counts walk the index of the work left (migration
+	// 0009: a count kept up to date cost every enqueue a page), so they
+	// grow with the backlog; the tray reads them every 5 s.
+	counts := func(s *queue.Store) func() {
+		return func() {
+			_, err := s.Counts(ctx)
+			must(err)
+		}
+	}
+	h1 := &variant{name: fmt.Sprintf("(h) Counts, %d waiting", *small), run: counts(smallQ)}
+	h2 := &variant{name: fmt.Sprintf("(h) Counts, %d waiting", *big), run: counts(bigQ)}
+	interleave([]*variant{h1, h2}, max(*ops/10, 1))
+	fmt.Println("\n| status line counts | median ms | min | max |")
+	fmt.Println("| --- | --- | --- | --- |")
+	for _, v := range []*variant{h1, h2} {
+		fmt.Printf("| %s | %.3f | %.3f | %.3f |\n", v.name, ms(median(v.per)), ms(slices.Min(v.per)), ms(slices.Max(v.per)))
+	}
 	for _, s := range []*queue.Store{enq, cyc, smallQ, bigQ} {
 		s.Close()
 	}

@@ -147,7 +147,7 @@ func TestHotQueryPlans(t *testing.T) {
 	}
 
 	// The status line's count of the work left walks deliveries_open and
-	// nothing else: its cost grows with the work left (2 ms for 10,000
+	// nothing else: its cost grows with the work left (0.7 ms for 10,000
 	// waiting, docs/BENCHMARKS.md), never with the history, and it reads
 	// no row (migration 0009: keeping the count up to date instead cost
 	// every enqueue a page).
