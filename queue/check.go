@@ -211,6 +211,9 @@ func (s *Store) checkStorage(ctx context.Context) (rebuilt bool, err error) {
 	default:
 		s.setProblem("file", "")
 	}
+	if s.readOnly == nil {
+		s.recount(ctx)
+	}
 	if n, err := s.countUnreadable(ctx); err == nil {
 		msg := ""
 		if n == 1 {
@@ -223,6 +226,47 @@ func (s *Store) checkStorage(ctx context.Context) (rebuilt bool, err error) {
 		s.setProblem("unreadable", fmt.Sprintf("some tickets cannot be read (%v)", err))
 	}
 	return rebuilt, nil
+}
+
+// countsDisagree counts what delivery_counts has wrong: settled deliveries
+// per connection and state, and the tickets with no delivery.
+const countsDisagree = `SELECT (SELECT COUNT(*) FROM (
+		SELECT connection, state, COUNT(*) AS n FROM deliveries WHERE state IN ('delivered', 'dead') GROUP BY 1, 2) AS real
+		FULL JOIN (SELECT * FROM delivery_counts WHERE state != 'unrouted' AND n != 0) AS c USING (connection, state)
+		WHERE c.n IS NOT real.n)
+	+ ((SELECT n FROM delivery_counts WHERE connection = '' AND state = 'unrouted')
+		IS NOT (SELECT COUNT(*) FROM tickets WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = tickets.id)))`
+
+// recount makes delivery_counts agree with the rows again, in the check
+// after Open, which reads every row anyway. They drift only when a process
+// of an older release kept writing after a newer one upgraded the file
+// (before 0009 a trigger counted unrouted tickets, and the old process's
+// enqueue no longer is), or after damage. It reads first and writes only
+// when they disagree, so the write lock is not held for the pass.
+func (s *Store) recount(ctx context.Context) (fixed bool, err error) {
+	var n int
+	if err := s.db.QueryRowContext(ctx, countsDisagree).Scan(&n); err != nil || n == 0 {
+		return false, err
+	}
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, countsDisagree).Scan(&n); err != nil || n == 0 {
+			return err
+		}
+		fixed = true
+		for _, q := range []string{
+			"DELETE FROM delivery_counts",
+			`INSERT INTO delivery_counts (connection, state, n)
+				SELECT connection, state, COUNT(*) FROM deliveries WHERE state IN ('delivered', 'dead') GROUP BY 1, 2`,
+			`INSERT INTO delivery_counts (connection, state, n)
+				SELECT '', 'unrouted', COUNT(*) FROM tickets WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = tickets.id)`,
+		} {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return fixed, err
 }
 
 // object is a table or index of the schema.

@@ -244,7 +244,7 @@ func (s *Store) completeTx(ctx context.Context, l Lease, o Outcome, now time.Tim
 	if o.State == StateDelivered {
 		// Sealing nothing and writing no event, it is one statement,
 		// which commits on its own.
-		return s.inStatement(ctx, false, func() error {
+		return s.inStatement(ctx, false, func(ctx context.Context) error {
 			res, err := s.exec(ctx, nil, completeDelivered, o.RemoteID, o.RemoteNumber, o.RemoteURL, ms(now), ms(now), ms(now), l.ID, l.Token)
 			if err != nil {
 				return err
@@ -389,15 +389,22 @@ func (s *Store) retryTx(ctx context.Context, now time.Time, n *int, where string
 	})
 }
 
-// Purge deletes tickets whose every delivery was delivered before the
-// cutoff. Tickets with work left, dead deliveries or no delivery at all
-// are never purged.
+// Purge deletes tickets whose every delivery, and every delivery of their
+// additions, was delivered before the cutoff. Tickets with work left,
+// dead deliveries or no delivery at all, or with such an addition, are
+// never purged.
 func (s *Store) Purge(ctx context.Context, deliveredBefore time.Time) (int, error) {
 	var n int64
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// A ticket goes with its additions (ON DELETE CASCADE), so they
+		// must qualify too: one with an addition that is not delivered
+		// everywhere before the cutoff (or is not routed at all) stays.
 		res, err := tx.ExecContext(ctx, `DELETE FROM tickets WHERE id IN (
 			SELECT ticket_id FROM deliveries GROUP BY ticket_id
-			HAVING SUM(state != 'delivered') = 0 AND MAX(delivered_at) < ?)`, ms(deliveredBefore))
+			HAVING SUM(state != 'delivered') = 0 AND MAX(delivered_at) < ?1)
+			AND NOT EXISTS (SELECT 1 FROM tickets AS a WHERE a.parent_id = tickets.id AND (
+				NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = a.id)
+				OR EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = a.id AND (state != 'delivered' OR delivered_at >= ?1))))`, ms(deliveredBefore))
 		if err != nil {
 			return err
 		}

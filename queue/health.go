@@ -107,6 +107,9 @@ func (s *Store) Health(ctx context.Context, conns ...string) ([]Health, error) {
 // becomes due, or an in-flight lease expires; ok is false when there is
 // nothing left to do for it.
 func (s *Store) NextDue(ctx context.Context, conn string) (at time.Time, ok bool, err error) {
+	if s.oldSchema {
+		return s.nextDueAnySchema(ctx, conn)
+	}
 	// deliveries_open in due order: the leases still running keep their
 	// place at its front, so the first delivery not in flight is the next
 	// one due, and a lease taken later than it expires later than it is
@@ -138,6 +141,21 @@ func (s *Store) NextDue(ctx context.Context, conn string) (at time.Time, ok bool
 		return time.Time{}, false, nil
 	}
 	return fromMs(next), true, nil
+}
+
+// nextDueAnySchema is NextDue for a file of an older schema, open
+// read-only on a full disk.
+func (s *Store) nextDueAnySchema(ctx context.Context, conn string) (time.Time, bool, error) {
+	var at sql.NullInt64
+	err := s.queryRow(ctx, nil, `SELECT MIN(CASE state WHEN 'in_flight' THEN lease_expires_at ELSE next_attempt_at END)
+		FROM deliveries WHERE connection = ? AND state IN ('pending', 'retry', 'in_flight')`, conn).Scan(&at)
+	if err != nil {
+		return time.Time{}, false, s.wrap("next due", err)
+	}
+	if !at.Valid {
+		return time.Time{}, false, nil
+	}
+	return fromMs(at.Int64), true, nil
 }
 
 // Left counts the deliveries with work left, by connection.

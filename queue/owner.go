@@ -70,7 +70,11 @@ func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) (in
 	if err != nil {
 		return 0, err
 	}
-	var orphans []int64
+	type orphan struct {
+		id    int64
+		token string
+	}
+	var orphans []orphan
 	for rows.Next() {
 		var id int64
 		var token sql.NullString
@@ -79,17 +83,24 @@ func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) (in
 			return 0, err
 		}
 		if token.Valid && ownerGone(token.String) {
-			orphans = append(orphans, id)
+			orphans = append(orphans, orphan{id, token.String})
 		}
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
 	}
-	for _, id := range orphans {
-		if _, err := s.exec(ctx, tx, "UPDATE deliveries SET lease_expires_at = ? WHERE id = ?", ms(s.now()), id); err != nil {
+	n := 0
+	for _, o := range orphans {
+		// Still that lease: at Open (no transaction) another process may
+		// have taken it over since it was read.
+		res, err := s.exec(ctx, tx, "UPDATE deliveries SET lease_expires_at = ? WHERE id = ? AND state = 'in_flight' AND lease_token = ?", ms(s.now()), o.id, o.token)
+		if err != nil {
 			return 0, err
 		}
+		if k, err := res.RowsAffected(); err == nil {
+			n += int(k)
+		}
 	}
-	return len(orphans), nil
+	return n, nil
 }

@@ -85,6 +85,10 @@ type Store struct {
 	stopBG   context.CancelFunc // stops the background check
 	bg       sync.WaitGroup
 	readOnly error // why the store could only be opened for reading (ErrDiskFull), or nil
+	// oldSchema is set when a read-only store could not migrate a file of
+	// an older schema: the reads that need the newest one (counts, next
+	// due) use forms every schema has.
+	oldSchema bool
 
 	stmts  stmtCache // prepared statements of the hot paths
 	writer writeLock // this process's writers take turns (see inTxAs)
@@ -208,6 +212,7 @@ func openReadOnly(ctx context.Context, path string, opts Options, keys *keyset) 
 		if version == 0 || version > latest {
 			return fmt.Errorf("queue: %s: schema version %d cannot be read without migrating", path, version)
 		}
+		s.oldSchema = version < latest
 		if s.keys == nil {
 			ks, err := s.unlockKeys(ctx, opts.KEK)
 			if err != nil {
@@ -631,19 +636,16 @@ func (s *Store) inTxAs(ctx context.Context, urgent bool, fn func(*sql.Tx) error)
 // as for BEGIN IMMEDIATE), without the BEGIN and the COMMIT: two round
 // trips through database/sql, about a tenth of a commit's time. Writers
 // of this process still take turns first (see inTxAs).
-func (s *Store) inStatement(ctx context.Context, urgent bool, fn func() error) error {
+func (s *Store) inStatement(ctx context.Context, urgent bool, fn func(context.Context) error) error {
 	s.writer.lock(urgent)
 	defer s.writer.unlock()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := fn(); err != nil {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		return err
-	}
-	return nil
+	// The statement commits on its own: once it runs, a context that ends
+	// must not turn a commit into a reported failure (the driver reports
+	// ctx.Err() for a statement that completed), so it runs uncancelled.
+	return fn(context.WithoutCancel(ctx))
 }
 
 // wrap adds the operation and file to err and maps SQLite's storage errors

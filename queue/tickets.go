@@ -151,7 +151,7 @@ var errStaleDEK = errors.New("the data key was rotated meanwhile")
 func (s *Store) enqueueTx(ctx context.Context, urgent bool, ids []string, ts []NewTicket, now int64) error {
 	if len(ts) == 1 {
 		// A user's Submit: one statement that commits on its own.
-		return s.inStatement(ctx, urgent, func() error { return s.insertTicket(ctx, nil, ids[0], ts[0], now) })
+		return s.inStatement(ctx, urgent, func(ctx context.Context) error { return s.insertTicket(ctx, nil, ids[0], ts[0], now) })
 	}
 	return s.inTxAs(ctx, urgent, func(tx *sql.Tx) error {
 		for i, t := range ts {
@@ -540,8 +540,12 @@ func (s *Store) Counts(ctx context.Context) (map[string]int, error) {
 // deliveries_open: 0.7 ms for 10,000 waiting, docs/BENCHMARKS.md); a
 // count kept up to date instead cost every enqueue a page.
 func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, error) {
-	rows, err := s.query(ctx, nil, `SELECT connection, state, n FROM delivery_counts WHERE n != 0
-		UNION ALL SELECT connection, 'pending', COUNT(*) FROM deliveries INDEXED BY deliveries_open WHERE settled_at IS NULL GROUP BY connection`)
+	q := `SELECT connection, state, n FROM delivery_counts WHERE n != 0
+		UNION ALL SELECT connection, 'pending', COUNT(*) FROM deliveries INDEXED BY deliveries_open WHERE settled_at IS NULL GROUP BY connection`
+	if s.oldSchema {
+		q = countsAnySchema
+	}
+	rows, err := s.query(ctx, nil, q)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -565,6 +569,12 @@ func (s *Store) counts(ctx context.Context) (map[string]map[string]int, int, err
 	}
 	return byConn, unrouted, rows.Err()
 }
+
+// countsAnySchema is counts' statement for a file of an older schema,
+// open read-only on a full disk: a full pass, as nothing is queued meanwhile.
+const countsAnySchema = `SELECT connection, CASE WHEN state IN ('delivered', 'dead') THEN state ELSE 'pending' END, COUNT(*)
+		FROM deliveries GROUP BY 1, 2
+	UNION ALL SELECT '', 'unrouted', COUNT(*) FROM tickets WHERE NOT EXISTS (SELECT 1 FROM deliveries WHERE ticket_id = tickets.id)`
 
 // addUnrouted changes the count of tickets with no delivery by n. The code
 // that makes or routes such a ticket keeps it, not a trigger (migration

@@ -48,3 +48,29 @@ func (w *changeWatch) close() {
 		w.conn = nil
 	}
 }
+
+// Watch tells a caller that polls the queue (the tray's status and
+// notifications, an open queue window) whether anything was committed to
+// it since it last asked, by this process or another. Counts alone does
+// not tell: an attempt that starts or fails changes no count (all the work
+// left counts as pending).
+type Watch struct{ w changeWatch }
+
+// Watch returns a new Watch. It holds a connection of its own until
+// Close.
+func (s *Store) Watch() *Watch { return &Watch{w: changeWatch{s: s}} }
+
+// Changed reports whether anything was committed since the previous call;
+// the first call reports true. After an error the next call starts over
+// (and reports true).
+func (w *Watch) Changed(ctx context.Context) (bool, error) {
+	first := w.w.conn == nil
+	moved, err := w.w.changed(ctx)
+	if err != nil {
+		return true, err
+	}
+	return moved || first, nil
+}
+
+// Close releases the Watch's connection.
+func (w *Watch) Close() { w.w.close() }

@@ -167,3 +167,37 @@ func TestDispatcherSleepCappedByIdle(t *testing.T) {
 		})
 	}
 }
+
+// TestWatchSeesAttempts: a Watch reports the commits that change no count
+// (an attempt starting, an attempt failing into retry), from this Store
+// and from another one on the same file, and nothing when nothing was
+// committed.
+func TestWatchSeesAttempts(t *testing.T) {
+	ctx := context.Background()
+	path := dbPath(t)
+	clk := newFakeClock(t0)
+	s := openStore(t, path, Options{Now: clk.Now})
+	other := openStore(t, path, Options{Now: clk.Now})
+	w := s.Watch()
+	defer w.Close()
+	step := func(what string, want bool) {
+		t.Helper()
+		got, err := w.Changed(ctx)
+		if err != nil || got != want {
+			t.Errorf("%s: Changed = %v, %v; want %v", what, got, err, want)
+		}
+	}
+	step("first call", true)
+	step("nothing committed", false)
+	enqueue(t, s, t0, "x", Target{"SN", ActionCreate})
+	c0, _ := s.Counts(ctx)
+	step("enqueue", true)
+	l := leaseOne(t, other, "SN")
+	step("lease by another Store", true)
+	complete(t, s, l, Outcome{State: StateRetry, Error: "HTTP 503", NextAttemptAt: t0.Add(time.Hour)})
+	step("retry outcome", true)
+	step("nothing committed", false)
+	if c1, _ := s.Counts(ctx); !mapsEqual(c0, c1) {
+		t.Fatalf("Counts changed (%v, %v): the test no longer shows what Watch is for", c0, c1)
+	}
+}

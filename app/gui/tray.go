@@ -217,11 +217,19 @@ func (h *host) watch(ctx context.Context) {
 	pending := -1
 	tick := time.NewTicker(watchEvery)
 	defer tick.Stop()
+	// An attempt that starts or fails changes no count: the Watch sees
+	// every commit, and dirty holds it until the tickets were read.
+	w := h.svc.Store.Watch()
+	defer w.Close()
+	dirty := false
 	for {
+		if moved, _ := w.Changed(ctx); moved {
+			dirty = true
+		}
 		if counts, err := h.svc.Store.Counts(ctx); err == nil {
-			if key := changeKey(counts); key != last {
+			if key := changeKey(counts); key != last || dirty {
 				if entries, err := h.svc.List(ctx, ""); err == nil {
-					last = key
+					last, dirty = key, false
 					for _, x := range n.diff(entries) {
 						h.notify(x.Title, x.Content)
 					}

@@ -326,11 +326,19 @@ func (t *ui) watch(ctx context.Context, report func(busy bool)) {
 	reported, wasBusy := false, false
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
+	// An attempt that starts or fails changes no count: the Watch sees
+	// every commit.
+	w := t.svc.Store.Watch()
+	defer w.Close()
+	dirty := false
 	for n := 0; ; n++ {
 		if n%int(watchEvery/time.Second) == 0 {
+			if moved, _ := w.Changed(ctx); moved {
+				dirty = true
+			}
 			if counts, err := t.svc.Store.Counts(ctx); err == nil {
-				if key := changeKey(counts); key != last {
-					last = key
+				if key := changeKey(counts); key != last || dirty {
+					last, dirty = key, false
 					fyne.Do(t.queueChanged)
 					t.refresh()
 				}

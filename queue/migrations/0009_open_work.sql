@@ -23,16 +23,18 @@ DROP INDEX deliveries_ready;
 DROP INDEX deliveries_leased;
 CREATE INDEX deliveries_open ON deliveries (settled_at, connection, next_attempt_at) WHERE settled_at IS NULL;
 
--- Code sets settled_at with the state; a statement that forgot would
--- leave a settled delivery in deliveries_open (no double send: Lease reads
--- the state, but the index would grow). This makes it fail instead.
-CREATE TRIGGER deliveries_settled_insert BEFORE INSERT ON deliveries
+-- Code sets settled_at with the state. A statement that does not (one of
+-- an older release still running while a newer one upgraded the file)
+-- would leave a settled delivery in deliveries_open, or a waiting one out
+-- of it; these set it right on the same row instead (never, for this
+-- release's statements: their WHEN is false).
+CREATE TRIGGER deliveries_settled_insert AFTER INSERT ON deliveries
 	WHEN (NEW.state IN ('delivered', 'dead')) != (NEW.settled_at IS NOT NULL) BEGIN
-	SELECT RAISE(ABORT, 'queue: settled_at disagrees with the delivery state');
+	UPDATE deliveries SET settled_at = CASE WHEN NEW.state IN ('delivered', 'dead') THEN NEW.updated_at END WHERE id = NEW.id;
 END;
-CREATE TRIGGER deliveries_settled_update BEFORE UPDATE OF state, settled_at ON deliveries
+CREATE TRIGGER deliveries_settled_update AFTER UPDATE OF state, settled_at ON deliveries
 	WHEN (NEW.state IN ('delivered', 'dead')) != (NEW.settled_at IS NOT NULL) BEGIN
-	SELECT RAISE(ABORT, 'queue: settled_at disagrees with the delivery state');
+	UPDATE deliveries SET settled_at = CASE WHEN NEW.state IN ('delivered', 'dead') THEN NEW.updated_at END WHERE id = NEW.id;
 END;
 
 -- delivery_counts keeps only what is settled (delivered and dead, by
