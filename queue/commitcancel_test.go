@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"errors"
 	"reflect"
 	"runtime"
 	"sync"
@@ -25,9 +26,16 @@ var hookOnce sync.Once
 func hookCommits() {
 	hookOnce.Do(func() {
 		sqlite.RegisterConnectionHook(func(c sqlite.ExecQuerierContext, _ string) error {
+			// The driver's own flags (modernc.org/sqlite v1.61): the test
+			// must wait until the driver has seen the cancel to fail
+			// without the fix every time.
 			rc := reflect.ValueOf(c).Elem()
-			canceled := (*atomic.Int32)(unsafe.Pointer(rc.FieldByName("canceled").UnsafeAddr()))
-			waitCtx := (*context.Context)(unsafe.Pointer(rc.FieldByName("waitCtx").UnsafeAddr()))
+			cf, wf := rc.FieldByName("canceled"), rc.FieldByName("waitCtx")
+			if !cf.IsValid() || !wf.IsValid() || cf.Type() != reflect.TypeOf(atomic.Int32{}) || wf.Type() != reflect.TypeOf((*context.Context)(nil)).Elem() {
+				return errors.New("commitcancel_test: modernc.org/sqlite's conn has no canceled and waitCtx fields any more: update this test for the driver")
+			}
+			canceled := (*atomic.Int32)(unsafe.Pointer(cf.UnsafeAddr()))
+			waitCtx := (*context.Context)(unsafe.Pointer(wf.UnsafeAddr()))
 			c.(interface{ RegisterCommitHook(sqlite.CommitHookFn) }).RegisterCommitHook(func() int32 {
 				if fn := commitArm.Swap(nil); fn != nil {
 					// The driver watches the call's context only when it
