@@ -112,7 +112,7 @@ func (v *queueView) pickAddFile(f *addForm) {
 	})
 }
 
-func (f *addForm) showAttachments() { f.attach.show(f.attachBox) }
+func (f *addForm) showAttachments() { f.attach.show(f.attachBox, nil) } // in a dialog: Esc is the dialog's
 
 // saveAdd stores the addition; on success the dialog closes, the status
 // line says so and the view reloads.

@@ -104,15 +104,16 @@ func size(n int64) string {
 }
 
 // show rebuilds box with a row per file, each with a remove button that
-// drops the file and shows the list again. An image in memory (a
+// drops the file and shows the list again; Esc on that button calls onEsc
+// (the window's close), as on every other control. An image in memory (a
 // screenshot) shows as a thumbnail, so the user sees what is sent.
-func (l *attachmentList) show(box *fyne.Container) {
+func (l *attachmentList) show(box *fyne.Container, onEsc func()) {
 	box.RemoveAll()
 	for i := range l.items {
-		remove := widget.NewButtonWithIcon("", theme.DeleteIcon(), func() {
+		remove := newEscButton("", theme.DeleteIcon(), func() {
 			l.remove(i)
-			l.show(box)
-		})
+			l.show(box, onEsc)
+		}, onEsc)
 		var icon fyne.CanvasObject = widget.NewIcon(theme.FileIcon())
 		if a := l.items[i]; len(a.Data) > 0 && (a.ContentType == "image/png" || a.ContentType == "image/jpeg") {
 			img := canvas.NewImageFromResource(fyne.NewStaticResource(a.Filename, a.Data))

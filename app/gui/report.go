@@ -312,7 +312,7 @@ func (f *reportForm) addFile(path string) {
 }
 
 // showAttachments rebuilds the attachment rows from the list.
-func (f *reportForm) showAttachments() { f.attach.show(f.attachBox) }
+func (f *reportForm) showAttachments() { f.attach.show(f.attachBox, f.close) }
 
 func (f *reportForm) showPreview() {
 	f.preview.Disable()

@@ -551,10 +551,15 @@ func TestReportFormEscapeFromEveryControl(t *testing.T) {
 	f.shotBtn.Show()
 	f.skillsCheck.Show()
 	f.done.Show() // the Submit confirmation, with Open My tickets
+	if err := f.attach.add(connectors.Attachment{Filename: "error.log", ContentType: "text/plain", Data: []byte("E1")}); err != nil {
+		t.Fatal(err)
+	}
+	f.showAttachments()
 	controls := map[string]fyne.Focusable{
 		"category": f.category, "priority": f.priority, "system information": f.sysInfo, "Preview": f.preview,
 		"Attach a screenshot": f.shotBtn, "Attach file": f.attachBtn, "suggested checks": f.skillsCheck,
 		"Open My tickets": f.mineBtn, "Cancel": f.cancel, "Submit": f.submit,
+		"an attachment's remove button": attachmentRemove(f, 0),
 	}
 	for name, c := range controls {
 		before := closed

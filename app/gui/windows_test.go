@@ -179,9 +179,9 @@ func attachmentRows(f *reportForm) []string {
 	return out
 }
 
-func attachmentRemove(f *reportForm, i int) *widget.Button {
+func attachmentRemove(f *reportForm, i int) *escButton {
 	for _, o := range walk(f.attachBox.Objects[i]) {
-		if b, ok := o.(*widget.Button); ok {
+		if b, ok := o.(*escButton); ok {
 			return b
 		}
 	}
