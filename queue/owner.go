@@ -52,6 +52,10 @@ func processGone(pid int) bool {
 	return errors.Is(err, os.ErrProcessDone) || errors.Is(err, syscall.ESRCH)
 }
 
+// afterOrphansRead is a test's hook between reclaimOrphans' read and its
+// writes; nil otherwise.
+var afterOrphansRead func()
+
 // reclaimOrphans expires the unexpired leases of dead local processes (of
 // conn, or of every connection for ""), inside tx, and returns how many.
 // It runs at Open, over all the work left, and when a Lease finds nothing
@@ -89,6 +93,9 @@ func (s *Store) reclaimOrphans(ctx context.Context, tx *sql.Tx, conn string) (in
 	rows.Close()
 	if err := rows.Err(); err != nil {
 		return 0, err
+	}
+	if afterOrphansRead != nil {
+		afterOrphansRead()
 	}
 	n := 0
 	for _, o := range orphans {

@@ -76,6 +76,39 @@ func TestOrphanedLeaseReclaimed(t *testing.T) {
 	}
 }
 
+// TestOrphanReclaimSparesNewLease: the reclaim at Open reads the orphaned
+// leases outside a transaction; a lease another process takes over
+// between that read and the reclaim's write is its own, and is not
+// expired.
+func TestOrphanReclaimSparesNewLease(t *testing.T) {
+	s, clock := newStore(t)
+	enqueue(t, s, t0, "a", Target{"SN", ActionCreate})
+	l := leaseOne(t, s, "SN")
+	cmd := exec.Command("true")
+	if err := cmd.Run(); err != nil {
+		t.Skip("no 'true' command:", err)
+	}
+	dead := strings.Replace(l.Token, fmt.Sprintf("/%d/", os.Getpid()), fmt.Sprintf("/%d/", cmd.Process.Pid), 1)
+	if _, err := s.db.Exec("UPDATE deliveries SET lease_token = ? WHERE id = ?", dead, l.ID); err != nil {
+		t.Fatal(err)
+	}
+	live := l.Token + "-other-process"
+	expires := ms(clock.Now().Add(time.Hour))
+	afterOrphansRead = func() { // another process takes the orphan over
+		if _, err := s.db.Exec("UPDATE deliveries SET lease_token = ?, lease_expires_at = ? WHERE id = ?", live, expires, l.ID); err != nil {
+			t.Error(err)
+		}
+	}
+	t.Cleanup(func() { afterOrphansRead = nil })
+	n, err := s.reclaimOrphans(context.Background(), nil, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := queryInt(t, s.db, "SELECT lease_expires_at FROM deliveries WHERE id = ?", l.ID); n != 0 || got != expires {
+		t.Errorf("reclaim = %d, lease expires at %d; want 0 reclaimed and the new lease kept (%d)", n, got, expires)
+	}
+}
+
 func TestAssignOrphans(t *testing.T) {
 	s, _ := newStore(t)
 	ctx := context.Background()
