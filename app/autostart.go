@@ -101,15 +101,21 @@ func NewAutostart(o AutostartOptions) *Autostart {
 	return a
 }
 
-// thisExecutable is the absolute, symlink-free path of the running binary.
+// thisExecutable is the absolute path of the running binary, as it was
+// started.
 func thisExecutable() (string, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return "", fmt.Errorf("find this program's path: %w", err)
 	}
-	if real, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = real
-	}
+	return entryPath(exe)
+}
+
+// entryPath is the path an entry starts for exe. A symbolic link is kept,
+// not resolved: a package manager's link (Homebrew's bin/ticketray into a
+// versioned Cellar folder) outlives upgrades, and its target does not. (On
+// Linux os.Executable gives the resolved path already.)
+func entryPath(exe string) (string, error) {
 	return filepath.Abs(exe)
 }
 

@@ -220,6 +220,28 @@ func TestAutostartPolicy(t *testing.T) {
 	}
 }
 
+// TestAutostartEntryKeepsLink: the entry starts a package manager's link,
+// not the versioned file it points to today, which an upgrade removes.
+func TestAutostartEntryKeepsLink(t *testing.T) {
+	dir := t.TempDir()
+	cellar := filepath.Join(dir, "Cellar", "ticketray", "1.2.0", "bin", "ticketray")
+	link := filepath.Join(dir, "bin", "ticketray")
+	for _, d := range []string{filepath.Dir(cellar), filepath.Dir(link)} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(cellar, []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(cellar, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	if got, err := entryPath(link); err != nil || got != link {
+		t.Errorf("entryPath(%s) = %s, %v; want the link itself", link, got, err)
+	}
+}
+
 // TestAutostartCommand: the CLI writes the entry with the running
 // binary's absolute path, reports each state, and an IT lock is refused
 // with exit 2 and shown in status.
