@@ -175,6 +175,12 @@ func pageOf(t *testing.T, path, name string) (pageSize, root int64) {
 // per-connection PRAGMA applies to everything the store does.
 func withOneConn(t *testing.T, s *Store) {
 	t.Helper()
+	// The check after Open holds a connection of its own while it runs:
+	// a pragma set meanwhile on the other one would be lost when the pool
+	// closes that one as the surplus.
+	if _, err := s.Check(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	s.db.SetMaxOpenConns(1)
 	s.db.SetMaxIdleConns(1)
 }
