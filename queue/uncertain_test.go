@@ -45,14 +45,10 @@ func TestUncertainSurvivesStaffRetry(t *testing.T) {
 	}
 }
 
-// TestOrphanedLeaseReclaimed: a lease held by a process that died on this
-// host is taken over at once, not after it expires, and is uncertain.
-func TestOrphanedLeaseReclaimed(t *testing.T) {
-	s, _ := newStore(t)
-	enqueue(t, s, t0, "a", Target{"SN", ActionCreate})
-	l := leaseOne(t, s, "SN")
-
-	// A finished child process's pid stands for the crashed owner.
+// orphan makes l's lease look held by a process that died on this host: a
+// finished child process's pid stands for the crashed owner.
+func orphan(t *testing.T, s *Store, l Lease) {
+	t.Helper()
 	cmd := exec.Command("true")
 	if err := cmd.Run(); err != nil {
 		t.Skip("no 'true' command:", err)
@@ -64,6 +60,15 @@ func TestOrphanedLeaseReclaimed(t *testing.T) {
 	if _, err := s.db.Exec("UPDATE deliveries SET lease_token = ? WHERE id = ?", dead, l.ID); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestOrphanedLeaseReclaimed: a lease held by a process that died on this
+// host is taken over at once, not after it expires, and is uncertain.
+func TestOrphanedLeaseReclaimed(t *testing.T) {
+	s, _ := newStore(t)
+	enqueue(t, s, t0, "a", Target{"SN", ActionCreate})
+	l := leaseOne(t, s, "SN")
+	orphan(t, s, l)
 	got := leaseOne(t, s, "SN") // the fake clock has not moved: no expiry
 	if got.ID != l.ID || !got.Uncertain || got.Attempts != 2 {
 		t.Errorf("reclaimed lease = id %d uncertain %v attempts %d", got.ID, got.Uncertain, got.Attempts)
@@ -84,14 +89,7 @@ func TestOrphanReclaimSparesNewLease(t *testing.T) {
 	s, clock := newStore(t)
 	enqueue(t, s, t0, "a", Target{"SN", ActionCreate})
 	l := leaseOne(t, s, "SN")
-	cmd := exec.Command("true")
-	if err := cmd.Run(); err != nil {
-		t.Skip("no 'true' command:", err)
-	}
-	dead := strings.Replace(l.Token, fmt.Sprintf("/%d/", os.Getpid()), fmt.Sprintf("/%d/", cmd.Process.Pid), 1)
-	if _, err := s.db.Exec("UPDATE deliveries SET lease_token = ? WHERE id = ?", dead, l.ID); err != nil {
-		t.Fatal(err)
-	}
+	orphan(t, s, l)
 	live := l.Token + "-other-process"
 	expires := ms(clock.Now().Add(time.Hour))
 	afterOrphansRead = func() { // another process takes the orphan over
