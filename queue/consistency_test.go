@@ -27,9 +27,26 @@ func TestCountsOneSnapshot(t *testing.T) {
 		t.Fatal(len(ls), err)
 	}
 	var bad atomic.Int64
+	stop := readWhile(2, func() {
+		if c, err := s.Counts(ctx); err == nil && c[StatePending]+c[StateDelivered] != n {
+			bad.Add(1)
+		}
+	})
+	for _, l := range ls {
+		complete(t, s, l, Outcome{State: StateDelivered, RemoteNumber: "INC1"})
+	}
+	stop()
+	if bad.Load() > 0 {
+		t.Errorf("Counts showed pending and delivered not adding up to %d, %d times", n, bad.Load())
+	}
+}
+
+// readWhile runs read over and over in n goroutines until the returned
+// stop is called, which waits for them.
+func readWhile(n int, read func()) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
-	for range 2 {
+	for range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -39,19 +56,13 @@ func TestCountsOneSnapshot(t *testing.T) {
 					return
 				default:
 				}
-				if c, err := s.Counts(ctx); err == nil && c[StatePending]+c[StateDelivered] != n {
-					bad.Add(1)
-				}
+				read()
 			}
 		}()
 	}
-	for _, l := range ls {
-		complete(t, s, l, Outcome{State: StateDelivered, RemoteNumber: "INC1"})
-	}
-	close(done)
-	wg.Wait()
-	if bad.Load() > 0 {
-		t.Errorf("Counts showed pending and delivered not adding up to %d, %d times", n, bad.Load())
+	return func() {
+		close(done)
+		wg.Wait()
 	}
 }
 
@@ -62,37 +73,25 @@ func TestEventsOneSnapshot(t *testing.T) {
 	ctx := context.Background()
 	did := get(t, s, enqueue(t, s, t0, "t", Target{"SN", ActionCreate})).Deliveries[0].ID
 	var bad atomic.Int64
-	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for {
-			select {
-			case <-done:
-				return
-			default:
-			}
-			evs, _ := s.Events(ctx, did)
-			seen := map[int]bool{}
-			for _, e := range evs {
-				if e.State == StateInFlight {
-					if seen[e.Attempt] {
-						bad.Add(1)
-					}
-					seen[e.Attempt] = true
+	stop := readWhile(1, func() {
+		evs, _ := s.Events(ctx, did)
+		seen := map[int]bool{}
+		for _, e := range evs {
+			if e.State == StateInFlight {
+				if seen[e.Attempt] {
+					bad.Add(1)
 				}
+				seen[e.Attempt] = true
 			}
 		}
-	}()
+	})
 	for range 300 {
 		clk.Advance(time.Second)
 		l := leaseOne(t, s, "SN")
 		clk.Advance(time.Second)
 		complete(t, s, l, Outcome{State: StateRetry, Error: "x", NextAttemptAt: clk.Now()})
 	}
-	close(done)
-	wg.Wait()
+	stop()
 	if bad.Load() > 0 {
 		t.Errorf("an attempt shown under way twice %d times", bad.Load())
 	}
